@@ -1,0 +1,135 @@
+import type { Tree } from 'web-tree-sitter';
+import type { Rule } from '../rules/rule';
+import { NO_WORKSPACE_FACTS, RuleContext } from './context';
+import type { RuleSettings, WorkspaceFacts } from './context';
+import { FlaskModel } from './flask';
+import { FileModel } from './model';
+import { LineIndex } from './positions';
+import type { Scope } from './scopes';
+import { collectSuppressions, isSuppressed } from './suppressions';
+import { TaintAnalyzer } from './taint';
+import type { AnalysisNote, FileAnalysis, Finding, Severity } from './types';
+
+export interface AnalyzeOptions {
+  /** Rule ids or id prefixes to run (`FS2`, `FS201`, `ALL`); default all. */
+  select?: readonly string[];
+  ignore?: readonly string[];
+  severity?: Readonly<Record<string, Severity>>;
+  authDecorators?: readonly string[];
+  workspace?: WorkspaceFacts;
+}
+
+export function ruleSelected(
+  id: string,
+  select: readonly string[] | undefined,
+  ignore: readonly string[] | undefined,
+): boolean {
+  const matches = (pattern: string) => pattern === 'ALL' || id.startsWith(pattern.toUpperCase());
+  if (ignore?.some(matches)) return false;
+  return !select || select.length === 0 || select.some(matches);
+}
+
+/** The per-file models, built once and shared by every rule. */
+export interface FileModels {
+  file: FileModel;
+  flask: FlaskModel;
+}
+
+export function buildModels(tree: Tree, text: string, path: string): FileModels {
+  const file = new FileModel(tree, text, path);
+  return { file, flask: new FlaskModel(file) };
+}
+
+/** Facts one file contributes to its workspace. */
+export function workspaceFactsOf(models: FileModels): WorkspaceFacts {
+  return { authDecorators: models.flask.authDecoratorDefinitions, guardedOwners: models.flask.guardedOwners };
+}
+
+export function mergeFacts(parts: Iterable<WorkspaceFacts>): WorkspaceFacts {
+  const authDecorators = new Set<string>();
+  const guardedOwners = new Set<string>();
+  for (const part of parts) {
+    for (const name of part.authDecorators) authDecorators.add(name);
+    for (const owner of part.guardedOwners) guardedOwners.add(owner);
+  }
+  return { authDecorators, guardedOwners };
+}
+
+/**
+ * Runs the rules over one parsed file. Never throws for bad input: a rule that crashes is reported as a
+ * note and the other rules still run; a file with syntax errors is analysed in its intact parts.
+ */
+export function analyzeTree(
+  tree: Tree,
+  text: string,
+  path: string,
+  rules: readonly Rule[],
+  options: AnalyzeOptions = {},
+): FileAnalysis {
+  const models = buildModels(tree, text, path);
+  return analyzeModels(models, rules, options);
+}
+
+export function analyzeModels(
+  models: FileModels,
+  rules: readonly Rule[],
+  options: AnalyzeOptions = {},
+): FileAnalysis {
+  const { file, flask } = models;
+  const lines = new LineIndex(file.text);
+  const notes: AnalysisNote[] = [];
+  const findings: Finding[] = [];
+  const facts = mergeFacts([options.workspace ?? NO_WORKSPACE_FACTS, workspaceFactsOf(models)]);
+  const settings: RuleSettings = { authDecorators: options.authDecorators ?? [] };
+  const taint = new TaintAnalyzer(file, (scope) => urlParametersOf(flask, scope));
+  const suppressions = collectSuppressions(file.comments);
+  const seen = new Set<string>();
+  const context = new RuleContext(file, flask, taint, facts, settings, lines, (finding) => {
+    const key = `${finding.ruleId}:${finding.range.start.line}:${finding.range.start.character}`;
+    if (seen.has(key)) return;
+    if (isSuppressed(suppressions, finding.ruleId, finding.range.start.line, finding.range.end.line)) return;
+    seen.add(key);
+    const override = options.severity?.[finding.ruleId];
+    if (override) finding.severity = override;
+    findings.push(finding);
+  });
+
+  for (const rule of rules) {
+    if (!ruleSelected(rule.meta.id, options.select, options.ignore)) continue;
+    try {
+      rule.check(context.forRule(rule.meta));
+    } catch (error) {
+      notes.push({
+        kind: 'skipped',
+        message: `${rule.meta.id} (${rule.meta.name}) failed on this file and was skipped: ${String(error)}`,
+      });
+    }
+  }
+  if (file.errors.length > 0) {
+    const first = file.errors[0];
+    notes.push({
+      kind: 'syntax-error',
+      message: `Syntax error: only the parts of the file that parse were analysed (${file.errors.length} error region${file.errors.length === 1 ? '' : 's'}).`,
+      ...(first ? { range: lines.rangeOf(first.startIndex, first.endIndex) } : {}),
+    });
+  }
+  findings.sort(
+    (a, b) =>
+      a.range.start.line - b.range.start.line ||
+      a.range.start.character - b.range.start.character ||
+      a.ruleId.localeCompare(b.ruleId),
+  );
+  return { findings, notes };
+}
+
+function urlParametersOf(flask: FlaskModel, scope: Scope): ReadonlyMap<string, boolean> {
+  const routes = flask.routesOf(scope);
+  if (routes.length === 0) return EMPTY;
+  const merged = new Map<string, boolean>();
+  for (const route of routes) {
+    for (const [name, isText] of route.urlParameters) merged.set(name, (merged.get(name) ?? false) || isText);
+  }
+  return merged;
+}
+
+const EMPTY: ReadonlyMap<string, boolean> = new Map();

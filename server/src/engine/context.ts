@@ -1,0 +1,88 @@
+import type { Node } from 'web-tree-sitter';
+import type { RuleMeta } from '../rules/rule';
+import type { FlaskModel } from './flask';
+import type { FileModel } from './model';
+import type { LineIndex } from './positions';
+import type { Taint, TaintAnalyzer } from './taint';
+import type { Confidence, Finding, OffsetEdit, Severity } from './types';
+
+/** Facts merged across the files of a workspace, so that one file's rules can see another's definitions. */
+export interface WorkspaceFacts {
+  /** Names of functions defined somewhere in the workspace that work as auth decorators. */
+  authDecorators: ReadonlySet<string>;
+  /** Route owners (`app`, `admin_bp`) guarded by a refusing `before_request` hook; '*' = every route. */
+  guardedOwners: ReadonlySet<string>;
+}
+
+export const NO_WORKSPACE_FACTS: WorkspaceFacts = { authDecorators: new Set(), guardedOwners: new Set() };
+
+export interface RuleSettings {
+  /** Extra decorator names that count as authentication (`flaskSentinel.authDecorators`). */
+  authDecorators: readonly string[];
+}
+
+export interface ReportOptions {
+  confidence?: Confidence;
+  severity?: Severity;
+  /** Edits that fix the finding; titled by the rule's `meta.fix` unless `fixTitle` is given. */
+  fix?: OffsetEdit[];
+  fixTitle?: string;
+  /** The taint path's source, shown as related information. */
+  taint?: Taint | null;
+}
+
+/** What a rule sees: the file's models, the workspace facts, and a way to report. */
+export class RuleContext {
+  constructor(
+    readonly file: FileModel,
+    readonly flask: FlaskModel,
+    readonly taint: TaintAnalyzer,
+    readonly workspace: WorkspaceFacts,
+    readonly settings: RuleSettings,
+    private readonly lines: LineIndex,
+    private readonly sink: (finding: Finding) => void,
+    private meta: RuleMeta | null = null,
+  ) {}
+
+  /** Binds the context to the rule being run (the engine does this; rules never call it). */
+  forRule(meta: RuleMeta): this {
+    this.meta = meta;
+    return this;
+  }
+
+  report(node: Node, message: string, options: ReportOptions = {}): void {
+    const meta = this.meta;
+    if (!meta) throw new Error('report() called outside a rule');
+    const finding: Finding = {
+      ruleId: meta.id,
+      ruleName: meta.name,
+      message,
+      severity: options.severity ?? meta.severity,
+      confidence: options.confidence ?? meta.confidence,
+      range: this.lines.rangeOf(node.startIndex, node.endIndex),
+      cwe: meta.cwe,
+    };
+    if (options.fix && options.fix.length > 0) {
+      finding.fix = {
+        title: options.fixTitle ?? meta.fix?.title ?? 'Apply fix',
+        safety: meta.fix?.safety ?? 'unsafe',
+        edits: options.fix.map((e) => ({ range: this.lines.rangeOf(e.start, e.end), newText: e.newText })),
+      };
+    }
+    if (options.taint) {
+      const source = options.taint.source;
+      finding.related = [
+        {
+          range: this.lines.rangeOf(source.startIndex, source.endIndex),
+          message: `untrusted input from ${options.taint.label} enters here`,
+        },
+      ];
+    }
+    this.sink(finding);
+  }
+
+  /** Text of the analysed file between two offsets (for building fixes). */
+  slice(start: number, end: number): string {
+    return this.file.text.slice(start, end);
+  }
+}

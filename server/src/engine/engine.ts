@@ -1,0 +1,49 @@
+import type { Parser } from 'web-tree-sitter';
+import { ALL_RULES } from '../rules/index';
+import type { Rule } from '../rules/rule';
+import { analyzeTree, buildModels, workspaceFactsOf } from './analyze';
+import type { AnalyzeOptions } from './analyze';
+import type { WorkspaceFacts } from './context';
+import { createPythonParser } from './parser';
+import type { FileAnalysis } from './types';
+
+/**
+ * The engine as the CLI, the language server and the chat use it: parse a text, analyse it, free the tree.
+ * Callers that keep trees (the language server) use `analyzeTree` directly.
+ */
+export class Engine {
+  private constructor(
+    readonly parser: Parser,
+    readonly rules: readonly Rule[],
+  ) {}
+
+  static async create(rules: readonly Rule[] = ALL_RULES): Promise<Engine> {
+    return new Engine(await createPythonParser(), rules);
+  }
+
+  analyzeText(text: string, path: string, options: AnalyzeOptions = {}): FileAnalysis {
+    const tree = this.parser.parse(text);
+    if (!tree)
+      return { findings: [], notes: [{ kind: 'skipped', message: 'The parser gave up on this file.' }] };
+    try {
+      return analyzeTree(tree, text, path, this.rules, options);
+    } finally {
+      tree.delete();
+    }
+  }
+
+  /** The facts a file contributes to its workspace (custom auth decorators, guarded blueprints). */
+  factsOf(text: string, path: string): WorkspaceFacts {
+    const tree = this.parser.parse(text);
+    if (!tree) return { authDecorators: new Set(), guardedOwners: new Set() };
+    try {
+      return workspaceFactsOf(buildModels(tree, text, path));
+    } finally {
+      tree.delete();
+    }
+  }
+
+  ruleById(id: string): Rule | undefined {
+    return this.rules.find((r) => r.meta.id === id);
+  }
+}

@@ -1,0 +1,474 @@
+import type { Node } from 'web-tree-sitter';
+import type { CallSite, FileModel } from './model';
+import type { Scope } from './scopes';
+import { callArguments, dottedName, lastSegment, literalValue, stringValue } from './syntax';
+
+/**
+ * What Flask sees in one file: app and blueprint objects, routes with their methods, URL parameters and
+ * decorators, `before_request` guards, and configuration writes in all their spellings.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
+const STATE_CHANGING = new Set<HttpMethod>(['POST', 'PUT', 'PATCH', 'DELETE']);
+const METHOD_DECORATORS: Record<string, HttpMethod> = {
+  get: 'GET',
+  post: 'POST',
+  put: 'PUT',
+  patch: 'PATCH',
+  delete: 'DELETE',
+};
+const VIEW_METHOD_NAMES: Record<string, HttpMethod> = {
+  ...METHOD_DECORATORS,
+  head: 'HEAD',
+  options: 'OPTIONS',
+};
+
+const APP_CONSTRUCTORS = new Set(['flask.Flask', 'quart.Quart', 'flask.app.Flask']);
+const BLUEPRINT_CONSTRUCTORS = new Set([
+  'flask.Blueprint',
+  'flask.blueprints.Blueprint',
+  'quart.Blueprint',
+  'flask_smorest.Blueprint',
+  'flask_restx.Namespace',
+  'flask_restx.Api',
+  'flask_restful.Api',
+  'flask_restplus.Namespace',
+  'flask_restplus.Api',
+]);
+const CLASS_VIEW_BASES = [
+  'flask.views.MethodView',
+  'flask.views.View',
+  'flask_restful.Resource',
+  'flask_restx.Resource',
+  'flask_restplus.Resource',
+];
+
+export interface Route {
+  /** The view function (or the class-based view's method). */
+  view: Scope;
+  /** The route decorator or `add_url_rule` call. */
+  registration: Node;
+  /** The object the route is registered on (`app`, `bp`), as written. */
+  owner: string;
+  rule: string | null;
+  methods: HttpMethod[];
+  /** URL parameter names → whether the value is free text (`<name>`, `<path:p>`) rather than `<int:id>`. */
+  urlParameters: Map<string, boolean>;
+  /** Decorator expressions on the view (and `decorators = [...]` of class-based views). */
+  decorators: Node[];
+  classView: Scope | null;
+}
+
+export interface ConfigWrite {
+  key: string;
+  value: Node;
+  /** Where to report: the assignment, keyword or dictionary pair. */
+  node: Node;
+  via: 'subscript' | 'update' | 'attribute' | 'class' | 'module';
+  /** The app/config object written to, as written (`app`, `self`); '' for config classes and modules. */
+  target: string;
+}
+
+const CONFIG_ATTRIBUTES: Record<string, string> = {
+  secret_key: 'SECRET_KEY',
+  debug: 'DEBUG',
+  testing: 'TESTING',
+  permanent_session_lifetime: 'PERMANENT_SESSION_LIFETIME',
+  session_cookie_name: 'SESSION_COOKIE_NAME',
+};
+const CONFIG_FILE =
+  /(^|[\\/])(config|configs|settings|default_settings|default_config|conf|instance[\\/]\w+)\.py$/i;
+const CONFIG_CLASS = /(config|settings|conf)$/i;
+const UPPER_KEY = /^[A-Z][A-Z0-9_]*$/;
+
+export class FlaskModel {
+  readonly appNames = new Set<string>();
+  readonly blueprintNames = new Set<string>();
+  readonly routes: Route[] = [];
+  readonly configWrites: ConfigWrite[] = [];
+  /** Owners (`app`, `bp`) with a `before_request` hook that can refuse a request. */
+  readonly guardedOwners = new Set<string>();
+  /** Functions in this file that work as auth decorators (they check the user and refuse). */
+  readonly authDecoratorDefinitions = new Set<string>();
+  readonly usesFlask: boolean;
+  private readonly routesByView = new Map<Scope, Route[]>();
+
+  constructor(private readonly file: FileModel) {
+    this.usesFlask = file.imports.imports('flask') || file.imports.imports('quart');
+    this.findAppsAndBlueprints();
+    this.findRoutes();
+    this.findGuards();
+    this.findConfigWrites();
+    this.findAuthDecoratorDefinitions();
+  }
+
+  routesOf(view: Scope): Route[] {
+    return this.routesByView.get(view) ?? [];
+  }
+
+  /** Whether an expression names a Flask app object (`app`, `current_app`, `self.app`, `create_app()`). */
+  isApp(node: Node | null): boolean {
+    if (!node) return false;
+    const qualified = this.file.imports.resolve(node);
+    if (qualified === 'flask.current_app') return true;
+    const text = dottedName(node);
+    if (text !== null && this.appNames.has(text)) return true;
+    if (node.type === 'call') {
+      const callee = this.file.callAt(node)?.callee ?? '';
+      return APP_CONSTRUCTORS.has(callee) || /(^|\.)(create|make|get|build)_app$/.test(callee);
+    }
+    const constructed = this.file.constructorOf(node);
+    return constructed !== null && APP_CONSTRUCTORS.has(constructed);
+  }
+
+  isBlueprint(node: Node | null): boolean {
+    const text = dottedName(node);
+    return text !== null && this.blueprintNames.has(text);
+  }
+
+  private findAppsAndBlueprints(): void {
+    for (const site of this.file.calls) {
+      const callee = site.callee ?? '';
+      const isApp =
+        APP_CONSTRUCTORS.has(callee) || (callee === 'Flask' && !this.file.imports.isImportedName('Flask'));
+      const isBlueprint = BLUEPRINT_CONSTRUCTORS.has(callee);
+      if (!isApp && !isBlueprint) continue;
+      const parent = site.node.parent;
+      if (parent?.type !== 'assignment') continue;
+      const target = dottedName(parent.childForFieldName('left'));
+      if (!target) continue;
+      (isApp ? this.appNames : this.blueprintNames).add(target);
+    }
+    // `app = create_app()` at module level: the factory's product is an app.
+    for (const site of this.file.calls) {
+      if (!/(^|\.)(create|make|build)_app$/.test(site.callee ?? '')) continue;
+      const parent = site.node.parent;
+      const target = parent?.type === 'assignment' ? dottedName(parent.childForFieldName('left')) : null;
+      if (target) this.appNames.add(target);
+    }
+  }
+
+  /** Is `owner` (the receiver of `.route`) something routes are registered on? */
+  private isRouteOwner(owner: Node | null): boolean {
+    if (!owner) return false;
+    if (this.isApp(owner) || this.isBlueprint(owner)) return true;
+    const text = dottedName(owner) ?? '';
+    return /(^|\.|_)(app|application|bp|blueprint|api|ns|namespace|router|web|views?)$/i.test(text);
+  }
+
+  private findRoutes(): void {
+    for (const view of this.file.functions) {
+      for (const decorator of view.decorators) {
+        const route = this.routeFromDecorator(view, decorator);
+        if (route) this.addRoute(route);
+      }
+    }
+    for (const site of this.file.callsNamed('add_url_rule')) this.routesFromAddUrlRule(site);
+    for (const cls of this.file.classes) this.routesFromResourceDecorators(cls);
+  }
+
+  private addRoute(route: Route): void {
+    this.routes.push(route);
+    const list = this.routesByView.get(route.view);
+    if (list) list.push(route);
+    else this.routesByView.set(route.view, [route]);
+  }
+
+  private routeFromDecorator(view: Scope, decorator: Node): Route | null {
+    if (decorator.type !== 'call') return null;
+    const fn = decorator.childForFieldName('function');
+    if (fn?.type !== 'attribute') return null;
+    const owner = fn.childForFieldName('object');
+    const verb = fn.childForFieldName('attribute')?.text ?? '';
+    if (!this.isRouteOwner(owner)) return null;
+    const args = callArguments(decorator);
+    let methods: HttpMethod[];
+    if (verb === 'route') methods = methodsFrom(args.keywords.get('methods')) ?? ['GET'];
+    else if (METHOD_DECORATORS[verb]) methods = [METHOD_DECORATORS[verb]];
+    else return null;
+    const rule = stringValue(args.positional[0] ?? null) ?? null;
+    return {
+      view,
+      registration: decorator,
+      owner: dottedName(owner) ?? '',
+      rule,
+      methods,
+      urlParameters: urlParameters(rule),
+      decorators: view.decorators.filter((d) => d.id !== decorator.id),
+      classView: null,
+    };
+  }
+
+  private routesFromAddUrlRule(site: CallSite): void {
+    if (!this.isRouteOwner(site.receiver)) return;
+    const rule = stringValue(site.args.positional[0] ?? null) ?? null;
+    const viewNode = site.args.keywords.get('view_func') ?? site.args.positional[2] ?? null;
+    if (!viewNode) return;
+    const explicit = methodsFrom(site.args.keywords.get('methods'));
+    const owner = dottedName(site.receiver) ?? '';
+    // `view_func=Items.as_view("items")`: a class-based view.
+    if (viewNode.type === 'call') {
+      const fn = viewNode.childForFieldName('function');
+      const className = fn?.type === 'attribute' ? dottedName(fn.childForFieldName('object')) : null;
+      const cls = this.file.classes.find((c) => c.name === className);
+      if (cls) this.addClassViewRoutes(cls, viewNode, owner, rule, explicit);
+      return;
+    }
+    const name = dottedName(viewNode);
+    const view = this.file.functions.find((f) => f.name === name && f.parent?.kind !== 'class');
+    if (!view) return;
+    this.addRoute({
+      view,
+      registration: site.node,
+      owner,
+      rule,
+      methods: explicit ?? ['GET'],
+      urlParameters: urlParameters(rule),
+      decorators: view.decorators,
+      classView: null,
+    });
+  }
+
+  /** flask-restx/flask-restful: `@ns.route("/x")` on a Resource class, or `api.add_resource(Cls, "/x")`. */
+  private routesFromResourceDecorators(cls: Scope): void {
+    if (!this.isClassView(cls)) return;
+    for (const decorator of cls.decorators) {
+      if (decorator.type !== 'call') continue;
+      const fn = decorator.childForFieldName('function');
+      if (fn?.type !== 'attribute' || fn.childForFieldName('attribute')?.text !== 'route') continue;
+      const rule = stringValue(callArguments(decorator).positional[0] ?? null) ?? null;
+      this.addClassViewRoutes(cls, decorator, dottedName(fn.childForFieldName('object')) ?? '', rule, null);
+    }
+    for (const site of this.file.callsNamed('add_resource')) {
+      if (dottedName(site.args.positional[0] ?? null) !== cls.name) continue;
+      const rule = stringValue(site.args.positional[1] ?? null) ?? null;
+      this.addClassViewRoutes(cls, site.node, dottedName(site.receiver) ?? '', rule, null);
+    }
+  }
+
+  isClassView(cls: Scope): boolean {
+    return cls.bases.some((base) => {
+      const qualified = this.file.imports.resolve(base) ?? '';
+      return (
+        CLASS_VIEW_BASES.includes(qualified) || /^(MethodView|View|Resource)$/.test(lastSegment(qualified))
+      );
+    });
+  }
+
+  private addClassViewRoutes(
+    cls: Scope,
+    registration: Node,
+    owner: string,
+    rule: string | null,
+    explicit: HttpMethod[] | null,
+  ): void {
+    const classDecorators = this.classViewDecorators(cls);
+    for (const method of this.file.functions) {
+      if (method.parent !== cls) continue;
+      const verb = VIEW_METHOD_NAMES[method.name];
+      const isDispatch = method.name === 'dispatch_request';
+      if (!verb && !isDispatch) continue;
+      this.addRoute({
+        view: method,
+        registration,
+        owner,
+        rule,
+        methods: verb ? [verb] : (explicit ?? ['GET']),
+        urlParameters: urlParameters(rule),
+        decorators: [...classDecorators, ...cls.decorators, ...method.decorators],
+        classView: cls,
+      });
+    }
+  }
+
+  /** `decorators = [login_required]` (Flask) / `method_decorators = [...]` (flask-restful). */
+  private classViewDecorators(cls: Scope): Node[] {
+    const out: Node[] = [];
+    for (const name of ['decorators', 'method_decorators']) {
+      for (const binding of cls.bindings.get(name) ?? []) {
+        const value = binding.value;
+        if (!value) continue;
+        const items =
+          value.type === 'dictionary'
+            ? value.namedChildren.map((p) => p?.childForFieldName('value') ?? null)
+            : [value];
+        for (const item of items) {
+          if (item?.type === 'list' || item?.type === 'tuple') {
+            for (const entry of item.namedChildren) if (entry) out.push(entry);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private findGuards(): void {
+    const hooks = new Set(['before_request', 'before_app_request']);
+    for (const fn of this.file.functions) {
+      for (const decorator of fn.decorators) {
+        const target = decorator.type === 'call' ? decorator.childForFieldName('function') : decorator;
+        if (target?.type !== 'attribute') continue;
+        const hook = target.childForFieldName('attribute')?.text ?? '';
+        if (!hooks.has(hook) || !this.refusesRequests(fn)) continue;
+        const owner = dottedName(target.childForFieldName('object')) ?? '';
+        this.guardedOwners.add(hook === 'before_app_request' ? '*' : owner);
+      }
+    }
+    // `app.before_request(check_auth)`
+    for (const site of this.file.callsNamed('before_request', 'before_app_request')) {
+      const name = dottedName(site.args.positional[0] ?? null);
+      const fn = name ? this.file.functionsNamed(name)[0] : undefined;
+      if (fn && this.refusesRequests(fn)) {
+        this.guardedOwners.add(site.name === 'before_app_request' ? '*' : (dottedName(site.receiver) ?? ''));
+      }
+    }
+  }
+
+  /** A hook or wrapper that can stop a request: it aborts, raises, redirects or returns a response early. */
+  refusesRequests(fn: Scope): boolean {
+    const { startIndex, endIndex } = fn.node;
+    for (const site of this.file.calls) {
+      if (site.node.startIndex < startIndex || site.node.endIndex > endIndex) continue;
+      const callee = site.callee ?? '';
+      if (
+        /(^|\.)(abort|verify_jwt_in_request|redirect|unauthorized|login_required|verify_token|authenticate)$/.test(
+          callee,
+        )
+      ) {
+        return true;
+      }
+    }
+    const body = fn.node.text;
+    return /\braise\b|\breturn\b[^\n]*\b(401|403)\b|is_authenticated|current_user|session\s*\.\s*get|session\s*\[/.test(
+      body,
+    );
+  }
+
+  private findConfigWrites(): void {
+    for (const site of this.file.calls) {
+      if (!['update', 'from_mapping', 'setdefault'].includes(site.name)) continue;
+      const receiver = site.receiver;
+      if (receiver?.type !== 'attribute' || receiver.childForFieldName('attribute')?.text !== 'config')
+        continue;
+      const target = dottedName(receiver.childForFieldName('object')) ?? '';
+      if (site.name === 'setdefault') {
+        const key = stringValue(site.args.positional[0] ?? null);
+        const value = site.args.positional[1];
+        if (key && value) this.configWrites.push({ key, value, node: site.node, via: 'update', target });
+        continue;
+      }
+      for (const [key, value] of site.args.keywords) {
+        this.configWrites.push({ key, value, node: value.parent ?? value, via: 'update', target });
+      }
+      for (const arg of site.args.positional) {
+        if (arg.type === 'dictionary') this.addDictionaryWrites(arg, target);
+      }
+    }
+    for (const scope of this.file.scopes) {
+      for (const [name, bindings] of scope.bindings) {
+        for (const binding of bindings) {
+          if (binding.kind !== 'assign' || !binding.value) continue;
+          this.classifyAssignment(scope, name, binding.node, binding.value);
+        }
+      }
+    }
+  }
+
+  private addDictionaryWrites(dict: Node, target: string): void {
+    for (const pair of dict.namedChildren) {
+      if (pair?.type !== 'pair') continue;
+      const key = stringValue(pair.childForFieldName('key'));
+      const value = pair.childForFieldName('value');
+      if (key && value) this.configWrites.push({ key, value, node: pair, via: 'update', target });
+    }
+  }
+
+  private classifyAssignment(scope: Scope, name: string, statement: Node, value: Node): void {
+    const left = statement.childForFieldName('left');
+    // app.config["KEY"] = value
+    if (left?.type === 'subscript') {
+      const container = left.childForFieldName('value');
+      if (container?.type === 'attribute' && container.childForFieldName('attribute')?.text === 'config') {
+        const key = stringValue(left.childForFieldName('subscript'));
+        const target = dottedName(container.childForFieldName('object')) ?? '';
+        if (key) this.configWrites.push({ key, value, node: statement, via: 'subscript', target });
+      }
+      return;
+    }
+    // app.secret_key = ..., app.debug = ...
+    if (left?.type === 'attribute') {
+      const attribute = left.childForFieldName('attribute')?.text ?? '';
+      const key = CONFIG_ATTRIBUTES[attribute];
+      const object = left.childForFieldName('object');
+      if (key && object && (this.isApp(object) || /(^|\.)app$/.test(dottedName(object) ?? ''))) {
+        this.configWrites.push({
+          key,
+          value,
+          node: statement,
+          via: 'attribute',
+          target: dottedName(object) ?? '',
+        });
+      }
+      return;
+    }
+    if (left?.type !== 'identifier' || !UPPER_KEY.test(name)) return;
+    if (
+      scope.kind === 'class' &&
+      (CONFIG_CLASS.test(scope.name) || scope.bases.some((b) => CONFIG_CLASS.test(b.text)))
+    ) {
+      this.configWrites.push({ key: name, value, node: statement, via: 'class', target: '' });
+    } else if (scope.kind === 'module' && CONFIG_FILE.test(this.file.path)) {
+      this.configWrites.push({ key: name, value, node: statement, via: 'module', target: '' });
+    }
+  }
+
+  configWritesOf(...keys: string[]): ConfigWrite[] {
+    return this.configWrites.filter((w) => keys.includes(w.key));
+  }
+
+  /**
+   * A decorator defined here is an auth decorator when it wraps the view in a function that checks who is
+   * calling and refuses (abort/redirect/401/403/verify_jwt_in_request).
+   */
+  private findAuthDecoratorDefinitions(): void {
+    for (const fn of this.file.functions) {
+      if (fn.parent?.kind === 'class' || fn.params.length === 0) continue;
+      const inner = this.file.functions.filter((f) => f.parent === fn);
+      const wrapper = inner.find((f) => fn.returns.some((r) => r.text === f.name));
+      if (!wrapper) continue;
+      const text = wrapper.node.text;
+      const checksCaller =
+        /current_user|session|\bg\.\w*user|authorization|token|jwt|api_key|apikey|verify|is_admin|role|permission/i.test(
+          text,
+        );
+      if (checksCaller && this.refusesRequests(wrapper)) this.authDecoratorDefinitions.add(fn.name);
+    }
+  }
+}
+
+function methodsFrom(node: Node | null | undefined): HttpMethod[] | null {
+  if (!node || !['list', 'tuple', 'set'].includes(node.type)) return null;
+  const out: HttpMethod[] = [];
+  for (const item of node.namedChildren) {
+    const value = literalValue(item ?? null);
+    if (typeof value === 'string') out.push(value.toUpperCase() as HttpMethod);
+  }
+  return out;
+}
+
+const URL_PARAMETER = /<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>/g;
+const NON_TEXT_CONVERTERS = new Set(['int', 'float', 'uuid']);
+
+export function urlParameters(rule: string | null): Map<string, boolean> {
+  const out = new Map<string, boolean>();
+  if (!rule) return out;
+  for (const match of rule.matchAll(URL_PARAMETER)) {
+    const converter = match[1] ?? 'string';
+    if (match[2]) out.set(match[2], !NON_TEXT_CONVERTERS.has(converter));
+  }
+  return out;
+}
+
+export function isStateChanging(methods: readonly HttpMethod[]): boolean {
+  return methods.some((m) => STATE_CHANGING.has(m));
+}

@@ -1,0 +1,319 @@
+import type { Node, Tree } from 'web-tree-sitter';
+import { ImportTable } from './imports';
+import { captureFile } from './query';
+import { addBinding, enclosingBlock, lookupScope, newScope, reachingBindings } from './scopes';
+import type { Binding, BindingKind, Scope } from './scopes';
+import { boundNames, callArguments, dottedName } from './syntax';
+import type { CallArguments } from './syntax';
+
+export interface CallSite {
+  node: Node;
+  /** Qualified callee (`subprocess.run`, `flask.request.get_json`), or null when the callee is not a name. */
+  callee: string | null;
+  /** The callee as written (`sp.run`), or null. */
+  calleeText: string | null;
+  /** Last segment of the callee (`run`, `execute`), also for `a().b()`; '' for `f()()`. */
+  name: string;
+  /** The object a method is called on (`cursor` in `cursor.execute(...)`), or null. */
+  receiver: Node | null;
+  args: CallArguments;
+  scope: Scope;
+}
+
+/** Methods that put their arguments into the receiver: the receiver then carries what they carried. */
+const MUTATORS = new Set([
+  'append',
+  'extend',
+  'insert',
+  'update',
+  'add',
+  'setdefault',
+  'appendleft',
+  '__setitem__',
+]);
+
+/**
+ * Everything the rules need to know about one file, computed once from one query pass: imports, scopes and
+ * bindings, calls (indexed by qualified callee and by method name), comments and syntax errors.
+ */
+export class FileModel {
+  readonly imports = new ImportTable();
+  readonly module: Scope;
+  readonly scopes: Scope[] = [];
+  readonly calls: CallSite[] = [];
+  readonly comments: Node[] = [];
+  readonly errors: Node[] = [];
+  readonly classes: Scope[] = [];
+  readonly functions: Scope[] = [];
+  private readonly callsByCallee = new Map<string, CallSite[]>();
+  private readonly callsByName = new Map<string, CallSite[]>();
+  private readonly scopeByNodeId = new Map<number, Scope>();
+  private readonly callByNodeId = new Map<number, CallSite>();
+
+  constructor(
+    readonly tree: Tree,
+    readonly text: string,
+    readonly path: string,
+  ) {
+    this.module = newScope('module', tree.rootNode, '<module>', null);
+    this.scopes.push(this.module);
+    this.build();
+  }
+
+  private build(): void {
+    const stack: Scope[] = [this.module];
+    const captures = captureFile(this.tree);
+    // Calls are resolved after all imports are known (an import may follow its first use in a function).
+    const pendingCalls: { node: Node; scope: Scope }[] = [];
+    for (const { kind, node } of captures) {
+      while (stack.length > 1 && node.startIndex >= (stack[stack.length - 1] as Scope).node.endIndex)
+        stack.pop();
+      const scope = stack[stack.length - 1] as Scope;
+      switch (kind) {
+        case 'import':
+          this.imports.add(node);
+          break;
+        case 'function':
+        case 'class': {
+          const child = this.openScope(kind, node, scope);
+          stack.push(child);
+          break;
+        }
+        case 'call':
+          pendingCalls.push({ node, scope });
+          break;
+        case 'assign':
+          this.addAssignment(node, scope);
+          break;
+        case 'augassign': {
+          const left = node.childForFieldName('left');
+          for (const name of boundNames(left)) {
+            this.bind(scope, name, 'augassign', node, node.childForFieldName('right'), node.endIndex, true);
+          }
+          break;
+        }
+        case 'walrus': {
+          const name = node.childForFieldName('name');
+          if (name)
+            this.bind(scope, name.text, 'walrus', node, node.childForFieldName('value'), node.endIndex);
+          break;
+        }
+        case 'for':
+          this.addFor(node, scope);
+          break;
+        case 'with':
+          this.addWith(node, scope);
+          break;
+        case 'return':
+          if (scope.kind === 'function') {
+            const value = node.namedChildren[0];
+            if (value) scope.returns.push(value);
+          }
+          break;
+        case 'comment':
+          this.comments.push(node);
+          break;
+        case 'error':
+          this.errors.push(node);
+          break;
+      }
+    }
+    for (const { node, scope } of pendingCalls) this.addCall(node, scope);
+  }
+
+  private openScope(kind: 'function' | 'class', node: Node, parent: Scope): Scope {
+    const name = node.childForFieldName('name')?.text ?? '<anonymous>';
+    const scope = newScope(kind, node, name, parent);
+    this.scopes.push(scope);
+    this.scopeByNodeId.set(node.id, scope);
+    if (node.parent?.type === 'decorated_definition') {
+      for (const decorator of node.parent.namedChildren) {
+        const expression = decorator?.type === 'decorator' ? decorator.namedChildren[0] : null;
+        if (expression) scope.decorators.push(expression);
+      }
+    }
+    this.bind(parent, name, 'def', node, null, node.startIndex);
+    if (kind === 'class') {
+      this.classes.push(scope);
+      const supers = node.childForFieldName('superclasses');
+      for (const base of supers?.namedChildren ?? []) if (base) scope.bases.push(base);
+      return scope;
+    }
+    this.functions.push(scope);
+    for (const param of node.childForFieldName('parameters')?.namedChildren ?? []) {
+      if (!param) continue;
+      const nameNode =
+        param.type === 'identifier'
+          ? param
+          : (param.childForFieldName('name') ??
+            param.namedChildren.find((c) => c?.type === 'identifier') ??
+            param.namedChildren[0]?.namedChildren.find((c) => c?.type === 'identifier') ??
+            null);
+      if (!nameNode || nameNode.type !== 'identifier') continue;
+      scope.params.push(nameNode.text);
+      this.bind(scope, nameNode.text, 'param', param, param.childForFieldName('value'), node.startIndex);
+    }
+    return scope;
+  }
+
+  private bind(
+    scope: Scope,
+    name: string,
+    kind: BindingKind,
+    node: Node,
+    value: Node | null,
+    at: number,
+    weak = false,
+  ): void {
+    const block =
+      kind === 'param' ? { start: node.startIndex, end: scope.node.endIndex } : enclosingBlock(node);
+    const binding: Binding = {
+      name,
+      kind,
+      node,
+      value,
+      at,
+      weak,
+      blockStart: block.start,
+      blockEnd: block.end,
+    };
+    addBinding(scope, binding);
+  }
+
+  private addAssignment(node: Node, scope: Scope): void {
+    // `a = b = value`: the inner assignment is its own capture; here only the outermost target is bound.
+    let value = node.childForFieldName('right');
+    while (value?.type === 'assignment') value = value.childForFieldName('right');
+    const left = node.childForFieldName('left');
+    const weak = left?.type === 'subscript';
+    for (const name of boundNames(left)) this.bind(scope, name, 'assign', node, value, node.endIndex, weak);
+  }
+
+  private addFor(node: Node, scope: Scope): void {
+    const left = node.childForFieldName('left');
+    const right = node.childForFieldName('right');
+    // In a comprehension the element expression comes first, so the variable is visible from its start.
+    const at =
+      node.type === 'for_in_clause'
+        ? (node.parent?.startIndex ?? node.startIndex)
+        : (node.childForFieldName('body')?.startIndex ?? node.endIndex);
+    for (const name of boundNames(left)) this.bind(scope, name, 'for', node, right, at);
+  }
+
+  private addWith(node: Node, scope: Scope): void {
+    const value = node.childForFieldName('value');
+    if (value?.type !== 'as_pattern') return;
+    const expression = value.namedChildren[0] ?? null;
+    const alias = value.childForFieldName('alias') ?? value.namedChildren[1] ?? null;
+    const target = alias?.type === 'as_pattern_target' ? (alias.namedChildren[0] ?? null) : alias;
+    for (const name of boundNames(target)) this.bind(scope, name, 'with', node, expression, node.endIndex);
+  }
+
+  private addCall(node: Node, scope: Scope): void {
+    const fn = node.childForFieldName('function');
+    const calleeText = dottedName(fn);
+    const callee = calleeText === null ? null : this.imports.qualify(calleeText);
+    let name = '';
+    let receiver: Node | null = null;
+    if (fn?.type === 'attribute') {
+      name = fn.childForFieldName('attribute')?.text ?? '';
+      receiver = fn.childForFieldName('object');
+    } else if (fn?.type === 'identifier') {
+      name = fn.text;
+    }
+    const site: CallSite = { node, callee, calleeText, name, receiver, args: callArguments(node), scope };
+    this.calls.push(site);
+    this.callByNodeId.set(node.id, site);
+    if (callee !== null) push(this.callsByCallee, callee, site);
+    if (name) push(this.callsByName, name, site);
+    if (MUTATORS.has(name) && receiver) {
+      for (const target of boundNames(receiver)) {
+        this.bind(scope, target, 'mutate', node, site.args.list, node.endIndex, true);
+      }
+    }
+  }
+
+  /** Calls whose qualified callee is one of `callees` (e.g. `os.system`, `flask.render_template_string`). */
+  callsTo(...callees: string[]): CallSite[] {
+    if (callees.length === 1) return this.callsByCallee.get(callees[0] as string) ?? [];
+    return callees.flatMap((c) => this.callsByCallee.get(c) ?? []);
+  }
+
+  /** Calls whose last callee segment is one of `names`, whatever the receiver (`execute`, `set_cookie`). */
+  callsNamed(...names: string[]): CallSite[] {
+    if (names.length === 1) return this.callsByName.get(names[0] as string) ?? [];
+    return names.flatMap((n) => this.callsByName.get(n) ?? []);
+  }
+
+  callAt(node: Node): CallSite | undefined {
+    return this.callByNodeId.get(node.id);
+  }
+
+  /** The scope a function/class definition node opens. */
+  scopeOf(definition: Node): Scope | undefined {
+    return this.scopeByNodeId.get(definition.id);
+  }
+
+  /** The innermost function/class/module scope containing `node`. */
+  scopeAt(node: Node): Scope {
+    let best = this.module;
+    for (const scope of this.scopes) {
+      if (scope.node.startIndex <= node.startIndex && node.endIndex <= scope.node.endIndex) {
+        if (scope.node.endIndex - scope.node.startIndex <= best.node.endIndex - best.node.startIndex) {
+          if (scope.node.id !== node.id) best = scope;
+        }
+      }
+    }
+    return best;
+  }
+
+  /** Bindings of the identifier (or dotted name) `name` that may reach a use at `use` in `scope`. */
+  reaching(name: string, use: Node, scope: Scope): Binding[] {
+    const home = lookupScope(scope, name);
+    if (!home) return [];
+    // A name from an enclosing scope is read when the inner function runs: any binding in the outer scope
+    // before the function's end may be the one it sees.
+    const offset = home === scope ? use.startIndex : Math.max(use.startIndex, scopeEnd(scope, home));
+    return reachingBindings(home, name, offset);
+  }
+
+  /**
+   * Follows an identifier to the expression it was last assigned (when exactly one strong assignment
+   * reaches), a few steps deep. Returns the node itself when it cannot be followed.
+   */
+  resolveValue(node: Node, scope: Scope = this.scopeAt(node), depth = 0): Node {
+    if (depth > 8) return node;
+    if (node.type === 'parenthesized_expression' && node.namedChildren.length === 1) {
+      return this.resolveValue(node.namedChildren[0] as Node, scope, depth + 1);
+    }
+    const name = dottedName(node);
+    if (name === null || (node.type !== 'identifier' && !name.startsWith('self.'))) return node;
+    const bindings = this.reaching(name, node, scope);
+    const only = bindings.length === 1 ? bindings[0] : undefined;
+    if (!only || only.weak || only.kind !== 'assign' || !only.value) return node;
+    return this.resolveValue(only.value, scope, depth + 1);
+  }
+
+  /** Qualified callee of the call an expression was built by, following one assignment (`app = Flask(...)`). */
+  constructorOf(node: Node, scope?: Scope): string | null {
+    const value = this.resolveValue(node, scope);
+    if (value.type !== 'call') return null;
+    return this.callAt(value)?.callee ?? null;
+  }
+
+  functionsNamed(name: string): Scope[] {
+    return this.functions.filter((f) => f.name === name);
+  }
+}
+
+function scopeEnd(inner: Scope, home: Scope): number {
+  let scope: Scope = inner;
+  while (scope.parent && scope.parent !== home) scope = scope.parent;
+  return scope.node.endIndex;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}

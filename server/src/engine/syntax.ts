@@ -1,0 +1,216 @@
+import type { Node } from 'web-tree-sitter';
+
+/** Small, allocation-light helpers over tree-sitter-python nodes. Everything here is purely syntactic. */
+
+export interface CallArguments {
+  positional: Node[];
+  keywords: Map<string, Node>;
+  /** `*args` or `**kwargs` present: the call may pass anything we cannot see. */
+  hasSplat: boolean;
+  /** The `argument_list` node (or generator expression), for inserting keyword arguments. */
+  list: Node | null;
+}
+
+export function callArguments(call: Node): CallArguments {
+  const list = call.childForFieldName('arguments');
+  const positional: Node[] = [];
+  const keywords = new Map<string, Node>();
+  let hasSplat = false;
+  if (list?.type === 'argument_list') {
+    for (const arg of list.namedChildren) {
+      if (!arg) continue;
+      switch (arg.type) {
+        case 'keyword_argument': {
+          const name = arg.childForFieldName('name');
+          const value = arg.childForFieldName('value');
+          if (name && value) keywords.set(name.text, value);
+          break;
+        }
+        case 'list_splat':
+        case 'dictionary_splat':
+          hasSplat = true;
+          break;
+        case 'comment':
+          break;
+        default:
+          positional.push(arg);
+      }
+    }
+  } else if (list) {
+    positional.push(list);
+  }
+  return { positional, keywords, hasSplat, list };
+}
+
+/** `a`, `a.b.c` → the dotted text; anything else (calls, subscripts) → null. */
+export function dottedName(node: Node | null): string | null {
+  if (!node) return null;
+  if (node.type === 'identifier') return node.text;
+  if (node.type === 'attribute') {
+    const object = dottedName(node.childForFieldName('object'));
+    const attribute = node.childForFieldName('attribute');
+    return object && attribute ? `${object}.${attribute.text}` : null;
+  }
+  return null;
+}
+
+const STRING_PREFIX = /^[rRbBuUfF]*/;
+
+/**
+ * The value of a string literal without interpolation (implicit concatenation included), else undefined.
+ * Escape sequences are kept as written: callers compare against keys and identifiers, not arbitrary text.
+ */
+export function stringValue(node: Node | null): string | undefined {
+  if (!node) return undefined;
+  if (node.type === 'concatenated_string') {
+    let value = '';
+    for (const part of node.namedChildren) {
+      const text = part ? stringValue(part) : undefined;
+      if (text === undefined) return undefined;
+      value += text;
+    }
+    return value;
+  }
+  if (node.type !== 'string') return undefined;
+  let value = '';
+  for (const child of node.namedChildren) {
+    if (!child) continue;
+    if (child.type === 'interpolation') return undefined;
+    if (child.type === 'string_content' || child.type === 'escape_sequence') value += child.text;
+  }
+  return value;
+}
+
+export function isStringLiteral(node: Node | null): boolean {
+  return stringValue(node) !== undefined;
+}
+
+/** The literal prefix letters of a string node (`f`, `rb`, ...), lower-cased. */
+export function stringPrefix(node: Node): string {
+  const start = node.type === 'string' ? node.firstChild : null;
+  return (start?.text.match(STRING_PREFIX)?.[0] ?? '').toLowerCase();
+}
+
+export function isFString(node: Node): boolean {
+  return node.type === 'string' && node.namedChildren.some((c) => c?.type === 'interpolation');
+}
+
+export type Literal = string | number | boolean | null;
+
+/** A constant scalar: strings, numbers, True/False/None (with unary minus). Containers are not scalars. */
+export function literalValue(node: Node | null): Literal | undefined {
+  if (!node) return undefined;
+  switch (node.type) {
+    case 'true':
+      return true;
+    case 'false':
+      return false;
+    case 'none':
+      return null;
+    case 'integer':
+    case 'float': {
+      const n = Number(node.text.replace(/_/g, ''));
+      return Number.isNaN(n) ? undefined : n;
+    }
+    case 'unary_operator': {
+      const operand = literalValue(node.childForFieldName('argument'));
+      return typeof operand === 'number' && node.text.trimStart().startsWith('-') ? -operand : undefined;
+    }
+    case 'parenthesized_expression':
+      return literalValue(node.namedChildren[0] ?? null);
+    default:
+      return stringValue(node);
+  }
+}
+
+/** True when the expression contains no names or calls at all (literals and containers of literals). */
+export function isConstantExpression(node: Node | null): boolean {
+  if (!node) return false;
+  if (literalValue(node) !== undefined) return true;
+  switch (node.type) {
+    case 'list':
+    case 'tuple':
+    case 'set':
+    case 'dictionary':
+    case 'pair':
+    case 'parenthesized_expression':
+    case 'expression_list':
+      return node.namedChildren.every((c) => !c || c.type === 'comment' || isConstantExpression(c));
+    case 'binary_operator':
+      return (
+        isConstantExpression(node.childForFieldName('left')) &&
+        isConstantExpression(node.childForFieldName('right'))
+      );
+    default:
+      return false;
+  }
+}
+
+export function isTruthyLiteral(node: Node | null): boolean {
+  const value = literalValue(node);
+  return (
+    value === true ||
+    (typeof value === 'number' && value !== 0) ||
+    (typeof value === 'string' && value !== '')
+  );
+}
+
+export function isFalsyLiteral(node: Node | null): boolean {
+  const value = literalValue(node);
+  return value === false || value === null || value === 0 || value === '';
+}
+
+/** Nearest enclosing node of one of `types` (not the node itself). */
+export function ancestor(node: Node, types: ReadonlySet<string>): Node | null {
+  for (let current = node.parent; current; current = current.parent) {
+    if (types.has(current.type)) return current;
+  }
+  return null;
+}
+
+export function contains(outer: Node, inner: Node): boolean {
+  return outer.startIndex <= inner.startIndex && inner.endIndex <= outer.endIndex;
+}
+
+/** Names bound by an assignment target: `a`, `a, b`, `[a, *b]`, `(a, b)`; subscripts/attributes bind their base. */
+export function boundNames(target: Node | null, out: string[] = []): string[] {
+  if (!target) return out;
+  switch (target.type) {
+    case 'identifier':
+      out.push(target.text);
+      break;
+    case 'pattern_list':
+    case 'tuple_pattern':
+    case 'list_pattern':
+    case 'tuple':
+    case 'list':
+    case 'expression_list':
+    case 'parenthesized_expression':
+      for (const child of target.namedChildren) boundNames(child, out);
+      break;
+    case 'list_splat_pattern':
+    case 'list_splat':
+      boundNames(target.namedChildren[0] ?? null, out);
+      break;
+    case 'attribute': {
+      const dotted = dottedName(target);
+      if (dotted) out.push(dotted);
+      break;
+    }
+    case 'subscript': {
+      // `d['k'] = v` writes into `d`: a weak update of the container.
+      const base = dottedName(target.childForFieldName('value'));
+      if (base) out.push(base);
+      break;
+    }
+    default:
+      break;
+  }
+  return out;
+}
+
+/** The last segment of a dotted name. */
+export function lastSegment(dotted: string): string {
+  const dot = dotted.lastIndexOf('.');
+  return dot < 0 ? dotted : dotted.slice(dot + 1);
+}

@@ -1,0 +1,79 @@
+import type { Node } from 'web-tree-sitter';
+import type { RuleContext } from '../../engine/context';
+import { isTruthyLiteral, stringValue } from '../../engine/syntax';
+import { replaceNode } from '../support/edits';
+import { defineRule } from '../rule';
+
+export default defineRule({
+  meta: {
+    id: 'FS101',
+    name: 'debug-mode-enabled',
+    title: 'Flask debug mode is switched on',
+    severity: 'error',
+    confidence: 'high',
+    cwe: ['CWE-489', 'CWE-94'],
+    owasp: ['A05:2021'],
+    fix: { title: 'Turn debug mode off', safety: 'unsafe' },
+    docs: {
+      summary:
+        'Finds Flask apps run or configured with debug mode on: `app.run(debug=True)`, `app.debug = True`, `DEBUG = True` in `app.config` or a config class, and `FLASK_DEBUG` set in the environment from code.',
+      why: 'Debug mode serves the Werkzeug interactive debugger on every error page. Anyone who can trigger an exception (or guess the PIN, which is derived from guessable machine data) gets a Python console in the server process: remote code execution. It also leaks source code and configuration in tracebacks.',
+      example: 'app = Flask(__name__)\napp.run(debug=True)',
+      fix: 'app = Flask(__name__)\n# Debug only from the environment of a developer machine, never from code.\napp.run(debug=os.environ.get("FLASK_DEBUG") == "1")',
+    },
+    references: [
+      'https://flask.palletsprojects.com/en/stable/debugging/',
+      'https://werkzeug.palletsprojects.com/en/stable/debug/',
+      'https://cwe.mitre.org/data/definitions/489.html',
+    ],
+  },
+  check(ctx: RuleContext) {
+    const truthy = (node: Node) => isTruthyLiteral(ctx.file.resolveValue(node));
+    for (const site of ctx.file.callsNamed('run')) {
+      const debug = site.args.keywords.get('debug');
+      if (!debug || !truthy(debug)) continue;
+      if (!ctx.flask.isApp(site.receiver) && !ctx.flask.usesFlask) continue;
+      const literal = ctx.file.resolveValue(debug);
+      ctx.report(
+        debug.parent ?? debug,
+        'Flask app is run with debug=True: the Werkzeug debugger allows code execution.',
+        {
+          fix: literal === debug ? [replaceNode(debug, 'False')] : [],
+        },
+      );
+    }
+    for (const write of ctx.flask.configWritesOf('DEBUG')) {
+      if (!truthy(write.value)) continue;
+      const message =
+        write.via === 'attribute'
+          ? 'app.debug is set to True: the Werkzeug debugger allows code execution.'
+          : 'DEBUG is set to True in the Flask configuration: the Werkzeug debugger allows code execution.';
+      ctx.report(write.node, message, {
+        fix: write.value.type === 'true' ? [replaceNode(write.value, 'False')] : [],
+      });
+    }
+    // os.environ["FLASK_DEBUG"] = "1" / os.environ.setdefault("FLASK_ENV", "development")
+    for (const scope of ctx.file.scopes) {
+      for (const binding of scope.bindings.get('os.environ') ?? []) {
+        const left = binding.node.childForFieldName('left');
+        const key = left?.type === 'subscript' ? stringValue(left.childForFieldName('subscript')) : undefined;
+        if (key && isDebugEnvironment(key, binding.value)) {
+          ctx.report(binding.node, `${key} is set from code, which turns Flask debug mode on.`);
+        }
+      }
+    }
+    for (const site of ctx.file.callsTo('os.environ.setdefault', 'os.putenv')) {
+      const key = stringValue(site.args.positional[0] ?? null);
+      if (key && isDebugEnvironment(key, site.args.positional[1] ?? null)) {
+        ctx.report(site.node, `${key} is set from code, which turns Flask debug mode on.`);
+      }
+    }
+  },
+});
+
+function isDebugEnvironment(key: string, value: Node | null): boolean {
+  const text = stringValue(value)?.toLowerCase();
+  if (key === 'FLASK_DEBUG') return text === '1' || text === 'true';
+  if (key === 'FLASK_ENV') return text === 'development';
+  return false;
+}

@@ -1,0 +1,167 @@
+import type { Node } from 'web-tree-sitter';
+import type { RuleContext } from '../../engine/context';
+import type { CallSite } from '../../engine/model';
+import type { OffsetEdit } from '../../engine/types';
+import { stringShape } from '../support/strings';
+import { defineRule } from '../rule';
+
+/** Calls that run their first argument as SQL, whatever the driver or ORM object they are called on. */
+const SQL_METHODS = new Set([
+  'execute',
+  'executemany',
+  'executescript',
+  'mogrify',
+  'raw',
+  'read_sql',
+  'read_sql_query',
+  'exec_driver_sql',
+]);
+const SQL_FUNCTIONS = new Set([
+  'sqlalchemy.text',
+  'sqlalchemy.sql.text',
+  'sqlalchemy.sql.expression.text',
+  'pandas.read_sql',
+  'pandas.read_sql_query',
+]);
+
+export default defineRule({
+  meta: {
+    id: 'FS201',
+    name: 'sql-built-from-strings',
+    title: 'SQL query built by string formatting or concatenation',
+    severity: 'error',
+    confidence: 'medium',
+    cwe: ['CWE-89'],
+    owasp: ['A03:2021'],
+    fix: { title: 'Pass the values as query parameters', safety: 'unsafe' },
+    docs: {
+      summary:
+        'Finds SQL text assembled with f-strings, `%`, `.format()`, `+` or `join` and passed to `execute`/`executemany`/`executescript` of any DB-API cursor or SQLAlchemy session/connection, to `sqlalchemy.text()`, Django/peewee `.raw()` or pandas `read_sql`. It has high confidence when request data reaches the query.',
+      why: "Values spliced into SQL text are parsed as SQL. A value such as `' OR 1=1 --` changes the query: the attacker reads or changes any table the database user can reach, and on some databases runs commands.",
+      example: 'name = request.args["name"]\ncursor.execute(f"SELECT * FROM users WHERE name = \'{name}\'")',
+      fix: 'name = request.args["name"]\ncursor.execute("SELECT * FROM users WHERE name = %s", (name,))\n# SQLAlchemy: db.session.execute(text("SELECT * FROM users WHERE name = :name"), {"name": name})',
+    },
+    references: [
+      'https://owasp.org/www-community/attacks/SQL_Injection',
+      'https://cheatsheetseries.owasp.org/cheatsheets/Query_Parameterization_Cheat_Sheet.html',
+      'https://docs.sqlalchemy.org/en/20/core/sqlelement.html#sqlalchemy.sql.expression.text',
+    ],
+  },
+  check(ctx: RuleContext) {
+    const sites = [...ctx.file.callsNamed(...SQL_METHODS)];
+    for (const site of ctx.file.calls) {
+      if (site.callee && SQL_FUNCTIONS.has(site.callee) && !sites.includes(site)) sites.push(site);
+    }
+    for (const site of sites) {
+      const query =
+        site.args.positional[0] ?? site.args.keywords.get('sql') ?? site.args.keywords.get('statement');
+      if (!query) continue;
+      // `execute(text(...))`: the inner text() call is checked on its own.
+      if (
+        query.type === 'call' &&
+        ctx.file.callAt(query)?.callee &&
+        SQL_FUNCTIONS.has(ctx.file.callAt(query)?.callee ?? '')
+      )
+        continue;
+      const taint = ctx.taint.reaches(query, 'sql', site.scope);
+      const shape = stringShape(ctx, query);
+      if (!taint && shape !== 'dynamic') continue;
+      if (!taint && site.name === 'raw' && !looksLikeSql(ctx, query)) continue;
+      const what = taint
+        ? `Request data (${taint.label}) reaches`
+        : 'A string built at run time is passed to';
+      ctx.report(query, `${what} ${describe(site)} as SQL text: use query parameters instead.`, {
+        confidence: taint ? 'high' : 'medium',
+        taint,
+        fix: parameterize(ctx, site, query) ?? [],
+      });
+    }
+  },
+});
+
+function describe(site: CallSite): string {
+  return site.callee && SQL_FUNCTIONS.has(site.callee)
+    ? `${site.calleeText ?? site.name}()`
+    : `.${site.name}()`;
+}
+
+function looksLikeSql(ctx: RuleContext, node: Node): boolean {
+  return /\b(select|insert|update|delete|from|where)\b/i.test(ctx.file.resolveValue(node).text);
+}
+
+type Placeholder = 'qmark' | 'format';
+
+function placeholderStyle(ctx: RuleContext): Placeholder | null {
+  const imports = ctx.file.imports;
+  if (imports.imports('sqlite3')) return 'qmark';
+  if (['psycopg2', 'psycopg', 'pymysql', 'MySQLdb', 'mysql.connector'].some((m) => imports.imports(m)))
+    return 'format';
+  return null;
+}
+
+/**
+ * The simple, common case: `cursor.execute(f"... '{x}' ...")` or `cursor.execute("... '%s' ..." % x)` with
+ * no parameters yet, on a driver whose placeholder style the imports tell. Quotes around a spliced value are
+ * dropped, because the driver quotes parameters itself.
+ */
+function parameterize(ctx: RuleContext, site: CallSite, query: Node): OffsetEdit[] | null {
+  if (
+    !['execute', 'executemany'].includes(site.name) ||
+    site.args.positional.length !== 1 ||
+    site.args.keywords.size > 0
+  ) {
+    return null;
+  }
+  const style = placeholderStyle(ctx);
+  if (!style) return null;
+  const marker = style === 'qmark' ? '?' : '%s';
+  let sql: string;
+  let values: string[];
+  if (query.type === 'string' && query.firstChild?.text.toLowerCase().includes('f')) {
+    sql = '';
+    values = [];
+    for (const part of query.namedChildren) {
+      if (!part) continue;
+      if (part.type === 'string_content') sql += part.text;
+      else if (part.type === 'escape_sequence') sql += part.text;
+      else if (part.type === 'interpolation') {
+        const expression = part.namedChildren[0];
+        if (!expression || part.namedChildren.length > 1) return null; // format specs/conversions: leave alone
+        sql += '\uE000';
+        values.push(expression.text);
+      }
+    }
+  } else if (query.type === 'binary_operator' && query.childForFieldName('operator')?.text === '%') {
+    const left = query.childForFieldName('left');
+    const right = query.childForFieldName('right');
+    if (left?.type !== 'string' || !right || left.namedChildren.some((c) => c?.type === 'interpolation'))
+      return null;
+    sql = left.namedChildren
+      .map((c) => (c?.type === 'string_content' || c?.type === 'escape_sequence' ? c.text : ''))
+      .join('');
+    if (/%[^s%]/.test(sql.replace(/%%/g, ''))) return null;
+    const count = (sql.replace(/%%/g, '').match(/%s/g) ?? []).length;
+    values =
+      right.type === 'tuple'
+        ? right.namedChildren.filter((c) => c && c.type !== 'comment').map((c) => c?.text ?? '')
+        : [right.text];
+    if (values.length !== count) return null;
+    sql = sql
+      .replace(/%%/g, '\uE001')
+      .replace(/%s/g, '\uE000')
+      .replace(/\uE001/g, '%');
+  } else {
+    return null;
+  }
+  if (values.length === 0) return null;
+  // With `%s` placeholders a literal `%` (LIKE patterns) would have to be doubled: leave such queries alone.
+  if (style === 'format' && sql.includes('%')) return null;
+  const parameterized = sql.replace(/(['"]?)\uE000\1/g, marker);
+  if (parameterized.includes('\uE000')) return null;
+  const quote = parameterized.includes('"') && !parameterized.includes("'") ? "'" : '"';
+  if (parameterized.includes(quote) || parameterized.includes('\n')) return null;
+  const tuple = values.length === 1 ? `(${values[0]},)` : `(${values.join(', ')})`;
+  return [
+    { start: query.startIndex, end: query.endIndex, newText: `${quote}${parameterized}${quote}, ${tuple}` },
+  ];
+}

@@ -1,0 +1,77 @@
+import type { Node } from 'web-tree-sitter';
+import type { RuleContext } from '../../engine/context';
+import type { Route } from '../../engine/flask';
+import type { Scope } from '../../engine/scopes';
+import { dottedName, lastSegment } from '../../engine/syntax';
+
+/**
+ * What counts as authentication on a Flask view: a known auth decorator (flask-login, flask-jwt-extended,
+ * flask-security, flask-httpauth, flask-principal...), a decorator that reads like one, a decorator defined
+ * in the workspace that checks the caller and refuses, a name the user configured, a refusing
+ * `before_request` hook on the view's app or blueprint, or a check inside the view itself.
+ */
+const KNOWN_AUTH = new Set([
+  'login_required',
+  'fresh_login_required',
+  'jwt_required',
+  'jwt_refresh_token_required',
+  'fresh_jwt_required',
+  'roles_required',
+  'roles_accepted',
+  'permissions_required',
+  'permissions_accepted',
+  'auth_required',
+  'auth_token_required',
+  'http_auth_required',
+  'token_auth_required',
+  'require',
+  'requires',
+  'permission_required',
+  'admin_required',
+  'verify_password',
+  'oidc_auth',
+  'require_oauth',
+]);
+
+const AUTH_NAME =
+  /(login|auth|authn|authz|token|jwt|admin|role|roles|permission|permissions|perm|perms|scope|scopes|user|staff|superuser|session|signed_in|logged_in|api_key|apikey|key)_?(required|needed|only|accepted|protected|check|checked)$|^(require|requires|ensure|check|verify)_?(login|auth|authentication|token|jwt|admin|role|roles|permission|permissions|user|api_key|apikey|session|signed_in|logged_in)\w*$|^(authenticated|authorized|authorised|protected|secured|login|authenticate|authorize|restricted|private)$/i;
+
+export function isAuthDecorator(ctx: RuleContext, decorator: Node): boolean {
+  const target = decorator.type === 'call' ? decorator.childForFieldName('function') : decorator;
+  const dotted = dottedName(target);
+  if (!dotted) return false;
+  const name = lastSegment(dotted);
+  if (ctx.settings.authDecorators.some((d) => d === name || d === dotted)) return true;
+  if (ctx.workspace.authDecorators.has(name)) return true;
+  return KNOWN_AUTH.has(name) || AUTH_NAME.test(name);
+}
+
+/** The view checks the caller itself and refuses (`if not current_user.is_authenticated: abort(401)`). */
+export function checksCallerInBody(ctx: RuleContext, view: Scope): boolean {
+  const body = view.node.childForFieldName('body');
+  if (!body) return false;
+  const text = body.text;
+  const mentionsIdentity =
+    /current_user|get_jwt_identity|verify_jwt_in_request|get_jwt\(|\bg\.\w*user|session\s*(\.get\s*\(|\[)\s*['"]\w*(user|logged|auth|account)|request\.authorization|headers(\.get\s*\(|\[)\s*['"](authorization|x-api-key|x-auth-token)/i.test(
+      text,
+    );
+  return mentionsIdentity && ctx.flask.refusesRequests(view);
+}
+
+export function isGuardedByHook(ctx: RuleContext, route: Route): boolean {
+  const guarded = ctx.workspace.guardedOwners;
+  if (guarded.has('*') || guarded.has(route.owner)) return true;
+  // A refusing hook on the app covers the blueprints registered on it.
+  for (const owner of guarded) {
+    if (ctx.flask.appNames.has(owner) || /(^|\.)app$/.test(owner)) return true;
+  }
+  return false;
+}
+
+export function routeIsAuthenticated(ctx: RuleContext, route: Route): boolean {
+  return (
+    route.decorators.some((d) => isAuthDecorator(ctx, d)) ||
+    isGuardedByHook(ctx, route) ||
+    checksCallerInBody(ctx, route.view)
+  );
+}

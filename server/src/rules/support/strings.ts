@@ -1,0 +1,104 @@
+import type { Node } from 'web-tree-sitter';
+import type { RuleContext } from '../../engine/context';
+import { isFString, isStringLiteral, literalValue } from '../../engine/syntax';
+
+/**
+ * How a string-valued expression was built:
+ * - `constant`: literals only (possibly through names assigned literals);
+ * - `dynamic`: built at run time from non-constant parts by f-string, `%`, `.format`, `+`, `+=` or `join`;
+ * - `unknown`: a parameter, a call result, an attribute: nothing to say either way.
+ */
+export type StringShape = 'constant' | 'dynamic' | 'unknown';
+
+export function stringShape(ctx: RuleContext, node: Node | null, depth = 0): StringShape {
+  if (!node || depth > 10) return 'unknown';
+  if (isStringLiteral(node) || literalValue(node) !== undefined) return 'constant';
+  switch (node.type) {
+    case 'parenthesized_expression':
+      return stringShape(ctx, node.namedChildren[0] ?? null, depth + 1);
+    case 'string':
+      // A string with interpolations: constant only if every interpolated expression is.
+      if (isFString(node)) {
+        const parts = node.namedChildren.filter((c) => c?.type === 'interpolation');
+        return parts.every((p) => stringShape(ctx, p?.namedChildren[0] ?? null, depth + 1) === 'constant')
+          ? 'constant'
+          : 'dynamic';
+      }
+      return 'constant';
+    case 'concatenated_string':
+      return node.namedChildren.every((c) => stringShape(ctx, c, depth + 1) === 'constant')
+        ? 'constant'
+        : 'dynamic';
+    case 'binary_operator': {
+      const operator = node.childForFieldName('operator')?.text;
+      const left = stringShape(ctx, node.childForFieldName('left'), depth + 1);
+      const right = stringShape(ctx, node.childForFieldName('right'), depth + 1);
+      if (left === 'constant' && right === 'constant') return 'constant';
+      if (operator === '%' || operator === '+') {
+        // `"..." % x` or `"..." + x`/`x + "..."`: a string is being assembled from a non-constant part.
+        const leftNode = node.childForFieldName('left');
+        const rightNode = node.childForFieldName('right');
+        if (operator === '%' && isStringy(leftNode)) return 'dynamic';
+        if (
+          operator === '+' &&
+          (isStringy(leftNode) || isStringy(rightNode) || left === 'dynamic' || right === 'dynamic')
+        ) {
+          return 'dynamic';
+        }
+      }
+      return left === 'dynamic' || right === 'dynamic' ? 'dynamic' : 'unknown';
+    }
+    case 'call': {
+      const fn = node.childForFieldName('function');
+      if (fn?.type === 'attribute') {
+        const method = fn.childForFieldName('attribute')?.text;
+        const object = fn.childForFieldName('object');
+        if (method === 'format' || method === 'join' || method === 'replace' || method === 'format_map') {
+          const receiver = stringShape(ctx, object, depth + 1);
+          const args = node.childForFieldName('arguments');
+          const argsConstant = (args?.namedChildren ?? []).every((a) => {
+            if (!a) return true;
+            const value = a.type === 'keyword_argument' ? a.childForFieldName('value') : a;
+            return stringShape(ctx, value, depth + 1) === 'constant' || isConstantContainer(value);
+          });
+          if (receiver === 'constant' && argsConstant) return 'constant';
+          return receiver === 'unknown' && method !== 'format' && method !== 'join' ? 'unknown' : 'dynamic';
+        }
+      }
+      if (fn?.type === 'identifier' && fn.text === 'str') return 'unknown';
+      return 'unknown';
+    }
+    case 'identifier': {
+      const scope = ctx.file.scopeAt(node);
+      const bindings = ctx.file.reaching(node.text, node, scope);
+      if (bindings.length === 0) return 'unknown';
+      let sawConstant = false;
+      for (const binding of bindings) {
+        if (binding.kind === 'augassign') {
+          const added = stringShape(ctx, binding.value, depth + 1);
+          if (added !== 'constant') return 'dynamic';
+          sawConstant = true;
+          continue;
+        }
+        if (binding.kind !== 'assign' && binding.kind !== 'walrus') return 'unknown';
+        const shape = stringShape(ctx, binding.value, depth + 1);
+        if (shape === 'dynamic') return 'dynamic';
+        if (shape === 'unknown') return 'unknown';
+        sawConstant = true;
+      }
+      return sawConstant ? 'constant' : 'unknown';
+    }
+    default:
+      return 'unknown';
+  }
+}
+
+function isStringy(node: Node | null): boolean {
+  return !!node && (node.type === 'string' || node.type === 'concatenated_string');
+}
+
+function isConstantContainer(node: Node | null): boolean {
+  if (!node) return true;
+  if (!['list', 'tuple', 'dictionary', 'set'].includes(node.type)) return false;
+  return node.namedChildren.every((c) => !c || literalValue(c) !== undefined || c.type === 'pair');
+}
