@@ -1,4 +1,4 @@
-import type { Tree } from 'web-tree-sitter';
+import type { Node, Tree } from 'web-tree-sitter';
 import type { Rule } from '../rules/rule';
 import { NO_WORKSPACE_FACTS, RuleContext } from './context';
 import type { RuleSettings, WorkspaceFacts } from './context';
@@ -105,11 +105,11 @@ export function analyzeModels(
       });
     }
   }
-  if (file.errors.length > 0) {
-    const first = file.errors[0];
+  if (file.tree.rootNode.hasError) {
+    const first = firstSyntaxError(file.tree.rootNode);
     notes.push({
       kind: 'syntax-error',
-      message: `Syntax error: only the parts of the file that parse were analysed (${file.errors.length} error region${file.errors.length === 1 ? '' : 's'}).`,
+      message: `Syntax error${first ? ` (${first.isMissing ? `missing "${first.type}"` : 'unexpected text'})` : ''}: only the parts of the file that parse were analysed. Fix the syntax to get complete results.`,
       ...(first ? { range: lines.rangeOf(first.startIndex, first.endIndex) } : {}),
     });
   }
@@ -120,6 +120,15 @@ export function analyzeModels(
       a.ruleId.localeCompare(b.ruleId),
   );
   return { findings, notes };
+}
+
+/** The first ERROR or MISSING node, descending only into subtrees that contain one. */
+function firstSyntaxError(root: Node): Node | null {
+  if (root.isError || root.isMissing) return root;
+  for (const child of root.children) {
+    if (child && (child.hasError || child.isMissing)) return firstSyntaxError(child);
+  }
+  return null;
 }
 
 function urlParametersOf(flask: FlaskModel, scope: Scope): ReadonlyMap<string, boolean> {

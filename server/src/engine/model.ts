@@ -34,7 +34,7 @@ const MUTATORS = new Set([
 
 /**
  * Everything the rules need to know about one file, computed once from one query pass: imports, scopes and
- * bindings, calls (indexed by qualified callee and by method name), comments and syntax errors.
+ * bindings, calls (indexed by qualified callee and by method name), and comments.
  */
 export class FileModel {
   readonly imports = new ImportTable();
@@ -42,7 +42,6 @@ export class FileModel {
   readonly scopes: Scope[] = [];
   readonly calls: CallSite[] = [];
   readonly comments: Node[] = [];
-  readonly errors: Node[] = [];
   readonly classes: Scope[] = [];
   readonly functions: Scope[] = [];
   private readonly callsByCallee = new Map<string, CallSite[]>();
@@ -112,9 +111,6 @@ export class FileModel {
           break;
         case 'comment':
           this.comments.push(node);
-          break;
-        case 'error':
-          this.errors.push(node);
           break;
       }
     }

@@ -21,7 +21,6 @@ const FILE_QUERY = `
 (with_item) @with
 (return_statement) @return
 (comment) @comment
-(ERROR) @error
 `;
 
 export type CaptureKind =
@@ -35,8 +34,7 @@ export type CaptureKind =
   | 'for'
   | 'with'
   | 'return'
-  | 'comment'
-  | 'error';
+  | 'comment';
 
 const compiled = new WeakMap<Language, Query>();
 

@@ -156,12 +156,27 @@ function parameterize(ctx: RuleContext, site: CallSite, query: Node): OffsetEdit
   if (values.length === 0) return null;
   // With `%s` placeholders a literal `%` (LIKE patterns) would have to be doubled: leave such queries alone.
   if (style === 'format' && sql.includes('%')) return null;
-  const parameterized = sql.replace(/(['"]?)\uE000\1/g, marker);
-  if (parameterized.includes('\uE000')) return null;
+  const unquoted = sql.replace(/(['"]?)\uE000\1/g, '\uE002');
+  // A value spliced inside a longer SQL literal (`LIKE '%{term}%'`) cannot become a bare placeholder.
+  if (insideSqlLiteral(unquoted, '\uE002')) return null;
+  const parameterized = unquoted.replace(/\uE002/g, marker);
   const quote = parameterized.includes('"') && !parameterized.includes("'") ? "'" : '"';
   if (parameterized.includes(quote) || parameterized.includes('\n')) return null;
   const tuple = values.length === 1 ? `(${values[0]},)` : `(${values.join(', ')})`;
   return [
     { start: query.startIndex, end: query.endIndex, newText: `${quote}${parameterized}${quote}, ${tuple}` },
   ];
+}
+
+function insideSqlLiteral(sql: string, marker: string): boolean {
+  let quote: string | null = null;
+  for (const char of sql) {
+    if (quote) {
+      if (char === quote) quote = null;
+      else if (char === marker) return true;
+    } else if (char === "'" || char === '"') {
+      quote = char;
+    }
+  }
+  return false;
 }

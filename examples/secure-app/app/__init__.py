@@ -1,0 +1,23 @@
+from flask import Flask
+from flask_cors import CORS
+from flask_talisman import Talisman
+from flask_wtf.csrf import CSRFProtect
+
+from .admin import admin
+from .auth import auth
+from .config import Config
+from .views import views
+
+csrf = CSRFProtect()
+
+
+def create_app(config=Config):
+    app = Flask(__name__)
+    app.config.from_object(config)
+    CORS(app, origins=["https://shop.example.com"], supports_credentials=True)
+    Talisman(app)
+    csrf.init_app(app)
+    app.register_blueprint(auth, url_prefix="/auth")
+    app.register_blueprint(views)
+    app.register_blueprint(admin, url_prefix="/admin")
+    return app

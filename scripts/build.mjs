@@ -1,0 +1,36 @@
+// Bundles the CLI (and, as they land, the language server and the VS Code client) into dist/ with esbuild,
+// and copies the two .wasm files the parser needs beside the bundles: nothing is fetched at run time.
+// Type checking is separate (`npm run typecheck`): esbuild only strips types.
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync, readFileSync, chmodSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const production = process.argv.includes('--production');
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+
+mkdirSync('dist', { recursive: true });
+copyFileSync(require.resolve('web-tree-sitter/web-tree-sitter.wasm'), 'dist/web-tree-sitter.wasm');
+copyFileSync(require.resolve('tree-sitter-python/tree-sitter-python.wasm'), 'dist/tree-sitter-python.wasm');
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: !production,
+  sourcesContent: false,
+  minify: production,
+  logLevel: 'warning',
+  define: { FLASK_SENTINEL_VERSION: JSON.stringify(pkg.version) },
+  // web-tree-sitter's ESM build reads import.meta.url, which a CommonJS bundle does not have: use its CJS build.
+  alias: { 'web-tree-sitter': require.resolve('web-tree-sitter') },
+};
+
+await build({
+  ...common,
+  entryPoints: { cli: 'server/src/cli/bin.ts' },
+  outdir: 'dist',
+  banner: { js: '#!/usr/bin/env node' },
+});
+chmodSync('dist/cli.js', 0o755);

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildModels } from '../../server/src/engine/analyze';
+import { TaintAnalyzer } from '../../server/src/engine/taint';
+import { engine } from '../helpers/engine';
+
+async function modelsOf(source: string, path = 'app.py') {
+  const tree = (await engine()).parser.parse(source);
+  assert.ok(tree);
+  return { ...buildModels(tree, source, path), dispose: () => tree.delete() };
+}
+
+describe('imports and aliases', () => {
+  it('qualifies callees through every import form', async () => {
+    const m = await modelsOf(`import subprocess as sp\nfrom os import system as run_it\nimport os.path\nfrom flask import request as req\nsp.run("x")\nrun_it("y")\nos.path.join("a", "b")\nreq.args.get("q")\n`);
+    const callees = m.file.calls.map((c) => c.callee);
+    assert.deepEqual(callees, ['sp.run', 'os.system', 'os.path.join', 'flask.request.args.get'].map((c) => (c === 'sp.run' ? 'subprocess.run' : c)));
+    m.dispose();
+  });
+});
+
+describe('taint', () => {
+  const source = `from flask import Flask, request
+import shlex
+app = Flask(__name__)
+
+@app.route("/u/<name>/<int:uid>")
+def view(name, uid):
+    q = request.args.get("q")
+    clean = int(request.args["n"])
+    quoted = shlex.quote(q)
+    parts = []
+    parts.append(q)
+    label = "x"
+    if q:
+        label = q
+    reset = q
+    reset = "constant"
+    return sink(q, clean, quoted, parts, label, reset, name, uid, f"{q}!", "%s" % q, "".join(parts), {"k": q})
+`;
+
+  it('follows sources, sanitizers, containers, branches and reassignment', async () => {
+    const m = await modelsOf(source);
+    const taint = new TaintAnalyzer(m.file, (scope) => m.flask.routesOf(scope)[0]?.urlParameters ?? new Map());
+    const sink = m.file.callsNamed('sink')[0];
+    assert.ok(sink);
+    const args = sink.args.positional;
+    const verdict = args.map((a) => {
+      const t = taint.taintOf(a, sink.scope);
+      if (!t) return 'clean';
+      return t.sanitized.size > 0 ? `sanitized:${[...t.sanitized].join('+')}` : 'tainted';
+    });
+    assert.deepEqual(verdict, [
+      'tainted', // q
+      'clean', // int(...)
+      'sanitized:command', // shlex.quote
+      'tainted', // list mutated with tainted data
+      'tainted', // assigned in one branch
+      'clean', // reassigned a constant afterwards
+      'tainted', // <name> URL parameter
+      'sanitized:sql+command+path+html+url+code+header', // <int:uid>
+      'tainted', // f-string
+      'tainted', // % formatting
+      'tainted', // join of tainted list
+      'tainted', // dict literal
+    ]);
+    m.dispose();
+  });
+});
+
+describe('flask model', () => {
+  it('finds apps, blueprints, routes with methods and URL parameters, guards and config writes', async () => {
+    const m = await modelsOf(`import flask
+from flask import Blueprint
+app = flask.Flask(__name__)
+bp = Blueprint("bp", __name__)
+app.config["SECRET_KEY"] = "x"
+app.config.update(DEBUG=True, TESTING=False)
+app.config.from_mapping({"WTF_CSRF_ENABLED": False})
+app.secret_key = "y"
+
+@bp.before_request
+def guard():
+    if "user" not in flask.session:
+        flask.abort(401)
+
+@bp.route("/items/<int:item_id>/<path:rest>", methods=["GET", "POST"])
+def item(item_id, rest):
+    pass
+
+@app.delete("/x")
+def remove():
+    pass
+`);
+    assert.deepEqual([...m.flask.appNames], ['app']);
+    assert.deepEqual([...m.flask.blueprintNames], ['bp']);
+    assert.deepEqual(
+      m.flask.routes.map((r) => [r.owner, r.rule, r.methods, [...r.urlParameters]]),
+      [
+        ['bp', '/items/<int:item_id>/<path:rest>', ['GET', 'POST'], [['item_id', false], ['rest', true]]],
+        ['app', '/x', ['DELETE'], []],
+      ],
+    );
+    assert.deepEqual([...m.flask.guardedOwners], ['bp']);
+    assert.deepEqual(m.flask.configWrites.map((w) => `${w.key}:${w.via}`).sort(), ['DEBUG:update', 'SECRET_KEY:attribute', 'SECRET_KEY:subscript', 'TESTING:update', 'WTF_CSRF_ENABLED:update']);
+    m.dispose();
+  });
+});
