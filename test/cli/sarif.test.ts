@@ -53,20 +53,31 @@ describe('SARIF output', () => {
       assert.match(rule.id, /^FS\d{3}$/);
       assert.match(rule.helpUri ?? '', /^https:\/\/.+\.md$/);
       assert.ok(rule.help?.markdown?.includes('## Why it matters'), rule.id);
-      const tags = (rule.properties?.tags ?? []) as string[];
+      const tags = rule.properties?.tags ?? [];
       assert.ok(tags.includes('security'), rule.id);
-      assert.ok(tags.some((t) => /^CWE-\d+$/.test(t)), rule.id);
-      assert.ok(tags.some((t) => /^OWASP-A\d\d:2021$/.test(t)), rule.id);
+      assert.ok(
+        tags.some((t) => /^CWE-\d+$/.test(t)),
+        rule.id,
+      );
+      assert.ok(
+        tags.some((t) => /^OWASP-A\d\d:2021$/.test(t)),
+        rule.id,
+      );
     }
   });
 
   it('gives results stable fingerprints that survive code moving down the file', () => {
     const before = sarifOf({ 'app.py': SOURCE }).runs[0]?.results ?? [];
-    const moved = SOURCE.replace('app = Flask(__name__)\n', 'app = Flask(__name__)\n\n\n# a comment\nX = 1\n');
+    const moved = SOURCE.replace(
+      'app = Flask(__name__)\n',
+      'app = Flask(__name__)\n\n\n# a comment\nX = 1\n',
+    );
     const afterMove = sarifOf({ 'app.py': moved }).runs[0]?.results ?? [];
-    const prints = (rs: Sarif.Result[]) => rs.map((r) => `${r.ruleId}:${r.partialFingerprints?.['flaskSentinelFindingHash/v1']}`).sort();
+    const prints = (rs: Sarif.Result[]) =>
+      rs.map((r) => `${r.ruleId}:${r.partialFingerprints?.['flaskSentinelFindingHash/v1']}`).sort();
     assert.deepEqual(prints(afterMove), prints(before));
-    const lines = (rs: Sarif.Result[]) => rs.map((r) => r.locations?.[0]?.physicalLocation?.region?.startLine);
+    const lines = (rs: Sarif.Result[]) =>
+      rs.map((r) => r.locations?.[0]?.physicalLocation?.region?.startLine);
     assert.notDeepEqual(lines(afterMove), lines(before));
   });
 });

@@ -55,23 +55,39 @@ describe('flask-sentinel scan', () => {
   });
 
   it('--fail-on error ignores warnings; --fail-on never always exits 0', () => {
-    const root = tree({ 'app.py': 'from flask import Flask\napp = Flask(__name__)\n\n@app.route("/x", methods=["POST"])\ndef x():\n    return "x"\n' });
+    const root = tree({
+      'app.py':
+        'from flask import Flask\napp = Flask(__name__)\n\n@app.route("/x", methods=["POST"])\ndef x():\n    return "x"\n',
+    });
     assert.equal(runCli(['scan'], root).status, 1);
     assert.equal(runCli(['scan', '--fail-on', 'error'], root).status, 0);
-    assert.equal(runCli(['scan', '--fail-on', 'never', '--select', 'FS1'], tree({ 'a.py': VULNERABLE })).status, 0);
+    assert.equal(
+      runCli(['scan', '--fail-on', 'never', '--select', 'FS1'], tree({ 'a.py': VULNERABLE })).status,
+      0,
+    );
   });
 
   it('--select and --ignore take ids and prefixes', () => {
     const root = tree({ 'app.py': VULNERABLE });
-    const only = JSON.parse(runCli(['scan', '--format', 'json', '--select', 'FS101'], root).stdout) as { findings: { ruleId: string }[] };
+    const only = JSON.parse(runCli(['scan', '--format', 'json', '--select', 'FS101'], root).stdout) as {
+      findings: { ruleId: string }[];
+    };
     assert.deepEqual([...new Set(only.findings.map((f) => f.ruleId))], ['FS101']);
-    const without = JSON.parse(runCli(['scan', '--format', 'json', '--ignore', 'FS1'], root).stdout) as { findings: { ruleId: string }[] };
+    const without = JSON.parse(runCli(['scan', '--format', 'json', '--ignore', 'FS1'], root).stdout) as {
+      findings: { ruleId: string }[];
+    };
     assert.ok(without.findings.length > 0 && without.findings.every((f) => !f.ruleId.startsWith('FS1')));
   });
 
   it('exits 2 on usage errors with a message', () => {
     const root = tree({ 'app.py': CLEAN });
-    for (const args of [['scan', '--format', 'xml'], ['scan', '--fail-on', 'sometimes'], ['frobnicate'], ['scan', '--select', 'B101'], ['scan', '--bogus']]) {
+    for (const args of [
+      ['scan', '--format', 'xml'],
+      ['scan', '--fail-on', 'sometimes'],
+      ['frobnicate'],
+      ['scan', '--select', 'B101'],
+      ['scan', '--bogus'],
+    ]) {
       const run = runCli(args, root);
       assert.equal(run.status, 2, `${args.join(' ')}: ${run.stdout}`);
       assert.match(run.stderr, /flask-sentinel: /);
@@ -93,7 +109,10 @@ describe('flask-sentinel scan', () => {
       'node_modules/x/y.py': VULNERABLE,
       '.venv/lib/z.py': VULNERABLE,
     });
-    const report = JSON.parse(runCli(['scan', '--format', 'json'], root).stdout) as { findings: { path: string }[]; summary: { files: number } };
+    const report = JSON.parse(runCli(['scan', '--format', 'json'], root).stdout) as {
+      findings: { path: string }[];
+      summary: { files: number };
+    };
     assert.deepEqual([...new Set(report.findings.map((f) => f.path))].sort(), ['app.py', 'pkg/kept.py']);
     assert.equal(report.summary.files, 2);
   });
@@ -133,6 +152,9 @@ describe('flask-sentinel scan', () => {
   it('emits GitHub workflow commands with escaped values', () => {
     const root = tree({ 'app.py': VULNERABLE });
     const run = runCli(['scan', '--format', 'github'], root);
-    assert.match(run.stdout, /^::error file=app\.py,line=14,col=9,endLine=14,title=FS101 debug-mode-enabled::Flask app is run with debug=True/m);
+    assert.match(
+      run.stdout,
+      /^::error file=app\.py,line=14,col=9,endLine=14,title=FS101 debug-mode-enabled::Flask app is run with debug=True/m,
+    );
   });
 });

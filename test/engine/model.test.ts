@@ -12,9 +12,16 @@ async function modelsOf(source: string, path = 'app.py') {
 
 describe('imports and aliases', () => {
   it('qualifies callees through every import form', async () => {
-    const m = await modelsOf(`import subprocess as sp\nfrom os import system as run_it\nimport os.path\nfrom flask import request as req\nsp.run("x")\nrun_it("y")\nos.path.join("a", "b")\nreq.args.get("q")\n`);
+    const m = await modelsOf(
+      `import subprocess as sp\nfrom os import system as run_it\nimport os.path\nfrom flask import request as req\nsp.run("x")\nrun_it("y")\nos.path.join("a", "b")\nreq.args.get("q")\n`,
+    );
     const callees = m.file.calls.map((c) => c.callee);
-    assert.deepEqual(callees, ['sp.run', 'os.system', 'os.path.join', 'flask.request.args.get'].map((c) => (c === 'sp.run' ? 'subprocess.run' : c)));
+    assert.deepEqual(
+      callees,
+      ['sp.run', 'os.system', 'os.path.join', 'flask.request.args.get'].map((c) =>
+        c === 'sp.run' ? 'subprocess.run' : c,
+      ),
+    );
     m.dispose();
   });
 });
@@ -41,7 +48,10 @@ def view(name, uid):
 
   it('follows sources, sanitizers, containers, branches and reassignment', async () => {
     const m = await modelsOf(source);
-    const taint = new TaintAnalyzer(m.file, (scope) => m.flask.routesOf(scope)[0]?.urlParameters ?? new Map());
+    const taint = new TaintAnalyzer(
+      m.file,
+      (scope) => m.flask.routesOf(scope)[0]?.urlParameters ?? new Map(),
+    );
     const sink = m.file.callsNamed('sink')[0];
     assert.ok(sink);
     const args = sink.args.positional;
@@ -97,12 +107,26 @@ def remove():
     assert.deepEqual(
       m.flask.routes.map((r) => [r.owner, r.rule, r.methods, [...r.urlParameters]]),
       [
-        ['bp', '/items/<int:item_id>/<path:rest>', ['GET', 'POST'], [['item_id', false], ['rest', true]]],
+        [
+          'bp',
+          '/items/<int:item_id>/<path:rest>',
+          ['GET', 'POST'],
+          [
+            ['item_id', false],
+            ['rest', true],
+          ],
+        ],
         ['app', '/x', ['DELETE'], []],
       ],
     );
     assert.deepEqual([...m.flask.guardedOwners], ['bp']);
-    assert.deepEqual(m.flask.configWrites.map((w) => `${w.key}:${w.via}`).sort(), ['DEBUG:update', 'SECRET_KEY:attribute', 'SECRET_KEY:subscript', 'TESTING:update', 'WTF_CSRF_ENABLED:update']);
+    assert.deepEqual(m.flask.configWrites.map((w) => `${w.key}:${w.via}`).sort(), [
+      'DEBUG:update',
+      'SECRET_KEY:attribute',
+      'SECRET_KEY:subscript',
+      'TESTING:update',
+      'WTF_CSRF_ENABLED:update',
+    ]);
     m.dispose();
   });
 });

@@ -6,14 +6,19 @@ import { engine } from '../helpers/engine';
 describe('positions are UTF-16 code units (LSP and SARIF default)', () => {
   it('counts an emoji as two units and an accented letter as one', async () => {
     const text = 's = "😀é"; app.run(debug=True)\n';
-    const [finding] = (await engine()).analyzeText(`from flask import Flask\napp = Flask(__name__)\n${text}`, 'a.py', { select: ['FS101'] }).findings;
+    const [finding] = (await engine()).analyzeText(
+      `from flask import Flask\napp = Flask(__name__)\n${text}`,
+      'a.py',
+      { select: ['FS101'] },
+    ).findings;
     assert.ok(finding);
     assert.deepEqual(finding.range.start, { line: 2, character: text.indexOf('debug') });
     assert.equal(text.indexOf('debug'), 19); // the emoji is 2 units: 's = "' 5 + 2 + 'é"; app.run(' 12
   });
 
   it('gives exact ranges in CRLF files and with tabs', async () => {
-    const source = 'from flask import Flask\r\napp = Flask(__name__)\r\nif True:\r\n\tapp.run(debug=True)\r\n';
+    const source =
+      'from flask import Flask\r\napp = Flask(__name__)\r\nif True:\r\n\tapp.run(debug=True)\r\n';
     const [finding] = (await engine()).analyzeText(source, 'a.py', { select: ['FS101'] }).findings;
     assert.deepEqual(finding?.range, { start: { line: 3, character: 9 }, end: { line: 3, character: 19 } });
   });
@@ -31,6 +36,12 @@ describe('positions are UTF-16 code units (LSP and SARIF default)', () => {
   });
 
   it('applies edits in any order', () => {
-    assert.equal(applyEdits('abcdef', [{ start: 0, end: 1, newText: 'X' }, { start: 4, end: 6, newText: 'YZ!' }]), 'XbcdYZ!');
+    assert.equal(
+      applyEdits('abcdef', [
+        { start: 0, end: 1, newText: 'X' },
+        { start: 4, end: 6, newText: 'YZ!' },
+      ]),
+      'XbcdYZ!',
+    );
   });
 });

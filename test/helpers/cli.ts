@@ -13,7 +13,11 @@ export interface CliRun {
 
 /** Runs the built CLI as a user would: a real process, in a real folder. */
 export function runCli(args: string[], cwd: string): CliRun {
-  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

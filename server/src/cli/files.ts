@@ -73,7 +73,11 @@ function ancestorLayers(dir: string): IgnoreLayer[] {
   return chain.map(readIgnore).filter((l): l is IgnoreLayer => l !== undefined);
 }
 
-export function discoverFiles(inputs: readonly string[], exclude: readonly string[], root: string): Discovery {
+export function discoverFiles(
+  inputs: readonly string[],
+  exclude: readonly string[],
+  root: string,
+): Discovery {
   const files: string[] = [];
   const skipped: SkippedFile[] = [];
   const excluded = exclude.length > 0 ? picomatch([...exclude], { dot: true }) : () => false;
@@ -133,10 +137,14 @@ export function readSource(file: string, maxBytes: number): SourceFile | Skipped
     return { path: file, reason: `cannot read: ${(error as Error).message}` };
   }
   if (size > maxBytes) {
-    return { path: file, reason: `larger than the ${Math.round(maxBytes / 1024)} KiB limit (${Math.round(size / 1024)} KiB); raise max-file-size-kb to scan it` };
+    return {
+      path: file,
+      reason: `larger than the ${Math.round(maxBytes / 1024)} KiB limit (${Math.round(size / 1024)} KiB); raise max-file-size-kb to scan it`,
+    };
   }
   const bytes = fs.readFileSync(file);
-  if (bytes.subarray(0, BINARY_PROBE).includes(0)) return { path: file, reason: 'binary file (contains NUL bytes)' };
+  if (bytes.subarray(0, BINARY_PROBE).includes(0))
+    return { path: file, reason: 'binary file (contains NUL bytes)' };
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     return { path: file, text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };

@@ -56,7 +56,9 @@ export function scan(engine: Engine, options: ScanOptions): ScanResult {
     else skipped.push(source);
   }
 
-  const workspace = mergeFacts(sources.filter((s) => DEFINES_FACTS.test(s.text)).map((s) => engine.factsOf(s.text, s.path)));
+  const workspace = mergeFacts(
+    sources.filter((s) => DEFINES_FACTS.test(s.text)).map((s) => engine.factsOf(s.text, s.path)),
+  );
   const analyzeOptions: AnalyzeOptions = {
     ...(options.select ? { select: options.select } : {}),
     ...(options.ignore ? { ignore: options.ignore } : {}),

@@ -19,7 +19,9 @@ export const ProjectConfigSchema = z
     select: z.array(RuleSelector).optional(),
     ignore: z.array(RuleSelector).optional(),
     severity: z.record(RuleId, SeveritySchema).optional(),
-    'auth-decorators': z.array(z.string().regex(/^[A-Za-z_][\w.]*$/, 'a decorator name such as "admin_required"')).optional(),
+    'auth-decorators': z
+      .array(z.string().regex(/^[A-Za-z_][\w.]*$/, 'a decorator name such as "admin_required"'))
+      .optional(),
     exclude: z.array(z.string().min(1)).optional(),
     'max-file-size-kb': z.number().int().min(1).max(1_048_576).optional(),
   })
@@ -34,9 +36,11 @@ export function loadProjectConfig(file: string): ProjectConfig {
   if (!fs.existsSync(file)) return {};
   let document: Record<string, unknown>;
   try {
-    document = parseToml(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    document = parseToml(fs.readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new ConfigError(`${file}: not valid TOML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+    throw new ConfigError(
+      `${file}: not valid TOML: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+    );
   }
   const tool = document.tool as Record<string, unknown> | undefined;
   const section = tool?.['flask-sentinel'];

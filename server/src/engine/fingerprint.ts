@@ -6,7 +6,11 @@ import type { Finding } from './types';
  * finding's line with whitespace folded, and which occurrence of that same (rule, line text) pair it is.
  * Line numbers are left out on purpose, so a finding keeps its fingerprint when code above it moves.
  */
-export function fingerprintFindings(relativePath: string, findings: readonly Finding[], lineText: (line: number) => string): string[] {
+export function fingerprintFindings(
+  relativePath: string,
+  findings: readonly Finding[],
+  lineText: (line: number) => string,
+): string[] {
   const seen = new Map<string, number>();
   return findings.map((finding) => {
     const normalized = lineText(finding.range.start.line).trim().replace(/\s+/g, ' ');

@@ -91,6 +91,12 @@ const SANITIZERS: Record<string, SinkKind[]> = {
   'bleach.clean': ['html'],
   'bleach.linkify': ['html'],
   'werkzeug.utils.escape': ['html'],
+  'markupsafe.escape_silent': ['html'],
+  'markupsafe.Markup.escape': ['html'],
+  'flask.Markup.escape': ['html'],
+  'jinja2.Markup.escape': ['html'],
+  'xml.sax.saxutils.escape': ['html'],
+  'nh3.clean': ['html'],
   'shlex.quote': ['command'],
   'pipes.quote': ['command'],
   'werkzeug.utils.secure_filename': ['path'],
@@ -273,6 +279,10 @@ export class TaintAnalyzer {
       const helper = this.helperReturn(callee, node);
       if (helper) return helper;
     }
+    // `request.args.get("page", type=int)`: Werkzeug converts the value; a number carries no text.
+    const converter = site?.args.keywords.get('type')?.text;
+    if (site && ['get', 'getlist'].includes(site.name) && converter && NUMERIC_TYPES.has(converter))
+      return null;
     // `request.args.get("q")`, `tainted.strip()`: a method of a tainted value returns tainted data...
     if (fn?.type === 'attribute') {
       const method = fn.childForFieldName('attribute')?.text ?? '';
@@ -300,6 +310,9 @@ export class TaintAnalyzer {
     return returned ? { ...returned, source: call, label: `${returned.label} (via ${callee}())` } : null;
   }
 }
+
+/** `type=` converters of Werkzeug's `MultiDict.get` whose result carries no text. */
+const NUMERIC_TYPES = new Set(['int', 'float', 'bool']);
 
 /** Methods whose result carries no client data even when called on it. */
 const SAFE_METHODS = new Set([

@@ -38,7 +38,10 @@ export function formatSarif(result: ScanResult, rules: readonly Rule[], toolVers
     };
   });
   const index = new Map(rules.map((r, i) => [r.meta.id, i]));
-  const region = (r: { start: { line: number; character: number }; end: { line: number; character: number } }): Sarif.Region => ({
+  const region = (r: {
+    start: { line: number; character: number };
+    end: { line: number; character: number };
+  }): Sarif.Region => ({
     startLine: r.start.line + 1,
     startColumn: r.start.character + 1,
     endLine: r.end.line + 1,

@@ -26,7 +26,13 @@ export function formatText(result: ScanResult, rules: readonly Rule[], { color }
       const fixable = finding.fix ? paint(color, 2, ' [fix available]') : '';
       out.push(`  ${where}  ${paint(color, 1, finding.ruleId)}  ${severity} ${finding.message}${fixable}`);
       for (const related of finding.related ?? []) {
-        out.push(paint(color, 2, `      ↳ ${file.path}:${related.range.start.line + 1}:${related.range.start.character + 1}  ${related.message}`));
+        out.push(
+          paint(
+            color,
+            2,
+            `      ↳ ${file.path}:${related.range.start.line + 1}:${related.range.start.character + 1}  ${related.message}`,
+          ),
+        );
       }
     }
     for (const note of file.notes) {
@@ -40,7 +46,9 @@ export function formatText(result: ScanResult, rules: readonly Rule[], { color }
     for (const rule of rules) {
       const count = fired.get(rule.meta.id);
       if (!count) continue;
-      out.push(`  ${rule.meta.id}  ${rule.meta.name.padEnd(36)} ${String(count).padStart(4)}  ${ruleDocUrl(rule.meta)}`);
+      out.push(
+        `  ${rule.meta.id}  ${rule.meta.name.padEnd(36)} ${String(count).padStart(4)}  ${ruleDocUrl(rule.meta)}`,
+      );
     }
     out.push('');
   }
