@@ -34,3 +34,11 @@ await build({
   banner: { js: '#!/usr/bin/env node' },
 });
 chmodSync('dist/cli.js', 0o755);
+
+await build({
+  ...common,
+  entryPoints: { server: 'server/src/lsp/bin.ts' },
+  outdir: 'dist',
+  banner: { js: '#!/usr/bin/env node' },
+});
+chmodSync('dist/server.js', 0o755);

@@ -1,3 +1,5 @@
 import type { Rule } from '../rule';
+import FS701 from './FS701-open-redirect';
+import FS702 from './FS702-server-side-request-forgery';
 
-export const REQUESTS_RULES: readonly Rule[] = [];
+export const REQUESTS_RULES: readonly Rule[] = [FS701, FS702];

@@ -1,0 +1,103 @@
+import type { Node } from 'web-tree-sitter';
+import type { RuleContext } from '../../engine/context';
+import { isFalsyLiteral, isTruthyLiteral, stringValue } from '../../engine/syntax';
+import type { Confidence, OffsetEdit } from '../../engine/types';
+import {
+  configWritesOfKeys,
+  isDevelopmentConfiguration,
+  isTestConfiguration,
+  quotedLike,
+} from '../support/config';
+import { replaceNode } from '../support/edits';
+import { defineRule } from '../rule';
+
+type Flag = 'SECURE' | 'HTTPONLY' | 'SAMESITE';
+
+/** Flask's session cookie and Flask-Login's remember-me cookie. */
+const PREFIXES = ['SESSION_COOKIE_', 'REMEMBER_COOKIE_'] as const;
+const FLAGS: readonly Flag[] = ['SECURE', 'HTTPONLY', 'SAMESITE'];
+
+const CONSEQUENCE: Record<Flag, string> = {
+  SECURE:
+    'the cookie is also sent over plain HTTP, where anyone on the network can read it and take over the session',
+  HTTPONLY: 'JavaScript on the page can read the cookie, so any XSS steals the session',
+  SAMESITE: 'browsers attach the cookie to requests that other sites make, which enables CSRF',
+};
+
+export default defineRule({
+  meta: {
+    id: 'FS104',
+    name: 'insecure-session-cookie-config',
+    title: 'Session cookie protections switched off in the configuration',
+    severity: 'warning',
+    confidence: 'medium',
+    cwe: ['CWE-614', 'CWE-1004', 'CWE-1275'],
+    owasp: ['A05:2021'],
+    fix: { title: 'Turn the cookie protection on', safety: 'unsafe' },
+    docs: {
+      summary:
+        'Finds configuration that weakens the session cookie of Flask or the remember-me cookie of Flask-Login: `SESSION_COOKIE_SECURE = False`, `SESSION_COOKIE_HTTPONLY = False`, `SESSION_COOKIE_SAMESITE = None` (or `"None"` without `Secure`), and the same `REMEMBER_COOKIE_*` settings, in every configuration spelling (`app.config[...]`, `.update(...)`, `from_mapping`, config classes and modules). Test configuration is ignored; development configuration is reported with low confidence.',
+      why: 'The session cookie is the login. Without `Secure` it travels over plain HTTP and can be sniffed on any shared network; without `HttpOnly` a single XSS hands it to the attacker; without `SameSite` a malicious page can make the browser send it with forged requests (CSRF).',
+      example:
+        'app.config.update(\n    SESSION_COOKIE_SECURE=False,\n    SESSION_COOKIE_HTTPONLY=False,\n    SESSION_COOKIE_SAMESITE=None,\n)',
+      fix: 'app.config.update(\n    SESSION_COOKIE_SECURE=True,\n    SESSION_COOKIE_HTTPONLY=True,\n    SESSION_COOKIE_SAMESITE="Lax",\n    REMEMBER_COOKIE_SECURE=True,\n)',
+    },
+    references: [
+      'https://flask.palletsprojects.com/en/stable/security/#set-cookie-options',
+      'https://flask.palletsprojects.com/en/stable/config/#SESSION_COOKIE_SECURE',
+      'https://flask-login.readthedocs.io/en/latest/#cookie-settings',
+      'https://owasp.org/www-community/controls/SecureCookieAttribute',
+    ],
+  },
+  check(ctx: RuleContext) {
+    for (const prefix of PREFIXES) {
+      const keys = FLAGS.map((flag) => `${prefix}${flag}`);
+      const writes = configWritesOfKeys(ctx, keys);
+      const secureOn = writes.some(
+        (w) => w.key === `${prefix}SECURE` && isTruthyLiteral(ctx.file.resolveValue(w.value)),
+      );
+      for (const write of writes) {
+        if (isTestConfiguration(ctx, write.node)) continue;
+        const flag = write.key.slice(prefix.length) as Flag;
+        const value = ctx.file.resolveValue(write.value);
+        const weakness = weaknessOf(flag, value, secureOn);
+        if (!weakness) continue;
+        let confidence: Confidence = weakness.confidence;
+        if (isDevelopmentConfiguration(write.node)) confidence = 'low';
+        ctx.report(
+          write.node,
+          `${write.key} is ${weakness.shown}: ${CONSEQUENCE[flag]}. Set it to ${weakness.safe}.`,
+          { confidence, fix: value === write.value ? fixOf(flag, value) : [] },
+        );
+      }
+    }
+  },
+});
+
+interface Weakness {
+  shown: string;
+  safe: string;
+  confidence: Confidence;
+}
+
+function weaknessOf(flag: Flag, value: Node, secureOn: boolean): Weakness | null {
+  if (flag !== 'SAMESITE') {
+    return isFalsyLiteral(value) ? { shown: value.text, safe: 'True', confidence: 'medium' } : null;
+  }
+  if (value.type === 'none') return { shown: 'None', safe: '"Lax"', confidence: 'low' };
+  // SameSite=None is how a cookie is deliberately shared cross-site; without Secure browsers also reject it.
+  if (stringValue(value)?.toLowerCase() === 'none' && !secureOn) {
+    return { shown: '"None" without Secure', safe: '"Lax"', confidence: 'medium' };
+  }
+  return null;
+}
+
+function fixOf(flag: Flag, value: Node): OffsetEdit[] {
+  if (flag === 'SAMESITE') {
+    if (value.type === 'none') return [replaceNode(value, '"Lax"')];
+    return value.type === 'string' ? [replaceNode(value, quotedLike(value, 'Lax'))] : [];
+  }
+  return value.type === 'false' || value.type === 'none' || value.text === '0'
+    ? [replaceNode(value, 'True')]
+    : [];
+}

