@@ -1,0 +1,176 @@
+import picomatch from 'picomatch';
+import * as path from 'node:path';
+import type { Connection, Diagnostic } from 'vscode-languageserver/node';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { analyzeModels, buildModels, workspaceFactsOf } from '../engine/analyze';
+import type { Engine } from '../engine/engine';
+import type { Finding } from '../engine/types';
+import { noteDiagnostics, skippedDiagnostic, toDiagnostic } from './diagnostics';
+import { routesOf } from './routes';
+import type { RouteInfo } from './routes';
+import { fsPathOf } from './settings';
+import type { EffectiveSettings, SettingsManager } from './settings';
+import type { TreeStore } from './trees';
+import type { WorkspaceIndex } from './workspace';
+
+/** The result of analysing one version of one document. */
+export interface DocumentAnalysis {
+  uri: string;
+  version: number;
+  /** Settings and workspace generations the result depends on. */
+  key: string;
+  diagnostics: Diagnostic[];
+  findings: Finding[];
+  routes: RouteInfo[];
+}
+
+/**
+ * Analyses open documents: at most once per (version, settings, workspace facts), never throwing. The
+ * result is cached per document; a result for a version that is no longer current is dropped by callers
+ * through `isCurrent`.
+ */
+export class Analyzer {
+  private readonly cache = new Map<string, DocumentAnalysis>();
+  private readonly inFlight = new Map<
+    string,
+    { key: string; promise: Promise<DocumentAnalysis | undefined> }
+  >();
+  /** Called when an open document's own facts changed what other documents see. */
+  onFactsChanged: () => void = () => undefined;
+  /** Counts real analyses (tests and logs). */
+  runs = 0;
+
+  constructor(
+    private readonly connection: Connection,
+    private readonly engine: Engine,
+    private readonly trees: TreeStore,
+    private readonly settings: SettingsManager,
+    private readonly workspace: WorkspaceIndex,
+    private readonly document: (uri: string) => TextDocument | undefined,
+  ) {}
+
+  cached(uri: string): DocumentAnalysis | undefined {
+    return this.cache.get(uri);
+  }
+
+  isCurrent(result: DocumentAnalysis): boolean {
+    return this.document(result.uri)?.version === result.version && result.key === this.generationKey();
+  }
+
+  forget(uri: string): void {
+    this.cache.delete(uri);
+    this.inFlight.delete(uri);
+    this.trees.close(uri);
+  }
+
+  private generationKey(): string {
+    return `${this.settings.generation}:${this.workspace.generation}`;
+  }
+
+  /** The analysis of the document's current version (from the cache when it is still valid). */
+  async analyze(uri: string): Promise<DocumentAnalysis | undefined> {
+    const doc = this.document(uri);
+    if (!doc) return undefined;
+    const key = `${doc.version}@${this.generationKey()}`;
+    const cached = this.cache.get(uri);
+    if (cached && `${cached.version}@${cached.key}` === key) return cached;
+    const running = this.inFlight.get(uri);
+    if (running && running.key === key) return running.promise;
+    const promise = this.run(uri).finally(() => {
+      if (this.inFlight.get(uri)?.promise === promise) this.inFlight.delete(uri);
+    });
+    this.inFlight.set(uri, { key, promise });
+    return promise;
+  }
+
+  private async run(uri: string): Promise<DocumentAnalysis | undefined> {
+    let settings: EffectiveSettings;
+    try {
+      settings = await this.settings.effective(uri);
+    } catch (error) {
+      this.connection.console.error(`Flask Sentinel: settings failed: ${String(error)}`);
+      return undefined;
+    }
+    // Read the document only now: it may have changed while the settings were fetched.
+    const doc = this.document(uri);
+    if (!doc) return undefined;
+    const key = this.generationKey();
+    const cached = this.cache.get(uri);
+    if (cached && cached.version === doc.version && cached.key === key) return cached;
+    const result = this.analyzeNow(doc, settings, key);
+    this.cache.set(uri, result);
+    return result;
+  }
+
+  private analyzeNow(doc: TextDocument, settings: EffectiveSettings, key: string): DocumentAnalysis {
+    const base: DocumentAnalysis = {
+      uri: doc.uri,
+      version: doc.version,
+      key,
+      diagnostics: [],
+      findings: [],
+      routes: [],
+    };
+    const file = fsPathOf(doc.uri);
+    if (!settings.enable || (file && isExcluded(file, settings))) {
+      this.trees.close(doc.uri);
+      return base;
+    }
+    const text = doc.getText();
+    const skipped = whyNotAnalysed(text, settings.maxFileSizeKb);
+    if (skipped) {
+      this.trees.close(doc.uri);
+      return { ...base, diagnostics: [skippedDiagnostic(skipped)] };
+    }
+    this.runs++;
+    try {
+      const tree = this.trees.get(doc.uri, text, doc.version);
+      if (!tree) return base;
+      const models = buildModels(tree, text, file ?? doc.uri);
+      const workspace = this.workspace.factsFor(file);
+      const { findings, notes } = analyzeModels(models, this.engine.rules, {
+        ...settings.analyze,
+        workspace,
+      });
+      const routes = routesOf(models, doc.uri, workspace, settings.analyze.authDecorators ?? []);
+      if (file && this.workspace.setOpen(file, workspaceFactsOf(models)))
+        setImmediate(() => this.onFactsChanged());
+      return {
+        ...base,
+        key: this.generationKey(),
+        findings,
+        routes,
+        diagnostics: [
+          ...findings.map((f) => toDiagnostic(f, doc.version, doc.uri)),
+          ...noteDiagnostics(notes),
+        ],
+      };
+    } catch (error) {
+      // A crash in the analysis must never take the server down: log it and show nothing for this version.
+      this.trees.close(doc.uri);
+      const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      this.connection.console.error(`Flask Sentinel: analysis of ${doc.uri} failed: ${detail}`);
+      return base;
+    }
+  }
+}
+
+/** Why a text is not analysed (too large, binary), or undefined. */
+export function whyNotAnalysed(text: string, maxFileSizeKb: number): string | undefined {
+  const limit = maxFileSizeKb * 1024;
+  // UTF-8 needs at most 3 bytes per UTF-16 unit: only count bytes when the length alone does not decide.
+  const bytes = text.length * 3 <= limit ? text.length : Buffer.byteLength(text, 'utf8');
+  if (bytes > limit) {
+    return `it is larger than the ${maxFileSizeKb} KiB limit (${Math.round(bytes / 1024)} KiB); raise flaskSentinel.maxFileSizeKb (or max-file-size-kb in pyproject.toml) to analyse it`;
+  }
+  if (text.includes('\0')) {
+    return 'it contains NUL bytes, so it looks binary rather than Python source; remove them to analyse it';
+  }
+  return undefined;
+}
+
+function isExcluded(file: string, settings: EffectiveSettings): boolean {
+  if (!settings.root || settings.exclude.length === 0) return false;
+  const relative = path.relative(settings.root, file).split(path.sep).join('/');
+  return picomatch([...settings.exclude], { dot: true })(relative);
+}

@@ -1,0 +1,288 @@
+import * as fs from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import {
+  CodeActionKind,
+  DidChangeWatchedFilesNotification,
+  FileChangeType,
+  MessageType,
+  ShowMessageNotification,
+  TextDocumentSyncKind,
+} from 'vscode-languageserver/node';
+import type { Connection, DocumentDiagnosticReport, InitializeResult } from 'vscode-languageserver/node';
+import { buildModels } from '../engine/analyze';
+import { Engine } from '../engine/engine';
+import { readSource } from '../cli/files';
+import { FIX_ALL_KIND, SHOW_DOCS_COMMAND, codeActions, codeLenses, hover } from './actions';
+import { Analyzer } from './analysis';
+import { createDocuments } from './documents';
+import { PushPublisher } from './publisher';
+import { routesOf } from './routes';
+import type { RouteInfo } from './routes';
+import { SettingsManager, fsPathOf } from './settings';
+import { TreeStore } from './trees';
+import { VERSION } from './version';
+import { WorkspaceIndex } from './workspace';
+
+export const ROUTES_REQUEST = 'flaskSentinel/routes';
+
+/** Wires the protocol to the pieces: documents + trees, settings, analysis, actions, workspace facts. */
+export function startServer(connection: Connection): void {
+  let engine: Engine;
+  let trees: TreeStore;
+  let settings: SettingsManager;
+  let analyzer: Analyzer;
+  let index: WorkspaceIndex;
+  let push: PushPublisher | undefined;
+  let roots: string[] = [];
+  const saved = new Map<string, number>();
+  let caps = {
+    pull: false,
+    refresh: false,
+    lensRefresh: false,
+    progress: false,
+    watch: false,
+    versioned: false,
+    showDocument: false,
+  };
+
+  const documents = createDocuments({
+    hasTree: (uri) => trees?.hasTree(uri) ?? false,
+    edited: (uri, edit) => trees.edited(uri, edit),
+    replaced: (uri) => trees?.replaced(uri),
+  });
+
+  const refreshAll = () => {
+    if (caps.pull) {
+      if (caps.refresh) void connection.languages.diagnostics.refresh().catch(() => undefined);
+    } else {
+      for (const doc of documents.all()) push?.schedule(doc.uri);
+    }
+    if (caps.lensRefresh) void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+  };
+
+  connection.onInitialize(async (params): Promise<InitializeResult> => {
+    const c = params.capabilities;
+    caps = {
+      pull: c.textDocument?.diagnostic !== undefined,
+      refresh: c.workspace?.diagnostics?.refreshSupport === true,
+      lensRefresh: c.workspace?.codeLens?.refreshSupport === true,
+      progress: c.window?.workDoneProgress === true,
+      watch: c.workspace?.didChangeWatchedFiles?.dynamicRegistration === true,
+      versioned: c.workspace?.workspaceEdit?.documentChanges === true,
+      showDocument: c.window?.showDocument?.support === true,
+    };
+    const folders =
+      params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri, name: 'root' }] : []);
+    roots = folders.flatMap((f) => fsPathOf(f.uri) ?? []);
+    engine = await Engine.create();
+    trees = new TreeStore(engine.parser);
+    index = new WorkspaceIndex(engine);
+    settings = new SettingsManager(connection, c.workspace?.configuration === true, () => roots);
+    analyzer = new Analyzer(connection, engine, trees, settings, index, (uri) => documents.get(uri));
+    analyzer.onFactsChanged = refreshAll;
+    if (!caps.pull) push = new PushPublisher(connection, analyzer);
+    return {
+      capabilities: {
+        textDocumentSync: {
+          openClose: true,
+          change: TextDocumentSyncKind.Incremental,
+          save: { includeText: false },
+        },
+        ...(caps.pull
+          ? { diagnosticProvider: { interFileDependencies: true, workspaceDiagnostics: false } }
+          : {}),
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND] },
+        hoverProvider: true,
+        codeLensProvider: { resolveProvider: false },
+        executeCommandProvider: { commands: [SHOW_DOCS_COMMAND] },
+      },
+      serverInfo: { name: 'flask-sentinel-ls', version: VERSION },
+    };
+  });
+
+  connection.onInitialized(() => {
+    if (caps.watch) {
+      void connection.client
+        .register(DidChangeWatchedFilesNotification.type, {
+          watchers: [{ globPattern: '**/*.py' }, { globPattern: '**/pyproject.toml' }],
+        })
+        .catch(() => undefined);
+    }
+    index.scanning = scanWorkspace();
+  });
+
+  const scanWorkspace = async () => {
+    if (roots.length === 0) return;
+    const progress = caps.progress
+      ? await connection.window.createWorkDoneProgress().catch(() => undefined)
+      : undefined;
+    progress?.begin('Flask Sentinel: scanning the workspace', 0, undefined, false);
+    try {
+      const folders = [];
+      for (const root of roots) {
+        const s = await settings.effective(pathToFileURL(`${root}/__folder__.py`).href);
+        folders.push({ path: root, exclude: s.exclude, maxBytes: s.maxFileSizeKb * 1024 });
+      }
+      const before = index.generation;
+      await index.scan(folders, {
+        report: (done, total) =>
+          progress?.report(total === 0 ? 100 : Math.round((done / total) * 100), `${done}/${total} files`),
+      });
+      if (index.generation !== before) refreshAll();
+    } catch (error) {
+      connection.console.error(`Flask Sentinel: workspace scan failed: ${String(error)}`);
+    } finally {
+      progress?.done();
+    }
+  };
+
+  connection.onDidChangeConfiguration((params) => {
+    settings.changed(params.settings);
+    refreshAll();
+  });
+
+  connection.onDidChangeWatchedFiles(async (params) => {
+    let changed = false;
+    for (const change of params.changes) {
+      const file = fsPathOf(change.uri);
+      if (!file) continue;
+      if (file.endsWith('pyproject.toml')) {
+        settings.projectChanged();
+        changed = true;
+      } else if (file.endsWith('.py')) {
+        if (change.type === FileChangeType.Deleted) changed = index.fileDeleted(file) || changed;
+        else {
+          const s = await settings.effective(change.uri);
+          changed = index.fileChanged(file, s.maxFileSizeKb * 1024) || changed;
+        }
+      }
+    }
+    if (changed) refreshAll();
+  });
+
+  documents.onDidOpen((e) => {
+    saved.set(e.document.uri, e.document.version);
+    push?.schedule(e.document.uri, 0);
+  });
+  documents.onDidChangeContent((e) => {
+    if (!push) return;
+    const uri = e.document.uri;
+    void settings.effective(uri).then((s) => {
+      if (s.run === 'onType') push?.schedule(uri);
+    });
+  });
+  documents.onDidSave((e) => {
+    saved.set(e.document.uri, e.document.version);
+    if (push) push.schedule(e.document.uri, 0);
+    else if (caps.refresh) void connection.languages.diagnostics.refresh().catch(() => undefined);
+  });
+  documents.onDidClose((e) => {
+    const uri = e.document.uri;
+    saved.delete(uri);
+    analyzer.forget(uri);
+    settings.forgetDocument(uri);
+    const file = fsPathOf(uri);
+    if (file && index.closeOpen(file)) refreshAll();
+    push?.clear(uri);
+  });
+
+  connection.languages.diagnostics.on(async (params): Promise<DocumentDiagnosticReport> => {
+    const uri = params.textDocument.uri;
+    const doc = documents.get(uri);
+    if (!doc) return { kind: 'full', items: [] };
+    const s = await settings.effective(uri);
+    if (s.run === 'onSave' && saved.get(uri) !== doc.version) {
+      const last = analyzer.cached(uri);
+      if (params.previousResultId) return { kind: 'unchanged', resultId: params.previousResultId };
+      return { kind: 'full', items: last?.diagnostics ?? [] };
+    }
+    const result = await analyzer.analyze(uri);
+    if (!result || documents.get(uri)?.version !== result.version) return { kind: 'full', items: [] };
+    const resultId = `${result.version}@${result.key}`;
+    if (params.previousResultId === resultId) return { kind: 'unchanged', resultId };
+    return { kind: 'full', resultId, items: result.diagnostics };
+  });
+
+  const currentAnalysis = async (uri: string) => {
+    const result = await analyzer.analyze(uri);
+    return result && analyzer.isCurrent(result) ? result : undefined;
+  };
+
+  connection.onCodeAction(async (params) => {
+    const doc = documents.get(params.textDocument.uri);
+    if (!doc) return [];
+    const needsAnalysis = params.context.only?.some((o) => FIX_ALL_KIND.startsWith(o)) ?? false;
+    const analysis = needsAnalysis ? await currentAnalysis(doc.uri) : undefined;
+    return codeActions(doc, params, analysis, { documentChanges: caps.versioned, rules: engine.rules });
+  });
+
+  connection.onHover(async (params) => {
+    if (!documents.get(params.textDocument.uri)) return null;
+    return hover(await currentAnalysis(params.textDocument.uri), params.position, engine.rules);
+  });
+
+  connection.onCodeLens(async (params) => {
+    if (!documents.get(params.textDocument.uri)) return [];
+    return codeLenses(await currentAnalysis(params.textDocument.uri));
+  });
+
+  connection.onExecuteCommand(async (params) => {
+    if (params.command !== SHOW_DOCS_COMMAND) return;
+    const url: unknown = params.arguments?.[0];
+    if (typeof url !== 'string' || !/^https:\/\//.test(url)) return;
+    if (caps.showDocument) await connection.window.showDocument({ uri: url, external: true });
+    else {
+      void connection.sendNotification(ShowMessageNotification.type, {
+        type: MessageType.Info,
+        message: `Flask Sentinel documentation: ${url}`,
+      });
+    }
+  });
+
+  connection.onRequest(
+    ROUTES_REQUEST,
+    async (params?: { uri?: string }): Promise<{ routes: RouteInfo[] }> => {
+      await index.scanning;
+      const routes: RouteInfo[] = [];
+      const open = new Set<string>();
+      for (const doc of documents.all()) {
+        if (params?.uri && doc.uri !== params.uri) continue;
+        open.add(fsPathOf(doc.uri) ?? doc.uri);
+        routes.push(...((await currentAnalysis(doc.uri))?.routes ?? []));
+      }
+      for (const file of index.files) {
+        const uri = pathToFileURL(file).href;
+        if (open.has(file) || (params?.uri && uri !== params.uri)) continue;
+        routes.push(...(await routesOnDisk(file, uri)));
+      }
+      return { routes };
+    },
+  );
+
+  const routesOnDisk = async (file: string, uri: string): Promise<RouteInfo[]> => {
+    try {
+      const s = await settings.effective(uri);
+      const source = readSource(file, s.maxFileSizeKb * 1024);
+      if (!('text' in source) || !fs.existsSync(file)) return [];
+      const tree = engine.parser.parse(source.text);
+      if (!tree) return [];
+      try {
+        return routesOf(
+          buildModels(tree, source.text, file),
+          uri,
+          index.factsFor(file),
+          s.analyze.authDecorators ?? [],
+        );
+      } finally {
+        tree.delete();
+      }
+    } catch (error) {
+      connection.console.error(`Flask Sentinel: routes of ${file} failed: ${String(error)}`);
+      return [];
+    }
+  };
+
+  connection.onShutdown(() => trees?.dispose());
+  documents.listen(connection);
+  connection.listen();
+}

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { LspClient, lineStarts } from '../helpers/lspClient';
+import type { Diagnostic, Position } from '../helpers/lspClient';
+
+/**
+ * Differential property: a document edited incrementally (trees edited and re-parsed incrementally on the
+ * server) always gets exactly the diagnostics a fresh analysis of the final text gets.
+ */
+const BASES = [
+  `from flask import Flask, request
+import sqlite3
+
+app = Flask(__name__)
+
+
+@app.route("/search")
+def search():
+    term = request.args.get("q", "")
+    conn = sqlite3.connect("shop.db")
+    return conn.execute(f"SELECT * FROM t WHERE name = '{term}'").fetchall()
+
+
+@app.route("/delete", methods=["POST"])
+def delete():
+    return "ok"
+
+
+app.run(debug=True)
+`,
+  'from flask import Flask\r\napp = Flask(__name__)\r\n# café 😀\r\napp.run(debug=True)\r\n',
+  '',
+];
+
+const FRAGMENTS = [
+  '',
+  '\n',
+  '\r\n',
+  ' ',
+  '    ',
+  '😀',
+  'é',
+  '(',
+  ')',
+  '"',
+  "'",
+  '#',
+  '  # nosec FS201',
+  'request.args["q"]',
+  'conn.execute("SELECT " + term)',
+  '\n@app.route("/x", methods=["POST"])\ndef x():\n    return 1\n',
+  'app.run(debug=True)\n',
+  'def f(a):\n    return a\n',
+  '@login_required\n',
+  'import os\n',
+];
+
+interface EditSpec {
+  start: number;
+  length: number;
+  fragment: number;
+}
+
+const editArb = fc.record({
+  start: fc.double({ min: 0, max: 1, noNaN: true }),
+  length: fc.nat({ max: 12 }),
+  fragment: fc.nat({ max: FRAGMENTS.length - 1 }),
+});
+
+const scenarioArb = fc.record({
+  base: fc.nat({ max: BASES.length - 1 }),
+  events: fc.array(
+    fc.record({ changes: fc.array(editArb, { minLength: 1, maxLength: 3 }), pull: fc.boolean() }),
+    { minLength: 1, maxLength: 8 },
+  ),
+});
+
+function positionAt(text: string, offset: number): Position {
+  const starts = lineStarts(text);
+  let line = 0;
+  while (line + 1 < starts.length && (starts[line + 1] as number) <= offset) line++;
+  return { line, character: offset - (starts[line] as number) };
+}
+
+/** Offsets between `\r` and `\n` have no LSP position of their own: move them before the `\r`. */
+function snap(text: string, offset: number): number {
+  return offset > 0 && text[offset - 1] === '\r' && text[offset] === '\n' ? offset - 1 : offset;
+}
+
+function normalize(diagnostics: Diagnostic[]): unknown[] {
+  return diagnostics.map((d) => {
+    const data = (d.data ?? {}) as Record<string, unknown>;
+    return {
+      ...d,
+      data: { ...data, version: 0 },
+      relatedInformation: d.relatedInformation?.map((r) => ({ ...r, location: { ...r.location, uri: '' } })),
+    };
+  });
+}
+
+describe('incremental edits (property)', () => {
+  let client: LspClient;
+  before(async () => {
+    client = await LspClient.start({ pull: true });
+  });
+  after(() => client.stop());
+
+  it('incremental analysis equals a fresh analysis of the final text', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(scenarioArb, async ({ base, events }) => {
+        run++;
+        const uri = `untitled:incremental-${run}.py`;
+        const fresh = `untitled:fresh-${run}.py`;
+        let text = BASES[base] as string;
+        let version = 1;
+        await client.open(uri, text, version);
+        await client.pull(uri);
+        for (const event of events) {
+          const changes = event.changes.map((spec: EditSpec) => {
+            const start = snap(text, Math.floor(spec.start * text.length));
+            const end = snap(text, Math.min(text.length, start + spec.length));
+            const inserted = FRAGMENTS[spec.fragment] as string;
+            const change = {
+              range: { start: positionAt(text, start), end: positionAt(text, end) },
+              text: inserted,
+            };
+            text = text.slice(0, start) + inserted + text.slice(end);
+            return change;
+          });
+          await client.change(uri, ++version, changes);
+          if (event.pull) await client.pull(uri);
+        }
+        const incremental = await client.pull(uri);
+        await client.open(fresh, text, 1);
+        const expected = await client.pull(fresh);
+        await client.close(uri);
+        await client.close(fresh);
+        assert.deepEqual(normalize(incremental), normalize(expected), JSON.stringify(text));
+      }),
+      { numRuns: 300, seed: Number(process.env.FC_SEED ?? 4242) },
+    );
+    assert.equal(client.exitCode, undefined);
+  });
+});
