@@ -155,21 +155,29 @@ describe('language server: pull diagnostics', () => {
     await client.close(uri);
   });
 
-  it('fix-all applies only safe fixes (the current rules have none: no edit is offered)', async () => {
+  it('fix-all applies every safe fix and leaves unsafe ones to the user', async () => {
     const uri = 'untitled:pull-fixall.py';
-    await client.open(uri, APP);
-    await client.pull(uri);
+    const text = APP.replace('import sqlite3', 'import sqlite3\nimport requests').replace(
+      '    return "ok"',
+      '    requests.post("https://audit.example/log", json={}, verify=False)\n    return "ok"',
+    );
+    await client.open(uri, text);
+    assert.deepEqual(codes(await client.pull(uri)), ['FS101', 'FS201', 'FS405', 'FS501']);
     const actions = await client.codeActions(
       uri,
       { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
       [],
       ['source.fixAll.flaskSentinel'],
     );
-    assert.ok(actions.every((a) => a.kind === 'source.fixAll.flaskSentinel'));
-    assert.ok(
-      actions.every((a) => editsOf(a).every((e) => !/False/.test(e.newText))),
-      'unsafe fix applied by fix-all',
-    );
+    assert.equal(actions.length, 1);
+    assert.equal(actions[0]?.kind, 'source.fixAll.flaskSentinel');
+    const fixed = applyTextEdits(text, editsOf(actions[0]));
+    assert.match(fixed, /requests\.post\("https:\/\/audit\.example\/log", json=\{\}\)/);
+    // The unsafe fixes (debug flag, SQL parameters) are not applied by fix-all.
+    assert.match(fixed, /debug=True/);
+    assert.match(fixed, /\{term\}/);
+    await client.change(uri, 2, [{ text: fixed }]);
+    assert.deepEqual(codes(await client.pull(uri)), ['FS101', 'FS201', 'FS501']);
     await client.close(uri);
   });
 

@@ -72,7 +72,7 @@ describe('documents and trees', () => {
           store.close(uri);
         },
       ),
-      { numRuns: 200, seed: 7 },
+      { numRuns: 2000, seed: 7 },
     );
     assert.equal(store.size, 0);
   });

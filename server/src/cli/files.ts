@@ -42,6 +42,14 @@ const ALWAYS_SKIPPED_DIRS = new Set([
   '.eggs',
 ]);
 
+/** True when a path lies in a folder a scan never enters (virtualenvs, caches, VCS folders). */
+export function inSkippedFolder(file: string): boolean {
+  return path
+    .dirname(file)
+    .split(path.sep)
+    .some((part) => ALWAYS_SKIPPED_DIRS.has(part));
+}
+
 interface IgnoreLayer {
   dir: string;
   rules: Ignore;

@@ -1,5 +1,3 @@
-import picomatch from 'picomatch';
-import * as path from 'node:path';
 import type { Connection, Diagnostic } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyzeModels, buildModels, workspaceFactsOf } from '../engine/analyze';
@@ -12,6 +10,7 @@ import { fsPathOf } from './settings';
 import type { EffectiveSettings, SettingsManager } from './settings';
 import type { TreeStore } from './trees';
 import type { WorkspaceIndex } from './workspace';
+import { isExcluded } from './workspaceDiagnostics';
 
 /** The result of analysing one version of one document. */
 export interface DocumentAnalysis {
@@ -167,10 +166,4 @@ export function whyNotAnalysed(text: string, maxFileSizeKb: number): string | un
     return 'it contains NUL bytes, so it looks binary rather than Python source; remove them to analyse it';
   }
   return undefined;
-}
-
-function isExcluded(file: string, settings: EffectiveSettings): boolean {
-  if (!settings.root || settings.exclude.length === 0) return false;
-  const relative = path.relative(settings.root, file).split(path.sep).join('/');
-  return picomatch([...settings.exclude], { dot: true })(relative);
 }

@@ -4,7 +4,9 @@ import {
   CodeActionKind,
   DidChangeWatchedFilesNotification,
   FileChangeType,
+  LSPErrorCodes,
   MessageType,
+  ResponseError,
   ShowMessageNotification,
   TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
@@ -18,12 +20,16 @@ import { createDocuments } from './documents';
 import { PushPublisher } from './publisher';
 import { routesOf } from './routes';
 import type { RouteInfo } from './routes';
-import { SettingsManager, fsPathOf } from './settings';
+import { SettingsManager, fsPathOf, isInside } from './settings';
 import { TreeStore } from './trees';
 import { VERSION } from './version';
 import { WorkspaceIndex } from './workspace';
+import { WorkspaceDiagnostics } from './workspaceDiagnostics';
 
 export const ROUTES_REQUEST = 'flaskSentinel/routes';
+
+/** A URI that stands for a workspace folder when asking for its settings. */
+const folderUri = (folder: string) => pathToFileURL(`${folder}/__folder__.py`).href;
 
 /** Wires the protocol to the pieces: documents + trees, settings, analysis, actions, workspace facts. */
 export function startServer(connection: Connection): void {
@@ -33,6 +39,7 @@ export function startServer(connection: Connection): void {
   let analyzer: Analyzer;
   let index: WorkspaceIndex;
   let push: PushPublisher | undefined;
+  let workspaceDiagnostics: WorkspaceDiagnostics | undefined;
   let roots: string[] = [];
   const saved = new Map<string, number>();
   let caps = {
@@ -52,6 +59,7 @@ export function startServer(connection: Connection): void {
   });
 
   const refreshAll = () => {
+    workspaceDiagnostics?.changed();
     if (caps.pull) {
       if (caps.refresh) void connection.languages.diagnostics.refresh().catch(() => undefined);
     } else {
@@ -81,6 +89,16 @@ export function startServer(connection: Connection): void {
     analyzer = new Analyzer(connection, engine, trees, settings, index, (uri) => documents.get(uri));
     analyzer.onFactsChanged = refreshAll;
     if (!caps.pull) push = new PushPublisher(connection, analyzer);
+    else {
+      workspaceDiagnostics = new WorkspaceDiagnostics({
+        engine,
+        index,
+        settingsFor: (file) => settings.effective(folderUri(roots.find((r) => isInside(r, file)) ?? file)),
+        isOpen: (file) => documents.get(pathToFileURL(file).href) !== undefined,
+        settingsGeneration: () => settings.generation,
+        log: (message) => connection.console.error(message),
+      });
+    }
     return {
       capabilities: {
         textDocumentSync: {
@@ -89,7 +107,7 @@ export function startServer(connection: Connection): void {
           save: { includeText: false },
         },
         ...(caps.pull
-          ? { diagnosticProvider: { interFileDependencies: true, workspaceDiagnostics: false } }
+          ? { diagnosticProvider: { interFileDependencies: true, workspaceDiagnostics: true } }
           : {}),
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix, FIX_ALL_KIND] },
         hoverProvider: true,
@@ -120,7 +138,7 @@ export function startServer(connection: Connection): void {
     try {
       const folders = [];
       for (const root of roots) {
-        const s = await settings.effective(pathToFileURL(`${root}/__folder__.py`).href);
+        const s = await settings.effective(folderUri(root));
         folders.push({ path: root, exclude: s.exclude, maxBytes: s.maxFileSizeKb * 1024 });
       }
       const before = index.generation;
@@ -158,6 +176,7 @@ export function startServer(connection: Connection): void {
       }
     }
     if (changed) refreshAll();
+    else workspaceDiagnostics?.changed();
   });
 
   documents.onDidOpen((e) => {
@@ -183,10 +202,12 @@ export function startServer(connection: Connection): void {
     settings.forgetDocument(uri);
     const file = fsPathOf(uri);
     if (file && index.closeOpen(file)) refreshAll();
+    // The file's findings now come from disk (workspace diagnostics) instead of the document.
+    else workspaceDiagnostics?.changed();
     push?.clear(uri);
   });
 
-  connection.languages.diagnostics.on(async (params): Promise<DocumentDiagnosticReport> => {
+  connection.languages.diagnostics.on(async (params, token): Promise<DocumentDiagnosticReport> => {
     const uri = params.textDocument.uri;
     const doc = documents.get(uri);
     if (!doc) return { kind: 'full', items: [] };
@@ -196,12 +217,24 @@ export function startServer(connection: Connection): void {
       if (params.previousResultId) return { kind: 'unchanged', resultId: params.previousResultId };
       return { kind: 'full', items: last?.diagnostics ?? [] };
     }
+    // A newer version is on its way (or the client gave up): answer "cancelled, ask again" rather than
+    // show a result for a text the user no longer has (an empty answer would make findings flicker).
+    const superseded = () =>
+      new ResponseError(LSPErrorCodes.ServerCancelled, 'The document changed; diagnostics are re-requested', {
+        retriggerRequest: true,
+      });
+    if (token.isCancellationRequested) throw superseded();
     const result = await analyzer.analyze(uri);
-    if (!result || documents.get(uri)?.version !== result.version) return { kind: 'full', items: [] };
+    if (!result || documents.get(uri)?.version !== result.version || token.isCancellationRequested)
+      throw superseded();
     const resultId = `${result.version}@${result.key}`;
     if (params.previousResultId === resultId) return { kind: 'unchanged', resultId };
     return { kind: 'full', resultId, items: result.diagnostics };
   });
+
+  connection.languages.diagnostics.onWorkspace(
+    async (params, token) => workspaceDiagnostics?.report(params, token) ?? { items: [] },
+  );
 
   const currentAnalysis = async (uri: string) => {
     const result = await analyzer.analyze(uri);

@@ -52,6 +52,7 @@ export function parseSettings(raw: unknown): { settings: Settings; problems: Set
 export interface EffectiveSettings {
   enable: boolean;
   run: Settings['run'];
+  workspaceDiagnostics: boolean;
   analyze: AnalyzeOptions;
   exclude: string[];
   maxFileSizeKb: number;
@@ -81,6 +82,7 @@ export function mergeSettings(
   return {
     enable: editor.enable,
     run: editor.run,
+    workspaceDiagnostics: editor.workspaceDiagnostics,
     analyze,
     exclude: union(project.exclude, editor.exclude),
     maxFileSizeKb: editor.maxFileSizeKb || project['max-file-size-kb'] || DEFAULT_MAX_FILE_SIZE_KB,

@@ -32,6 +32,8 @@ export const SettingsSchema = z.object({
   maxFileSizeKb: z.number().int().min(0).max(1_048_576).default(0),
   /** Analyse as you type, or only when the file is saved. */
   run: z.enum(['onType', 'onSave']).default('onType'),
+  /** Also report the findings of files that are not open (the Problems view shows the whole workspace). */
+  workspaceDiagnostics: z.boolean().default(true),
 });
 
 export type Settings = z.infer<typeof SettingsSchema>;

@@ -1,4 +1,4 @@
-import { discoverFiles, readSource } from '../cli/files';
+import { discoverFiles, inSkippedFolder, readSource } from '../cli/files';
 import { mergeFacts } from '../engine/analyze';
 import type { WorkspaceFacts } from '../engine/context';
 import type { Engine } from '../engine/engine';
@@ -78,6 +78,8 @@ export class WorkspaceIndex {
   }
 
   fileChanged(file: string, maxBytes: number): boolean {
+    // Watchers report every *.py, including a virtualenv being installed: keep to what a scan would see.
+    if (inSkippedFolder(file)) return false;
     this.files.add(file);
     const changed = this.readFile(file, maxBytes);
     if (changed && !this.inMemory.has(file)) this.generation++;
