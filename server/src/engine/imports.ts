@@ -57,6 +57,11 @@ export class ImportTable {
   }
 
   /** Qualified name of an identifier/attribute node, or null for other expressions. */
+  /** Whether a bare name is bound by an import (`os`, `req` in `from flask import request as req`). */
+  isImported(name: string): boolean {
+    return this.aliases.has(name);
+  }
+
   resolve(node: Node | null): string | null {
     const dotted = dottedName(node);
     return dotted === null ? null : this.qualify(dotted);

@@ -33,6 +33,12 @@ const MUTATORS = new Set([
 ]);
 
 /**
+ * Mutators recorded only on plain names (`conf.set(...)`, `lst.pop(0)`): on attributes they are mostly
+ * unrelated APIs (`resp.headers.set(...)`) and would only blur the base object.
+ */
+const NAME_ONLY_MUTATORS = new Set(['set', 'pop', 'remove']);
+
+/**
  * Everything the rules need to know about one file, computed once from one query pass: imports, scopes and
  * bindings, calls (indexed by qualified callee and by method name), and comments.
  */
@@ -222,8 +228,10 @@ export class FileModel {
     this.callByNodeId.set(node.id, site);
     if (callee !== null) push(this.callsByCallee, callee, site);
     if (name) push(this.callsByName, name, site);
-    if (MUTATORS.has(name) && receiver) {
-      for (const target of boundNames(receiver)) {
+    const mutates = MUTATORS.has(name) || (NAME_ONLY_MUTATORS.has(name) && receiver?.type === 'identifier');
+    if (mutates && receiver) {
+      // `os.remove(p)`, `os.environ.update(...)`: calls on a module do not make the module hold the data.
+      for (const target of boundNames(receiver).filter((n) => !this.imports.isImported(n))) {
         this.bind(scope, target, 'mutate', node, site.args.list, node.endIndex, true);
       }
     }
@@ -271,6 +279,12 @@ export class FileModel {
     // before the function's end may be the one it sees.
     const offset = home === scope ? use.startIndex : Math.max(use.startIndex, scopeEnd(scope, home));
     return reachingBindings(home, name, offset);
+  }
+
+  /** Every binding of `name` in the scope it is looked up in from `scope`, in document order. */
+  bindingsOf(name: string, scope: Scope): readonly Binding[] | undefined {
+    const home = lookupScope(scope, name);
+    return home?.bindings.get(name);
   }
 
   /**

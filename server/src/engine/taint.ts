@@ -1,6 +1,11 @@
 import type { Node } from 'web-tree-sitter';
-import type { FileModel } from './model';
-import type { Scope } from './scopes';
+import type { CallSite, FileModel } from './model';
+import { dominatedExtent, isDeadCode } from './branches';
+import { evaluate, truthy } from './constants';
+import { isConfigParser, valuesAtKey } from './containers';
+import type { ContainerView } from './containers';
+import { lookupScope } from './scopes';
+import type { Binding, Scope } from './scopes';
 import { dottedName, lastSegment } from './syntax';
 
 /**
@@ -11,7 +16,7 @@ import { dottedName, lastSegment } from './syntax';
  */
 
 /** The kind of sink a sanitizer makes a value safe for. */
-export type SinkKind = 'sql' | 'command' | 'path' | 'html' | 'url' | 'code' | 'header';
+export type SinkKind = 'sql' | 'command' | 'path' | 'html' | 'url' | 'code' | 'header' | 'ldap' | 'xpath';
 
 export interface Taint {
   /** The expression where the untrusted data enters (e.g. `request.args.get("q")`). */
@@ -99,6 +104,7 @@ const SANITIZERS: Record<string, SinkKind[]> = {
   'nh3.clean': ['html'],
   'shlex.quote': ['command'],
   'pipes.quote': ['command'],
+  'shlex.join': ['command'],
   'werkzeug.utils.secure_filename': ['path'],
   'werkzeug.secure_filename': ['path'],
   'werkzeug.utils.safe_join': ['path'],
@@ -109,19 +115,29 @@ const SANITIZERS: Record<string, SinkKind[]> = {
   'posixpath.basename': ['path'],
   'urllib.parse.quote': ['path', 'command', 'html', 'header'],
   'urllib.parse.quote_plus': ['path', 'command', 'html', 'header'],
+  // LDAP filter/DN escaping (python-ldap, ldap3): `filter_format` escapes the values it fills in.
+  'ldap.filter.escape_filter_chars': ['ldap'],
+  'ldap.filter.filter_format': ['ldap'],
+  'ldap.dn.escape_dn_chars': ['ldap'],
+  'ldap3.utils.conv.escape_filter_chars': ['ldap'],
+  'ldap3.utils.dn.escape_rdn': ['ldap'],
 };
 
 const NOTHING: ReadonlySet<SinkKind> = new Set();
 
 export class TaintAnalyzer {
   private readonly memo = new Map<number, Taint | null>();
-  private readonly returning = new Map<Scope, Taint | null>();
   private readonly inProgress = new Set<number>();
+
+  /** Per same-file function: which parameters flow into its return value (computed on demand). */
+  private readonly summaries = new Map<Scope, FunctionSummary | 'computing'>();
 
   constructor(
     private readonly model: FileModel,
     /** Parameters of these function scopes carry URL data (Flask view converters). */
     private readonly urlParameters: (scope: Scope) => ReadonlyMap<string, boolean>,
+    /** Off when computing function summaries: only the parameter under study is a source then. */
+    private readonly requestSources = true,
   ) {}
 
   /** The taint of an expression, or null when nothing client-controlled can reach it. */
@@ -156,6 +172,7 @@ export class TaintAnalyzer {
       case 'attribute':
         return this.ofAttribute(node, scope);
       case 'subscript':
+        return this.ofSubscript(node, scope);
       case 'slice':
         return this.taintOf(node.childForFieldName('value') ?? node.namedChildren[0] ?? null, scope);
       case 'call':
@@ -178,9 +195,13 @@ export class TaintAnalyzer {
         return null;
       case 'binary_operator':
         return this.firstOf([node.childForFieldName('left'), node.childForFieldName('right')], scope);
-      case 'conditional_expression':
-        // `a if cond else b`: the condition is not part of the value.
+      case 'conditional_expression': {
+        // `a if cond else b`: the condition is not part of the value; a constant condition picks one side.
+        const condition = evaluate(this.model, node.namedChildren[1] ?? null, scope);
+        if (condition !== undefined)
+          return this.taintOf(node.namedChildren[truthy(condition) ? 0 : 2] ?? null, scope);
         return this.firstOf([node.namedChildren[0] ?? null, node.namedChildren[2] ?? null], scope);
+      }
       case 'list_comprehension':
       case 'set_comprehension':
       case 'generator_expression':
@@ -209,8 +230,77 @@ export class TaintAnalyzer {
     return best;
   }
 
+  /**
+   * The bindings that may reach a use, without those in branches that never run, and stopping at one
+   * that runs on every path (an `if` whose condition is always true dominates what follows it).
+   */
+  private liveBindings(name: string, use: Node, scope: Scope): Binding[] {
+    const home = lookupScope(scope, name) ?? scope;
+    const live: Binding[] = [];
+    for (const binding of this.model.reaching(name, use, scope)) {
+      if (binding.kind === 'param' || binding.kind === 'def') {
+        live.push(binding);
+        continue;
+      }
+      if (isDeadCode(this.model, binding.node, home)) continue;
+      live.push(binding);
+      if (!binding.weak && this.dominates(binding, use, home)) break;
+    }
+    return live;
+  }
+
+  private dominates(binding: Binding, use: Node, home: Scope): boolean {
+    if (binding.kind === 'param') return true;
+    const extent = dominatedExtent(this.model, binding.node, home);
+    return extent.start <= use.startIndex && use.startIndex <= extent.end && binding.at <= use.startIndex;
+  }
+
+  /** `d["k"]`, `lst[0]`: the value stored at a constant key when the container's history is clear. */
+  private ofSubscript(node: Node, scope: Scope): Taint | null {
+    const container = node.childForFieldName('value');
+    const whole = () => this.taintOf(container ?? node.namedChildren[0] ?? null, scope);
+    if (container?.type !== 'identifier') return whole();
+    const key = evaluate(this.model, node.childForFieldName('subscript'), scope);
+    if (key === undefined) return whole();
+    const values = valuesAtKey(this.containerView(container, scope), key);
+    return values === undefined ? whole() : this.firstOf(values, scope);
+  }
+
+  private containerView(name: Node, scope: Scope): ContainerView {
+    const home = lookupScope(scope, name.text) ?? scope;
+    return {
+      model: this.model,
+      scope,
+      bindings: this.liveBindings(name.text, name, scope),
+      dominates: (binding) => this.dominates(binding, name, home),
+    };
+  }
+
+  /** `d.get("k")`, `conf.get("section", "option")` on a local dict or ConfigParser. */
+  private ofKeyedGet(site: CallSite, scope: Scope): Taint | null | undefined {
+    const receiver = site.receiver;
+    if (receiver?.type !== 'identifier' || !GETTERS.has(site.name)) return undefined;
+    const view = this.containerView(receiver, scope);
+    const args = site.args.positional;
+    const constant = (i: number) => evaluate(this.model, args[i] ?? null, scope);
+    if (isConfigParser(view)) {
+      const section = constant(0);
+      const option = constant(1);
+      if (section === undefined || option === undefined) return undefined;
+      const values = valuesAtKey(view, [section, option]);
+      return values === undefined
+        ? undefined
+        : this.firstOf([...values, site.args.keywords.get('fallback') ?? null], scope);
+    }
+    if (site.name !== 'get') return undefined;
+    const key = constant(0);
+    if (key === undefined) return undefined;
+    const values = valuesAtKey(view, key);
+    return values === undefined ? undefined : this.firstOf([...values, args[1] ?? null], scope);
+  }
+
   private ofName(node: Node, name: string, scope: Scope): Taint | null {
-    const bindings = this.model.reaching(name, node, scope);
+    const bindings = this.liveBindings(name, node, scope);
     let best: Taint | null = null;
     for (const binding of bindings) {
       let taint: Taint | null;
@@ -238,7 +328,7 @@ export class TaintAnalyzer {
       label: `URL parameter \`${name}\``,
       sanitized: isString
         ? NOTHING
-        : new Set<SinkKind>(['sql', 'command', 'path', 'html', 'url', 'code', 'header']),
+        : new Set<SinkKind>(['sql', 'command', 'path', 'html', 'url', 'code', 'header', 'ldap', 'xpath']),
     };
   }
 
@@ -253,7 +343,7 @@ export class TaintAnalyzer {
     const object = node.childForFieldName('object');
     const attribute = node.childForFieldName('attribute')?.text ?? '';
     if (object && this.isRequestObject(object)) {
-      return REQUEST_SOURCES.has(attribute)
+      return this.requestSources && REQUEST_SOURCES.has(attribute)
         ? { source: node, label: `request.${attribute}`, sanitized: NOTHING }
         : null;
     }
@@ -276,8 +366,12 @@ export class TaintAnalyzer {
         const inner = this.firstOf(site?.args.positional ?? [], scope);
         return inner ? { ...inner, sanitized: union(inner.sanitized, sanitizes) } : null;
       }
-      const helper = this.helperReturn(callee, node);
-      if (helper) return helper;
+    }
+    if (site) {
+      const keyed = this.ofKeyedGet(site, scope);
+      if (keyed !== undefined) return keyed;
+      const summarized = this.ofSameFileCall(site, scope);
+      if (summarized !== undefined) return summarized;
     }
     // `request.args.get("page", type=int)`: Werkzeug converts the value; a number carries no text.
     const converter = site?.args.keywords.get('type')?.text;
@@ -297,19 +391,101 @@ export class TaintAnalyzer {
     return args ? this.taintOf(args, scope) : null;
   }
 
-  /** A same-file function whose return value is built from request data acts as a source. */
-  private helperReturn(callee: string, call: Node): Taint | null {
-    if (callee.includes('.')) return null;
-    const helper = this.model.functionsNamed(callee).find((f) => f.parent === this.model.module);
-    if (!helper) return null;
-    if (!this.returning.has(helper)) {
-      this.returning.set(helper, null);
-      this.returning.set(helper, this.firstOf(helper.returns, helper));
+  /**
+   * A call of a function or method defined in this file: its return value carries request data it reads
+   * itself, and the taint of the arguments whose parameters flow into what it returns, nothing else. So
+   * `do_something(param)` that returns a constant is clean, and `Test().do_something(param)` that returns
+   * `param` is tainted. `undefined` when the callee is not a same-file function this can summarise.
+   */
+  private ofSameFileCall(site: CallSite, scope: Scope): Taint | null | undefined {
+    const target = this.calledFunction(site, scope);
+    if (!target) return undefined;
+    const summary = this.summaryOf(target.fn);
+    if (!summary) return undefined;
+    if (summary.request) {
+      return {
+        ...summary.request,
+        source: site.node,
+        label: `${summary.request.label} (via ${target.fn.name}())`,
+      };
     }
-    const returned = this.returning.get(helper) ?? null;
-    return returned ? { ...returned, source: call, label: `${returned.label} (via ${callee}())` } : null;
+    let best: Taint | null = null;
+    const { positional, keywords } = site.args;
+    for (const [index, flow] of summary.params) {
+      const name = target.fn.params[index];
+      const argument = index - target.offset >= 0 ? positional[index - target.offset] : undefined;
+      const node = argument ?? (name ? keywords.get(name) : undefined);
+      const taint = node ? this.taintOf(node, scope) : null;
+      if (!taint) continue;
+      const passed = { ...taint, sanitized: unionSets(taint.sanitized, flow.sanitized) };
+      if (passed.sanitized.size === 0) return passed;
+      best = combine(best, passed);
+    }
+    return best;
+  }
+
+  /** The same-file function a call runs, and how many leading parameters (`self`) the call does not fill. */
+  private calledFunction(site: CallSite, scope: Scope): { fn: Scope; offset: number } | null {
+    const fn = site.node.childForFieldName('function');
+    if (fn?.type === 'identifier') {
+      const defs = this.model.functionsNamed(fn.text).filter((f) => f.parent?.kind !== 'class');
+      return defs.length === 1 && defs[0] ? { fn: defs[0], offset: 0 } : null;
+    }
+    if (fn?.type !== 'attribute') return null;
+    const receiver = fn.childForFieldName('object');
+    if (!receiver) return null;
+    let owner: Scope | null = null;
+    if (receiver.type === 'identifier' && receiver.text === 'self') {
+      for (let s: Scope | null = scope; s && !owner; s = s.parent) owner = s.ownerClass;
+    } else {
+      // `Test().method(...)`, `helper = Test(); helper.method(...)`
+      const built = this.model.resolveValue(receiver, scope);
+      const className = built.type === 'call' ? built.childForFieldName('function') : null;
+      if (className?.type === 'identifier')
+        owner = this.model.classes.find((c) => c.name === className.text) ?? null;
+    }
+    if (!owner) return null;
+    const methods = this.model.functions.filter((f) => f.parent === owner && f.name === site.name);
+    const method = methods.length === 1 ? methods[0] : undefined;
+    if (!method) return null;
+    const isStatic = method.decorators.some((d) => d.text === 'staticmethod');
+    return { fn: method, offset: isStatic ? 0 : 1 };
+  }
+
+  private summaryOf(fn: Scope): FunctionSummary | null {
+    const known = this.summaries.get(fn);
+    if (known === 'computing') return null; // recursion: fall back to the generic rule
+    if (known) return known;
+    // `*args`/`**kwargs` make argument-to-parameter mapping uncertain.
+    const parameters = fn.node.childForFieldName('parameters')?.namedChildren ?? [];
+    if (parameters.some((p) => p?.type === 'list_splat_pattern' || p?.type === 'dictionary_splat_pattern'))
+      return null;
+    this.summaries.set(fn, 'computing');
+    const request = this.requestSources ? this.firstOf(fn.returns, fn) : null;
+    const params = new Map<number, { sanitized: ReadonlySet<SinkKind> }>();
+    fn.params.forEach((name, index) => {
+      const probe = new TaintAnalyzer(
+        this.model,
+        (scope) => (scope === fn ? new Map([[name, true]]) : new Map()),
+        false,
+      );
+      const flow = probe.firstOf(fn.returns, fn);
+      if (flow) params.set(index, { sanitized: flow.sanitized });
+    });
+    const summary: FunctionSummary = { request: request ?? undefined, params };
+    this.summaries.set(fn, summary);
+    return summary;
   }
 }
+
+/** What a same-file function returns: request data it reads itself, and which parameters flow out. */
+interface FunctionSummary {
+  request: Taint | undefined;
+  params: Map<number, { sanitized: ReadonlySet<SinkKind> }>;
+}
+
+/** Getter methods of dicts and ConfigParsers whose key can be followed. */
+const GETTERS = new Set(['get', 'getint', 'getfloat', 'getboolean']);
 
 /** `type=` converters of Werkzeug's `MultiDict.get` whose result carries no text. */
 const NUMERIC_TYPES = new Set(['int', 'float', 'bool']);
@@ -339,6 +515,10 @@ function combine(best: Taint | null, next: Taint): Taint {
   return best
     ? { source: best.source, label: best.label, sanitized: intersect(best.sanitized, next.sanitized) }
     : next;
+}
+
+function unionSets(a: ReadonlySet<SinkKind>, b: ReadonlySet<SinkKind>): ReadonlySet<SinkKind> {
+  return union(a, [...b]);
 }
 
 function union(a: ReadonlySet<SinkKind>, b: readonly SinkKind[]): ReadonlySet<SinkKind> {

@@ -1,0 +1,259 @@
+import type { Node } from 'web-tree-sitter';
+import type { FileModel } from './model';
+import type { Binding, Scope } from './scopes';
+import { literalValue } from './syntax';
+
+/**
+ * A small constant folder: the value of an expression when it is fixed at analysis time. It lets the taint
+ * analysis drop branches that can never run (`x if 7 * 18 + num > 200 else param` with `num = 106`), read
+ * the right element of a literal container (`obj[1]` of `[bar, "b"]`), and compare keys. Only what is
+ * certain is folded: anything unknown yields `undefined`, never a guess.
+ */
+export type Constant = string | number | boolean | null | readonly Constant[];
+
+const MAX_DEPTH = 12;
+
+export function evaluate(
+  model: FileModel,
+  node: Node | null,
+  scope: Scope = node ? model.scopeAt(node) : model.module,
+  depth = 0,
+): Constant | undefined {
+  if (!node || depth > MAX_DEPTH) return undefined;
+  const next = (child: Node | null) => evaluate(model, child, scope, depth + 1);
+  switch (node.type) {
+    case 'parenthesized_expression':
+      return node.namedChildren.length === 1 ? next(node.namedChildren[0] ?? null) : undefined;
+    case 'identifier':
+      return ofName(model, node, scope, depth);
+    case 'list':
+    case 'tuple': {
+      const items: Constant[] = [];
+      for (const child of node.namedChildren) {
+        const value = next(child);
+        if (value === undefined) return undefined;
+        items.push(value);
+      }
+      return items;
+    }
+    case 'unary_operator': {
+      const operand = next(node.childForFieldName('argument'));
+      const operator = node.childForFieldName('operator')?.text ?? node.text.trimStart()[0];
+      if (typeof operand !== 'number') return undefined;
+      if (operator === '-') return -operand;
+      if (operator === '+') return operand;
+      return undefined;
+    }
+    case 'not_operator': {
+      const operand = next(node.childForFieldName('argument'));
+      return operand === undefined ? undefined : !truthy(operand);
+    }
+    case 'boolean_operator': {
+      const left = next(node.childForFieldName('left'));
+      if (left === undefined) return undefined;
+      const operator = node.childForFieldName('operator')?.text;
+      if (operator === 'and') return truthy(left) ? next(node.childForFieldName('right')) : left;
+      if (operator === 'or') return truthy(left) ? left : next(node.childForFieldName('right'));
+      return undefined;
+    }
+    case 'binary_operator':
+      return binary(
+        node.childForFieldName('operator')?.text ?? '',
+        next(node.childForFieldName('left')),
+        next(node.childForFieldName('right')),
+      );
+    case 'comparison_operator':
+      return comparison(node, next);
+    case 'conditional_expression': {
+      const condition = next(node.namedChildren[1] ?? null);
+      if (condition === undefined) return undefined;
+      return next(node.namedChildren[truthy(condition) ? 0 : 2] ?? null);
+    }
+    case 'subscript': {
+      const container = next(node.childForFieldName('value'));
+      const index = next(node.childForFieldName('subscript'));
+      return elementOf(container, index);
+    }
+    case 'call':
+      return call(model, node, next);
+    default: {
+      const literal = literalValue(node);
+      return literal;
+    }
+  }
+}
+
+/** Python truthiness of a constant. */
+export function truthy(value: Constant): boolean {
+  if (Array.isArray(value)) return value.length > 0;
+  return value !== false && value !== null && value !== 0 && value !== '';
+}
+
+/** `container[index]` for a constant string, list or tuple and an integer index (negative included). */
+export function elementOf(
+  container: Constant | undefined,
+  index: Constant | undefined,
+): Constant | undefined {
+  if (typeof index !== 'number' || !Number.isInteger(index)) return undefined;
+  if (typeof container === 'string' || Array.isArray(container)) {
+    const at = index < 0 ? container.length + index : index;
+    if (at < 0 || at >= container.length) return undefined;
+    return typeof container === 'string' ? container.charAt(at) : (container as readonly Constant[])[at];
+  }
+  return undefined;
+}
+
+const LOOPS = new Set(['for_statement', 'while_statement']);
+
+function ofName(model: FileModel, node: Node, scope: Scope, depth: number): Constant | undefined {
+  const bindings = model.reaching(node.text, node, scope);
+  if (bindings.length === 0 || assignedLaterInLoop(model, node, scope)) return undefined;
+  let value: Constant | undefined;
+  for (const binding of bindings) {
+    // Only plain assignments fold; every reaching one must agree (`x = 1` in both branches is still 1).
+    if (binding.kind !== 'assign' || binding.weak || !binding.value) return undefined;
+    if (binding.node.childForFieldName('left')?.type !== 'identifier') return undefined;
+    const next = evaluate(model, binding.value, scope, depth + 1);
+    if (next === undefined) return undefined;
+    if (value !== undefined && !sameConstant(value, next)) return undefined;
+    value = next;
+  }
+  return value;
+}
+
+/**
+ * Reaching bindings are computed by position, which misses loop back edges: in `while ...: use(x); x += 1`
+ * the use also sees the later assignment. Folding such a name would be wrong, so it is not folded.
+ */
+function assignedLaterInLoop(model: FileModel, use: Node, scope: Scope): boolean {
+  const all = model.bindingsOf(use.text, scope) ?? [];
+  for (let current = use.parent; current && current.id !== scope.node.id; current = current.parent) {
+    if (!LOOPS.has(current.type)) continue;
+    const loop = current;
+    const inLoop = (b: Binding) => loop.startIndex <= b.node.startIndex && b.node.endIndex <= loop.endIndex;
+    if (all.some((b) => b.at > use.startIndex && inLoop(b))) return true;
+  }
+  return false;
+}
+
+export function sameConstant(a: Constant, b: Constant): boolean {
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((item: Constant, i: number) =>
+      sameConstant(item, (b as readonly Constant[])[i] as Constant),
+    );
+  }
+  return a === b;
+}
+
+function binary(
+  operator: string,
+  left: Constant | undefined,
+  right: Constant | undefined,
+): Constant | undefined {
+  if (left === undefined || right === undefined) return undefined;
+  if (typeof left === 'number' && typeof right === 'number') {
+    switch (operator) {
+      case '+':
+        return left + right;
+      case '-':
+        return left - right;
+      case '*':
+        return left * right;
+      case '/':
+        return right === 0 ? undefined : left / right;
+      case '//':
+        return right === 0 ? undefined : Math.floor(left / right);
+      case '%':
+        return right === 0 ? undefined : ((left % right) + right) % right;
+      case '**':
+        return left ** right;
+      default:
+        return undefined;
+    }
+  }
+  if (typeof left === 'string' && typeof right === 'string' && operator === '+') return left + right;
+  if (typeof left === 'string' && typeof right === 'number' && operator === '*')
+    return right > 0 && right < 10_000 ? left.repeat(right) : '';
+  return undefined;
+}
+
+function comparison(node: Node, next: (child: Node | null) => Constant | undefined): Constant | undefined {
+  // `a < b <= c`: operands are the named children, operators the anonymous ones between them.
+  const operands = node.namedChildren;
+  const operators = node.children.filter((c) => c !== null && !c.isNamed).map((c) => c?.type ?? '');
+  // `not in` and `is not` are two tokens.
+  const merged: string[] = [];
+  for (const op of operators) {
+    const last = merged[merged.length - 1];
+    if (op === 'in' && last === 'not') merged[merged.length - 1] = 'not in';
+    else if (op === 'not' && last === 'is') merged[merged.length - 1] = 'is not';
+    else merged.push(op);
+  }
+  let left = next(operands[0] ?? null);
+  if (left === undefined) return undefined;
+  for (let i = 0; i < merged.length; i++) {
+    const right = next(operands[i + 1] ?? null);
+    if (right === undefined) return undefined;
+    const result = compare(merged[i] ?? '', left, right);
+    if (result === undefined) return undefined;
+    if (!result) return false;
+    left = right;
+  }
+  return true;
+}
+
+function compare(operator: string, a: Constant, b: Constant): boolean | undefined {
+  switch (operator) {
+    case '==':
+    case 'is':
+      return sameConstant(a, b);
+    case '!=':
+    case 'is not':
+      return !sameConstant(a, b);
+    case 'in':
+    case 'not in': {
+      let found: boolean;
+      if (typeof b === 'string' && typeof a === 'string') found = b.includes(a);
+      else if (Array.isArray(b)) found = b.some((item: Constant) => sameConstant(item, a));
+      else return undefined;
+      return operator === 'in' ? found : !found;
+    }
+  }
+  const ordered =
+    (typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string');
+  if (!ordered) return undefined;
+  switch (operator) {
+    case '<':
+      return a < b;
+    case '<=':
+      return a <= b;
+    case '>':
+      return a > b;
+    case '>=':
+      return a >= b;
+    default:
+      return undefined;
+  }
+}
+
+function call(
+  model: FileModel,
+  node: Node,
+  next: (child: Node | null) => Constant | undefined,
+): Constant | undefined {
+  const site = model.callAt(node);
+  if (!site || site.args.positional.length !== 1) return undefined;
+  const argument = next(site.args.positional[0] ?? null);
+  if (argument === undefined) return undefined;
+  switch (site.callee ?? '') {
+    case 'len':
+      return typeof argument === 'string' || Array.isArray(argument) ? argument.length : undefined;
+    case 'str':
+      return typeof argument === 'string' || typeof argument === 'number' ? String(argument) : undefined;
+    case 'int':
+      return typeof argument === 'number' ? Math.trunc(argument) : undefined;
+    default:
+      return undefined;
+  }
+}
