@@ -37,6 +37,16 @@ def sanitized(value):
     return html.escape(value)
 
 
+def lookup(term):
+    # tainted
+    sink(term)
+
+
+def only_constants(term):
+    # clean
+    sink(term)
+
+
 class Worker:
     def keep(self, param):
         bar = param
@@ -52,6 +62,8 @@ class Worker:
 @app.route("/a", methods=["POST"])
 def handler():
     param = request.form.get("p", "")
+    lookup(param)
+    only_constants("fixed")
     # tainted
     sink(passthrough(param))
     # clean

@@ -131,6 +131,8 @@ export class TaintAnalyzer {
 
   /** Per same-file function: which parameters flow into its return value (computed on demand). */
   private readonly summaries = new Map<Scope, FunctionSummary | 'computing'>();
+  /** Per function parameter: the taint its same-file callers pass. */
+  private readonly parameterMemo = new Map<string, Taint | null>();
 
   constructor(
     private readonly model: FileModel,
@@ -322,7 +324,7 @@ export class TaintAnalyzer {
     if (!owner) return null;
     const parameters = this.urlParameters(owner);
     const isString = parameters.get(name);
-    if (isString === undefined) return null;
+    if (isString === undefined) return this.requestSources ? this.fromCallers(owner, name) : null;
     return {
       source: node,
       label: `URL parameter \`${name}\``,
@@ -330,6 +332,32 @@ export class TaintAnalyzer {
         ? NOTHING
         : new Set<SinkKind>(['sql', 'command', 'path', 'html', 'url', 'code', 'header', 'ldap', 'xpath']),
     };
+  }
+
+  /**
+   * A parameter of a same-file function carries what its callers in this file pass: `lookup(conn,
+   * request.args["q"])` taints `q` inside `lookup`, so a sink there is found. Context-insensitive (any
+   * tainted caller taints the parameter), which is right for sinks; return values use summaries instead.
+   */
+  private fromCallers(owner: Scope, name: string): Taint | null {
+    const key = `${owner.node.id}:${name}`;
+    if (this.parameterMemo.has(key)) return this.parameterMemo.get(key) ?? null;
+    this.parameterMemo.set(key, null); // recursion guard
+    const index = owner.params.indexOf(name);
+    let best: Taint | null = null;
+    for (const site of this.model.callsNamed(owner.name)) {
+      const target = this.calledFunction(site, site.scope);
+      if (target?.fn !== owner) continue;
+      const positional = index - target.offset >= 0 ? site.args.positional[index - target.offset] : undefined;
+      const argument = positional ?? site.args.keywords.get(name);
+      const taint = argument ? this.taintOf(argument, site.scope) : null;
+      if (!taint) continue;
+      const passed = { ...taint, label: `${taint.label} (passed to ${owner.name}())` };
+      best = combine(best, passed);
+      if (passed.sanitized.size === 0) break;
+    }
+    this.parameterMemo.set(key, best);
+    return best;
   }
 
   private functionScopeOf(scope: Scope, name: string): Scope | null {
