@@ -67,6 +67,8 @@ def handler():
     # tainted
     sink(passthrough(param))
     # clean
+    sink(passthrough("a constant"))
+    # clean
     sink(replaced(param))
     # tainted
     sink(taken(param))

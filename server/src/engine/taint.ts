@@ -140,6 +140,8 @@ export class TaintAnalyzer {
     private readonly urlParameters: (scope: Scope) => ReadonlyMap<string, boolean>,
     /** Off when computing function summaries: only the parameter under study is a source then. */
     private readonly requestSources = true,
+    /** Off when computing summaries: a parameter must not carry what some caller passed. */
+    private readonly callerParameters = true,
   ) {}
 
   /** The taint of an expression, or null when nothing client-controlled can reach it. */
@@ -324,7 +326,7 @@ export class TaintAnalyzer {
     if (!owner) return null;
     const parameters = this.urlParameters(owner);
     const isString = parameters.get(name);
-    if (isString === undefined) return this.requestSources ? this.fromCallers(owner, name) : null;
+    if (isString === undefined) return this.callerParameters ? this.fromCallers(owner, name) : null;
     return {
       source: node,
       label: `URL parameter \`${name}\``,
@@ -452,6 +454,11 @@ export class TaintAnalyzer {
     return best;
   }
 
+  /** Does this call run a function or method defined in this file (whose result is summarised precisely)? */
+  callsSameFileFunction(site: CallSite): boolean {
+    return this.calledFunction(site, site.scope) !== null;
+  }
+
   /** The same-file function a call runs, and how many leading parameters (`self`) the call does not fill. */
   private calledFunction(site: CallSite, scope: Scope): { fn: Scope; offset: number } | null {
     const fn = site.node.childForFieldName('function');
@@ -489,12 +496,15 @@ export class TaintAnalyzer {
     if (parameters.some((p) => p?.type === 'list_splat_pattern' || p?.type === 'dictionary_splat_pattern'))
       return null;
     this.summaries.set(fn, 'computing');
-    const request = this.requestSources ? this.firstOf(fn.returns, fn) : null;
+    // What it returns of the request by itself, with its parameters as blank values.
+    const own = new TaintAnalyzer(this.model, this.urlParameters, this.requestSources, false);
+    const request = own.firstOf(fn.returns, fn);
     const params = new Map<number, { sanitized: ReadonlySet<SinkKind> }>();
     fn.params.forEach((name, index) => {
       const probe = new TaintAnalyzer(
         this.model,
         (scope) => (scope === fn ? new Map([[name, true]]) : new Map()),
+        false,
         false,
       );
       const flow = probe.firstOf(fn.returns, fn);

@@ -601,6 +601,8 @@ function computePrecise(
       if (ESCAPER_NAME.test(site.name) && options.sink === 'html') return null;
       if (site.receiver && ctx.taint.isRequestObject(site.receiver)) return taint;
       if (taint.label.includes('(via ') && site.callee && !site.callee.includes('.')) return taint;
+      // A function or method of this file: the engine's summary says exactly which arguments flow out.
+      if (ctx.taint.callsSameFileFunction(site)) return taint;
       const args = [...site.args.positional, ...site.args.keywords.values()];
       const method = node.childForFieldName('function')?.type === 'attribute';
       if (options.followCalls) return firstOf(method ? [site.receiver, ...args] : args);

@@ -85,8 +85,42 @@ export default defineRule({
       const taint = preciseTaint(ctx, body, REFLECTED);
       if (taint) report(body, site.node, taint, `used as the HTML body of ${site.calleeText ?? site.name}()`);
     }
+
+    // `resp = make_response(); resp.set_data(body)` / `resp.data = body`: the body set after the fact.
+    for (const { body, response } of lateBodies(ctx)) {
+      const built = ctx.file.resolveValue(response);
+      const site = built.type === 'call' ? ctx.file.callAt(built) : undefined;
+      const kind = site ? responseKind(ctx, site) : null;
+      if (!site || !kind || responseContentType(ctx, site, kind) !== 'html') continue;
+      if (isNonHtmlValue(ctx, body) || isMarkupCall(ctx, body)) continue;
+      const taint = preciseTaint(ctx, body, REFLECTED);
+      if (taint) report(body, body, taint, `set as the HTML body of the response \`${response.text}\``);
+    }
   },
 });
+
+/** Bodies given to a response object after it was built: `r.set_data(x)`, `r.data = x`, `r.response = [x]`. */
+function lateBodies(ctx: RuleContext): { body: Node; response: Node }[] {
+  const out: { body: Node; response: Node }[] = [];
+  for (const site of ctx.file.callsNamed('set_data')) {
+    const body = site.args.positional[0];
+    if (body && site.receiver?.type === 'identifier') out.push({ body, response: site.receiver });
+  }
+  for (const scope of ctx.file.scopes) {
+    for (const [name, bindings] of scope.bindings) {
+      if (!/^\w+\.(data|response)$/.test(name)) continue;
+      for (const binding of bindings) {
+        const target = binding.node.childForFieldName('left');
+        const object = target?.type === 'attribute' ? target.childForFieldName('object') : null;
+        if (binding.kind !== 'assign' || !binding.value || object?.type !== 'identifier') continue;
+        const value = unwrap(binding.value);
+        const body = value.type === 'list' || value.type === 'tuple' ? value.namedChildren[0] : value;
+        if (body) out.push({ body, response: object });
+      }
+    }
+  }
+  return out;
+}
 
 /**
  * The bodies a `return` statement can send: the first item of `(body, status[, headers])` unless the headers
