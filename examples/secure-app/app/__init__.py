@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFProtect
 from .admin import admin
 from .auth import auth
 from .config import Config
+from .directory import directory
 from .views import views
 
 csrf = CSRFProtect()
@@ -20,4 +21,5 @@ def create_app(config=Config):
     app.register_blueprint(auth, url_prefix="/auth")
     app.register_blueprint(views)
     app.register_blueprint(admin, url_prefix="/admin")
+    app.register_blueprint(directory, url_prefix="/directory")
     return app

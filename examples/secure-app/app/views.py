@@ -6,6 +6,7 @@ import subprocess
 import uuid
 
 import requests
+import yaml
 from defusedxml import ElementTree
 from flask import Blueprint, abort, jsonify, render_template, render_template_string, request, send_from_directory
 from flask_login import current_user, login_required
@@ -59,6 +60,14 @@ def ping():
     return jsonify(output=output.decode())
 
 
+@views.route("/dns")
+def dns_lookup():
+    domain = request.args.get("domain", "example.com")
+    # No shell: the domain is one argument to a fixed program, whatever characters it holds.
+    result = subprocess.run(["nslookup", domain], capture_output=True, text=True, timeout=10)
+    return jsonify(output=result.stdout)
+
+
 @views.route("/calc")
 def calc():
     return str(ast.literal_eval(request.args["expr"]))
@@ -68,8 +77,9 @@ def calc():
 @login_required
 def import_cart():
     cart = json.loads(request.data)
+    settings = yaml.safe_load(request.form["settings"])
     feed = ElementTree.fromstring(request.form["feed"])
-    return jsonify(items=len(cart), feed=feed.tag)
+    return jsonify(items=len(cart), settings=settings, feed=feed.tag)
 
 
 @views.route("/download")

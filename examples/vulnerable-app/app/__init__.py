@@ -5,6 +5,7 @@ from flask_talisman import Talisman
 from .admin import admin
 from .auth import auth
 from .config import Config
+from .directory import directory
 from .views import views
 
 
@@ -16,4 +17,5 @@ def create_app():
     app.register_blueprint(auth, url_prefix="/auth")
     app.register_blueprint(views)
     app.register_blueprint(admin, url_prefix="/admin")
+    app.register_blueprint(directory, url_prefix="/directory")
     return app

@@ -1,4 +1,6 @@
+import base64
 import hashlib
+import pickle
 import tarfile
 import tempfile
 
@@ -6,6 +8,7 @@ import requests
 from Crypto.Cipher import DES
 from flask import Blueprint, request
 from jinja2 import Environment, FileSystemLoader
+from lxml import etree
 from werkzeug.serving import run_simple
 
 admin = Blueprint("admin", __name__)
@@ -30,6 +33,27 @@ def backup():
     checksum = hashlib.sha1(b"payload!").hexdigest()
     requests.post("https://backup.internal/upload", data=checksum, verify=False, timeout=10)
     return reports.get_template("backup.html").render(checksum=checksum)
+
+
+@admin.route("/jobs", methods=["POST"])
+def schedule_job():
+    # "Signed" by being base64: any client can send a pickle that runs code when it is loaded.
+    job = pickle.loads(base64.b64decode(request.form["job"]))
+    return str(job)
+
+
+@admin.route("/catalog", methods=["POST"])
+def import_catalog():
+    parser = etree.XMLParser(resolve_entities=True, no_network=False)
+    catalog = etree.fromstring(request.files["catalog"].read(), parser)
+    return str(len(catalog))
+
+
+@admin.route("/reports/preview", methods=["POST"])
+def preview_report():
+    # Lets admins try out a report layout before saving it: the layout is compiled as a Jinja template.
+    layout = request.form["layout"]
+    return reports.from_string(layout).render(checksum="preview")
 
 
 @admin.route("/go")

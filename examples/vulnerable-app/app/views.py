@@ -47,6 +47,12 @@ def ping():
     return output
 
 
+@views.route("/dns")
+def dns_lookup():
+    domain = request.args.get("domain", "example.com")
+    return os.popen("nslookup " + domain).read()
+
+
 @views.route("/calc")
 def calc():
     return str(eval(request.args["expr"]))

@@ -1,4 +1,22 @@
 import type { Rule } from '../rule';
 import FS201 from './FS201-sql-built-from-strings';
+import FS202 from './FS202-os-command-injection';
+import FS203 from './FS203-code-evaluation';
+import FS204 from './FS204-server-side-template-injection';
+import FS205 from './FS205-insecure-deserialization';
+import FS206 from './FS206-yaml-unsafe-load';
+import FS207 from './FS207-xml-external-entities';
+import FS208 from './FS208-ldap-injection';
+import FS209 from './FS209-xpath-injection';
 
-export const INJECTION_RULES: readonly Rule[] = [FS201];
+export const INJECTION_RULES: readonly Rule[] = [
+  FS201,
+  FS202,
+  FS203,
+  FS204,
+  FS205,
+  FS206,
+  FS207,
+  FS208,
+  FS209,
+];

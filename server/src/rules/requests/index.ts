@@ -1,5 +1,6 @@
 import type { Rule } from '../rule';
 import FS701 from './FS701-open-redirect';
 import FS702 from './FS702-server-side-request-forgery';
+import FS703 from './FS703-http-header-injection';
 
-export const REQUESTS_RULES: readonly Rule[] = [FS701, FS702];
+export const REQUESTS_RULES: readonly Rule[] = [FS701, FS702, FS703];

@@ -1,0 +1,273 @@
+import type { Node } from 'web-tree-sitter';
+import type { RuleContext } from '../../engine/context';
+import type { CallSite } from '../../engine/model';
+import type { Taint } from '../../engine/taint';
+import type { OffsetEdit } from '../../engine/types';
+import { dottedName, lastSegment, stringValue } from '../../engine/syntax';
+import { addArgument, replaceNode } from '../support/edits';
+import { argumentAt } from '../support/files';
+import { importedCallee, isFalse, isTrue, moduleAlias } from '../support/deserialization';
+import { defineRule } from '../rule';
+
+const LXML_MODULES = ['lxml.etree', 'lxml.objectify'];
+/** lxml functions that parse their first argument with the parser given second (or the default one). */
+const LXML_PARSE = new Set(
+  LXML_MODULES.flatMap((m) =>
+    ['fromstring', 'XML', 'parse', 'fromstringlist', 'XMLID', 'XMLDTDID'].map((f) => `${m}.${f}`),
+  ),
+);
+/** lxml parser constructors, and `iterparse`, which takes the same flags itself. */
+const LXML_PARSERS = new Set([
+  'lxml.etree.XMLParser',
+  'lxml.etree.XMLPullParser',
+  'lxml.etree.ETCompatXMLParser',
+  'lxml.objectify.makeparser',
+  'lxml.etree.iterparse',
+]);
+
+/** Python's own parsers and their defusedxml replacements. */
+const STDLIB_MODULES: readonly [string, string][] = [
+  ['xml.etree.ElementTree', 'defusedxml.ElementTree'],
+  ['xml.etree.cElementTree', 'defusedxml.ElementTree'],
+  ['xml.dom.minidom', 'defusedxml.minidom'],
+  ['xml.dom.pulldom', 'defusedxml.pulldom'],
+  ['xml.dom.expatbuilder', 'defusedxml.expatbuilder'],
+  ['xml.sax', 'defusedxml.sax'],
+];
+const STDLIB_PARSE = new Map<string, string>(
+  STDLIB_MODULES.flatMap(([m, safe]) =>
+    ['fromstring', 'XML', 'parse', 'parseString', 'iterparse', 'fromstringlist', 'XMLID'].map(
+      (f): [string, string] => [`${m}.${f}`, `${safe}.${f}`],
+    ),
+  ),
+);
+
+const SAX_EXTERNAL_FEATURES = new Set([
+  'xml.sax.handler.feature_external_ges',
+  'xml.sax.handler.feature_external_pes',
+  'http://xml.org/sax/features/external-general-entities',
+  'http://xml.org/sax/features/external-parameter-entities',
+]);
+
+/** A flag of an lxml parser that lets a document reach files or the network, and its safe value. */
+interface DangerousFlag {
+  value: Node;
+  safe: string;
+  effect: string;
+}
+
+interface LxmlParser {
+  site: CallSite;
+  /** `false`: entities are not substituted (`resolve_entities=False`/`"internal"`); `default`: not given. */
+  resolve: 'false' | 'true' | 'default' | 'unknown';
+  dangerous: DangerousFlag[];
+}
+
+export default defineRule({
+  meta: {
+    id: 'FS207',
+    name: 'xml-external-entities',
+    title: 'XML parsed with external entity resolution',
+    severity: 'error',
+    confidence: 'medium',
+    cwe: ['CWE-611', 'CWE-776'],
+    owasp: ['A05:2021'],
+    fix: { title: 'Turn off entity resolution', safety: 'unsafe' },
+    docs: {
+      summary:
+        'Finds lxml parsers built with `resolve_entities=True`, `no_network=False` or `load_dtd=True` (`etree.XMLParser`, `XMLPullParser`, `objectify.makeparser`, `etree.iterparse`), request data parsed by lxml (`etree.fromstring`, `XML`, `parse`, `iterparse`, `objectify.*`) with the default parser or a parser that does not set `resolve_entities=False`, and SAX parsers with `feature_external_ges`/`feature_external_pes` turned on. These are errors, with high confidence when request data reaches the parser. Request data parsed by the standard library (`xml.etree.ElementTree`, `minidom`, `pulldom`, `xml.sax`) is a warning with medium confidence: those parsers do not fetch external entities (since Python 3.7.1), but with an expat older than 2.4.1 they expand nested entities without limit (billion laughs, CWE-776). defusedxml is never reported.',
+      why: 'An XML document can declare an entity as `<!ENTITY x SYSTEM "file:///etc/passwd">` and use `&x;` in a field the app echoes back: a parser that resolves external entities pastes the server\'s file (or the answer of an internal URL) into the document. lxml before 5.0 resolves them by default. Nested internal entities (`<!ENTITY a "&b;&b;&b;...">`) grow a kilobyte document into gigabytes in memory and take the worker down.',
+      example:
+        '@app.post("/import")\ndef import_feed():\n    tree = etree.fromstring(request.data)\n    return tree.findtext("title")',
+      fix: '@app.post("/import")\ndef import_feed():\n    parser = etree.XMLParser(resolve_entities=False, no_network=True)\n    tree = etree.fromstring(request.data, parser)\n    return tree.findtext("title")\n\n# or: import defusedxml.ElementTree as ET; ET.fromstring(request.data)',
+    },
+    references: [
+      'https://cheatsheetseries.owasp.org/cheatsheets/XML_External_Entity_Prevention_Cheat_Sheet.html',
+      'https://docs.python.org/3/library/xml.html#xml-vulnerabilities',
+      'https://lxml.de/api/lxml.etree.XMLParser-class.html',
+      'https://github.com/tiran/defusedxml',
+    ],
+  },
+  check(ctx: RuleContext) {
+    const parsers = new Map<number, LxmlParser>();
+    for (const site of ctx.file.calls) {
+      const callee = importedCallee(ctx, site);
+      if (callee && LXML_PARSERS.has(callee)) parsers.set(site.node.id, lxmlParser(ctx, site));
+    }
+    // Explicitly dangerous parsers: reported where they are built, high when request data goes through them.
+    for (const parser of parsers.values()) {
+      const first = parser.dangerous[0];
+      if (!first) continue;
+      const taint = requestDataThrough(ctx, parser);
+      const effects = parser.dangerous.map((d) => d.effect).join(' and ');
+      const what = `${parser.site.calleeText ?? parser.site.name}()`;
+      ctx.report(
+        first.value.parent ?? first.value,
+        `${taint ? `Request data (${taint.label}) is parsed by ${what}, which` : what} ${effects}: a document can read local files or internal URLs through external entities. Pass resolve_entities=False and keep no_network=True, or use defusedxml.`,
+        {
+          confidence: taint ? 'high' : 'medium',
+          taint,
+          fix: parser.dangerous.map((d) => replaceNode(d.value, d.safe)),
+        },
+      );
+    }
+    for (const site of ctx.file.calls) {
+      const callee = importedCallee(ctx, site);
+      if (!callee) continue;
+      if (LXML_PARSE.has(callee) || callee === 'lxml.etree.iterparse')
+        checkLxmlSink(ctx, site, callee, parsers);
+      else if (STDLIB_PARSE.has(callee)) checkStdlibSink(ctx, site, STDLIB_PARSE.get(callee) ?? 'defusedxml');
+    }
+    for (const site of ctx.file.callsNamed('setFeature')) checkSaxFeature(ctx, site);
+  },
+});
+
+function lxmlParser(ctx: RuleContext, site: CallSite): LxmlParser {
+  const resolveArg = site.args.keywords.get('resolve_entities');
+  const noNetwork = site.args.keywords.get('no_network');
+  const loadDtd = site.args.keywords.get('load_dtd');
+  let resolve: LxmlParser['resolve'] = 'default';
+  if (resolveArg) {
+    const value = stringValue(ctx.file.resolveValue(resolveArg));
+    if (isFalse(ctx, resolveArg) || value === 'internal') resolve = 'false';
+    else if (isTrue(ctx, resolveArg)) resolve = 'true';
+    else resolve = 'unknown';
+  }
+  const dangerous: DangerousFlag[] = [];
+  if (resolve === 'true' && resolveArg)
+    dangerous.push({ value: resolveArg, safe: 'False', effect: 'resolves external entities' });
+  const dtd = !!loadDtd && isTrue(ctx, loadDtd);
+  // Without entity substitution, the network matters only for fetching a DTD.
+  if (noNetwork && isFalse(ctx, noNetwork) && (resolve !== 'false' || dtd))
+    dangerous.push({ value: noNetwork, safe: 'True', effect: 'fetches entities and DTDs over the network' });
+  if (loadDtd && dtd && resolve !== 'false')
+    dangerous.push({ value: loadDtd, safe: 'False', effect: 'loads external DTDs' });
+  return { site, resolve, dangerous };
+}
+
+/** The data an lxml parser is given: the parser's sinks in this file whose input carries request data. */
+function requestDataThrough(ctx: RuleContext, parser: LxmlParser): Taint | null {
+  if (parser.site.callee === 'lxml.etree.iterparse') return sinkTaint(ctx, parser.site);
+  for (const site of ctx.file.calls) {
+    let input: Node | null = null;
+    if (site.name === 'feed' && site.receiver && sameValue(ctx, site.receiver, parser.site.node)) {
+      input = site.args.positional[0] ?? null;
+    } else if (site.callee && LXML_PARSE.has(site.callee)) {
+      const given = argumentAt(site, 1, 'parser');
+      if (given && sameValue(ctx, given, parser.site.node)) input = argumentAt(site, 0);
+    }
+    const taint = input ? ctx.taint.reaches(input, 'code', site.scope) : null;
+    if (taint && !taint.sanitized.has('path')) return taint;
+  }
+  return null;
+}
+
+/** Request data in the document a parse call reads; a file name reduced by secure_filename() is not. */
+function sinkTaint(ctx: RuleContext, site: CallSite): Taint | null {
+  const input = argumentAt(site, 0, 'text', 'source', 'xml', 'strings', 'string', 'file');
+  const taint = input ? ctx.taint.reaches(input, 'code', site.scope) : null;
+  return taint && !taint.sanitized.has('path') ? taint : null;
+}
+
+function sameValue(ctx: RuleContext, node: Node, target: Node): boolean {
+  return node.id === target.id || ctx.file.resolveValue(node).id === target.id;
+}
+
+function checkLxmlSink(
+  ctx: RuleContext,
+  site: CallSite,
+  callee: string,
+  parsers: ReadonlyMap<number, LxmlParser>,
+): void {
+  const taint = sinkTaint(ctx, site);
+  if (!taint) return;
+  let fix: OffsetEdit[] = [];
+  if (callee === 'lxml.etree.iterparse') {
+    const own = parsers.get(site.node.id);
+    if (!own || own.resolve !== 'default' || own.dangerous.length > 0 || !site.args.list) return;
+    fix = [addArgument(ctx, site.args.list, 'resolve_entities=False')];
+  } else {
+    const given = argumentAt(site, 1, 'parser');
+    if (given) {
+      // A parser built in this file without resolve_entities: lxml's default (before 5.0) resolves them.
+      const built = ctx.file.resolveValue(given);
+      const parser = built.type === 'call' ? parsers.get(built.id) : undefined;
+      if (!parser || parser.resolve !== 'default' || parser.dangerous.length > 0) return;
+      if (parser.site.args.list && !parser.site.args.hasSplat)
+        fix = [addArgument(ctx, parser.site.args.list, 'resolve_entities=False')];
+    } else if (site.args.list && !site.args.hasSplat && site.args.positional.length === 1) {
+      const parser = safeParserSource(ctx, site, callee);
+      if (parser) fix = [addArgument(ctx, site.args.list, `parser=${parser}`)];
+    }
+  }
+  ctx.report(
+    site.node,
+    `Request data (${taint.label}) is parsed by ${site.calleeText ?? callee}() with a parser that does not set resolve_entities=False, and lxml before 5.0 resolves external entities by default: pass a parser built with resolve_entities=False, no_network=True, or use defusedxml.`,
+    { confidence: 'high', taint, fix, fixTitle: 'Parse with resolve_entities=False' },
+  );
+}
+
+/** `etree.XMLParser(resolve_entities=False, no_network=True)` spelled with the file's own lxml names. */
+function safeParserSource(ctx: RuleContext, site: CallSite, callee: string): string | null {
+  const module = callee.slice(0, callee.lastIndexOf('.'));
+  const constructor = module === 'lxml.objectify' ? 'makeparser' : 'XMLParser';
+  const flags = '(resolve_entities=False, no_network=True)';
+  const alias = moduleAlias(ctx, site, module);
+  if (alias) return `${alias}.${constructor}${flags}`;
+  const imports = ctx.file.imports;
+  if (imports.isImportedName(constructor) && imports.qualify(constructor) === `${module}.${constructor}`)
+    return `${constructor}${flags}`;
+  return null;
+}
+
+function checkStdlibSink(ctx: RuleContext, site: CallSite, replacement: string): void {
+  const taint = sinkTaint(ctx, site);
+  if (!taint) return;
+  ctx.report(
+    site.node,
+    `Request data (${taint.label}) is parsed by ${site.calleeText ?? lastSegment(replacement)}(), which with an expat older than 2.4.1 expands nested entities without limit (billion laughs): parse untrusted XML with ${replacement}() instead.`,
+    { confidence: 'medium', severity: 'warning', taint },
+  );
+}
+
+/** `parser.setFeature(feature_external_ges, True)` on a SAX parser. */
+function checkSaxFeature(ctx: RuleContext, site: CallSite): void {
+  const [feature, value] = site.args.positional;
+  if (!feature || !value || !isTrue(ctx, value)) return;
+  const name = stringValue(ctx.file.resolveValue(feature)) ?? ctx.file.imports.resolve(feature);
+  if (!name || !SAX_EXTERNAL_FEATURES.has(name)) return;
+  const taint = site.receiver ? saxInputTaint(ctx, site.receiver) : null;
+  ctx.report(
+    site.node,
+    `${taint ? `Request data (${taint.label}) is parsed by a SAX parser that` : 'This SAX parser'} resolves external entities (${lastSegment(name.replace(/-/g, '_'))}): a document can read local files or internal URLs through them. Leave the feature off, or use defusedxml.sax.`,
+    {
+      confidence: taint ? 'high' : 'medium',
+      taint,
+      fix: [replaceNode(value, 'False')],
+      fixTitle: 'Turn the feature off',
+    },
+  );
+}
+
+/** Request data given to the SAX parser `receiver`: `parser.parse(x)`, `minidom.parse(x, parser=parser)`. */
+function saxInputTaint(ctx: RuleContext, receiver: Node): Taint | null {
+  const name = dottedName(receiver);
+  const resolved = ctx.file.resolveValue(receiver);
+  const scope = ctx.file.scopeAt(receiver);
+  const same = (node: Node): boolean =>
+    resolved !== receiver
+      ? ctx.file.resolveValue(node).id === resolved.id
+      : dottedName(node) === name && ctx.file.scopeAt(node) === scope;
+  for (const site of ctx.file.calls) {
+    let input: Node | null = null;
+    if (['parse', 'feed', 'parseString'].includes(site.name) && site.receiver && same(site.receiver)) {
+      input = site.args.positional[0] ?? null;
+    } else {
+      const parser = site.args.keywords.get('parser');
+      if (parser && same(parser)) input = site.args.positional[0] ?? null;
+    }
+    const taint = input ? ctx.taint.reaches(input, 'code', site.scope) : null;
+    if (taint && !taint.sanitized.has('path')) return taint;
+  }
+  return null;
+}
