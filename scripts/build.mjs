@@ -42,3 +42,11 @@ await build({
   banner: { js: '#!/usr/bin/env node' },
 });
 chmodSync('dist/server.js', 0o755);
+
+// The VS Code extension (client). `vscode` is provided by the editor at run time.
+await build({
+  ...common,
+  entryPoints: { extension: 'client/src/extension.ts' },
+  outdir: 'dist',
+  external: ['vscode'],
+});

@@ -6,20 +6,10 @@ import type { Route } from '../engine/flask';
 import { LineIndex } from '../engine/positions';
 import { dottedName } from '../engine/syntax';
 import { TaintAnalyzer } from '../engine/taint';
-import type { Range } from '../engine/types';
 import { checksCallerInBody, isAuthDecorator, isGuardedByHook } from '../rules/support/auth';
 
-/** One route as the editor shows it (code lens) and `flaskSentinel/routes` returns it. */
-export interface RouteInfo {
-  uri: string;
-  methods: string[];
-  rule: string | null;
-  view: string;
-  owner: string;
-  /** The route decorator or `add_url_rule` call. */
-  range: Range;
-  auth: { protected: boolean; by: string | null };
-}
+export type { RouteInfo } from './protocol';
+import type { RouteInfo } from './protocol';
 
 /**
  * Route protection with the same rules FS501 uses (`rules/support/auth.ts`), also saying what protects the

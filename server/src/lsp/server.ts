@@ -18,15 +18,17 @@ import { FIX_ALL_KIND, SHOW_DOCS_COMMAND, codeActions, codeLenses, hover } from 
 import { Analyzer } from './analysis';
 import { createDocuments } from './documents';
 import { PushPublisher } from './publisher';
+import { ROUTES_REQUEST, RULES_REQUEST, SCAN_WORKSPACE_REQUEST } from './protocol';
+import type { RouteInfo, RuleSummary, ScanResult } from './protocol';
 import { routesOf } from './routes';
-import type { RouteInfo } from './routes';
+import { ruleDocUrl } from '../rules/docs';
 import { SettingsManager, fsPathOf, isInside } from './settings';
 import { TreeStore } from './trees';
 import { VERSION } from './version';
 import { WorkspaceIndex } from './workspace';
 import { WorkspaceDiagnostics } from './workspaceDiagnostics';
 
-export const ROUTES_REQUEST = 'flaskSentinel/routes';
+export { ROUTES_REQUEST } from './protocol';
 
 /** A URI that stands for a workspace folder when asking for its settings. */
 const folderUri = (folder: string) => pathToFileURL(`${folder}/__folder__.py`).href;
@@ -291,6 +293,28 @@ export function startServer(connection: Connection): void {
       return { routes };
     },
   );
+
+  connection.onRequest(RULES_REQUEST, (): RuleSummary[] =>
+    engine.rules.map(({ meta }) => ({
+      id: meta.id,
+      name: meta.name,
+      title: meta.title,
+      severity: meta.severity,
+      cwe: [...meta.cwe],
+      summary: meta.docs.summary,
+      docsUrl: ruleDocUrl(meta),
+      hasFix: meta.fix !== undefined,
+    })),
+  );
+
+  connection.onRequest(SCAN_WORKSPACE_REQUEST, async (): Promise<ScanResult> => {
+    await index.scanning;
+    index.scanning = scanWorkspace();
+    await index.scanning;
+    workspaceDiagnostics?.forgetAll();
+    refreshAll();
+    return { files: index.files.size };
+  });
 
   const routesOnDisk = async (file: string, uri: string): Promise<RouteInfo[]> => {
     try {

@@ -47,6 +47,12 @@ export class WorkspaceDiagnostics {
 
   constructor(private readonly deps: WorkspaceDiagnosticsDeps) {}
 
+  /** Drops every cached report (an explicit rescan re-reads every file). */
+  forgetAll(): void {
+    this.cache.clear();
+    this.changed();
+  }
+
   /** Something may have changed (a file on disk, settings, facts, a document closed): answer waiting requests. */
   changed(): void {
     const waiting = this.wake;
