@@ -7,6 +7,7 @@ from .admin import admin
 from .auth import auth
 from .config import Config
 from .directory import directory
+from .reports import reports
 from .views import views
 
 csrf = CSRFProtect()
@@ -22,4 +23,5 @@ def create_app(config=Config):
     app.register_blueprint(views)
     app.register_blueprint(admin, url_prefix="/admin")
     app.register_blueprint(directory, url_prefix="/directory")
+    app.register_blueprint(reports, url_prefix="/reports")
     return app

@@ -15,6 +15,9 @@ class Config:
     JWT_COOKIE_SECURE = True
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     PASSWORD_MIN_LENGTH = 12
+    # Absolute URLs (password-reset links in e-mails) use this host, never the client's Host header.
+    SERVER_NAME = os.environ.get("SERVER_NAME", "shop.example.com")
+    TRUSTED_HOSTS = [os.environ.get("SERVER_NAME", "shop.example.com")]
 
 
 class TestingConfig(Config):

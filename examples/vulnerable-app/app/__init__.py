@@ -6,6 +6,7 @@ from .admin import admin
 from .auth import auth
 from .config import Config
 from .directory import directory
+from .reports import reports
 from .views import views
 
 
@@ -18,4 +19,5 @@ def create_app():
     app.register_blueprint(views)
     app.register_blueprint(admin, url_prefix="/admin")
     app.register_blueprint(directory, url_prefix="/directory")
+    app.register_blueprint(reports, url_prefix="/reports")
     return app

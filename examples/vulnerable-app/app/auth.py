@@ -3,11 +3,13 @@ import random
 import string
 
 import jwt
-from flask import Blueprint, current_app, make_response, redirect, request
+from flask import Blueprint, current_app, make_response, redirect, request, url_for
+from flask_mail import Mail, Message
 
 from .models import User, db
 
 auth = Blueprint("auth", __name__)
+mail = Mail()
 
 
 def hash_password(password):
@@ -20,6 +22,7 @@ def new_reset_token():
 
 @auth.route("/login", methods=["POST"])
 def login():
+    current_app.logger.info("login attempt: %s / %s", request.form["email"], request.form["password"])
     user = User.query.filter_by(email=request.form["email"]).first()
     if user is None or user.password_hash != hash_password(request.form["password"]):
         return "invalid credentials", 401
@@ -41,4 +44,16 @@ def reset():
     user = User.query.filter_by(email=request.form["email"]).first()
     user.reset_token = new_reset_token()
     db.session.commit()
+    link = url_for("auth.choose_password", token=user.reset_token, _external=True)
+    mail.send(Message("Reset your password", recipients=[user.email], body=f"Choose a new password: {link}"))
     return "sent"
+
+
+@auth.route("/reset/<token>", methods=["POST"])
+def choose_password(token):
+    user = User.query.filter_by(email=request.form["email"]).first_or_404()
+    if token != user.reset_token:
+        return "invalid or expired link", 400
+    user.password_hash = hash_password(request.form["password"])
+    db.session.commit()
+    return "password changed"

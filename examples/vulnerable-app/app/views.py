@@ -5,7 +5,7 @@ import subprocess
 
 import requests
 import yaml
-from flask import Blueprint, jsonify, render_template_string, request, send_file
+from flask import Blueprint, jsonify, render_template, render_template_string, request, send_file
 from lxml import etree
 from markupsafe import Markup
 
@@ -33,6 +33,12 @@ def greet():
 def banner():
     message = request.args.get("message", "")
     return render_template_string("<div class='banner'>" + message + "</div>")
+
+
+@views.route("/orders/<int:order_id>/receipt")
+def receipt(order_id):
+    # templates/receipt.txt is a Jinja template too, but Flask only autoescapes .html/.htm/.xml/.xhtml/.svg
+    return render_template("receipt.txt", order_id=order_id, note=request.args.get("note", ""))
 
 
 @views.route("/bio/<username>")

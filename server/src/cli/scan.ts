@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { mergeFacts } from '../engine/analyze';
+import { DEFINES_FACTS, mergeFacts } from '../engine/analyze';
 import type { AnalyzeOptions } from '../engine/analyze';
 import type { Engine } from '../engine/engine';
 import { fingerprintFindings } from '../engine/fingerprint';
@@ -18,6 +18,11 @@ export interface ScanOptions {
   authDecorators?: string[];
   exclude?: string[];
   maxFileSizeKb?: number;
+  /**
+   * Only these files (absolute paths) are analysed, e.g. the ones a diff touches; the others are still
+   * read for workspace facts, so a decorator defined in an unchanged file keeps protecting changed views.
+   */
+  analyze?: (file: string) => boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -37,9 +42,6 @@ export interface ScanResult {
 }
 
 export const DEFAULT_MAX_FILE_SIZE_KB = 1024;
-
-/** Files that can define workspace facts (auth decorators, before_request guards) worth a first pass. */
-const DEFINES_FACTS = /before_(app_)?request|@(functools\.)?wraps\b/;
 
 /**
  * A whole scan: discover, read, gather workspace facts (a decorator defined in one file protects views in
@@ -68,7 +70,8 @@ export function scan(engine: Engine, options: ScanOptions): ScanResult {
   };
 
   const files: ScannedFile[] = [];
-  sources.forEach((source, index) => {
+  const analysed = options.analyze ? sources.filter((s) => options.analyze?.(s.path)) : sources;
+  analysed.forEach((source, index) => {
     const relative = relativePath(options.root, source.path);
     const { findings, notes } = engine.analyzeText(source.text, source.path, analyzeOptions);
     const lines = new LineIndex(source.text);
@@ -78,13 +81,15 @@ export function scan(engine: Engine, options: ScanOptions): ScanResult {
       notes,
       fingerprints: fingerprintFindings(relative, findings, (line) => lines.lineText(line)),
     });
-    options.onProgress?.(index + 1, sources.length);
+    options.onProgress?.(index + 1, analysed.length);
   });
   return {
     root: options.root,
     files,
-    skipped: skipped.map((s) => ({ ...s, path: relativePath(options.root, s.path) })),
-    fileCount: sources.length,
+    skipped: skipped
+      .filter((s) => !options.analyze || options.analyze(s.path))
+      .map((s) => ({ ...s, path: relativePath(options.root, s.path) })),
+    fileCount: analysed.length,
   };
 }
 

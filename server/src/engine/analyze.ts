@@ -3,6 +3,7 @@ import type { Rule } from '../rules/rule';
 import { NO_WORKSPACE_FACTS, RuleContext } from './context';
 import type { RuleSettings, WorkspaceFacts } from './context';
 import { FlaskModel } from './flask';
+import type { AppSetting } from './flask';
 import { FileModel } from './model';
 import { LineIndex } from './positions';
 import type { Scope } from './scopes';
@@ -40,19 +41,32 @@ export function buildModels(tree: Tree, text: string, path: string): FileModels 
   return { file, flask: new FlaskModel(file) };
 }
 
+/**
+ * Files that can contribute workspace facts (auth decorators, before_request guards, app-wide settings):
+ * only these get the first pass of a scan.
+ */
+export const DEFINES_FACTS =
+  /before_(app_)?request|@(functools\.)?wraps\b|SERVER_NAME|TRUSTED_HOSTS|trusted_hosts|host_is_trusted|AllowedHosts|autoescape/;
+
 /** Facts one file contributes to its workspace. */
 export function workspaceFactsOf(models: FileModels): WorkspaceFacts {
-  return { authDecorators: models.flask.authDecoratorDefinitions, guardedOwners: models.flask.guardedOwners };
+  return {
+    authDecorators: models.flask.authDecoratorDefinitions,
+    guardedOwners: models.flask.guardedOwners,
+    appSettings: models.flask.appSettings,
+  };
 }
 
 export function mergeFacts(parts: Iterable<WorkspaceFacts>): WorkspaceFacts {
   const authDecorators = new Set<string>();
   const guardedOwners = new Set<string>();
+  const appSettings = new Set<AppSetting>();
   for (const part of parts) {
     for (const name of part.authDecorators) authDecorators.add(name);
     for (const owner of part.guardedOwners) guardedOwners.add(owner);
+    for (const setting of part.appSettings) appSettings.add(setting);
   }
-  return { authDecorators, guardedOwners };
+  return { authDecorators, guardedOwners, appSettings };
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleMeta } from '../rules/rule';
-import type { FlaskModel } from './flask';
+import type { AppSetting, FlaskModel } from './flask';
 import type { FileModel } from './model';
 import type { LineIndex } from './positions';
 import type { Taint, TaintAnalyzer } from './taint';
@@ -12,9 +12,15 @@ export interface WorkspaceFacts {
   authDecorators: ReadonlySet<string>;
   /** Route owners (`app`, `admin_bp`) guarded by a refusing `before_request` hook; '*' = every route. */
   guardedOwners: ReadonlySet<string>;
+  /** App-wide settings made in some file (`SERVER_NAME`, `TRUSTED_HOSTS`, `autoescape`): see FlaskModel. */
+  appSettings: ReadonlySet<AppSetting>;
 }
 
-export const NO_WORKSPACE_FACTS: WorkspaceFacts = { authDecorators: new Set(), guardedOwners: new Set() };
+export const NO_WORKSPACE_FACTS: WorkspaceFacts = {
+  authDecorators: new Set(),
+  guardedOwners: new Set(),
+  appSettings: new Set(),
+};
 
 export interface RuleSettings {
   /** Extra decorator names that count as authentication (`flaskSentinel.authDecorators`). */

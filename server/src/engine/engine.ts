@@ -3,6 +3,7 @@ import { ALL_RULES } from '../rules/index';
 import type { Rule } from '../rules/rule';
 import { analyzeTree, buildModels, workspaceFactsOf } from './analyze';
 import type { AnalyzeOptions } from './analyze';
+import { NO_WORKSPACE_FACTS } from './context';
 import type { WorkspaceFacts } from './context';
 import { createPythonParser } from './parser';
 import type { FileAnalysis } from './types';
@@ -35,7 +36,7 @@ export class Engine {
   /** The facts a file contributes to its workspace (custom auth decorators, guarded blueprints). */
   factsOf(text: string, path: string): WorkspaceFacts {
     const tree = this.parser.parse(text);
-    if (!tree) return { authDecorators: new Set(), guardedOwners: new Set() };
+    if (!tree) return NO_WORKSPACE_FACTS;
     try {
       return workspaceFactsOf(buildModels(tree, text, path));
     } finally {

@@ -1,7 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { CallSite, FileModel } from './model';
 import type { Scope } from './scopes';
-import { callArguments, dottedName, lastSegment, literalValue, stringValue } from './syntax';
+import { callArguments, dottedName, isFalsyLiteral, lastSegment, literalValue, stringValue } from './syntax';
 
 /**
  * What Flask sees in one file: app and blueprint objects, routes with their methods, URL parameters and
@@ -59,6 +59,8 @@ export interface Route {
   classView: Scope | null;
 }
 
+export type AppSetting = 'SERVER_NAME' | 'TRUSTED_HOSTS' | 'autoescape';
+
 export interface ConfigWrite {
   key: string;
   value: Node;
@@ -76,6 +78,9 @@ const CONFIG_ATTRIBUTES: Record<string, string> = {
   permanent_session_lifetime: 'PERMANENT_SESSION_LIFETIME',
   session_cookie_name: 'SESSION_COOKIE_NAME',
 };
+/** `autoescape` given a true value or a selector in Jinja options. */
+const ESCAPING_OPTIONS =
+  /["']?autoescape["']?\s*[:=]\s*(True\b|select_autoescape\b|lambda\b|jinja2\.select_autoescape\b)/;
 const CONFIG_FILE =
   /(^|[\\/])(config|configs|settings|default_settings|default_config|conf|instance[\\/]\w+)\.py$/i;
 const CONFIG_CLASS = /(config|settings|conf)$/i;
@@ -90,6 +95,12 @@ export class FlaskModel {
   readonly guardedOwners = new Set<string>();
   /** Functions in this file that work as auth decorators (they check the user and refuse). */
   readonly authDecoratorDefinitions = new Set<string>();
+  /**
+   * App-wide settings this file makes, which hold for every file of the app: `SERVER_NAME`, `TRUSTED_HOSTS`
+   * (also Werkzeug's `trusted_hosts`, `host_is_trusted` and Flask-Allowed-Hosts), and `autoescape` (an
+   * override of `select_jinja_autoescape`, or autoescaping forced on through `jinja_env`/`jinja_options`).
+   */
+  readonly appSettings = new Set<AppSetting>();
   readonly usesFlask: boolean;
   private readonly routesByView = new Map<Scope, Route[]>();
 
@@ -100,6 +111,7 @@ export class FlaskModel {
     this.findGuards();
     this.findConfigWrites();
     this.findAuthDecoratorDefinitions();
+    this.findAppSettings();
   }
 
   routesOf(view: Scope): Route[] {
@@ -424,6 +436,49 @@ export class FlaskModel {
 
   configWritesOf(...keys: string[]): ConfigWrite[] {
     return this.configWrites.filter((w) => keys.includes(w.key));
+  }
+
+  private findAppSettings(): void {
+    // `SERVER_NAME = None` / `TRUSTED_HOSTS = []` leave the setting off.
+    const set = (value: Node | null | undefined) => {
+      const resolved = value ? this.file.resolveValue(value) : null;
+      if (!resolved || isFalsyLiteral(resolved)) return false;
+      return !(
+        ['list', 'tuple', 'set', 'dictionary'].includes(resolved.type) && resolved.namedChildren.length === 0
+      );
+    };
+    for (const write of this.configWrites) {
+      if ((write.key === 'SERVER_NAME' || write.key === 'TRUSTED_HOSTS') && set(write.value))
+        this.appSettings.add(write.key);
+    }
+    for (const scope of this.file.scopes) {
+      for (const [name, bindings] of scope.bindings) {
+        for (const binding of bindings) {
+          if (binding.kind !== 'assign' || !set(binding.value)) continue;
+          // The key names are distinctive: `SERVER_NAME = ...` in any settings module or class counts.
+          if ((name === 'SERVER_NAME' || name === 'TRUSTED_HOSTS') && scope.kind !== 'function')
+            this.appSettings.add(name);
+          // class TrustedRequest(Request): trusted_hosts = {...} / app.request_class.trusted_hosts = [...]
+          if (name === 'trusted_hosts' || name.endsWith('.trusted_hosts'))
+            this.appSettings.add('TRUSTED_HOSTS');
+          // app.jinja_env.autoescape = True / = select_autoescape([...]) (a false value is FS303's)
+          if (/(^|\.)jinja_env\.autoescape$/.test(name)) this.appSettings.add('autoescape');
+          if (/(^|\.)jinja_options$/.test(name) && ESCAPING_OPTIONS.test(binding.value?.text ?? ''))
+            this.appSettings.add('autoescape');
+        }
+      }
+    }
+    // app.jinja_options.update(autoescape=True)
+    for (const site of this.file.callsNamed('update')) {
+      if (
+        /(^|\.)jinja_options$/.test(dottedName(site.receiver) ?? '') &&
+        ESCAPING_OPTIONS.test(site.node.text)
+      )
+        this.appSettings.add('autoescape');
+    }
+    if (this.file.callsNamed('host_is_trusted', 'AllowedHosts').length > 0)
+      this.appSettings.add('TRUSTED_HOSTS');
+    if (this.file.functionsNamed('select_jinja_autoescape').length > 0) this.appSettings.add('autoescape');
   }
 
   /**

@@ -16,7 +16,23 @@ import { dottedName, lastSegment } from './syntax';
  */
 
 /** The kind of sink a sanitizer makes a value safe for. */
-export type SinkKind = 'sql' | 'command' | 'path' | 'html' | 'url' | 'code' | 'header' | 'ldap' | 'xpath';
+export type SinkKind =
+  | 'sql'
+  | 'command'
+  | 'path'
+  | 'html'
+  | 'url'
+  | 'code'
+  | 'header'
+  | 'ldap'
+  | 'xpath'
+  /** A regular-expression pattern (`re.escape` makes a value match itself literally). */
+  | 'regex'
+  /**
+   * Request text used as a value that no escaping function repairs (parsed by float(), written to a
+   * spreadsheet cell): only numeric conversions and typed URL converters clean it; rules check their guards.
+   */
+  | 'value';
 
 export interface Taint {
   /** The expression where the untrusted data enters (e.g. `request.args.get("q")`). */
@@ -121,6 +137,9 @@ const SANITIZERS: Record<string, SinkKind[]> = {
   'ldap.dn.escape_dn_chars': ['ldap'],
   'ldap3.utils.conv.escape_filter_chars': ['ldap'],
   'ldap3.utils.dn.escape_rdn': ['ldap'],
+  // A pattern made of escaped text matches that text literally: no metacharacters, no catastrophic backtracking.
+  're.escape': ['regex'],
+  'regex.escape': ['regex'],
 };
 
 const NOTHING: ReadonlySet<SinkKind> = new Set();
@@ -332,7 +351,19 @@ export class TaintAnalyzer {
       label: `URL parameter \`${name}\``,
       sanitized: isString
         ? NOTHING
-        : new Set<SinkKind>(['sql', 'command', 'path', 'html', 'url', 'code', 'header', 'ldap', 'xpath']),
+        : new Set<SinkKind>([
+            'sql',
+            'command',
+            'path',
+            'html',
+            'url',
+            'code',
+            'header',
+            'ldap',
+            'xpath',
+            'regex',
+            'value',
+          ]),
     };
   }
 

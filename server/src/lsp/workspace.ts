@@ -1,10 +1,7 @@
 import { discoverFiles, inSkippedFolder, readSource } from '../cli/files';
-import { mergeFacts } from '../engine/analyze';
+import { DEFINES_FACTS, mergeFacts } from '../engine/analyze';
 import type { WorkspaceFacts } from '../engine/context';
 import type { Engine } from '../engine/engine';
-
-/** Files that can define workspace facts (auth decorators, before_request guards); the same filter as the CLI. */
-const DEFINES_FACTS = /before_(app_)?request|@(functools\.)?wraps\b/;
 
 export interface ScanFolder {
   path: string;
@@ -18,7 +15,9 @@ export interface ScanProgress {
 
 function sameFacts(a: WorkspaceFacts | undefined, b: WorkspaceFacts | undefined): boolean {
   const key = (f: WorkspaceFacts | undefined) =>
-    f ? `${[...f.authDecorators].sort().join(',')}|${[...f.guardedOwners].sort().join(',')}` : '|';
+    f
+      ? `${[...f.authDecorators].sort().join(',')}|${[...f.guardedOwners].sort().join(',')}|${[...f.appSettings].sort().join(',')}`
+      : '||';
   return key(a) === key(b);
 }
 

@@ -6,5 +6,7 @@ import FS404 from './FS404-insecure-randomness';
 import FS405 from './FS405-tls-verification-disabled';
 import FS406 from './FS406-weak-hash-algorithm';
 import FS407 from './FS407-weak-cipher';
+import FS410 from './FS410-sensitive-data-logged';
+import FS411 from './FS411-timing-unsafe-comparison';
 
-export const CRYPTO_RULES: readonly Rule[] = [FS401, FS402, FS403, FS404, FS405, FS406, FS407];
+export const CRYPTO_RULES: readonly Rule[] = [FS401, FS402, FS403, FS404, FS405, FS406, FS407, FS410, FS411];

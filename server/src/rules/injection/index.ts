@@ -8,6 +8,10 @@ import FS206 from './FS206-yaml-unsafe-load';
 import FS207 from './FS207-xml-external-entities';
 import FS208 from './FS208-ldap-injection';
 import FS209 from './FS209-xpath-injection';
+import FS210 from './FS210-nan-injection';
+import FS211 from './FS211-csv-formula-injection';
+import FS212 from './FS212-regex-injection';
+import FS213 from './FS213-nosql-injection';
 
 export const INJECTION_RULES: readonly Rule[] = [
   FS201,
@@ -19,4 +23,8 @@ export const INJECTION_RULES: readonly Rule[] = [
   FS207,
   FS208,
   FS209,
+  FS210,
+  FS211,
+  FS212,
+  FS213,
 ];

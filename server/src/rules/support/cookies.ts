@@ -1,0 +1,175 @@
+import type { Node } from 'web-tree-sitter';
+import type { RuleContext } from '../../engine/context';
+import type { FileModel } from '../../engine/model';
+import type { CallSite } from '../../engine/model';
+import { dottedName, isFalsyLiteral, literalValue, stringValue } from '../../engine/syntax';
+import type { OffsetEdit } from '../../engine/types';
+import { argumentOf, calleeNode } from './config';
+import { addArgument, replaceNode } from './edits';
+
+/**
+ * Cookie attributes that protect a cookie, checked on `set_cookie(...)` calls and hand-written `Set-Cookie`
+ * headers. Each missing attribute is its own weakness with its own CWE (Secure: CWE-614, HttpOnly:
+ * CWE-1004, SameSite: CWE-1275), so each is reported by its own rule (FS105, FS109, FS110) from one shared
+ * pass over the file.
+ */
+export type CookieFlag = 'secure' | 'httponly' | 'samesite';
+
+export interface CookieProblem {
+  flag: CookieFlag;
+  /** Where to report: the `set_cookie` callee or the header write. */
+  at: Node;
+  /** The cookie's name when it is a constant, else ''. */
+  name: string;
+  /** The flag is written and turned off (`secure=False`), rather than left out. */
+  explicit: boolean;
+  /** The name says session, auth, token...: these are the cookies the flag protects most. */
+  sensitive: boolean;
+  fix: OffsetEdit[];
+  header: boolean;
+}
+
+/** `set_cookie(key, value, max_age, expires, path, domain, secure, httponly, samesite)` in werkzeug and Django. */
+const POSITION: Record<CookieFlag, number> = { secure: 6, httponly: 7, samesite: 8 };
+export const SAFE_VALUE: Record<CookieFlag, string> = { secure: 'True', httponly: 'True', samesite: '"Lax"' };
+const HEADER_ATTRIBUTE: Record<CookieFlag, RegExp> = {
+  secure: /;\s*secure\b/i,
+  httponly: /;\s*httponly\b/i,
+  samesite: /;\s*samesite\s*=\s*(lax|strict)/i,
+};
+const HEADER_TEXT: Record<CookieFlag, string> = {
+  secure: 'Secure',
+  httponly: 'HttpOnly',
+  samesite: 'SameSite=Lax',
+};
+
+/** Receivers whose `set_cookie` is not a response: test clients and cookie jars. */
+const NOT_A_RESPONSE = /(client|jar|cookies|cj|browser|driver|session_cookies)$/i;
+/** Cookies that client-side JavaScript has to read (double-submit CSRF tokens, UI preferences). */
+const SCRIPT_READABLE = /csrf|xsrf|theme|lang|locale|consent|timezone|tz$/i;
+const SENSITIVE = /sess|auth|token|jwt|remember|login|user|sid|key|secret|access|refresh|id$/i;
+
+const MEMO = new WeakMap<FileModel, CookieProblem[]>();
+
+export function cookieProblems(ctx: RuleContext): CookieProblem[] {
+  let problems = MEMO.get(ctx.file);
+  if (!problems) {
+    problems = [];
+    for (const site of ctx.file.callsNamed('set_cookie')) problems.push(...setCookieProblems(ctx, site));
+    problems.push(...headerProblems(ctx));
+    MEMO.set(ctx.file, problems);
+  }
+  return problems;
+}
+
+function setCookieProblems(ctx: RuleContext, site: CallSite): CookieProblem[] {
+  if (site.args.hasSplat || !site.args.list || !site.receiver) return [];
+  if (NOT_A_RESPONSE.test(dottedName(site.receiver) ?? '')) return [];
+  const key = argumentOf(site, 'key', 0);
+  // `jar.set_cookie(cookie)`: one Cookie object, not a name.
+  if (!key || (site.args.positional.length === 1 && site.args.keywords.size === 0 && !isString(ctx, key)))
+    return [];
+  if (deletesCookie(ctx, site)) return [];
+  const name = stringValue(ctx.file.resolveValue(key)) ?? '';
+  const problems: CookieProblem[] = [];
+  for (const flag of ['secure', 'httponly', 'samesite'] as const) {
+    if (flag === 'httponly' && SCRIPT_READABLE.test(name)) continue;
+    const argument = argumentOf(site, flag, POSITION[flag]);
+    const common = { flag, at: calleeNode(site), name, sensitive: SENSITIVE.test(name), header: false };
+    if (!argument) {
+      problems.push({
+        ...common,
+        explicit: false,
+        fix: [addArgument(ctx, site.args.list, `${flag}=${SAFE_VALUE[flag]}`)],
+      });
+      continue;
+    }
+    const value = ctx.file.resolveValue(argument);
+    const off =
+      isFalsyLiteral(value) || (flag === 'samesite' && stringValue(value)?.toLowerCase() === 'none');
+    if (off) problems.push({ ...common, explicit: true, fix: [replaceNode(argument, SAFE_VALUE[flag])] });
+  }
+  return problems;
+}
+
+function isString(ctx: RuleContext, node: Node): boolean {
+  const value = ctx.file.resolveValue(node);
+  return value.type === 'string' || value.type === 'concatenated_string';
+}
+
+/** `set_cookie("x", "", expires=0)` / `max_age=0` / an expiry in 1970: the cookie is being removed. */
+function deletesCookie(ctx: RuleContext, site: CallSite): boolean {
+  for (const [flag, position] of [
+    ['max_age', 2],
+    ['expires', 3],
+  ] as const) {
+    const argument = argumentOf(site, flag, position);
+    if (!argument) continue;
+    const value = ctx.file.resolveValue(argument);
+    const literal = literalValue(value);
+    if (typeof literal === 'number' && literal <= 0) return true;
+    if (typeof literal === 'string' && /1970|^0$/.test(literal)) return true;
+    if (/fromtimestamp\(\s*0\s*\)|datetime\(\s*1970|\.min\b/.test(value.text)) return true;
+  }
+  return false;
+}
+
+const SET_COOKIE = /^set-cookie$/i;
+const HEADER_SETTERS = new Set(['add', 'set', 'setdefault', 'add_header', 'append', '__setitem__']);
+
+/** `resp.headers["Set-Cookie"] = "sid=...; Path=/"`, `headers.add("Set-Cookie", ...)`, `{"Set-Cookie": ...}`. */
+function headerProblems(ctx: RuleContext): CookieProblem[] {
+  const problems: CookieProblem[] = [];
+  const root = ctx.file.tree.rootNode;
+  for (const assignment of root.descendantsOfType('assignment')) {
+    const left = assignment?.childForFieldName('left');
+    if (!assignment || left?.type !== 'subscript') continue;
+    if (!SET_COOKIE.test(stringValue(left.childForFieldName('subscript')) ?? '')) continue;
+    problems.push(...headerValueProblems(ctx, assignment, assignment.childForFieldName('right')));
+  }
+  for (const site of ctx.file.calls) {
+    if (!HEADER_SETTERS.has(site.name) || site.args.positional.length < 2) continue;
+    if (!SET_COOKIE.test(stringValue(site.args.positional[0] ?? null) ?? '')) continue;
+    problems.push(...headerValueProblems(ctx, site.node, site.args.positional[1] ?? null));
+  }
+  for (const pair of root.descendantsOfType('pair')) {
+    if (!pair || !SET_COOKIE.test(stringValue(pair.childForFieldName('key')) ?? '')) continue;
+    problems.push(...headerValueProblems(ctx, pair, pair.childForFieldName('value')));
+  }
+  return problems;
+}
+
+function headerValueProblems(ctx: RuleContext, at: Node, node: Node | null): CookieProblem[] {
+  if (!node) return [];
+  const value = ctx.file.resolveValue(node);
+  if (value.type !== 'string' && value.type !== 'concatenated_string') return [];
+  const text = value.text;
+  if (/max-age\s*=\s*(0|-)|expires\s*=[^;]*1970/i.test(text)) return [];
+  const name = (stringValue(value) ?? text).split('=')[0]?.trim() ?? '';
+  // Only a plain one-line literal written in place can be edited safely.
+  const editable =
+    value === node && value.type === 'string' && !/^[rRuUfF]*('''|""")/.test(text) && !/^[bB]/.test(text);
+  const problems: CookieProblem[] = [];
+  for (const flag of ['secure', 'httponly', 'samesite'] as const) {
+    if (HEADER_ATTRIBUTE[flag].test(text)) continue;
+    if (flag === 'httponly' && SCRIPT_READABLE.test(name)) continue;
+    const end = value.endIndex - 1;
+    problems.push({
+      flag,
+      at,
+      name,
+      explicit: false,
+      sensitive: SENSITIVE.test(name),
+      header: true,
+      fix: editable ? [{ start: end, end, newText: `; ${HEADER_TEXT[flag]}` }] : [],
+    });
+  }
+  return problems;
+}
+
+/** `Cookie "sid"` or `The cookie`, for messages. */
+export function cookieLabel(problem: CookieProblem): string {
+  if (problem.header)
+    return problem.name ? `The Set-Cookie header for "${problem.name}"` : 'The Set-Cookie header';
+  return problem.name ? `Cookie "${problem.name}"` : 'The cookie';
+}
