@@ -50,3 +50,21 @@ await build({
   outdir: 'dist',
   external: ['vscode'],
 });
+
+// The chat panel's webview script: runs in VS Code's webview iframe (a browser), loaded by nonce under a
+// strict CSP; its stylesheet is copied beside it. dist/webview/ is the webview's only local resource root.
+mkdirSync('dist/webview', { recursive: true });
+await build({
+  entryPoints: { chat: 'client/webview/chat.ts' },
+  outdir: 'dist/webview',
+  tsconfig: 'client/webview/tsconfig.json',
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: 'chrome120',
+  sourcemap: !production,
+  sourcesContent: false,
+  minify: production,
+  logLevel: 'warning',
+});
+copyFileSync('media/chat/chat.css', 'dist/webview/chat.css');

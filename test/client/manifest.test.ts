@@ -18,7 +18,8 @@ const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'ut
   };
 };
 const extensionSource = fs
-  .readdirSync(path.join(root, 'client', 'src'))
+  .readdirSync(path.join(root, 'client', 'src'), { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.ts'))
   .map((f) => fs.readFileSync(path.join(root, 'client', 'src', f), 'utf8'))
   .join('\n');
 
