@@ -43,6 +43,9 @@ export class ServerController implements vscode.Disposable {
         { scheme: 'untitled', language: 'python' },
       ],
       outputChannel: this.output,
+      // Sends workspace/didChangeConfiguration when a flaskSentinel.* setting changes: the server reads its
+      // settings with workspace/configuration and caches them until told they changed.
+      synchronize: { configurationSection: 'flaskSentinel' },
       diagnosticPullOptions: { onChange: true, onSave: true },
       errorHandler: this.errorHandler(),
       initializationFailedHandler: (error) => {

@@ -1,0 +1,180 @@
+// Helpers for the end-to-end suite: it runs inside a real VS Code extension host (code-server, or
+// @vscode/test-electron), with examples/vulnerable-app copied to a temporary workspace folder.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { FlaskSentinelApi } from '../../../client/src/extension';
+
+export const EXTENSION_ID = 'flask-sentinel.flask-sentinel';
+export const SOURCE = 'flask-sentinel';
+
+let api: Promise<FlaskSentinelApi> | undefined;
+
+/** The extension's API, once its language server is running. */
+export function extensionApi(): Promise<FlaskSentinelApi> {
+  api ??= (async () => {
+    const extension = vscode.extensions.getExtension<FlaskSentinelApi>(EXTENSION_ID);
+    if (!extension) throw new Error(`${EXTENSION_ID} is not loaded in this extension host`);
+    const exported = await extension.activate();
+    await exported.ready;
+    return exported;
+  })();
+  return api;
+}
+
+export function workspaceRoot(): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) throw new Error('the tests need a workspace folder (a copy of examples/vulnerable-app)');
+  return folder.uri;
+}
+
+export function fileUri(relative: string): vscode.Uri {
+  return vscode.Uri.joinPath(workspaceRoot(), ...relative.split('/'));
+}
+
+export async function openFile(relative: string): Promise<vscode.TextDocument> {
+  const doc = await vscode.workspace.openTextDocument(fileUri(relative));
+  await vscode.window.showTextDocument(doc, { preview: false });
+  return doc;
+}
+
+export function ruleOf(diagnostic: vscode.Diagnostic): string | undefined {
+  const code = diagnostic.code;
+  if (code === undefined) return undefined;
+  return String(typeof code === 'object' ? code.value : code);
+}
+
+/** Flask Sentinel's diagnostics of a file. */
+export function findings(uri: vscode.Uri): vscode.Diagnostic[] {
+  return vscode.languages.getDiagnostics(uri).filter((d) => d.source === SOURCE);
+}
+
+export function findingsOf(uri: vscode.Uri, rule: string): vscode.Diagnostic[] {
+  return findings(uri).filter((d) => ruleOf(d) === rule);
+}
+
+/** "FS201@21" for each finding, for messages. */
+export function describeFindings(uri: vscode.Uri): string {
+  return findings(uri)
+    .map((d) => `${ruleOf(d)}@${d.range.start.line}`)
+    .join(' ');
+}
+
+/** The 0-based line of the first line containing `needle` (so tests follow the example file as it changes). */
+export function lineOf(doc: vscode.TextDocument, needle: string): number {
+  for (let line = 0; line < doc.lineCount; line++) {
+    if (doc.lineAt(line).text.includes(needle)) return line;
+  }
+  throw new Error(`no line of ${path.basename(doc.uri.fsPath)} contains ${JSON.stringify(needle)}`);
+}
+
+export interface WaitOptions {
+  /** What is awaited, for the timeout message. */
+  what: string;
+  timeoutMs?: number;
+  /** Re-check this often too, for state that changes without a diagnostics event (default 200 ms). */
+  intervalMs?: number;
+  /** Extra context for the timeout message, computed when it fires. */
+  detail?: () => string;
+}
+
+/**
+ * Resolves with the first truthy value of `probe`, checked now, on every diagnostics change, and on an
+ * interval (status-bar counts and API results change without a diagnostics event). Rejects on timeout.
+ */
+export function waitFor<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  options: WaitOptions,
+): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    let checking = false;
+    let again = false;
+    const finish = (error: Error | undefined, value?: T) => {
+      if (done) return;
+      done = true;
+      subscription.dispose();
+      clearInterval(interval);
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve(value as T);
+    };
+    const check = async () => {
+      if (done) return;
+      if (checking) {
+        again = true;
+        return;
+      }
+      checking = true;
+      try {
+        const value = await probe();
+        if (value) finish(undefined, value);
+      } catch (error) {
+        finish(error instanceof Error ? error : new Error(String(error)));
+      } finally {
+        checking = false;
+      }
+      if (again && !done) {
+        again = false;
+        void check();
+      }
+    };
+    const subscription = vscode.languages.onDidChangeDiagnostics(() => void check());
+    const interval = setInterval(() => void check(), options.intervalMs ?? 200);
+    const timer = setTimeout(() => {
+      const detail = options.detail ? ` (${options.detail()})` : '';
+      finish(new Error(`timed out after ${timeoutMs} ms waiting for ${options.what}${detail}`));
+    }, timeoutMs);
+    void check();
+  });
+}
+
+/** Waits until the file's Flask Sentinel diagnostics satisfy `predicate`, and returns them. */
+export function waitForFindings(
+  uri: vscode.Uri,
+  predicate: (diagnostics: vscode.Diagnostic[]) => boolean,
+  what: string,
+  timeoutMs?: number,
+): Promise<vscode.Diagnostic[]> {
+  return waitFor(
+    () => {
+      const current = findings(uri);
+      return predicate(current) ? current : undefined;
+    },
+    {
+      what: `${what} in ${path.basename(uri.fsPath)}`,
+      timeoutMs,
+      detail: () => `has: ${describeFindings(uri)}`,
+    },
+  );
+}
+
+export const hasRuleOnLine = (diagnostics: vscode.Diagnostic[], rule: string, line: number) =>
+  diagnostics.some((d) => ruleOf(d) === rule && d.range.start.line === line);
+
+/** Sets a `flaskSentinel.*` setting in the workspace folder's settings (undefined removes it). */
+export async function setSetting(key: string, value: unknown): Promise<void> {
+  await vscode.workspace
+    .getConfiguration('flaskSentinel', workspaceRoot())
+    .update(key, value, vscode.ConfigurationTarget.Workspace);
+}
+
+/**
+ * The text of the status bar's Flask Sentinel item as the workbench renders it. The extension host cannot
+ * read other parts of the UI, so the code-server driver (scripts/e2e/run.mjs) mirrors it from the DOM into
+ * `$FLASK_SENTINEL_E2E_EXCHANGE/statusbar.json`. Undefined when no driver does that (test-electron).
+ */
+export function statusBarMirror(): (() => string | undefined) | undefined {
+  const exchange = process.env.FLASK_SENTINEL_E2E_EXCHANGE;
+  if (!exchange) return undefined;
+  const file = path.join(exchange, 'statusbar.json');
+  return () => {
+    try {
+      const mirrored = JSON.parse(fs.readFileSync(file, 'utf8')) as { text?: string | null };
+      return mirrored.text ?? undefined;
+    } catch {
+      return undefined;
+    }
+  };
+}
