@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { SettingsSchema, vscodeConfigurationProperties } from '../../server/src/lsp/settingsSchema';
+import {
+  ChatSettingsSchema,
+  SettingsSchema,
+  vscodeConfigurationProperties,
+} from '../../server/src/lsp/settingsSchema';
 
 const root = path.join(__dirname, '..', '..');
 const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
@@ -29,7 +33,19 @@ describe('extension manifest', () => {
     const keys = Object.keys(manifest.contributes.configuration.properties).map((k) =>
       k.replace('flaskSentinel.', ''),
     );
-    assert.deepEqual(keys.sort(), Object.keys(SettingsSchema.shape).sort());
+    assert.deepEqual(
+      keys.sort(),
+      [
+        ...Object.keys(SettingsSchema.shape),
+        ...Object.keys(ChatSettingsSchema.shape).map((k) => `chat.${k}`),
+      ].sort(),
+    );
+    // A workspace must not be able to send the API key elsewhere.
+    assert.equal(
+      (manifest.contributes.configuration.properties['flaskSentinel.chat.baseURL'] as { scope?: string })
+        .scope,
+      'application',
+    );
     for (const [key, property] of Object.entries(manifest.contributes.configuration.properties)) {
       const p = property as { description?: string; markdownDescription?: string };
       assert.ok(p.description ?? p.markdownDescription, `${key} has no description`);

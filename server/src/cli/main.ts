@@ -11,7 +11,11 @@ import { formatGithub } from './formats/github';
 import { formatJson } from './formats/json';
 import { formatSarif } from './formats/sarif';
 import { formatText } from './formats/text';
-import { scan } from './scan';
+import { changedLinesOf, changedSince } from '../git/changedLines';
+import type { ChangedFiles } from '../git/changedLines';
+import { GitError, gitToplevel, realPath } from '../git/git';
+import { BaselineError, loadBaseline, restrictToChanges, subtractBaseline } from './review';
+import { relativePath, scan } from './scan';
 
 declare const FLASK_SENTINEL_VERSION: string | undefined;
 const VERSION = typeof FLASK_SENTINEL_VERSION === 'string' ? FLASK_SENTINEL_VERSION : '0.0.0-dev';
@@ -38,6 +42,10 @@ Scan options:
                                     exit 1 when a finding is at least this severe (default: info)
   --config FILE                     pyproject.toml to read [tool.flask-sentinel] from
                                     (default: the nearest one above the first PATH)
+  --diff REF                        only findings on lines added or changed since the git revision REF
+                                    (committed, staged and unstaged edits, and untracked files);
+                                    REF... means the merge base of REF and HEAD
+  --baseline FILE                   only findings not in FILE, an earlier --format json or sarif report
   --no-color                        plain text output
 
 Exit codes: 0 no findings at the threshold, 1 findings, 2 usage or configuration error.
@@ -66,7 +74,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.stderr(`flask-sentinel: ${error.message}\nRun 'flask-sentinel --help' for usage.\n`);
       return EXIT_USAGE;
     }
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof GitError || error instanceof BaselineError) {
       io.stderr(`flask-sentinel: ${error.message}\n`);
       return EXIT_USAGE;
     }
@@ -117,6 +125,8 @@ async function scanCommand(args: string[], io: CliIo): Promise<number> {
       'fail-on': { type: 'string', default: 'info' },
       config: { type: 'string' },
       'no-color': { type: 'boolean', default: false },
+      diff: { type: 'string' },
+      baseline: { type: 'string' },
     },
   });
   const format = String(values.format);
@@ -134,6 +144,14 @@ async function scanCommand(args: string[], io: CliIo): Promise<number> {
   if (values.config && !fs.existsSync(configFile ?? ''))
     throw new UsageError(`--config: no such file ${String(values.config)}`);
   const config = configFile ? loadProjectConfig(configFile) : {};
+  if (values.diff !== undefined && !values.diff.trim())
+    throw new UsageError(
+      '--diff needs a git revision, e.g. --diff main, --diff HEAD~1 or --diff origin/main...',
+    );
+  const baseline = values.baseline ? loadBaseline(path.resolve(io.cwd, values.baseline)) : undefined;
+  const changed = values.diff
+    ? await changedSince(values.diff.trim(), gitFolder(paths[0] ?? io.cwd))
+    : undefined;
   const engine = await Engine.create();
   const select = csv(values.select) ?? config.select;
   const ignore = [...(config.ignore ?? []), ...(csv(values.ignore) ?? [])];
@@ -142,7 +160,7 @@ async function scanCommand(args: string[], io: CliIo): Promise<number> {
       throw new UsageError(`'${id}' is not a rule id or prefix (e.g. FS201, FS2, ALL)`);
   }
   const progress = io.isTty && format !== 'text' ? undefined : io.isTty ? makeProgress(io) : undefined;
-  const result = scan(engine, {
+  const scanned = scan(engine, {
     paths,
     root: io.cwd,
     ...(select ? { select } : {}),
@@ -151,15 +169,30 @@ async function scanCommand(args: string[], io: CliIo): Promise<number> {
     ...(config['auth-decorators'] ? { authDecorators: config['auth-decorators'] } : {}),
     ...(config.exclude ? { exclude: config.exclude } : {}),
     ...(config['max-file-size-kb'] ? { maxFileSizeKb: config['max-file-size-kb'] } : {}),
+    ...(changed ? { analyze: (file: string) => changedLinesOf(changed, file) !== undefined } : {}),
     ...(progress ? { onProgress: progress } : {}),
   });
+  let result = changed ? restrictToChanges(scanned, changed) : scanned;
+  if (changed) {
+    const count = changed.files.size;
+    io.stderr(
+      `Reviewing lines changed since ${values.diff?.trim() ?? ''} (${changed.commit.slice(0, 12)}): ${count} changed file${count === 1 ? '' : 's'} in the repository.\n`,
+    );
+  }
+  if (baseline) {
+    const subtracted = subtractBaseline(result, baseline);
+    result = subtracted.result;
+    io.stderr(
+      `Baseline ${String(values.baseline)}: ${subtracted.known} known finding${subtracted.known === 1 ? '' : 's'} left out.\n`,
+    );
+  }
   const report =
     format === 'json'
       ? formatJson(result, engine.rules, VERSION)
       : format === 'sarif'
         ? formatSarif(result, engine.rules, VERSION)
         : format === 'github'
-          ? formatGithub(result)
+          ? formatGithub(result, await repositoryPaths(result.root, changed))
           : formatText(result, engine.rules, {
               color: io.isTty && !values['no-color'] && !process.env.NO_COLOR,
             });
@@ -175,6 +208,36 @@ async function scanCommand(args: string[], io: CliIo): Promise<number> {
   const threshold = SEVERITY_RANK[failOn as Severity];
   const failing = result.files.some((f) => f.findings.some((x) => SEVERITY_RANK[x.severity] >= threshold));
   return failing ? EXIT_FINDINGS : EXIT_CLEAN;
+}
+
+/** A folder to run git in for a scan path (a file's folder; the nearest existing folder). */
+function gitFolder(target: string): string {
+  try {
+    return fs.statSync(target).isDirectory() ? target : path.dirname(target);
+  } catch {
+    return path.dirname(target);
+  }
+}
+
+/**
+ * GitHub annotations name files relative to the repository, not to the folder the scan ran in: map report
+ * paths (relative to the scan root) onto the repository's top folder when there is one.
+ */
+async function repositoryPaths(
+  root: string,
+  changed: ChangedFiles | undefined,
+): Promise<((relative: string) => string) | undefined> {
+  let toplevel = changed?.toplevel;
+  if (!toplevel) {
+    try {
+      toplevel = await gitToplevel(root);
+    } catch {
+      return undefined;
+    }
+  }
+  const top = toplevel;
+  const realRoot = realPath(root);
+  return (relative) => relativePath(top, path.resolve(realRoot, relative));
 }
 
 function makeProgress(io: CliIo): (done: number, total: number) => void {

@@ -3,6 +3,9 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyzeModels, buildModels, workspaceFactsOf } from '../engine/analyze';
 import type { Engine } from '../engine/engine';
 import type { Finding } from '../engine/types';
+import { changedAgainst } from '../git/baseVersions';
+import type { BaseVersion, BaseVersions } from '../git/baseVersions';
+import { touches } from '../git/changedLines';
 import { noteDiagnostics, skippedDiagnostic, toDiagnostic } from './diagnostics';
 import { routesOf } from './routes';
 import type { RouteInfo } from './routes';
@@ -46,6 +49,8 @@ export class Analyzer {
     private readonly settings: SettingsManager,
     private readonly workspace: WorkspaceIndex,
     private readonly document: (uri: string) => TextDocument | undefined,
+    /** Base versions for the "changed lines only" filter (`flaskSentinel.changedLinesOnly`). */
+    private readonly baseVersions?: BaseVersions,
   ) {}
 
   cached(uri: string): DocumentAnalysis | undefined {
@@ -63,7 +68,7 @@ export class Analyzer {
   }
 
   private generationKey(): string {
-    return `${this.settings.generation}:${this.workspace.generation}`;
+    return `${this.settings.generation}:${this.workspace.generation}:${this.baseVersions?.generation ?? 0}`;
   }
 
   /** The analysis of the document's current version (from the cache when it is still valid). */
@@ -90,18 +95,29 @@ export class Analyzer {
       this.connection.console.error(`Flask Sentinel: settings failed: ${String(error)}`);
       return undefined;
     }
+    // The base text is cached per file and revision: only the first analysis of a file waits for git.
+    const file = fsPathOf(uri);
+    const base =
+      settings.changedLinesOnly && file && this.baseVersions
+        ? await this.baseVersions.baseOf(file, settings.changedLinesBase)
+        : undefined;
     // Read the document only now: it may have changed while the settings were fetched.
     const doc = this.document(uri);
     if (!doc) return undefined;
     const key = this.generationKey();
     const cached = this.cache.get(uri);
     if (cached && cached.version === doc.version && cached.key === key) return cached;
-    const result = this.analyzeNow(doc, settings, key);
+    const result = this.analyzeNow(doc, settings, key, base);
     this.cache.set(uri, result);
     return result;
   }
 
-  private analyzeNow(doc: TextDocument, settings: EffectiveSettings, key: string): DocumentAnalysis {
+  private analyzeNow(
+    doc: TextDocument,
+    settings: EffectiveSettings,
+    key: string,
+    baseVersion?: BaseVersion,
+  ): DocumentAnalysis {
     const base: DocumentAnalysis = {
       uri: doc.uri,
       version: doc.version,
@@ -134,15 +150,16 @@ export class Analyzer {
       const routes = routesOf(models, doc.uri, workspace, settings.analyze.authDecorators ?? []);
       if (file && this.workspace.setOpen(file, workspaceFactsOf(models)))
         setImmediate(() => this.onFactsChanged());
+      // "Changed lines only": hide findings on lines the document has not changed against the base.
+      const changed = baseVersion ? changedAgainst(baseVersion, text) : undefined;
+      const shown = changed ? findings.filter((f) => touches(changed, f.range)) : findings;
       return {
         ...base,
         key: this.generationKey(),
-        findings,
+        // Fix-all and hovers act on what is shown.
+        findings: shown,
         routes,
-        diagnostics: [
-          ...findings.map((f) => toDiagnostic(f, doc.version, doc.uri)),
-          ...noteDiagnostics(notes),
-        ],
+        diagnostics: [...shown.map((f) => toDiagnostic(f, doc.version, doc.uri)), ...noteDiagnostics(notes)],
       };
     } catch (error) {
       // A crash in the analysis must never take the server down: log it and show nothing for this version.

@@ -31,6 +31,9 @@ export interface RuleSummary {
   summary: string;
   docsUrl: string;
   hasFix: boolean;
+  /** "Why it matters" and the "use instead" example of the rule's docs (for offline answers). */
+  why?: string;
+  fixExample?: string;
 }
 
 export interface ScanResult {

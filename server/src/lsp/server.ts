@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import {
   CodeActionKind,
+  DidChangeConfigurationNotification,
   DidChangeWatchedFilesNotification,
   FileChangeType,
   LSPErrorCodes,
@@ -14,6 +15,7 @@ import type { Connection, DocumentDiagnosticReport, InitializeResult } from 'vsc
 import { buildModels } from '../engine/analyze';
 import { Engine } from '../engine/engine';
 import { readSource } from '../cli/files';
+import { BaseVersions } from '../git/baseVersions';
 import { FIX_ALL_KIND, SHOW_DOCS_COMMAND, codeActions, codeLenses, hover } from './actions';
 import { Analyzer } from './analysis';
 import { createDocuments } from './documents';
@@ -42,6 +44,7 @@ export function startServer(connection: Connection): void {
   let index: WorkspaceIndex;
   let push: PushPublisher | undefined;
   let workspaceDiagnostics: WorkspaceDiagnostics | undefined;
+  let baseVersions: BaseVersions;
   let roots: string[] = [];
   const saved = new Map<string, number>();
   let caps = {
@@ -52,6 +55,7 @@ export function startServer(connection: Connection): void {
     watch: false,
     versioned: false,
     showDocument: false,
+    configurationRegistration: false,
   };
 
   const documents = createDocuments({
@@ -80,6 +84,7 @@ export function startServer(connection: Connection): void {
       watch: c.workspace?.didChangeWatchedFiles?.dynamicRegistration === true,
       versioned: c.workspace?.workspaceEdit?.documentChanges === true,
       showDocument: c.window?.showDocument?.support === true,
+      configurationRegistration: c.workspace?.didChangeConfiguration?.dynamicRegistration === true,
     };
     const folders =
       params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri, name: 'root' }] : []);
@@ -88,7 +93,20 @@ export function startServer(connection: Connection): void {
     trees = new TreeStore(engine.parser);
     index = new WorkspaceIndex(engine);
     settings = new SettingsManager(connection, c.workspace?.configuration === true, () => roots);
-    analyzer = new Analyzer(connection, engine, trees, settings, index, (uri) => documents.get(uri));
+    // "Changed lines only": git base versions, cached; a base that moves (commit, checkout) refreshes.
+    baseVersions = new BaseVersions({
+      log: (message) => connection.console.log(message),
+      onBaseMoved: () => refreshAll(),
+    });
+    analyzer = new Analyzer(
+      connection,
+      engine,
+      trees,
+      settings,
+      index,
+      (uri) => documents.get(uri),
+      baseVersions,
+    );
     analyzer.onFactsChanged = refreshAll;
     if (!caps.pull) push = new PushPublisher(connection, analyzer);
     else {
@@ -99,6 +117,7 @@ export function startServer(connection: Connection): void {
         isOpen: (file) => documents.get(pathToFileURL(file).href) !== undefined,
         settingsGeneration: () => settings.generation,
         log: (message) => connection.console.error(message),
+        baseVersions,
       });
     }
     return {
@@ -121,10 +140,24 @@ export function startServer(connection: Connection): void {
   });
 
   connection.onInitialized(() => {
+    // Clients that do not send didChangeConfiguration on their own (VS Code's does, with synchronize) are
+    // asked to: the server caches settings until it hears they changed.
+    if (caps.configurationRegistration) {
+      void connection.client
+        .register(DidChangeConfigurationNotification.type, { section: 'flaskSentinel' })
+        .catch(() => undefined);
+    }
     if (caps.watch) {
       void connection.client
         .register(DidChangeWatchedFilesNotification.type, {
-          watchers: [{ globPattern: '**/*.py' }, { globPattern: '**/pyproject.toml' }],
+          watchers: [
+            { globPattern: '**/*.py' },
+            { globPattern: '**/pyproject.toml' },
+            // Commits, checkouts and fetches move the base of flaskSentinel.changedLinesOnly.
+            { globPattern: '**/.git/HEAD' },
+            { globPattern: '**/.git/packed-refs' },
+            { globPattern: '**/.git/refs/**' },
+          ],
         })
         .catch(() => undefined);
     }
@@ -158,6 +191,7 @@ export function startServer(connection: Connection): void {
 
   connection.onDidChangeConfiguration((params) => {
     settings.changed(params.settings);
+    baseVersions.clear();
     refreshAll();
   });
 
@@ -166,7 +200,8 @@ export function startServer(connection: Connection): void {
     for (const change of params.changes) {
       const file = fsPathOf(change.uri);
       if (!file) continue;
-      if (file.endsWith('pyproject.toml')) {
+      if (file.split(/[\\/]/).includes('.git')) baseVersions.revalidate();
+      else if (file.endsWith('pyproject.toml')) {
         settings.projectChanged();
         changed = true;
       } else if (file.endsWith('.py')) {
@@ -304,6 +339,8 @@ export function startServer(connection: Connection): void {
       summary: meta.docs.summary,
       docsUrl: ruleDocUrl(meta),
       hasFix: meta.fix !== undefined,
+      why: meta.docs.why,
+      fixExample: meta.docs.fix,
     })),
   );
 

@@ -58,6 +58,9 @@ export interface EffectiveSettings {
   maxFileSizeKb: number;
   /** The folder exclude globs are relative to. */
   root: string | undefined;
+  /** Only findings on lines changed against `changedLinesBase` (a git revision). */
+  changedLinesOnly: boolean;
+  changedLinesBase: string;
 }
 
 /**
@@ -87,6 +90,8 @@ export function mergeSettings(
     exclude: union(project.exclude, editor.exclude),
     maxFileSizeKb: editor.maxFileSizeKb || project['max-file-size-kb'] || DEFAULT_MAX_FILE_SIZE_KB,
     root,
+    changedLinesOnly: editor.changedLinesOnly,
+    changedLinesBase: editor.changedLinesBase,
   };
 }
 

@@ -11,6 +11,9 @@ import type {
 } from 'vscode-languageserver/node';
 import { readSource } from '../cli/files';
 import type { Engine } from '../engine/engine';
+import { changedAgainst } from '../git/baseVersions';
+import type { BaseVersions } from '../git/baseVersions';
+import { touches } from '../git/changedLines';
 import { noteDiagnostics, skippedDiagnostic, toDiagnostic } from './diagnostics';
 import type { EffectiveSettings } from './settings';
 import type { WorkspaceIndex } from './workspace';
@@ -33,6 +36,8 @@ export interface WorkspaceDiagnosticsDeps {
   /** Settings generation: a change invalidates every cached report. */
   settingsGeneration(): number;
   log(message: string): void;
+  /** Base versions for `changedLinesOnly`; a base moving bumps their generation. */
+  baseVersions?: BaseVersions;
 }
 
 /**
@@ -118,7 +123,7 @@ export class WorkspaceDiagnostics {
     } catch {
       return { resultId: 'cleared', items: [] };
     }
-    const stamp = `${stat.mtimeMs}:${stat.size}:${this.deps.settingsGeneration()}:${this.deps.index.generation}`;
+    const stamp = `${stat.mtimeMs}:${stat.size}:${this.deps.settingsGeneration()}:${this.deps.index.generation}:${this.deps.baseVersions?.generation ?? 0}`;
     const cached = this.cache.get(file);
     if (cached?.stamp === stamp) return cached;
     const items = await this.analyse(file, uri);
@@ -137,7 +142,13 @@ export class WorkspaceDiagnostics {
         ...settings.analyze,
         workspace: this.deps.index.factsFor(file),
       });
-      return [...findings.map((f) => toDiagnostic(f, CLOSED_FILE_VERSION, uri)), ...noteDiagnostics(notes)];
+      const base =
+        settings.changedLinesOnly && this.deps.baseVersions
+          ? await this.deps.baseVersions.baseOf(file, settings.changedLinesBase)
+          : undefined;
+      const changed = base ? changedAgainst(base, source.text) : undefined;
+      const shown = changed ? findings.filter((f) => touches(changed, f.range)) : findings;
+      return [...shown.map((f) => toDiagnostic(f, CLOSED_FILE_VERSION, uri)), ...noteDiagnostics(notes)];
     } catch (error) {
       this.deps.log(`Flask Sentinel: analysis of ${file} failed: ${String(error)}`);
       return [];

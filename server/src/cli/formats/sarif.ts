@@ -14,6 +14,12 @@ const LEVEL: Record<Severity, NonNullable<Sarif.Result['level']>> = {
 /** GitHub code scanning ranks alerts by `security-severity` (CVSS-like, 0–10). */
 const SECURITY_SEVERITY: Record<Severity, string> = { error: '8.0', warning: '5.0', info: '2.0' };
 
+/**
+ * The `partialFingerprints` key of every result: the finding's stable fingerprint (rule, path, the line's
+ * text with whitespace folded, occurrence). Never change it: code scanning and baselines match on it.
+ */
+export const SARIF_FINGERPRINT_KEY = 'flaskSentinelFindingHash/v1';
+
 const pascal = (kebab: string) => kebab.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
 
 /** SARIF 2.1.0, with full rule metadata and stable partial fingerprints; columns in UTF-16 code units. */
@@ -56,7 +62,7 @@ export function formatSarif(result: ScanResult, rules: readonly Rule[], toolVers
         level: LEVEL[finding.severity],
         message: { text: finding.message },
         locations: [{ physicalLocation: { artifactLocation, region: region(finding.range) } }],
-        partialFingerprints: { 'flaskSentinelFindingHash/v1': file.fingerprints[i] ?? '' },
+        partialFingerprints: { [SARIF_FINGERPRINT_KEY]: file.fingerprints[i] ?? '' },
         properties: { confidence: finding.confidence },
       };
       if (finding.related?.length) {
