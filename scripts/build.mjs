@@ -48,6 +48,13 @@ await build({
   ...common,
   entryPoints: { extension: 'client/src/extension.ts' },
   outdir: 'dist',
+  // The chat is its own bundle, required on first use (client/src/chatEntry.ts says why).
+  external: ['vscode', './chat.js'],
+});
+await build({
+  ...common,
+  entryPoints: { chat: 'client/src/chatEntry.ts' },
+  outdir: 'dist',
   external: ['vscode'],
 });
 

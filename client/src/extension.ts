@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { RULES_REQUEST, SCAN_WORKSPACE_REQUEST } from '../../server/src/lsp/protocol';
 import type { RouteInfo, RuleSummary, ScanResult } from '../../server/src/lsp/protocol';
+import type * as Chat from './chatEntry';
+import { AskAgentCodeActions, CHAT_VIEW_ID, LazyChatViewProvider, focusChat } from './chatView';
 import { FindingsStatusBar, countFindings } from './findingsStatusBar';
 import type { FindingCounts } from './findingsStatusBar';
 import { registerFixOnSave } from './fixOnSave';
@@ -67,6 +69,72 @@ export function activate(context: vscode.ExtensionContext): FlaskSentinelApi {
       }),
     );
 
+  // The chat: one controller behind the activity-bar view and any editor panels, loaded on first use.
+  let chat: { module: typeof Chat; controller: Chat.ChatController } | undefined;
+  const loadChat = () => {
+    if (!chat) {
+      // A separate bundle (dist/chat.js), required only now: see chatEntry.ts.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const module = require('./chat.js') as typeof Chat;
+      const proposals = new module.ProposalDocuments();
+      const controller = new module.ChatController(context, output, proposals, async () => {
+        await server.start();
+        return rules();
+      });
+      context.subscriptions.push(
+        proposals,
+        controller,
+        vscode.workspace.registerTextDocumentContentProvider(module.PROPOSAL_SCHEME, proposals),
+      );
+      chat = { module, controller };
+    }
+    return chat;
+  };
+  context.subscriptions.push(
+    vscode.window.registerWebviewViewProvider(
+      CHAT_VIEW_ID,
+      new LazyChatViewProvider((webview) => loadChat().controller.attach(webview)),
+    ),
+    vscode.languages.registerCodeActionsProvider({ language: 'python' }, new AskAgentCodeActions(), {
+      providedCodeActionKinds: [AskAgentCodeActions.kind],
+    }),
+  );
+  command('flaskSentinel.openChat', () => focusChat());
+  command('flaskSentinel.openChatInEditor', () => {
+    const { module, controller } = loadChat();
+    module.openChatInEditor(controller, context.extensionUri);
+  });
+  command('flaskSentinel.askAboutSelection', () => {
+    const { module, controller } = loadChat();
+    return module.askAboutSelection(controller);
+  });
+  command('flaskSentinel.askAboutFinding', (uri, diagnostic) => {
+    const { module, controller } = loadChat();
+    return module.askAboutFinding(controller, uri, diagnostic);
+  });
+  command('flaskSentinel.reviewDiff', (resource) => {
+    const { module, controller } = loadChat();
+    return module.reviewDiff(controller, resource);
+  });
+  command('flaskSentinel.reviewWithAll', () => {
+    const { module, controller } = loadChat();
+    return module.reviewWithAll(controller);
+  });
+  command('flaskSentinel.setApiKey', () => loadChat().module.setApiKey(context.secrets));
+  command('flaskSentinel.clearApiKey', () => loadChat().module.clearApiKey(context.secrets));
+  command('flaskSentinel.toggleChangedLinesOnly', async () => {
+    const config = vscode.workspace.getConfiguration('flaskSentinel');
+    const next = !config.get<boolean>('changedLinesOnly', false);
+    const target = vscode.workspace.workspaceFolders
+      ? vscode.ConfigurationTarget.Workspace
+      : vscode.ConfigurationTarget.Global;
+    await config.update('changedLinesOnly', next, target);
+    void vscode.window.showInformationMessage(
+      next
+        ? `Flask Sentinel: showing findings on lines changed against ${config.get<string>('changedLinesBase', 'HEAD')} only.`
+        : 'Flask Sentinel: showing all findings.',
+    );
+  });
   command('flaskSentinel.restartServer', () => server.restart());
   command('flaskSentinel.showOutput', () => output.show());
   command('flaskSentinel.refreshRoutes', () => routesView.refresh());

@@ -407,6 +407,11 @@ function routesIn(file) {
 /** The Routes view (activity bar > Flask Sentinel): each file lists as many routes as it registers. */
 async function checkRoutesView(page, folder) {
   await page.locator('.activitybar .action-item a[aria-label^="Flask Sentinel"]').first().click();
+  // The container also holds the Security Agents (chat) view: collapse it so the Routes tree gets the height.
+  const chatHeader = page.locator('.part.sidebar .pane-header[aria-expanded="true"]', {
+    hasText: 'Security Agents',
+  });
+  if (await chatHeader.count()) await chatHeader.first().click();
   const rows = page.locator('.part.sidebar .monaco-list-row[aria-level]');
   await page
     .locator('.part.sidebar .monaco-list-row', { hasText: 'POST /import' })

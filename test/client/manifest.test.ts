@@ -75,7 +75,7 @@ describe('extension manifest', () => {
     assert.match(svg, /currentColor/, 'the activity-bar icon must follow the theme colour');
     assert.deepEqual(
       manifest.contributes.views[bar.id]?.map((v) => v.id),
-      ['flaskSentinel.routes'],
+      ['flaskSentinel.routes', 'flaskSentinel.chat'],
     );
     assert.equal(manifest.main, './dist/extension.js');
   });
