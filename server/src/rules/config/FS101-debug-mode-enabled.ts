@@ -11,7 +11,7 @@ export default defineRule({
     title: 'Flask debug mode is switched on',
     severity: 'error',
     confidence: 'high',
-    cwe: ['CWE-489', 'CWE-94'],
+    cwe: ['CWE-489', 'CWE-215'],
     owasp: ['A05:2021'],
     fix: { title: 'Turn debug mode off', safety: 'unsafe' },
     docs: {

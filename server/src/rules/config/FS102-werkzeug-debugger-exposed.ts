@@ -14,7 +14,7 @@ export default defineRule({
     title: 'Werkzeug interactive debugger is switched on',
     severity: 'error',
     confidence: 'high',
-    cwe: ['CWE-489', 'CWE-94'],
+    cwe: ['CWE-489'],
     owasp: ['A05:2021'],
     fix: { title: 'Turn the debugger off', safety: 'unsafe' },
     docs: {
