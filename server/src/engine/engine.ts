@@ -6,6 +6,7 @@ import type { AnalyzeOptions } from './analyze';
 import { NO_WORKSPACE_FACTS } from './context';
 import type { WorkspaceFacts } from './context';
 import { createPythonParser } from './parser';
+import type { WasmFiles } from './parser';
 import type { FileAnalysis } from './types';
 
 /**
@@ -18,8 +19,9 @@ export class Engine {
     readonly rules: readonly Rule[],
   ) {}
 
-  static async create(rules: readonly Rule[] = ALL_RULES): Promise<Engine> {
-    return new Engine(await createPythonParser(), rules);
+  /** `wasm`: where the parser's `.wasm` files are (a web worker); node finds them on disk by default. */
+  static async create(rules: readonly Rule[] = ALL_RULES, wasm?: WasmFiles): Promise<Engine> {
+    return new Engine(await createPythonParser(wasm), rules);
   }
 
   analyzeText(text: string, path: string, options: AnalyzeOptions = {}): FileAnalysis {

@@ -79,6 +79,9 @@ const CONFIG_ATTRIBUTES: Record<string, string> = {
   session_cookie_name: 'SESSION_COOKIE_NAME',
 };
 /** `autoescape` given a true value or a selector in Jinja options. */
+/** Binding names that can carry an app-wide setting (see findAppSettings). */
+const APP_SETTING_NAMES =
+  /^(SERVER_NAME|TRUSTED_HOSTS)$|trusted_hosts$|jinja_env\.autoescape$|jinja_options$/;
 const ESCAPING_OPTIONS =
   /["']?autoescape["']?\s*[:=]\s*(True\b|select_autoescape\b|lambda\b|jinja2\.select_autoescape\b)/;
 const CONFIG_FILE =
@@ -453,6 +456,8 @@ export class FlaskModel {
     }
     for (const scope of this.file.scopes) {
       for (const [name, bindings] of scope.bindings) {
+        // Only these names matter: check the name before resolving any value (this runs on every binding).
+        if (!APP_SETTING_NAMES.test(name)) continue;
         for (const binding of bindings) {
           if (binding.kind !== 'assign' || !set(binding.value)) continue;
           // The key names are distinctive: `SERVER_NAME = ...` in any settings module or class counts.

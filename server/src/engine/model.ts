@@ -54,6 +54,8 @@ export class FileModel {
   private readonly callsByName = new Map<string, CallSite[]>();
   private readonly scopeByNodeId = new Map<number, Scope>();
   private readonly callByNodeId = new Map<number, CallSite>();
+  private readonly scopeByNodeAt = new Map<number, Scope>();
+  private readonly typeIndex = new Map<string, { nodes: Node[]; starts: number[] }>();
 
   constructor(
     readonly tree: Tree,
@@ -71,8 +73,8 @@ export class FileModel {
     // Calls are resolved after all imports are known (an import may follow its first use in a function).
     const pendingCalls: { node: Node; scope: Scope }[] = [];
     for (const { kind, node } of captures) {
-      while (stack.length > 1 && node.startIndex >= (stack[stack.length - 1] as Scope).node.endIndex)
-        stack.pop();
+      const start = node.startIndex;
+      while (stack.length > 1 && start >= (stack[stack.length - 1] as Scope).end) stack.pop();
       const scope = stack[stack.length - 1] as Scope;
       switch (kind) {
         case 'import':
@@ -167,8 +169,7 @@ export class FileModel {
     at: number,
     weak = false,
   ): void {
-    const block =
-      kind === 'param' ? { start: node.startIndex, end: scope.node.endIndex } : enclosingBlock(node);
+    const block = kind === 'param' ? { start: node.startIndex, end: scope.end } : enclosingBlock(node);
     const binding: Binding = {
       name,
       kind,
@@ -258,17 +259,62 @@ export class FileModel {
     return this.scopeByNodeId.get(definition.id);
   }
 
-  /** The innermost function/class/module scope containing `node`. */
+  /**
+   * Every node of these types in the file, in document order: one walk per type list, shared by all rules
+   * (a walk marshals each node out of the WASM parser, so rules must not each walk the whole tree).
+   */
+  nodesOfType(types: string | readonly string[]): readonly Node[] {
+    return this.indexOfType(types).nodes;
+  }
+
+  /** The nodes of these types that start inside `within` (a scope or statement), in document order. */
+  nodesOfTypeIn(types: string | readonly string[], within: Node): Node[] {
+    const { nodes, starts } = this.indexOfType(types);
+    const from = within.startIndex;
+    const to = within.endIndex;
+    let low = 0;
+    let high = starts.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if ((starts[mid] as number) < from) low = mid + 1;
+      else high = mid;
+    }
+    const out: Node[] = [];
+    for (let i = low; i < nodes.length && (starts[i] as number) < to; i++) {
+      const node = nodes[i] as Node;
+      if (node.id !== within.id) out.push(node);
+    }
+    return out;
+  }
+
+  private indexOfType(types: string | readonly string[]): { nodes: Node[]; starts: number[] } {
+    const key = typeof types === 'string' ? types : [...types].sort().join('|');
+    let index = this.typeIndex.get(key);
+    if (!index) {
+      const nodes = this.tree.rootNode
+        .descendantsOfType(typeof types === 'string' ? types : [...types])
+        .filter((n): n is Node => n !== null);
+      index = { nodes, starts: nodes.map((n) => n.startIndex) };
+      this.typeIndex.set(key, index);
+    }
+    return index;
+  }
+
+  /** The innermost function/class/module scope containing `node` (a definition node: the scope around it). */
   scopeAt(node: Node): Scope {
-    let best = this.module;
-    for (const scope of this.scopes) {
-      if (scope.node.startIndex <= node.startIndex && node.endIndex <= scope.node.endIndex) {
-        if (scope.node.endIndex - scope.node.startIndex <= best.node.endIndex - best.node.startIndex) {
-          if (scope.node.id !== node.id) best = scope;
-        }
+    const cached = this.scopeByNodeAt.get(node.id);
+    if (cached) return cached;
+    // Walk up to the nearest definition that opens a scope: depth steps, not one test per scope of the file.
+    let found = this.module;
+    for (let current = node.parent; current; current = current.parent) {
+      const scope = this.scopeByNodeId.get(current.id);
+      if (scope) {
+        found = scope;
+        break;
       }
     }
-    return best;
+    this.scopeByNodeAt.set(node.id, found);
+    return found;
   }
 
   /** Bindings of the identifier (or dotted name) `name` that may reach a use at `use` in `scope`. */
@@ -319,7 +365,7 @@ export class FileModel {
 function scopeEnd(inner: Scope, home: Scope): number {
   let scope: Scope = inner;
   while (scope.parent && scope.parent !== home) scope = scope.parent;
-  return scope.node.endIndex;
+  return scope.end;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

@@ -28,6 +28,9 @@ export type ScopeKind = 'module' | 'function' | 'class';
 export interface Scope {
   kind: ScopeKind;
   node: Node;
+  /** `node.startIndex` / `node.endIndex`, read once: each read is a call into the WASM parser. */
+  start: number;
+  end: number;
   name: string;
   parent: Scope | null;
   bindings: Map<string, Binding[]>;
@@ -47,6 +50,8 @@ export function newScope(kind: ScopeKind, node: Node, name: string, parent: Scop
   return {
     kind,
     node,
+    start: node.startIndex,
+    end: node.endIndex,
     name,
     parent,
     bindings: new Map(),

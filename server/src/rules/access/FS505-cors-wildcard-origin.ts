@@ -292,9 +292,8 @@ function checkCorsConfig(ctx: RuleContext): void {
 
 /** Hand-written `Access-Control-Allow-Origin` headers. */
 function checkHeaders(ctx: RuleContext): void {
-  const root = ctx.file.tree.rootNode;
   // resp.headers["Access-Control-Allow-Origin"] = value
-  for (const assignment of root.descendantsOfType('assignment')) {
+  for (const assignment of ctx.file.nodesOfType('assignment')) {
     const left = assignment?.childForFieldName('left');
     if (!assignment || left?.type !== 'subscript') continue;
     if (stringValue(left.childForFieldName('subscript'))?.toLowerCase() !== ALLOW_ORIGIN) continue;
@@ -308,7 +307,7 @@ function checkHeaders(ctx: RuleContext): void {
     checkHeaderValue(ctx, site.node, site.args.positional[1] as Node);
   }
   // {"Access-Control-Allow-Origin": "*"} / [("Access-Control-Allow-Origin", "*")]
-  for (const pair of root.descendantsOfType(['pair', 'tuple'])) {
+  for (const pair of ctx.file.nodesOfType(['pair', 'tuple'])) {
     if (!pair) continue;
     const key = pair.type === 'pair' ? pair.childForFieldName('key') : (pair.namedChildren[0] ?? null);
     const value = pair.type === 'pair' ? pair.childForFieldName('value') : (pair.namedChildren[1] ?? null);

@@ -479,7 +479,7 @@ function attributeNameTaint(ctx: RuleContext, name: Node, scope: Scope): Taint |
 
 /** `{"$set": request.json}` in a MongoDB update. */
 function checkUpdateOperators(ctx: RuleContext): void {
-  for (const pair of ctx.file.tree.rootNode.descendantsOfType('pair')) {
+  for (const pair of ctx.file.nodesOfType('pair')) {
     if (!pair) continue;
     const operator = stringValue(pair.childForFieldName('key'));
     if (!operator || !UPDATE_OPERATORS.has(operator) || operator === '$unset') continue;

@@ -89,7 +89,7 @@ function isSession(ctx: RuleContext, node: Node | null): boolean {
 
 function sessionWrites(ctx: RuleContext): SessionWrite[] {
   const out: SessionWrite[] = [];
-  for (const assignment of ctx.file.tree.rootNode.descendantsOfType('assignment')) {
+  for (const assignment of ctx.file.nodesOfType('assignment')) {
     const left = assignment?.childForFieldName('left');
     if (!assignment || left?.type !== 'subscript' || !isSession(ctx, left.childForFieldName('value')))
       continue;

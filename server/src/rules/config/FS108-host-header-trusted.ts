@@ -171,7 +171,7 @@ function flowSaysToken(ctx: RuleContext, node: Node): boolean {
 /** `request.host_url`, `request.headers["Host"]`, `request.environ.get("HTTP_HOST")`... */
 function hostSources(ctx: RuleContext): { node: Node; label: string }[] {
   const out: { node: Node; label: string }[] = [];
-  for (const attribute of ctx.file.tree.rootNode.descendantsOfType('attribute')) {
+  for (const attribute of ctx.file.nodesOfType('attribute')) {
     if (!attribute) continue;
     const object = attribute.childForFieldName('object');
     const name = attribute.childForFieldName('attribute')?.text ?? '';

@@ -65,7 +65,7 @@ export default defineRule({
       report(write.node, write.key, classify(ctx, write.value), write.value);
     }
     // SECRET_KEY = "..." at module or class level in any file (`app.config.from_object(__name__)`).
-    for (const assignment of ctx.file.tree.rootNode.descendantsOfType('assignment')) {
+    for (const assignment of ctx.file.nodesOfType('assignment')) {
       if (!assignment) continue;
       const left = assignment.childForFieldName('left');
       const right = assignment.childForFieldName('right');
@@ -74,7 +74,7 @@ export default defineRule({
       report(assignment, left.text, classify(ctx, right), right);
     }
     // {"SECRET_KEY": "..."} and f(SECRET_KEY="...") wherever they are built (config dicts, create_app(...)).
-    for (const pair of ctx.file.tree.rootNode.descendantsOfType('pair')) {
+    for (const pair of ctx.file.nodesOfType('pair')) {
       const key = stringValue(pair?.childForFieldName('key') ?? null);
       const value = pair?.childForFieldName('value');
       if (!pair || !key || !value || !SIGNING_KEY_SETTINGS.has(key)) continue;

@@ -197,7 +197,6 @@ export default defineRule({
   },
   check(ctx: RuleContext) {
     const reportedStrings = new Set<number>();
-    const root = ctx.file.tree.rootNode;
     const report = (
       node: Node,
       literal: Node,
@@ -219,7 +218,7 @@ export default defineRule({
     }
 
     // name = "literal", self.token = "literal", config["MAIL_PASSWORD"] = "literal", os.environ["X"] = "literal"
-    for (const assignment of root.descendantsOfType('assignment')) {
+    for (const assignment of ctx.file.nodesOfType('assignment')) {
       const left = assignment?.childForFieldName('left');
       const right = assignment?.childForFieldName('right');
       if (!assignment || !left || !right) continue;
@@ -303,7 +302,7 @@ export default defineRule({
       }
     }
     // def login(user, password="admin")
-    for (const param of root.descendantsOfType(['default_parameter', 'typed_default_parameter'])) {
+    for (const param of ctx.file.nodesOfType(['default_parameter', 'typed_default_parameter'])) {
       const name = param?.childForFieldName('name')?.text;
       const value = param?.childForFieldName('value');
       const literal = value ? credentialLiteral(value) : null;
@@ -315,7 +314,7 @@ export default defineRule({
       );
     }
     // {"api_key": "literal"}
-    for (const pair of root.descendantsOfType('pair')) {
+    for (const pair of ctx.file.nodesOfType('pair')) {
       const name = stringValue(pair?.childForFieldName('key') ?? null);
       const value = pair?.childForFieldName('value');
       const literal = value ? credentialLiteral(value) : null;
@@ -327,7 +326,7 @@ export default defineRule({
       );
     }
     // if password == "letmein"
-    for (const comparison of root.descendantsOfType('comparison_operator')) {
+    for (const comparison of ctx.file.nodesOfType('comparison_operator')) {
       if (!comparison || !/==|!=/.test(comparison.children.map((c) => c?.type ?? '').join(' '))) continue;
       const [a, b] = comparison.namedChildren;
       if (!a || !b) continue;
@@ -347,7 +346,7 @@ export default defineRule({
       }
     }
     // Token shapes and URLs with a password, in any string.
-    for (const string of root.descendantsOfType('string')) {
+    for (const string of ctx.file.nodesOfType('string')) {
       if (!string || reportedStrings.has(string.id) || string.parent?.type === 'concatenated_string')
         continue;
       const text = stringValue(string);

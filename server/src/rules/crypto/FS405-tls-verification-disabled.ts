@@ -140,7 +140,9 @@ export default defineRule({
     }
 
     // ssl._create_unverified_context(), ssl._create_default_https_context = ssl._create_unverified_context
-    for (const node of ctx.file.tree.rootNode.descendantsOfType(['attribute', 'identifier'])) {
+    // Every identifier of the file is a long walk: only when the names can occur at all.
+    const unverified = /_create_(unverified|stdlib)_context/.test(ctx.file.text);
+    for (const node of unverified ? ctx.file.nodesOfType(['attribute', 'identifier']) : []) {
       if (!node || (node.parent?.type === 'attribute' && node.type === 'identifier')) continue;
       if (node.parent?.type === 'dotted_name' || node.parent?.type === 'aliased_import') continue;
       const name = ctx.file.imports.resolve(node);
@@ -152,7 +154,7 @@ export default defineRule({
       );
     }
 
-    for (const assignment of ctx.file.tree.rootNode.descendantsOfType('assignment')) {
+    for (const assignment of ctx.file.nodesOfType('assignment')) {
       const left = assignment?.childForFieldName('left');
       const right = assignment?.childForFieldName('right');
       if (!assignment || !left || !right) continue;

@@ -69,7 +69,9 @@ export default defineRule({
       checkKeySize(ctx, site);
     }
     // ssl.PROTOCOL_TLSv1, OpenSSL.SSL.SSLv3_METHOD, ssl.TLSVersion.TLSv1 anywhere
-    for (const node of ctx.file.tree.rootNode.descendantsOfType(['attribute', 'identifier'])) {
+    // Walking every identifier is costly: only when an old protocol name occurs in the text at all.
+    const mentionsOldProtocol = /SSLv[23]|TLSv1(_1)?(_METHOD)?\b|TLSVersion/.test(ctx.file.text);
+    for (const node of mentionsOldProtocol ? ctx.file.nodesOfType(['attribute', 'identifier']) : []) {
       if (!node || node.parent?.type === 'attribute' || node.parent?.type === 'dotted_name') continue;
       if (node.parent?.type === 'aliased_import') continue;
       const name = ctx.file.imports.resolve(node);

@@ -71,7 +71,7 @@ export default defineRule({
     ],
   },
   check(ctx: RuleContext) {
-    for (const comparison of ctx.file.tree.rootNode.descendantsOfType('comparison_operator')) {
+    for (const comparison of ctx.file.nodesOfType('comparison_operator')) {
       if (!comparison) continue;
       const operators = comparison.children.filter(
         (c) => c && !c.isNamed && c.type !== '(' && c.type !== ')',

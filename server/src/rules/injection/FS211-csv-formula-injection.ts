@@ -198,7 +198,7 @@ const SELECTING_METHODS = new Set([
 /** `ws["A1"] = v`, `ws.cell(row=1, column=1).value = v`, `cell = ws["B2"]; cell.value = v`. */
 function cellAssignments(ctx: RuleContext): Sink[] {
   const out: Sink[] = [];
-  for (const assignment of ctx.file.tree.rootNode.descendantsOfType('assignment')) {
+  for (const assignment of ctx.file.nodesOfType('assignment')) {
     const left = assignment?.childForFieldName('left');
     const value = assignment?.childForFieldName('right');
     if (!assignment || !left || !value) continue;

@@ -155,7 +155,7 @@ function callSink(ctx: RuleContext, site: CallSite): Sink | null {
 function mongoRegexSinks(ctx: RuleContext): Sink[] {
   const out: Sink[] = [];
   if (!ctx.file.text.includes('$regex')) return out;
-  for (const pair of ctx.file.tree.rootNode.descendantsOfType('pair')) {
+  for (const pair of ctx.file.nodesOfType('pair')) {
     if (!pair || stringValue(pair.childForFieldName('key')) !== '$regex') continue;
     const value = pair.childForFieldName('value');
     if (value) out.push({ pattern: value, what: 'a MongoDB $regex filter', escapable: true });

@@ -250,7 +250,7 @@ interface JavascriptSink {
 function javascriptSinks(ctx: RuleContext, mongoFile: boolean): JavascriptSink[] {
   const out: JavascriptSink[] = [];
   const operators = [...JS_OPERATORS.keys()].some((key) => ctx.file.text.includes(key));
-  for (const pair of operators ? ctx.file.tree.rootNode.descendantsOfType('pair') : []) {
+  for (const pair of operators ? ctx.file.nodesOfType('pair') : []) {
     const key = stringValue(pair?.childForFieldName('key') ?? null);
     const value = pair?.childForFieldName('value');
     if (!key || !value || !JS_OPERATORS.has(key)) continue;

@@ -166,9 +166,8 @@ function echoesSameHeader(taint: Taint, header: string): boolean {
 function headerWrites(ctx: RuleContext): HeaderWrite[] {
   const out: HeaderWrite[] = [];
   const headerDicts = responseHeaderNames(ctx);
-  const root = ctx.file.tree.rootNode;
   // resp.headers["X"] = v / headers["X"] = v (a dict later given to a response)
-  for (const assignment of root.descendantsOfType('assignment')) {
+  for (const assignment of ctx.file.nodesOfType('assignment')) {
     const left = assignment?.childForFieldName('left');
     if (!assignment || left?.type !== 'subscript') continue;
     const container = left.childForFieldName('value');

@@ -20,17 +20,41 @@ const TEST_NAME = /^tests?(_|$)|(^|_)(tests?|testing)(_|$)|^test|Test(s|ing)?([A
  * `{"KEY": v}` in any dictionary and `KEY=v` passed to any call.
  */
 export function configWritesOfKey(ctx: RuleContext, ...keys: string[]): ConfigWrite[] {
+  const index = configWriteIndex(ctx);
   const out = [...ctx.flask.configWritesOf(...keys)];
   const seen = new Set(out.map((w) => w.node.id));
+  for (const key of keys) {
+    for (const write of index.get(key) ?? []) {
+      if (seen.has(write.node.id)) continue;
+      seen.add(write.node.id);
+      out.push(write);
+    }
+  }
+  return out.sort((a, b) => a.node.startIndex - b.node.startIndex);
+}
+
+const WRITE_INDEX = new WeakMap<object, Map<string, ConfigWrite[]>>();
+
+/**
+ * Every spelling of a configuration write in the file, by key, built once per file: several rules ask for
+ * several keys each, and walking every binding, dictionary pair and keyword argument per question made this
+ * the costliest helper of the rule set.
+ */
+function configWriteIndex(ctx: RuleContext): Map<string, ConfigWrite[]> {
+  const cached = WRITE_INDEX.get(ctx.file);
+  if (cached) return cached;
+  const found = new Map<string, ConfigWrite[]>();
   const add = (write: ConfigWrite) => {
-    if (seen.has(write.node.id)) return;
-    seen.add(write.node.id);
-    out.push(write);
+    const list = found.get(write.key);
+    if (list) list.push(write);
+    else found.set(write.key, [write]);
   };
+  // Configuration keys are upper-case by convention (and Flask only reads upper-case keys from objects).
+  const configKey = (key: string) => /^[A-Z][A-Z0-9_]*$/.test(key);
   for (const scope of ctx.file.scopes) {
     for (const [name, bindings] of scope.bindings) {
       const key = lastSegment(name);
-      if (!keys.includes(key)) continue;
+      if (!configKey(key)) continue;
       for (const binding of bindings) {
         if (binding.kind !== 'assign' || !binding.value) continue;
         const left = binding.node.childForFieldName('left');
@@ -55,20 +79,19 @@ export function configWritesOfKey(ctx: RuleContext, ...keys: string[]): ConfigWr
       }
     }
   }
-  const root = ctx.file.tree.rootNode;
-  for (const pair of root.descendantsOfType('pair')) {
-    if (!pair) continue;
+  for (const pair of ctx.file.nodesOfType('pair')) {
     const key = stringValue(pair.childForFieldName('key'));
     const value = pair.childForFieldName('value');
-    if (key && value && keys.includes(key)) add({ key, value, node: pair, via: 'update', target: '' });
+    if (key && value && configKey(key)) add({ key, value, node: pair, via: 'update', target: '' });
   }
-  for (const argument of root.descendantsOfType('keyword_argument')) {
-    if (!argument) continue;
+  for (const argument of ctx.file.nodesOfType('keyword_argument')) {
     const key = argument.childForFieldName('name')?.text ?? '';
+    if (!configKey(key)) continue;
     const value = argument.childForFieldName('value');
-    if (value && keys.includes(key)) add({ key, value, node: argument, via: 'update', target: '' });
+    if (value) add({ key, value, node: argument, via: 'update', target: '' });
   }
-  return out.sort((a, b) => a.node.startIndex - b.node.startIndex);
+  WRITE_INDEX.set(ctx.file, found);
+  return found;
 }
 
 /**

@@ -515,7 +515,7 @@ export class ExceptionFlow {
 
   private findExceptClauses(): void {
     const definedClasses = new Set(this.ctx.file.classes.map((c) => c.name));
-    for (const clause of this.ctx.file.tree.rootNode.descendantsOfType('except_clause')) {
+    for (const clause of this.ctx.file.nodesOfType('except_clause')) {
       if (!clause) continue;
       const pattern = clause.namedChildren.find((c) => c?.type === 'as_pattern');
       if (!pattern) continue;

@@ -120,8 +120,9 @@ const HEADER_SETTERS = new Set(['add', 'set', 'setdefault', 'add_header', 'appen
 /** `resp.headers["Set-Cookie"] = "sid=...; Path=/"`, `headers.add("Set-Cookie", ...)`, `{"Set-Cookie": ...}`. */
 function headerProblems(ctx: RuleContext): CookieProblem[] {
   const problems: CookieProblem[] = [];
-  const root = ctx.file.tree.rootNode;
-  for (const assignment of root.descendantsOfType('assignment')) {
+  // Walking every assignment and pair is costly: only files that spell the header at all.
+  if (!/set-cookie/i.test(ctx.file.text)) return problems;
+  for (const assignment of ctx.file.nodesOfType('assignment')) {
     const left = assignment?.childForFieldName('left');
     if (!assignment || left?.type !== 'subscript') continue;
     if (!SET_COOKIE.test(stringValue(left.childForFieldName('subscript')) ?? '')) continue;
@@ -132,7 +133,7 @@ function headerProblems(ctx: RuleContext): CookieProblem[] {
     if (!SET_COOKIE.test(stringValue(site.args.positional[0] ?? null) ?? '')) continue;
     problems.push(...headerValueProblems(ctx, site.node, site.args.positional[1] ?? null));
   }
-  for (const pair of root.descendantsOfType('pair')) {
+  for (const pair of ctx.file.nodesOfType('pair')) {
     if (!pair || !SET_COOKIE.test(stringValue(pair.childForFieldName('key')) ?? '')) continue;
     problems.push(...headerValueProblems(ctx, pair, pair.childForFieldName('value')));
   }
