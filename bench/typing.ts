@@ -1,0 +1,170 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { analyzeModels, buildModels } from '../server/src/engine/analyze';
+import type { Engine } from '../server/src/engine/engine';
+import { treeSitterEdit } from '../server/src/lsp/documents';
+import { TreeStore } from '../server/src/lsp/trees';
+import { LspClient, fileUri } from '../test/helpers/lspClient';
+import type { KeyEdit } from './keystrokes';
+import { median, percentile, rssOfPid } from './measure';
+
+export interface Distribution {
+  median: number;
+  p95: number;
+  max: number;
+}
+
+export interface TypingResult {
+  lines: number;
+  /** Keystrokes measured: the script's length unless the time budget ran out first. */
+  keystrokes: number;
+  planned: number;
+  budgetExhausted: boolean;
+  server: {
+    /** Spawn of `node dist/server.js --stdio` to the `initialize` answer. */
+    readyMs: number;
+    /** didOpen to the first pulled diagnostics (a full parse and analysis). */
+    firstDiagnosticsMs: number;
+    /** Per keystroke: didChange sent to the pulled diagnostics received, as the client sees it. */
+    keystrokeMs: Distribution;
+    diagnosticsAtEnd: number;
+    rssBytes: { afterOpen: number | null; peak: number | null; end: number | null };
+  };
+  inProcess: {
+    /** tree.edit + parser.parse(text, oldTree) through TreeStore: the incremental parse alone. */
+    parseMs: Distribution;
+    /** Models and all rules on the re-parsed tree (what the server adds to the parse). */
+    analysisMs: Distribution;
+    parsePlusAnalysisMs: Distribution;
+  };
+  ratios: {
+    serverOverParseMedian: number;
+    serverOverParseP95: number;
+    inProcessOverParseMedian: number;
+    inProcessOverParseP95: number;
+  };
+}
+
+const dist = (values: number[]): Distribution => ({
+  median: median(values),
+  p95: percentile(values, 95),
+  max: Math.max(...values),
+});
+
+/** The language server, as an editor drives it: incremental didChange, then a diagnostic pull, per keystroke. */
+async function serverRun(file: string, text: string, edits: readonly KeyEdit[], budgetMs: number) {
+  const started = performance.now();
+  const client = await LspClient.start({ pull: true, configuration: true, settings: {} });
+  const readyMs = performance.now() - started;
+  const pid = client.process.pid ?? -1;
+  const uri = fileUri(file);
+  const doc = TextDocument.create(uri, 'python', 1, text);
+  try {
+    const t0 = performance.now();
+    await client.open(uri, text, 1);
+    await client.pull(uri);
+    const firstDiagnosticsMs = performance.now() - t0;
+    const afterOpen = rssOfPid(pid);
+    let peak = afterOpen ?? 0;
+    const latencies: number[] = [];
+    let last = 0;
+    let version = 1;
+    const deadline = performance.now() + budgetMs;
+    for (const edit of edits) {
+      if (performance.now() > deadline) break;
+      version++;
+      const change = {
+        range: { start: doc.positionAt(edit.start), end: doc.positionAt(edit.end) },
+        text: edit.text,
+      };
+      const t = performance.now();
+      await client.change(uri, version, [change]);
+      const items = await client.pull(uri);
+      latencies.push(performance.now() - t);
+      last = items.length;
+      TextDocument.update(doc, [change], version);
+      peak = Math.max(peak, rssOfPid(pid) ?? 0);
+    }
+    return {
+      readyMs,
+      firstDiagnosticsMs,
+      keystrokeMs: latencies,
+      diagnosticsAtEnd: last,
+      rssBytes: { afterOpen, peak: peak || null, end: rssOfPid(pid) },
+    };
+  } finally {
+    await client.stop();
+  }
+}
+
+/** The same edits in this process: the incremental parse alone, then the analysis on top of it. */
+function inProcessRun(
+  engine: Engine,
+  file: string,
+  initial: string,
+  edits: readonly KeyEdit[],
+  analyze = true,
+) {
+  const store = new TreeStore(engine.parser);
+  const uri = fileUri(file);
+  let text = initial;
+  let version = 1;
+  store.get(uri, text, version);
+  const parse: number[] = [];
+  const analysis: number[] = [];
+  const both: number[] = [];
+  for (const e of edits) {
+    const edit = treeSitterEdit(text, e.start, e.end, e.text);
+    text = text.slice(0, e.start) + e.text + text.slice(e.end);
+    version++;
+    const t0 = performance.now();
+    store.edited(uri, edit);
+    const tree = store.get(uri, text, version);
+    const t1 = performance.now();
+    if (!tree) throw new Error('parse failed');
+    if (analyze) analyzeModels(buildModels(tree, text, file), engine.rules, {});
+    const t2 = performance.now();
+    parse.push(t1 - t0);
+    analysis.push(t2 - t1);
+    both.push(t2 - t0);
+  }
+  store.dispose();
+  return { parse, analysis, both };
+}
+
+export async function typingRun(
+  engine: Engine,
+  dir: string,
+  name: string,
+  text: string,
+  edits: readonly KeyEdit[],
+  budgetMs: number,
+): Promise<TypingResult> {
+  const file = path.join(dir, name);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(file, text);
+  const server = await serverRun(file, text, edits, budgetMs);
+  const done = edits.slice(0, server.keystrokeMs.length);
+  // Warm the JIT and the compiled query (parse-only on this file: an analysis can be slow), then measure.
+  inProcessRun(engine, file, text, done.slice(0, 3), false);
+  const local = inProcessRun(engine, file, text, done);
+  const keystrokeMs = dist(server.keystrokeMs);
+  const parseMs = dist(local.parse);
+  const parsePlusAnalysisMs = dist(local.both);
+  return {
+    lines: text.split('\n').length,
+    keystrokes: done.length,
+    planned: edits.length,
+    budgetExhausted: done.length < edits.length,
+    server: { ...server, keystrokeMs },
+    inProcess: { parseMs, analysisMs: dist(local.analysis), parsePlusAnalysisMs },
+    ratios: {
+      serverOverParseMedian: keystrokeMs.median / parseMs.median,
+      serverOverParseP95: keystrokeMs.p95 / parseMs.p95,
+      inProcessOverParseMedian: parsePlusAnalysisMs.median / parseMs.median,
+      inProcessOverParseP95: parsePlusAnalysisMs.p95 / parseMs.p95,
+    },
+  };
+}
