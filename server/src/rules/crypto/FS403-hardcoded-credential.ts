@@ -345,8 +345,11 @@ export default defineRule({
         break;
       }
     }
-    // Token shapes and URLs with a password, in any string.
-    for (const string of ctx.file.nodesOfType('string')) {
+    // Token shapes and URLs with a password, in any string: only when the file's text has one at all
+    // (walking every string literal of a file is costly, and these shapes are rare).
+    const text = ctx.file.text;
+    const mayHold = TOKEN_SHAPES.some((s) => s.pattern.test(text)) || URL_CREDENTIALS.test(text);
+    for (const string of mayHold ? ctx.file.nodesOfType('string') : []) {
       if (!string || reportedStrings.has(string.id) || string.parent?.type === 'concatenated_string')
         continue;
       const text = stringValue(string);
