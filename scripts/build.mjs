@@ -4,6 +4,7 @@
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, chmodSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 const production = process.argv.includes('--production');
@@ -75,3 +76,90 @@ await build({
   logLevel: 'warning',
 });
 copyFileSync('media/chat/chat.css', 'dist/webview/chat.css');
+
+// The web extension (package.json `browser`, for vscode.dev and github.dev): the same client and server,
+// bundled for the browser. The client runs in VS Code's web extension host (a web worker), the server in a web
+// worker it starts (server/src/lsp/browserMain.ts). Node's built-in modules have browser stand-ins (see
+// `nodeBuiltinsForTheBrowser`); the `.wasm` files sit beside the server, which loads them by URL.
+const webCommon = {
+  bundle: true,
+  platform: 'browser',
+  target: 'es2022',
+  sourcemap: !production,
+  sourcesContent: false,
+  minify: production,
+  logLevel: 'warning',
+  define: { FLASK_SENTINEL_VERSION: JSON.stringify(pkg.version) },
+  alias: { 'web-tree-sitter': require.resolve('web-tree-sitter') },
+  plugins: [nodeBuiltinsForTheBrowser()],
+};
+mkdirSync('dist/web', { recursive: true });
+copyFileSync('dist/web-tree-sitter.wasm', 'dist/web/web-tree-sitter.wasm');
+copyFileSync('dist/tree-sitter-python.wasm', 'dist/web/tree-sitter-python.wasm');
+// A classic script: VS Code starts an extension's nested worker with importScripts().
+await build({
+  ...webCommon,
+  entryPoints: { server: 'server/src/lsp/browserMain.ts' },
+  outdir: 'dist/web',
+  format: 'iife',
+});
+// CommonJS, as the web extension host loads an extension's `browser` entry; the chat is part of it (a web
+// extension cannot require a second bundle), its built-in agents included as text.
+await build({
+  ...webCommon,
+  entryPoints: { extension: 'client/src/web/extension.ts' },
+  outdir: 'dist/web',
+  format: 'cjs',
+  external: ['vscode'],
+  loader: { '.md': 'text' },
+  plugins: [...webCommon.plugins, noModelInTheBrowser()],
+});
+
+/** The web chat calls no model (client/src/web/chatEntry.ts): its bundle gets client/src/web/noModel.ts in
+ * place of the Anthropic SDK's client. */
+function noModelInTheBrowser() {
+  return {
+    name: 'no-model-in-the-browser',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/anthropicChat$/ }, () => ({
+        path: join(process.cwd(), 'client/src/web/noModel.ts'),
+      }));
+    },
+  };
+}
+
+/**
+ * Node's built-in modules in the web bundles. `path` is a POSIX implementation and `crypto` the two functions
+ * the chat takes from it, on the Web Crypto API. The others (`fs`, `child_process`, `url`...) are empty
+ * modules: the code that uses them (the disk, git, pyproject.toml, node's wasm lookup, the chat's file reads
+ * and `git diff`) is not reached in a browser, where the hosts give the server and the chat other sources; a
+ * call would fail with "... is not a function". Anything else imported from node fails the build, so that a
+ * new import is a decision.
+ */
+function nodeBuiltinsForTheBrowser() {
+  const standIns = {
+    path: 'server/src/lsp/browser/path.ts',
+    crypto: 'client/src/web/crypto.ts',
+  };
+  const empty = new Set(['fs', 'fs/promises', 'child_process', 'url', 'module', 'os']);
+  return {
+    name: 'node-builtins-for-the-browser',
+    setup(b) {
+      b.onResolve(
+        { filter: /^node:|^(path|fs|fs\/promises|child_process|url|module|os|crypto)$/ },
+        (args) => {
+          const name = args.path.replace(/^node:/, '');
+          if (standIns[name]) return { path: join(process.cwd(), standIns[name]) };
+          if (empty.has(name)) return { path: name, namespace: 'node-builtin-unavailable' };
+          return {
+            errors: [{ text: `${args.path} has no stand-in for the browser (imported by ${args.importer})` }],
+          };
+        },
+      );
+      b.onLoad({ filter: /.*/, namespace: 'node-builtin-unavailable' }, () => ({
+        contents: 'module.exports = {};',
+        loader: 'js',
+      }));
+    },
+  };
+}

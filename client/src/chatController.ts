@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { RuleSummary } from '../../server/src/lsp/protocol';
 import { DEFAULT_CHAT_SETTINGS, parseChatSettings } from '../../server/src/lsp/settingsSchema';
@@ -10,6 +11,7 @@ import type { ProjectContext } from './chat/projectContext';
 import { FromWebviewSchema } from './chat/protocol';
 import type { FromWebview, ToWebview, Turn } from './chat/protocol';
 import { ChatSession } from './chat/session';
+import type { ChatFs } from './chat/fsAccess';
 import type { RuleDoc } from './chat/types';
 import type { GatheredContext, QuestionTarget } from './chatContext';
 import { proposalForTarget } from './proposals';
@@ -17,6 +19,17 @@ import type { Proposal, ProposalDocuments } from './proposals';
 
 export const API_KEY_SECRET = 'flaskSentinel.anthropicApiKey';
 const SELECTED_PERSONA_KEY = 'flaskSentinel.chat.selectedPersona';
+
+/** Where the chat runs differently: the web extension (no disk, no model calls). Empty on the desktop. */
+export interface ChatPlatform {
+  /** Reads agent files and project context (node's fs by default). */
+  fs?: ChatFs;
+  /** Where `fs` finds the built-in agents (default: the extension's `agents/` folder). */
+  builtinDir?: string;
+  /** Set where no model is called: every answer is the offline one, and this says why (in the panel and in
+   * each answer). */
+  offlineOnly?: string;
+}
 
 /**
  * The host side of the chat: one session shared by the activity-bar view and any editor panels. It feeds
@@ -33,6 +46,9 @@ export class ChatController implements vscode.Disposable {
   private project: ProjectContext | undefined;
   private rules: RuleDoc[] = [];
   private pending: GatheredContext = { context: {} };
+  /** The pending context's id and suggested prompt, sent again to a page that (re)loads (see `ready`). */
+  private pendingId: string | undefined;
+  private pendingPrompt: string | undefined;
   /** The target of the question being started: turnStart messages take it. */
   private asking: QuestionTarget | undefined;
   private loaded: Promise<void>;
@@ -42,12 +58,15 @@ export class ChatController implements vscode.Disposable {
     private readonly output: vscode.LogOutputChannel,
     private readonly proposals: ProposalDocuments,
     private readonly fetchRules: () => Promise<RuleSummary[]>,
+    private readonly platform: ChatPlatform = {},
   ) {
     this.session = new ChatSession({
       personas: () => this.personas,
       projectContext: () => this.project,
       rules: () => this.rules,
-      getApiKey: async () => (await this.context.secrets.get(API_KEY_SECRET)) || undefined,
+      getApiKey: async () =>
+        this.platform.offlineOnly ? undefined : (await this.context.secrets.get(API_KEY_SECRET)) || undefined,
+      offlineNote: this.platform.offlineOnly,
       settings: () => {
         const chat = this.chatSettings();
         return {
@@ -98,13 +117,22 @@ export class ChatController implements vscode.Disposable {
   async setContext(gathered: GatheredContext, prompt?: string): Promise<void> {
     await this.loaded;
     this.pending = gathered;
-    this.post({ type: 'context', chips: this.session.contextChips(gathered.context, prompt), prompt });
+    this.pendingId = randomUUID();
+    this.pendingPrompt = prompt;
+    this.post({
+      type: 'context',
+      chips: this.session.contextChips(gathered.context, prompt),
+      prompt,
+      id: this.pendingId,
+    });
   }
 
   /** Asks right away (the "Review with all four" command): the chips still show with the turns. */
   async askNow(gathered: GatheredContext, personaId: string, prompt: string): Promise<Turn[]> {
     await this.loaded;
     this.pending = gathered;
+    this.pendingId = undefined;
+    this.pendingPrompt = undefined;
     return this.ask(personaId, prompt);
   }
 
@@ -145,8 +173,18 @@ export class ChatController implements vscode.Disposable {
       case 'ready':
         await this.loaded;
         this.post(await this.initMessage());
+        if (this.platform.offlineOnly) {
+          this.post({ type: 'notice', level: 'info', message: this.platform.offlineOnly });
+        }
+        // Also when the view was hidden or still loading as the question was set up (the "Ask agent…"
+        // commands open it): the context message may not have reached this page, prompt included.
         if (this.pending.context.selection || this.pending.context.diff) {
-          this.post({ type: 'context', chips: this.session.contextChips(this.pending.context) });
+          this.post({
+            type: 'context',
+            chips: this.session.contextChips(this.pending.context, this.pendingPrompt),
+            prompt: this.pendingPrompt,
+            id: this.pendingId,
+          });
         }
         return;
       case 'send':
@@ -204,6 +242,8 @@ export class ChatController implements vscode.Disposable {
         return;
       case 'clearContext':
         this.pending = { context: {} };
+        this.pendingId = undefined;
+        this.pendingPrompt = undefined;
         this.post({ type: 'context', chips: [] });
         return;
     }
@@ -272,11 +312,15 @@ export class ChatController implements vscode.Disposable {
       type: 'init',
       personas: this.personas.map(toPersonaInfo),
       history: this.session.history.list(),
-      hasApiKey: !!(await this.context.secrets.get(API_KEY_SECRET)),
+      hasApiKey: await this.hasKey(),
       trusted: vscode.workspace.isTrusted,
       model: this.chatSettings().model,
       selectedPersonaId: this.context.workspaceState.get<string>(SELECTED_PERSONA_KEY),
     };
+  }
+
+  private async hasKey(): Promise<boolean> {
+    return !this.platform.offlineOnly && !!(await this.context.secrets.get(API_KEY_SECRET));
   }
 
   private chatSettings() {
@@ -294,12 +338,13 @@ export class ChatController implements vscode.Disposable {
       .map((f) => f.uri.fsPath);
     const trusted = vscode.workspace.isTrusted;
     this.personas = await loadPersonas({
-      builtinDir: vscode.Uri.joinPath(this.context.extensionUri, 'agents').fsPath,
+      builtinDir: this.platform.builtinDir ?? vscode.Uri.joinPath(this.context.extensionUri, 'agents').fsPath,
       workspaceFolders: folders,
       trusted,
       configuredModel: this.chatSettings().model,
+      fs: this.platform.fs,
     });
-    this.project = await loadProjectContext({ workspaceFolders: folders, trusted });
+    this.project = await loadProjectContext({ workspaceFolders: folders, trusted, fs: this.platform.fs });
     try {
       this.rules = (await this.fetchRules()).map((r) => ({ ...r, fix: r.fixExample }));
     } catch (error) {
@@ -314,7 +359,7 @@ export class ChatController implements vscode.Disposable {
   }
 
   private async announceKey(): Promise<void> {
-    this.post({ type: 'apiKey', hasApiKey: !!(await this.context.secrets.get(API_KEY_SECRET)) });
+    this.post({ type: 'apiKey', hasApiKey: await this.hasKey() });
   }
 
   dispose(): void {

@@ -1,4 +1,4 @@
-import * as vscode from 'vscode';
+import type * as vscode from 'vscode';
 import { LanguageClient, TransportKind } from 'vscode-languageclient/node';
 import type { ServerOptions } from 'vscode-languageclient/node';
 import { activateWith, deactivate } from './activate';

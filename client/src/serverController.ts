@@ -1,47 +1,53 @@
 import * as vscode from 'vscode';
-import { CloseAction, ErrorAction, LanguageClient, State, TransportKind } from 'vscode-languageclient/node';
+import { CloseAction, ErrorAction, State } from 'vscode-languageclient';
 import type {
+  BaseLanguageClient,
   CloseHandlerResult,
+  DocumentSelector,
   ErrorHandler,
   LanguageClientOptions,
-  ServerOptions,
-} from 'vscode-languageclient/node';
+} from 'vscode-languageclient';
 
 /** Crashes tolerated in `CRASH_WINDOW_MS` before the client stops restarting the server by itself. */
 const MAX_CRASHES = 4;
 const CRASH_WINDOW_MS = 3 * 60 * 1000;
 
+/** The documents the desktop server analyses: Python files on disk and unsaved new ones. */
+export const DESKTOP_DOCUMENTS: DocumentSelector = [
+  { scheme: 'file', language: 'python' },
+  { scheme: 'untitled', language: 'python' },
+];
+
 /**
- * Owns the language client: starts the bundled server over node IPC, restarts it when it crashes (and says
- * so), gives up after repeated crashes with a message that says what to do, and restarts on request.
+ * Makes the language client for a host: node (`extension.ts`: the bundled server over node IPC) or the
+ * browser (`web/extension.ts`: the server as a web worker). It gets the options every host shares.
+ */
+export type ClientFactory = (options: LanguageClientOptions) => BaseLanguageClient;
+
+/**
+ * Owns the language client: starts the bundled server, restarts it when it crashes (and says so), gives up
+ * after repeated crashes with a message that says what to do, and restarts on request.
  */
 export class ServerController implements vscode.Disposable {
-  private client: LanguageClient | undefined;
+  private client: BaseLanguageClient | undefined;
   private readonly crashes: number[] = [];
   private readonly stateEmitter = new vscode.EventEmitter<'starting' | 'running' | 'stopped'>();
   readonly onDidChangeState = this.stateEmitter.event;
 
   constructor(
-    private readonly context: vscode.ExtensionContext,
     private readonly output: vscode.LogOutputChannel,
+    private readonly createClient: ClientFactory,
+    private readonly documentSelector: DocumentSelector = DESKTOP_DOCUMENTS,
   ) {}
 
-  get languageClient(): LanguageClient | undefined {
+  get languageClient(): BaseLanguageClient | undefined {
     return this.client;
   }
 
   async start(): Promise<void> {
     if (this.client) return;
-    const module = this.context.asAbsolutePath('dist/server.js');
-    const serverOptions: ServerOptions = {
-      run: { module, transport: TransportKind.ipc },
-      debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6011'] } },
-    };
     const clientOptions: LanguageClientOptions = {
-      documentSelector: [
-        { scheme: 'file', language: 'python' },
-        { scheme: 'untitled', language: 'python' },
-      ],
+      documentSelector: this.documentSelector,
       outputChannel: this.output,
       // Sends workspace/didChangeConfiguration when a flaskSentinel.* setting changes: the server reads its
       // settings with workspace/configuration and caches them until told they changed.
@@ -56,7 +62,7 @@ export class ServerController implements vscode.Disposable {
         return false;
       },
     };
-    const client = new LanguageClient('flaskSentinel', 'Flask Sentinel', serverOptions, clientOptions);
+    const client = this.createClient(clientOptions);
     client.onDidChangeState((event) => {
       if (event.newState === State.Running) this.stateEmitter.fire('running');
       else if (event.newState === State.Starting) this.stateEmitter.fire('starting');
@@ -72,8 +78,13 @@ export class ServerController implements vscode.Disposable {
     const client = this.client;
     if (!client) return this.start();
     this.output.info('Restarting the language server on request');
-    if (client.isRunning()) await client.restart();
-    else await client.start();
+    if (!client.isRunning()) await client.start();
+    // node's client restarts its process itself; the browser's stops and starts again (a new worker).
+    else if (hasRestart(client)) await client.restart();
+    else {
+      await client.stop();
+      await client.start();
+    }
   }
 
   async stop(): Promise<void> {
@@ -120,4 +131,8 @@ export class ServerController implements vscode.Disposable {
       },
     };
   }
+}
+
+function hasRestart(client: BaseLanguageClient): client is BaseLanguageClient & { restart(): Promise<void> } {
+  return typeof (client as { restart?: unknown }).restart === 'function';
 }

@@ -64,7 +64,7 @@ class ChatApp {
         this.header.setHistorySize(this.transcript.size);
         break;
       case 'context':
-        this.composer.setContext(message.chips, message.prompt);
+        this.composer.setContext(message.chips, message.prompt, message.id);
         break;
       case 'turnStart':
       case 'turnEnd':

@@ -70,8 +70,11 @@ export class Composer {
     );
   }
 
-  /** The chips of what the next question will carry; `prompt` (from the host) pre-fills the box. */
-  setContext(chips: readonly ContextChip[], prompt?: string): void {
+  /**
+   * The chips of what the next question will carry; `prompt` (from the host) pre-fills the box, once per
+   * context `id` (the host repeats a context when the page reloads: a draft edited since is kept).
+   */
+  setContext(chips: readonly ContextChip[], prompt?: string, id?: string): void {
     if (chips.length === 0) {
       this.context.hidden = true;
       this.context.replaceChildren();
@@ -86,9 +89,9 @@ export class Composer {
         }),
       );
     }
-    if (prompt !== undefined) {
+    if (prompt !== undefined && (id === undefined || id !== savedState().contextId)) {
       this.textarea.value = prompt;
-      saveState({ draft: prompt });
+      saveState({ draft: prompt, contextId: id });
       this.focus();
     }
   }

@@ -32,10 +32,13 @@ export function post(message: FromWebview): boolean {
   return true;
 }
 
-/** What the webview keeps across reloads (VS Code's per-webview state): the draft and the chosen persona. */
+/** What the webview keeps across reloads (VS Code's per-webview state): the draft, the chosen persona, and
+ * which context last filled in the draft. */
 const SavedStateSchema = z.object({
   draft: z.string().max(20000).catch(''),
   personaId: z.string().max(100).optional().catch(undefined),
+  /** The id of the last context whose suggested prompt filled the box (see Composer.setContext). */
+  contextId: z.string().max(100).optional().catch(undefined),
 });
 export type SavedState = z.infer<typeof SavedStateSchema>;
 

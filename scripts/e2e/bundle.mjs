@@ -42,6 +42,24 @@ export async function bundleSuite() {
   return join(SUITE_OUT, 'index.js');
 }
 
+/**
+ * test/helpers/fakeAnthropic.ts (the loopback fake of the Messages streaming API that the node tests use),
+ * bundled to an ES module the code-server runner imports: the chat checks point the real SDK at it.
+ */
+export async function bundleFakeAnthropic() {
+  const outfile = join(ROOT, 'dist', 'e2e', 'fakeAnthropic.mjs');
+  await build({
+    entryPoints: [join(ROOT, 'test', 'helpers', 'fakeAnthropic.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
 /** A fresh copy of examples/vulnerable-app (the tests edit and save files, and write settings). */
 export function copyExample(destination) {
   cpSync(EXAMPLE, destination, { recursive: true });

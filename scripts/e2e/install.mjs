@@ -29,7 +29,7 @@ function versionOf(command, env = process.env) {
 
 /** npm install into a fresh folder, moved into place only when it succeeded (a failed install leaves stale
  * `.bin` links behind that break the next attempt in the same folder). */
-function installFresh(target, spec, env) {
+export function installFresh(target, spec, env) {
   const partial = `${target}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });

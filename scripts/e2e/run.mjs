@@ -8,9 +8,15 @@
 // 3. Loads the workbench with `?payload=` extensionDevelopmentPath (this repository) + extensionTestsPath:
 //    VS Code runs the suite in the extension host and reports through window.codeAutomationLog/Exit
 //    (honoured because of `--vscode-option enable-smoke-test-driver`).
-// 4. UI check: loads the extension in a second window on a fresh copy of the example, opens app/views.py,
-//    waits for squiggles, reads the Problems panel from the DOM and saves test-results/e2e/problems.png.
-// 5. Prints `N passed, N failed` (mocha's tests plus the UI check) and exits non-zero on any failure.
+// 4. UI session: loads the extension in a second window on a fresh copy of the example, then three checks,
+//    each counted: (a) opens app/views.py, waits for squiggles, reads the Problems panel and the Routes view
+//    from the DOM (problems.png, routes.png); (b) the chat without an API key: "Ask Agent About Selection"
+//    on the SQL f-string, chips, Enter, an offline answer naming FS201 with a finding card
+//    (chat-offline.png); (c) the chat with the real SDK against a loopback fake of the Messages API
+//    (test/helpers/fakeAnthropic.ts, bundled; `flaskSentinel.chat.baseURL` points at it in the user
+//    settings): the key set through its command, a streamed answer with a code block, what the server
+//    received, and model HTML rendered inert (chat-model.png, chat-model-inert.png). See chat.mjs.
+// 5. Prints `N passed, N failed` (mocha's tests plus the UI checks) and exits non-zero on any failure.
 //    The code-server process group is killed at the end, on failure and on timeout too.
 //
 // Environment: FLASK_SENTINEL_E2E_CACHE (tools), FLASK_SENTINEL_E2E_CHROMIUM (default /usr/bin/chromium),
@@ -30,11 +36,13 @@ import {
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { format } from 'node:util';
 import { chromium } from 'playwright-core';
-import { ROOT, bundleSuite, checkBuild, copyExample } from './bundle.mjs';
+import { ROOT, bundleFakeAnthropic, bundleSuite, checkBuild, copyExample } from './bundle.mjs';
+import { fakeScript, modelCheck, offlineCheck } from './chat.mjs';
 import { codeServerEnv, install } from './install.mjs';
 import { paths } from './paths.mjs';
 
@@ -44,6 +52,7 @@ const RESULT_MARKER = '[flask-sentinel-e2e] result';
 const TOTAL_TIMEOUT_MS = Number(process.env.FLASK_SENTINEL_E2E_TIMEOUT || 600) * 1000;
 const TESTS_TIMEOUT_MS = 300_000;
 const UI_TIMEOUT_MS = 120_000;
+const CHAT_TIMEOUT_MS = 90_000;
 const VERBOSE = process.env.FLASK_SENTINEL_E2E_VERBOSE === '1';
 const ARTIFACTS = join(ROOT, 'test-results', 'e2e');
 const HOST = '127.0.0.1';
@@ -75,6 +84,8 @@ const state = {
   browser: undefined,
   temp: undefined,
   logStream: undefined,
+  /** The fake Anthropic Messages server (test/helpers/fakeAnthropic.ts). */
+  fake: undefined,
   cleaned: false,
 };
 
@@ -129,6 +140,7 @@ async function cleanup() {
     // the browser is already gone
   }
   await killServerGroup();
+  await state.fake?.close().catch(() => undefined);
   state.logStream?.end();
   if (state.temp && process.env.FLASK_SENTINEL_E2E_KEEP !== '1') {
     rmSync(state.temp, { recursive: true, force: true });
@@ -152,11 +164,11 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-async function startCodeServer(temp, exchange) {
+async function startCodeServer(temp, exchange, settings) {
   const port = await freePort();
   const dataDir = join(temp, 'user-data');
   mkdirSync(join(dataDir, 'User'), { recursive: true });
-  writeFileSync(join(dataDir, 'User', 'settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
+  writeFileSync(join(dataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
   mkdirSync(join(temp, 'extensions'));
   // An empty config file: otherwise code-server writes ~/.config/code-server/config.yaml with a password.
   writeFileSync(join(temp, 'config.yaml'), '');
@@ -307,93 +319,113 @@ async function runExtensionTests(server, folder, testsPath, exchange, browserLog
   }
 }
 
-/** Session 2: what a person sees. */
-async function uiCheck(server, folder, browserLog) {
+/**
+ * Session 2: what a person sees. One window, checks in order, each counted; a failed check leaves a
+ * screenshot (<name>-failure.png) and the next one still runs.
+ */
+async function uiSession(server, folder, browserLog) {
   const page = await newPage(browserLog);
+  const results = { passed: 0, failed: 0 };
+  const check = async (name, file, timeoutMs, body) => {
+    const t = Date.now();
+    try {
+      await withTimeout(body(), timeoutMs, name);
+      results.passed += 1;
+      log(`${name} passed in ${((Date.now() - t) / 1000).toFixed(1)}s`);
+    } catch (error) {
+      results.failed += 1;
+      log(`${name} FAILED: ${error instanceof Error ? error.message : String(error)}`);
+      await page.screenshot({ path: join(ARTIFACTS, `${file}-failure.png`) }).catch(() => undefined);
+    }
+  };
+  const context = { page, folder, artifacts: ARTIFACTS, log, fake: state.fake, repoRoot: ROOT };
   try {
-    const payload = [
-      ['extensionDevelopmentPath', remote(server, ROOT)],
-      ['skipWelcome', 'true'],
-    ];
-    await page.goto(workbenchUrl(server, folder, payload));
-    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-    log('UI: workbench loaded');
-    // The extension is active and its server has reported findings: the status bar shows a count.
-    // (It shows 0 until the workspace's diagnostics come in.)
-    await page.waitForFunction(
-      () => {
-        const item = document.getElementById('flask-sentinel.flask-sentinel.flaskSentinel.findings');
-        return Number(/(\d+)/.exec(item?.textContent ?? '')?.[1] ?? 0) > 0;
-      },
-      undefined,
-      { timeout: 60_000 },
-    );
-    // Our count equals the workbench's own problem counts (errors + warnings + infos in its status bar
-    // item): only Flask Sentinel reports problems in this workspace.
-    let shown;
-    const deadline0 = Date.now() + 20_000;
-    for (;;) {
-      shown = await page.evaluate(() => ({
-        ours: document.getElementById('flask-sentinel.flask-sentinel.flaskSentinel.findings')?.textContent,
-        problems: document.getElementById('status.problems')?.textContent,
-      }));
-      const ours = Number(/(\d+)/.exec(shown.ours ?? '')?.[1] ?? NaN);
-      const problems = (shown.problems ?? '').match(/\d+/g)?.reduce((sum, n) => sum + Number(n), 0);
-      if (ours > 0 && ours === problems) break;
-      if (Date.now() > deadline0) {
-        throw new Error(
-          `status bar: ours ${JSON.stringify(shown.ours)}, problems ${JSON.stringify(shown.problems)}`,
-        );
-      }
-      await sleep(250);
-    }
-    log(
-      `UI: status bar "${shown.ours?.trim()}" = the workbench's problem counts "${shown.problems?.trim()}"`,
-    );
-
-    await page.keyboard.press('Control+P');
-    const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 15_000 });
-    await input.fill('app/views.py');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'views.py' }).first().waitFor();
-    await page.keyboard.press('Enter');
-    await page.locator('.tab.active', { hasText: 'views.py' }).waitFor({ timeout: 15_000 });
-    log('UI: app/views.py opened');
-    await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 30_000 });
-    log('UI: squiggles rendered');
-
-    await page.keyboard.press('Control+Shift+M');
-    const rows = page.locator('.markers-panel .monaco-list-row');
-    await rows.first().waitFor({ timeout: 15_000 });
-    // The list is virtual (only the rows in view are in the DOM) and the workspace report lists every
-    // file: filter it to views.py.
-    const filter = page.locator('.part.panel input[placeholder^="Filter"]');
-    await filter.click({ timeout: 10_000 });
-    await filter.fill('views.py');
-    const deadline = Date.now() + 15_000;
-    let texts = [];
-    for (;;) {
-      texts = (await rows.allInnerTexts()).map((t) => t.replace(/\s*\n\s*/g, ' | ').trim());
-      if (texts.some((t) => t.includes('FS201'))) break;
-      if (Date.now() > deadline) {
-        throw new Error(`no FS201 row in the Problems panel; rows: ${JSON.stringify(texts, null, 2)}`);
-      }
-      await sleep(250);
-    }
-    console.log('Problems panel rows (as rendered):');
-    for (const t of texts) console.log(`  ${t}`);
-    const ours = texts.filter((t) => /flask-sentinel/.test(t) && /FS\d{3}/.test(t));
-    if (ours.length === 0) throw new Error('no Flask Sentinel finding in the Problems panel');
-    await page.screenshot({ path: join(ARTIFACTS, 'problems.png') });
-    log(`UI: ${ours.length} Flask Sentinel rows visible; screenshot test-results/e2e/problems.png`);
-
-    await checkRoutesView(page, folder);
-  } catch (error) {
-    await page.screenshot({ path: join(ARTIFACTS, 'ui-failure.png') }).catch(() => undefined);
-    throw error;
+    await check('UI check', 'ui', UI_TIMEOUT_MS, () => uiCheck(page, server, folder));
+    await check('chat offline check', 'chat-offline', CHAT_TIMEOUT_MS, () => offlineCheck(context));
+    await check('chat model check', 'chat-model', CHAT_TIMEOUT_MS, () => modelCheck(context));
   } finally {
     await page.context().close();
   }
+  return results;
+}
+
+/** Problems panel, status bar and Routes view. */
+async function uiCheck(page, server, folder) {
+  const payload = [
+    ['extensionDevelopmentPath', remote(server, ROOT)],
+    ['skipWelcome', 'true'],
+  ];
+  await page.goto(workbenchUrl(server, folder, payload));
+  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  log('UI: workbench loaded');
+  // The extension is active and its server has reported findings: the status bar shows a count.
+  // (It shows 0 until the workspace's diagnostics come in.)
+  await page.waitForFunction(
+    () => {
+      const item = document.getElementById('flask-sentinel.flask-sentinel.flaskSentinel.findings');
+      return Number(/(\d+)/.exec(item?.textContent ?? '')?.[1] ?? 0) > 0;
+    },
+    undefined,
+    { timeout: 60_000 },
+  );
+  // Our count equals the workbench's own problem counts (errors + warnings + infos in its status bar
+  // item): only Flask Sentinel reports problems in this workspace.
+  let shown;
+  const deadline0 = Date.now() + 20_000;
+  for (;;) {
+    shown = await page.evaluate(() => ({
+      ours: document.getElementById('flask-sentinel.flask-sentinel.flaskSentinel.findings')?.textContent,
+      problems: document.getElementById('status.problems')?.textContent,
+    }));
+    const ours = Number(/(\d+)/.exec(shown.ours ?? '')?.[1] ?? NaN);
+    const problems = (shown.problems ?? '').match(/\d+/g)?.reduce((sum, n) => sum + Number(n), 0);
+    if (ours > 0 && ours === problems) break;
+    if (Date.now() > deadline0) {
+      throw new Error(
+        `status bar: ours ${JSON.stringify(shown.ours)}, problems ${JSON.stringify(shown.problems)}`,
+      );
+    }
+    await sleep(250);
+  }
+  log(`UI: status bar "${shown.ours?.trim()}" = the workbench's problem counts "${shown.problems?.trim()}"`);
+
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 15_000 });
+  await input.fill('app/views.py');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'views.py' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.tab.active', { hasText: 'views.py' }).waitFor({ timeout: 15_000 });
+  log('UI: app/views.py opened');
+  await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: 30_000 });
+  log('UI: squiggles rendered');
+
+  await page.keyboard.press('Control+Shift+M');
+  const rows = page.locator('.markers-panel .monaco-list-row');
+  await rows.first().waitFor({ timeout: 15_000 });
+  // The list is virtual (only the rows in view are in the DOM) and the workspace report lists every
+  // file: filter it to views.py.
+  const filter = page.locator('.part.panel input[placeholder^="Filter"]');
+  await filter.click({ timeout: 10_000 });
+  await filter.fill('views.py');
+  const deadline = Date.now() + 15_000;
+  let texts;
+  for (;;) {
+    texts = (await rows.allInnerTexts()).map((t) => t.replace(/\s*\n\s*/g, ' | ').trim());
+    if (texts.some((t) => t.includes('FS201'))) break;
+    if (Date.now() > deadline) {
+      throw new Error(`no FS201 row in the Problems panel; rows: ${JSON.stringify(texts, null, 2)}`);
+    }
+    await sleep(250);
+  }
+  console.log('Problems panel rows (as rendered):');
+  for (const t of texts) console.log(`  ${t}`);
+  const ours = texts.filter((t) => /flask-sentinel/.test(t) && /FS\d{3}/.test(t));
+  if (ours.length === 0) throw new Error('no Flask Sentinel finding in the Problems panel');
+  await page.screenshot({ path: join(ARTIFACTS, 'problems.png') });
+  log(`UI: ${ours.length} Flask Sentinel rows visible; screenshot test-results/e2e/problems.png`);
+
+  await checkRoutesView(page, folder);
 }
 
 /** Routes a file registers, counted from its text (decorators and add_url_rule), to check the view against. */
@@ -484,7 +516,16 @@ async function main() {
   const testsWorkspace = copyExample(join(state.temp, 'workspace-tests', 'vulnerable-app'));
   const uiWorkspace = copyExample(join(state.temp, 'workspace-ui', 'vulnerable-app'));
 
-  const server = await startCodeServer(state.temp, exchange);
+  // The fake Messages server the chat's model check talks to, through the real SDK.
+  const fakeModule = await import(pathToFileURL(await bundleFakeAnthropic()).href);
+  const script = { fakeModule, baseURL: undefined };
+  state.fake = await fakeModule.startFakeAnthropic(fakeScript(script));
+  script.baseURL = state.fake.baseURL;
+  log(`fake Anthropic Messages server on ${state.fake.baseURL}`);
+  // flaskSentinel.chat.baseURL is application-scoped: only a user setting can point the key elsewhere.
+  const settings = { ...USER_SETTINGS, 'flaskSentinel.chat.baseURL': state.fake.baseURL };
+
+  const server = await startCodeServer(state.temp, exchange, settings);
   state.browser = await chromium.launch({
     executablePath: paths.chromium,
     headless: true,
@@ -516,13 +557,12 @@ async function main() {
     log(`extension tests FAILED: ${error instanceof Error ? error.message : String(error)}`);
   }
   try {
-    const t = Date.now();
-    await withTimeout(uiCheck(server, uiWorkspace, browserLog), UI_TIMEOUT_MS, 'the UI check');
-    passed += 1;
-    log(`UI check passed in ${((Date.now() - t) / 1000).toFixed(1)}s`);
+    const counts = await uiSession(server, uiWorkspace, browserLog);
+    passed += counts.passed;
+    failed += counts.failed;
   } catch (error) {
     failed += 1;
-    log(`UI check FAILED: ${error instanceof Error ? error.message : String(error)}`);
+    log(`UI session FAILED: ${error instanceof Error ? error.message : String(error)}`);
   }
   browserLog.end();
   return { passed, failed };

@@ -11,6 +11,7 @@ import {
 const root = path.join(__dirname, '..', '..');
 const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
   main: string;
+  browser: string;
   icon: string;
   activationEvents: string[];
   capabilities: Record<string, { supported: unknown; description?: string }>;
@@ -65,7 +66,9 @@ describe('extension manifest', () => {
     assert.deepEqual(manifest.activationEvents, ['onLanguage:python', 'workspaceContains:**/*.py']);
     assert.equal(manifest.capabilities.untrustedWorkspaces?.supported, 'limited');
     assert.match(manifest.capabilities.untrustedWorkspaces?.description ?? '', /not loaded/);
-    assert.equal(manifest.capabilities.virtualWorkspaces?.supported, false);
+    // vscode.dev / github.dev: the web extension works there, without pyproject.toml, git or model calls.
+    assert.equal(manifest.capabilities.virtualWorkspaces?.supported, 'limited');
+    assert.match(manifest.capabilities.virtualWorkspaces?.description ?? '', /pyproject\.toml.*git/s);
     const png = fs.readFileSync(path.join(root, manifest.icon));
     assert.equal(png.subarray(1, 4).toString(), 'PNG');
     assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [128, 128]);
@@ -78,5 +81,19 @@ describe('extension manifest', () => {
       ['flaskSentinel.routes', 'flaskSentinel.chat'],
     );
     assert.equal(manifest.main, './dist/extension.js');
+    assert.equal(manifest.browser, './dist/web/extension.js');
+  });
+
+  it('ships the desktop and the web bundles with their wasm, and leaves the source maps out', () => {
+    const ignore = fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8');
+    for (const shipped of [
+      'dist/extension.js',
+      'dist/server.js',
+      'dist/*.wasm',
+      'dist/web/*.js',
+      'dist/web/*.wasm',
+    ])
+      assert.match(ignore, new RegExp(`^!${shipped.replace(/[.*]/g, (c) => `\\${c}`)}$`, 'm'), shipped);
+    assert.doesNotMatch(ignore, /\.map/);
   });
 });

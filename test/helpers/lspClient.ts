@@ -49,6 +49,10 @@ export interface ClientOptions {
   configuration?: boolean;
   settings?: Record<string, unknown>;
   workspaceFolders?: string[];
+  /** Workspace folders as URIs (any scheme), instead of `workspaceFolders`. */
+  workspaceFolderUris?: string[];
+  /** node's arguments to start the server with (default: dist/server.js --stdio). */
+  serverArgs?: string[];
   extraCapabilities?: Record<string, unknown>;
 }
 
@@ -74,7 +78,9 @@ export class LspClient {
   }
 
   static async start(options: ClientOptions = {}): Promise<LspClient> {
-    const child = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, options.serverArgs ?? [SERVER, '--stdio'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const connection = createMessageConnection(
       new StreamMessageReader(child.stdout),
       new StreamMessageWriter(child.stdin),
@@ -119,10 +125,9 @@ export class LspClient {
     connection.onRequest('window/showDocument', () => ({ success: true }));
     connection.listen();
 
-    const folders = (options.workspaceFolders ?? []).map((f) => ({
-      uri: fileUri(f),
-      name: path.basename(f),
-    }));
+    const folders = options.workspaceFolderUris
+      ? options.workspaceFolderUris.map((uri) => ({ uri, name: path.posix.basename(uri) }))
+      : (options.workspaceFolders ?? []).map((f) => ({ uri: fileUri(f), name: path.basename(f) }));
     await connection.sendRequest('initialize', {
       processId: process.pid,
       rootUri: folders[0]?.uri ?? null,

@@ -79,6 +79,8 @@ export function offlineAnswer(
   persona: { id: string; name: string },
   ctx: ChatContext,
   rules: readonly RuleDoc[],
+  /** Said instead of "add an Anthropic API key" where no key can be used (the web extension). */
+  noKeyNote?: string,
 ): OfflineAnswer {
   const byId = new Map(rules.map((r) => [r.id, r]));
   const findings = (ctx.findings ?? []).filter((f) => inRange(f, ctx)).sort((a, b) => a.line - b.line);
@@ -197,7 +199,7 @@ export function offlineAnswer(
   });
 
   const answer = [
-    `> **Offline answer** from Flask Sentinel's local analysis, in the format of ${persona.name} — no model was called. For a model's review, add an Anthropic API key with the command **${SET_KEY_COMMAND_TITLE}**.`,
+    `> **Offline answer** from Flask Sentinel's local analysis, in the format of ${persona.name} — no model was called. ${noKeyNote ?? `For a model's review, add an Anthropic API key with the command **${SET_KEY_COMMAND_TITLE}**.`}`,
     '',
     ...sections.flatMap(([heading, kind]) => [`### ${heading}`, '', render[kind](), '']),
     `\`\`\`${FINDINGS_FENCE}`,

@@ -96,6 +96,10 @@ export const ToWebviewSchema = z.discriminatedUnion('type', [
     type: z.literal('context'),
     chips: z.array(ContextChipSchema).max(50),
     prompt: z.string().max(20000).optional(),
+    /** Names this context. The host sends it again when a page (re)loads, since a message posted while the
+     * page was still loading can be lost; the page fills in `prompt` only once per id, so a reload does not
+     * overwrite a draft the user has edited since. */
+    id: Id.optional(),
   }),
   z.object({ type: z.literal('turnStart'), turn: TurnSchema }),
   z.object({ type: z.literal('delta'), turnId: Id, text: z.string().max(100000) }),

@@ -61,6 +61,8 @@ export interface ChatSessionDeps {
   historyOptions?: Omit<HistoryOptions, 'secrets'>;
   post(message: ToWebview): void;
   log?: ChatLog;
+  /** Replaces the offline answer's "add an API key" line where no model can be called (the web extension). */
+  offlineNote?: string;
   /** Replaces the SDK client (tests); defaults to `new AnthropicChat(options)`. */
   createChat?(options: AnthropicChatOptions): ChatStreamer;
   newId?(): string;
@@ -253,7 +255,7 @@ export class ChatSession {
 
     let final: Turn;
     if (offline) {
-      const { answer } = offlineAnswer(persona, input.context, this.deps.rules());
+      const { answer } = offlineAnswer(persona, input.context, this.deps.rules(), this.deps.offlineNote);
       const extracted = extractFindings(answer);
       this.postDelta(turn.id, extracted.display);
       final = { ...turn, answer: extracted.display, findings: extracted.findings, status: 'done' };

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import ignore from 'ignore';
 import type { Ignore } from 'ignore';
 import picomatch from 'picomatch';
+import { ALWAYS_SKIPPED_DIRS, decodeSource, tooLargeReason } from './sourceText';
 
 /**
  * Finds the Python files a scan covers: honours `.gitignore` files (nested ones too, and those above the
@@ -24,23 +25,6 @@ export interface Discovery {
   files: string[];
   skipped: SkippedFile[];
 }
-
-const ALWAYS_SKIPPED_DIRS = new Set([
-  '.git',
-  '.hg',
-  '.svn',
-  'node_modules',
-  '__pycache__',
-  '.venv',
-  'venv',
-  '.tox',
-  '.nox',
-  '.mypy_cache',
-  '.pytest_cache',
-  '.ruff_cache',
-  'site-packages',
-  '.eggs',
-]);
 
 /** True when a path lies in a folder a scan never enters (virtualenvs, caches, VCS folders). */
 export function inSkippedFolder(file: string): boolean {
@@ -134,8 +118,6 @@ export function discoverFiles(
   return { files: [...new Set(files)], skipped };
 }
 
-const BINARY_PROBE = 8000;
-
 /** Reads a file as UTF-8 text, or says why it cannot be analysed (too large, binary, not UTF-8). */
 export function readSource(file: string, maxBytes: number): SourceFile | SkippedFile {
   let size: number;
@@ -144,19 +126,6 @@ export function readSource(file: string, maxBytes: number): SourceFile | Skipped
   } catch (error) {
     return { path: file, reason: `cannot read: ${(error as Error).message}` };
   }
-  if (size > maxBytes) {
-    return {
-      path: file,
-      reason: `larger than the ${Math.round(maxBytes / 1024)} KiB limit (${Math.round(size / 1024)} KiB); raise max-file-size-kb to scan it`,
-    };
-  }
-  const bytes = fs.readFileSync(file);
-  if (bytes.subarray(0, BINARY_PROBE).includes(0))
-    return { path: file, reason: 'binary file (contains NUL bytes)' };
-  try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return { path: file, text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text };
-  } catch {
-    return { path: file, reason: 'not valid UTF-8 (re-save it as UTF-8 to scan it)' };
-  }
+  if (size > maxBytes) return { path: file, reason: tooLargeReason(maxBytes, size) };
+  return { path: file, ...decodeSource(fs.readFileSync(file)) };
 }

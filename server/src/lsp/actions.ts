@@ -1,4 +1,4 @@
-import { CodeActionKind } from 'vscode-languageserver/node';
+import { CodeActionKind } from 'vscode-languageserver';
 import type {
   CodeAction,
   CodeActionParams,
@@ -8,7 +8,7 @@ import type {
   Range,
   TextEdit,
   WorkspaceEdit,
-} from 'vscode-languageserver/node';
+} from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { renderRuleDoc, ruleDocUrl } from '../rules/docs';
 import type { Rule } from '../rules/rule';

@@ -1,4 +1,4 @@
-import type { Connection, Diagnostic } from 'vscode-languageserver/node';
+import type { Connection, Diagnostic } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyzeModels, buildModels, workspaceFactsOf } from '../engine/analyze';
 import type { Engine } from '../engine/engine';
@@ -9,8 +9,8 @@ import { touches } from '../git/changedLines';
 import { noteDiagnostics, skippedDiagnostic, toDiagnostic } from './diagnostics';
 import { routesOf } from './routes';
 import type { RouteInfo } from './routes';
-import { fsPathOf } from './settings';
 import type { EffectiveSettings, SettingsManager } from './settings';
+import { later, utf8Length } from './tick';
 import type { TreeStore } from './trees';
 import type { WorkspaceIndex } from './workspace';
 import { isExcluded } from './workspaceDiagnostics';
@@ -49,6 +49,8 @@ export class Analyzer {
     private readonly settings: SettingsManager,
     private readonly workspace: WorkspaceIndex,
     private readonly document: (uri: string) => TextDocument | undefined,
+    /** The path a document is keyed by (ServerHost.pathOf). */
+    private readonly pathOf: (uri: string) => string | undefined,
     /** Base versions for the "changed lines only" filter (`flaskSentinel.changedLinesOnly`). */
     private readonly baseVersions?: BaseVersions,
   ) {}
@@ -96,7 +98,7 @@ export class Analyzer {
       return undefined;
     }
     // The base text is cached per file and revision: only the first analysis of a file waits for git.
-    const file = fsPathOf(uri);
+    const file = this.pathOf(uri);
     const base =
       settings.changedLinesOnly && file && this.baseVersions
         ? await this.baseVersions.baseOf(file, settings.changedLinesBase)
@@ -126,7 +128,7 @@ export class Analyzer {
       findings: [],
       routes: [],
     };
-    const file = fsPathOf(doc.uri);
+    const file = this.pathOf(doc.uri);
     if (!settings.enable || (file && isExcluded(file, settings))) {
       this.trees.close(doc.uri);
       return base;
@@ -148,8 +150,7 @@ export class Analyzer {
         workspace,
       });
       const routes = routesOf(models, doc.uri, workspace, settings.analyze.authDecorators ?? []);
-      if (file && this.workspace.setOpen(file, workspaceFactsOf(models)))
-        setImmediate(() => this.onFactsChanged());
+      if (file && this.workspace.setOpen(file, workspaceFactsOf(models))) later(() => this.onFactsChanged());
       // "Changed lines only": hide findings on lines the document has not changed against the base.
       const changed = baseVersion ? changedAgainst(baseVersion, text) : undefined;
       const shown = changed ? findings.filter((f) => touches(changed, f.range)) : findings;
@@ -175,7 +176,7 @@ export class Analyzer {
 export function whyNotAnalysed(text: string, maxFileSizeKb: number): string | undefined {
   const limit = maxFileSizeKb * 1024;
   // UTF-8 needs at most 3 bytes per UTF-16 unit: only count bytes when the length alone does not decide.
-  const bytes = text.length * 3 <= limit ? text.length : Buffer.byteLength(text, 'utf8');
+  const bytes = text.length * 3 <= limit ? text.length : utf8Length(text);
   if (bytes > limit) {
     return `it is larger than the ${maxFileSizeKb} KiB limit (${Math.round(bytes / 1024)} KiB); raise flaskSentinel.maxFileSizeKb (or max-file-size-kb in pyproject.toml) to analyse it`;
   }

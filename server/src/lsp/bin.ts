@@ -1,4 +1,5 @@
 import { ProposedFeatures, createConnection } from 'vscode-languageserver/node';
+import { nodeHost } from './nodeHost';
 import { startServer } from './server';
 import { VERSION } from './version';
 
@@ -27,4 +28,4 @@ process.on('uncaughtException', (error) =>
 process.on('unhandledRejection', (reason) =>
   connection.console.error(`Flask Sentinel: unhandled rejection: ${String(reason)}`),
 );
-startServer(connection);
+startServer(connection, nodeHost);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DiagnosticSeverity } from 'vscode-languageserver/node';
-import type { Diagnostic } from 'vscode-languageserver/node';
+import { DiagnosticSeverity } from 'vscode-languageserver';
+import type { Diagnostic } from 'vscode-languageserver';
 import { ruleDocUrl } from '../rules/docs';
 import type { AnalysisNote, Finding, Severity } from '../engine/types';
 

@@ -39,3 +39,26 @@ export interface RuleSummary {
 export interface ScanResult {
   files: number;
 }
+
+/**
+ * `flaskSentinel/workspaceFiles` (client → server notification), used where the server has no disk (the web
+ * extension's server is a web worker): the client reads the workspace's Python files through
+ * `vscode.workspace.fs` and sends them, and sends again what changed or was deleted.
+ */
+export const WORKSPACE_FILES_NOTIFICATION = 'flaskSentinel/workspaceFiles';
+
+export interface WorkspaceFile {
+  uri: string;
+  /** Size in bytes. */
+  size: number;
+  /** The text, when the client read it (not for files over the size limit, binary or non-UTF-8 files). */
+  text?: string;
+  /** Why the text is not there (binary, not UTF-8, unreadable); a file without either is too large. */
+  reason?: string;
+}
+
+export interface WorkspaceFilesParams {
+  files?: WorkspaceFile[];
+  /** URIs of files that are gone. */
+  deleted?: string[];
+}

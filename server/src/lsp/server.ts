@@ -1,5 +1,3 @@
-import * as fs from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import {
   CodeActionKind,
   DidChangeConfigurationNotification,
@@ -10,21 +8,26 @@ import {
   ResponseError,
   ShowMessageNotification,
   TextDocumentSyncKind,
-} from 'vscode-languageserver/node';
-import type { Connection, DocumentDiagnosticReport, InitializeResult } from 'vscode-languageserver/node';
+} from 'vscode-languageserver';
+import type { Connection, DocumentDiagnosticReport, InitializeResult } from 'vscode-languageserver';
 import { buildModels } from '../engine/analyze';
 import { Engine } from '../engine/engine';
-import { readSource } from '../cli/files';
-import { BaseVersions } from '../git/baseVersions';
+import type { BaseVersions } from '../git/baseVersions';
 import { FIX_ALL_KIND, SHOW_DOCS_COMMAND, codeActions, codeLenses, hover } from './actions';
 import { Analyzer } from './analysis';
 import { createDocuments } from './documents';
+import type { PushedFiles, ServerHost } from './host';
 import { PushPublisher } from './publisher';
-import { ROUTES_REQUEST, RULES_REQUEST, SCAN_WORKSPACE_REQUEST } from './protocol';
-import type { RouteInfo, RuleSummary, ScanResult } from './protocol';
+import {
+  ROUTES_REQUEST,
+  RULES_REQUEST,
+  SCAN_WORKSPACE_REQUEST,
+  WORKSPACE_FILES_NOTIFICATION,
+} from './protocol';
+import type { RouteInfo, RuleSummary, ScanResult, WorkspaceFilesParams } from './protocol';
 import { routesOf } from './routes';
 import { ruleDocUrl } from '../rules/docs';
-import { SettingsManager, fsPathOf, isInside } from './settings';
+import { SettingsManager, isInside } from './settings';
 import { TreeStore } from './trees';
 import { VERSION } from './version';
 import { WorkspaceIndex } from './workspace';
@@ -32,11 +35,14 @@ import { WorkspaceDiagnostics } from './workspaceDiagnostics';
 
 export { ROUTES_REQUEST } from './protocol';
 
-/** A URI that stands for a workspace folder when asking for its settings. */
-const folderUri = (folder: string) => pathToFileURL(`${folder}/__folder__.py`).href;
-
-/** Wires the protocol to the pieces: documents + trees, settings, analysis, actions, workspace facts. */
-export function startServer(connection: Connection): void {
+/**
+ * Wires the protocol to the pieces: documents + trees, settings, analysis, actions, workspace facts. The
+ * host (`nodeHost`, or the web worker's `createBrowserHost()`) gives it files, git and the parser's wasm.
+ */
+export function startServer(connection: Connection, host: ServerHost): void {
+  const { pathOf, uriOf } = host;
+  /** A URI that stands for a workspace folder when asking for its settings. */
+  const folderUri = (folder: string) => uriOf(`${folder}/__folder__.py`);
   let engine: Engine;
   let trees: TreeStore;
   let settings: SettingsManager;
@@ -44,7 +50,7 @@ export function startServer(connection: Connection): void {
   let index: WorkspaceIndex;
   let push: PushPublisher | undefined;
   let workspaceDiagnostics: WorkspaceDiagnostics | undefined;
-  let baseVersions: BaseVersions;
+  let baseVersions: BaseVersions | undefined;
   let roots: string[] = [];
   const saved = new Map<string, number>();
   let caps = {
@@ -88,13 +94,14 @@ export function startServer(connection: Connection): void {
     };
     const folders =
       params.workspaceFolders ?? (params.rootUri ? [{ uri: params.rootUri, name: 'root' }] : []);
-    roots = folders.flatMap((f) => fsPathOf(f.uri) ?? []);
-    engine = await Engine.create();
+    roots = folders.flatMap((f) => pathOf(f.uri) ?? []);
+    engine = await Engine.create(undefined, host.wasm(params));
     trees = new TreeStore(engine.parser);
-    index = new WorkspaceIndex(engine);
-    settings = new SettingsManager(connection, c.workspace?.configuration === true, () => roots);
+    index = new WorkspaceIndex(engine, host.files);
+    settings = new SettingsManager(connection, c.workspace?.configuration === true, () => roots, host);
     // "Changed lines only": git base versions, cached; a base that moves (commit, checkout) refreshes.
-    baseVersions = new BaseVersions({
+    // Without git (a web worker) there is no base and every finding is shown.
+    baseVersions = host.baseVersions?.({
       log: (message) => connection.console.log(message),
       onBaseMoved: () => refreshAll(),
     });
@@ -105,6 +112,7 @@ export function startServer(connection: Connection): void {
       settings,
       index,
       (uri) => documents.get(uri),
+      pathOf,
       baseVersions,
     );
     analyzer.onFactsChanged = refreshAll;
@@ -113,8 +121,10 @@ export function startServer(connection: Connection): void {
       workspaceDiagnostics = new WorkspaceDiagnostics({
         engine,
         index,
+        files: host.files,
+        uriOf,
         settingsFor: (file) => settings.effective(folderUri(roots.find((r) => isInside(r, file)) ?? file)),
-        isOpen: (file) => documents.get(pathToFileURL(file).href) !== undefined,
+        isOpen: (file) => documents.get(uriOf(file)) !== undefined,
         settingsGeneration: () => settings.generation,
         log: (message) => connection.console.error(message),
         baseVersions,
@@ -147,7 +157,8 @@ export function startServer(connection: Connection): void {
         .register(DidChangeConfigurationNotification.type, { section: 'flaskSentinel' })
         .catch(() => undefined);
     }
-    if (caps.watch) {
+    // Files the client sends (a web worker has no disk to watch) arrive as flaskSentinel/workspaceFiles.
+    if (caps.watch && !host.pushedFiles) {
       void connection.client
         .register(DidChangeWatchedFilesNotification.type, {
           watchers: [
@@ -191,16 +202,16 @@ export function startServer(connection: Connection): void {
 
   connection.onDidChangeConfiguration((params) => {
     settings.changed(params.settings);
-    baseVersions.clear();
+    baseVersions?.clear();
     refreshAll();
   });
 
   connection.onDidChangeWatchedFiles(async (params) => {
     let changed = false;
     for (const change of params.changes) {
-      const file = fsPathOf(change.uri);
+      const file = pathOf(change.uri);
       if (!file) continue;
-      if (file.split(/[\\/]/).includes('.git')) baseVersions.revalidate();
+      if (file.split(/[\\/]/).includes('.git')) baseVersions?.revalidate();
       else if (file.endsWith('pyproject.toml')) {
         settings.projectChanged();
         changed = true;
@@ -215,6 +226,40 @@ export function startServer(connection: Connection): void {
     if (changed) refreshAll();
     else workspaceDiagnostics?.changed();
   });
+
+  // Where the server has no disk (a web worker), the client sends the workspace's files: they take the path
+  // of watched-file events (workspace facts, routes and workspace diagnostics of files that are not open).
+  const pushed = host.pushedFiles;
+  if (pushed) {
+    // One batch after the other, in the order sent (a batch waits for settings).
+    let receiving = Promise.resolve();
+    connection.onNotification(WORKSPACE_FILES_NOTIFICATION, (params: WorkspaceFilesParams) => {
+      receiving = receiving
+        .then(() => receiveFiles(pushed, params))
+        .catch((error: unknown) =>
+          connection.console.error(`Flask Sentinel: workspace files failed: ${String(error)}`),
+        );
+    });
+  }
+  async function receiveFiles(pushed: PushedFiles, params: WorkspaceFilesParams): Promise<void> {
+    let changed = false;
+    for (const uri of params.deleted ?? []) {
+      const file = pathOf(uri);
+      if (!file) continue;
+      pushed.delete(file);
+      changed = index.fileDeleted(file) || changed;
+    }
+    for (const entry of params.files ?? []) {
+      const file = pathOf(entry.uri);
+      if (!file) continue;
+      pushed.set(file, entry);
+      // Per folder, not per file: one configuration request each.
+      const s = await settings.effective(folderUri(roots.find((r) => isInside(r, file)) ?? file));
+      changed = index.fileChanged(file, s.maxFileSizeKb * 1024) || changed;
+    }
+    if (changed) refreshAll();
+    else workspaceDiagnostics?.changed();
+  }
 
   documents.onDidOpen((e) => {
     saved.set(e.document.uri, e.document.version);
@@ -237,7 +282,7 @@ export function startServer(connection: Connection): void {
     saved.delete(uri);
     analyzer.forget(uri);
     settings.forgetDocument(uri);
-    const file = fsPathOf(uri);
+    const file = pathOf(uri);
     if (file && index.closeOpen(file)) refreshAll();
     // The file's findings now come from disk (workspace diagnostics) instead of the document.
     else workspaceDiagnostics?.changed();
@@ -317,11 +362,11 @@ export function startServer(connection: Connection): void {
       const open = new Set<string>();
       for (const doc of documents.all()) {
         if (params?.uri && doc.uri !== params.uri) continue;
-        open.add(fsPathOf(doc.uri) ?? doc.uri);
+        open.add(pathOf(doc.uri) ?? doc.uri);
         routes.push(...((await currentAnalysis(doc.uri))?.routes ?? []));
       }
       for (const file of index.files) {
-        const uri = pathToFileURL(file).href;
+        const uri = uriOf(file);
         if (open.has(file) || (params?.uri && uri !== params.uri)) continue;
         routes.push(...(await routesOnDisk(file, uri)));
       }
@@ -356,8 +401,8 @@ export function startServer(connection: Connection): void {
   const routesOnDisk = async (file: string, uri: string): Promise<RouteInfo[]> => {
     try {
       const s = await settings.effective(uri);
-      const source = readSource(file, s.maxFileSizeKb * 1024);
-      if (!('text' in source) || !fs.existsSync(file)) return [];
+      const source = host.files.read(file, s.maxFileSizeKb * 1024);
+      if (!('text' in source) || host.files.stamp(file) === undefined) return [];
       const tree = engine.parser.parse(source.text);
       if (!tree) return [];
       try {

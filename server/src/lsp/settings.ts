@@ -1,11 +1,10 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { MessageType, ShowMessageNotification } from 'vscode-languageserver/node';
-import type { Connection } from 'vscode-languageserver/node';
-import { ConfigError, findPyproject, loadProjectConfig } from '../config/projectConfig';
+import { MessageType, ShowMessageNotification } from 'vscode-languageserver';
+import type { Connection } from 'vscode-languageserver';
+import { ConfigError } from '../config/projectConfig';
 import type { ProjectConfig } from '../config/projectConfig';
 import type { AnalyzeOptions } from '../engine/analyze';
+import type { ServerHost } from './host';
 import {
   DEFAULT_MAX_FILE_SIZE_KB,
   DEFAULT_SETTINGS,
@@ -113,6 +112,7 @@ export class SettingsManager {
     private readonly connection: Connection,
     private readonly canPull: boolean,
     private readonly workspaceRoots: () => string[],
+    private readonly host: Pick<ServerHost, 'pathOf' | 'projectFiles'>,
   ) {}
 
   /** `workspace/didChangeConfiguration`: drop cached values (and keep pushed ones for clients that cannot be asked). */
@@ -135,7 +135,7 @@ export class SettingsManager {
 
   async effective(uri: string): Promise<EffectiveSettings> {
     const editor = await this.editorSettings(uri);
-    const file = fsPathOf(uri);
+    const file = this.host.pathOf(uri);
     const root = file ? this.workspaceRoots().find((r) => isInside(r, file)) : undefined;
     const project = file ? this.projectConfig(file) : {};
     return mergeSettings(editor, project, root);
@@ -182,20 +182,19 @@ export class SettingsManager {
     });
   }
 
+  /** The file's `pyproject.toml` configuration; none where the host has no project files (a web worker). */
   private projectConfig(file: string): ProjectConfig {
-    const pyproject = findPyproject(path.dirname(file));
+    const files = this.host.projectFiles;
+    if (!files) return {};
+    const pyproject = files.find(file);
     if (!pyproject) return {};
-    let mtimeMs: number;
-    try {
-      mtimeMs = fs.statSync(pyproject).mtimeMs;
-    } catch {
-      return {};
-    }
+    const mtimeMs = files.mtimeMs(pyproject);
+    if (mtimeMs === undefined) return {};
     const cached = this.projects.get(pyproject);
     if (cached && cached.mtimeMs === mtimeMs) return cached.config;
     let config: ProjectConfig = {};
     try {
-      config = loadProjectConfig(pyproject);
+      config = files.load(pyproject);
     } catch (error) {
       const message = error instanceof ConfigError ? error.message : String(error);
       const key = `${pyproject}:${mtimeMs}`;
@@ -206,14 +205,6 @@ export class SettingsManager {
     }
     this.projects.set(pyproject, { mtimeMs, config });
     return config;
-  }
-}
-
-export function fsPathOf(uri: string): string | undefined {
-  try {
-    return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,7 +1,8 @@
-import { discoverFiles, inSkippedFolder, readSource } from '../cli/files';
 import { DEFINES_FACTS, mergeFacts } from '../engine/analyze';
 import type { WorkspaceFacts } from '../engine/context';
 import type { Engine } from '../engine/engine';
+import type { WorkspaceFiles } from './host';
+import { nextTick } from './tick';
 
 export interface ScanFolder {
   path: string;
@@ -33,7 +34,10 @@ export class WorkspaceIndex {
   generation = 0;
   scanning: Promise<void> | undefined;
 
-  constructor(private readonly engine: Engine) {}
+  constructor(
+    private readonly engine: Engine,
+    private readonly source: WorkspaceFiles,
+  ) {}
 
   /** The facts of every file but `path` (a file's own facts come from its current text). */
   factsFor(path: string | undefined): WorkspaceFacts {
@@ -46,7 +50,7 @@ export class WorkspaceIndex {
   async scan(folders: readonly ScanFolder[], progress?: ScanProgress): Promise<void> {
     const all: { file: string; maxBytes: number }[] = [];
     for (const folder of folders) {
-      for (const file of discoverFiles([folder.path], folder.exclude, folder.path).files) {
+      for (const file of this.source.discover(folder.path, folder.exclude)) {
         all.push({ file, maxBytes: folder.maxBytes });
         this.files.add(file);
       }
@@ -58,7 +62,7 @@ export class WorkspaceIndex {
       changed = this.readFile(entry.file, entry.maxBytes) || changed;
       if (i % 20 === 19) {
         progress?.report(i + 1, all.length);
-        await new Promise((resolve) => setImmediate(resolve));
+        await nextTick();
       }
     }
     progress?.report(all.length, all.length);
@@ -67,7 +71,7 @@ export class WorkspaceIndex {
 
   /** Re-reads one file from disk; true when its facts changed. */
   readFile(file: string, maxBytes: number): boolean {
-    const source = readSource(file, maxBytes);
+    const source = this.source.read(file, maxBytes);
     let facts: WorkspaceFacts | undefined;
     if ('text' in source && DEFINES_FACTS.test(source.text)) facts = this.engine.factsOf(source.text, file);
     const before = this.onDisk.get(file);
@@ -78,7 +82,7 @@ export class WorkspaceIndex {
 
   fileChanged(file: string, maxBytes: number): boolean {
     // Watchers report every *.py, including a virtualenv being installed: keep to what a scan would see.
-    if (inSkippedFolder(file)) return false;
+    if (this.source.skipped(file)) return false;
     this.files.add(file);
     const changed = this.readFile(file, maxBytes);
     if (changed && !this.inMemory.has(file)) this.generation++;

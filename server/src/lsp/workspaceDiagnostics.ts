@@ -1,6 +1,4 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import picomatch from 'picomatch';
 import type {
   CancellationToken,
@@ -8,14 +6,15 @@ import type {
   WorkspaceDiagnosticParams,
   WorkspaceDiagnosticReport,
   WorkspaceDocumentDiagnosticReport,
-} from 'vscode-languageserver/node';
-import { readSource } from '../cli/files';
+} from 'vscode-languageserver';
 import type { Engine } from '../engine/engine';
 import { changedAgainst } from '../git/baseVersions';
 import type { BaseVersions } from '../git/baseVersions';
 import { touches } from '../git/changedLines';
 import { noteDiagnostics, skippedDiagnostic, toDiagnostic } from './diagnostics';
+import type { WorkspaceFiles } from './host';
 import type { EffectiveSettings } from './settings';
+import { nextTick } from './tick';
 import type { WorkspaceIndex } from './workspace';
 
 /** `data.version` of a diagnostic for a file that is not open: no quick fix is ever computed against it. */
@@ -29,6 +28,10 @@ interface FileReport {
 export interface WorkspaceDiagnosticsDeps {
   engine: Engine;
   index: WorkspaceIndex;
+  /** Where the files' text comes from (the disk, or what the client sent). */
+  files: WorkspaceFiles;
+  /** A file's URI. */
+  uriOf(file: string): string;
   /** Settings of the folder that holds a file (per folder, not per file: one configuration request each). */
   settingsFor(file: string): Promise<EffectiveSettings>;
   /** Open documents get their diagnostics from the document pull, never from here. */
@@ -96,8 +99,8 @@ export class WorkspaceDiagnostics {
       if (file === undefined) continue;
       if (token.isCancellationRequested) return items;
       // Yield now and then so that document pulls and edits are served during a long workspace run.
-      if (i % 10 === 9) await new Promise((resolve) => setImmediate(resolve));
-      const uri = pathToFileURL(file).href;
+      if (i % 10 === 9) await nextTick();
+      const uri = this.deps.uriOf(file);
       seen.add(uri);
       if (this.deps.isOpen(file)) continue;
       const report = await this.fileReport(file, uri);
@@ -117,13 +120,9 @@ export class WorkspaceDiagnostics {
   }
 
   private async fileReport(file: string, uri: string): Promise<FileReport> {
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(file);
-    } catch {
-      return { resultId: 'cleared', items: [] };
-    }
-    const stamp = `${stat.mtimeMs}:${stat.size}:${this.deps.settingsGeneration()}:${this.deps.index.generation}:${this.deps.baseVersions?.generation ?? 0}`;
+    const fileStamp = this.deps.files.stamp(file);
+    if (fileStamp === undefined) return { resultId: 'cleared', items: [] };
+    const stamp = `${fileStamp}:${this.deps.settingsGeneration()}:${this.deps.index.generation}:${this.deps.baseVersions?.generation ?? 0}`;
     const cached = this.cache.get(file);
     if (cached?.stamp === stamp) return cached;
     const items = await this.analyse(file, uri);
@@ -136,7 +135,7 @@ export class WorkspaceDiagnostics {
     try {
       const settings = await this.deps.settingsFor(file);
       if (!settings.enable || !settings.workspaceDiagnostics || isExcluded(file, settings)) return [];
-      const source = readSource(file, settings.maxFileSizeKb * 1024);
+      const source = this.deps.files.read(file, settings.maxFileSizeKb * 1024);
       if (!('text' in source)) return [skippedDiagnostic(source.reason)];
       const { findings, notes } = this.deps.engine.analyzeText(source.text, file, {
         ...settings.analyze,
