@@ -51,6 +51,7 @@ export class ChatController implements vscode.Disposable {
   private pendingPrompt: string | undefined;
   /** The target of the question being started: turnStart messages take it. */
   private asking: QuestionTarget | undefined;
+  private lastEditor: vscode.TextEditor | undefined;
   private loaded: Promise<void>;
 
   constructor(
@@ -82,7 +83,12 @@ export class ChatController implements vscode.Disposable {
       log: (level, message) => this.output[level](`chat: ${message}`),
     });
     this.loaded = this.reload();
+    this.lastEditor = vscode.window.activeTextEditor;
     this.disposables.push(
+      // The webview has the focus when its buttons are clicked: remember the editor the user was in.
+      vscode.window.onDidChangeActiveTextEditor((editor) => {
+        if (editor) this.lastEditor = editor;
+      }),
       vscode.workspace.onDidGrantWorkspaceTrust(() => void this.reloadAndAnnounce()),
       vscode.workspace.onDidChangeWorkspaceFolders(() => void this.reloadAndAnnounce()),
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -218,6 +224,14 @@ export class ChatController implements vscode.Disposable {
         else await this.proposals.apply(proposal);
         return;
       }
+      case 'insertAtCursor':
+        await this.insertAtCursor(message.turnId, message.index);
+        return;
+      case 'copyBlock': {
+        const block = this.codeBlock(message.turnId, message.index);
+        if (block) await vscode.env.clipboard.writeText(block);
+        return;
+      }
       case 'reveal':
         await this.reveal(message.turnId, message.index);
         return;
@@ -276,6 +290,27 @@ export class ChatController implements vscode.Disposable {
       );
     }
     return proposalForTarget(target, block.code, `${turn.personaName}'s proposal`);
+  }
+
+  /** The text of code block `index` of a turn, from the host's own copy of the answer. */
+  private codeBlock(turnId: string, index: number): string | undefined {
+    const turn = this.session.history.get(turnId);
+    const block = turn ? codeBlocks(turn.answer)[index] : undefined;
+    if (!block) return this.notice('That code block is not in the answer.');
+    return block.code;
+  }
+
+  /** Inserts a code block at the cursor of the editor the user was last in (one undoable edit). */
+  private async insertAtCursor(turnId: string, index: number): Promise<void> {
+    const code = this.codeBlock(turnId, index);
+    if (code === undefined) return;
+    const editor = this.lastEditor;
+    if (!editor || editor.document.isClosed) {
+      this.notice('Open the file to insert into and put the cursor where the code should go.');
+      return;
+    }
+    await vscode.window.showTextDocument(editor.document, editor.viewColumn);
+    await editor.edit((edit) => edit.replace(editor.selection, code.replace(/\n$/, '')));
   }
 
   private async reveal(turnId: string, index: number): Promise<void> {

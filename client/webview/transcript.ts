@@ -290,6 +290,20 @@ class TurnView {
             ),
             `cb-${index}-apply`,
           ),
+          keyed(
+            button('Insert', () => post({ type: 'insertAtCursor', turnId: this.turn.id, index }), {
+              label: `Insert ${which} at the cursor in the editor`,
+              class: 'btn btn-small btn-secondary',
+            }),
+            `cb-${index}-insert`,
+          ),
+          keyed(
+            button('Copy', () => post({ type: 'copyBlock', turnId: this.turn.id, index }), {
+              label: `Copy ${which}`,
+              class: 'btn btn-small btn-secondary',
+            }),
+            `cb-${index}-copy`,
+          ),
         );
       }
       wrapper.append(toolbar, pre);

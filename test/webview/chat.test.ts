@@ -329,7 +329,9 @@ describe('chat webview in headless Chromium', () => {
         .click();
       await done.getByRole('button', { name: 'Copy Flask Security Architect’s answer' }).click();
       await done.getByRole('link', { name: 'OWASP cheat sheet' }).click();
-      await until(async () => (await postedMessages(page)).length === 4 || undefined, 'four messages');
+      await done.getByRole('button', { name: 'Insert code block 1 at the cursor in the editor' }).click();
+      await done.getByRole('button', { name: 'Copy code block 2' }).click();
+      await until(async () => (await postedMessages(page)).length === 6 || undefined, 'six messages');
       assert.deepEqual(await postedMessages(page), [
         { type: 'showDiff', turnId: 't2', target: 'codeBlock', index: 1 },
         { type: 'applyFix', turnId: 't2', target: 'codeBlock', index: 0 },
@@ -338,6 +340,8 @@ describe('chat webview in headless Chromium', () => {
           type: 'openLink',
           url: 'https://cheatsheetseries.owasp.org/cheatsheets/SQL_Injection_Prevention_Cheat_Sheet.html',
         },
+        { type: 'insertAtCursor', turnId: 't2', index: 0 },
+        { type: 'copyBlock', turnId: 't2', index: 1 },
       ]);
     });
   });

@@ -140,6 +140,9 @@ export const FromWebviewSchema = z.discriminatedUnion('type', [
     target: z.enum(['codeBlock', 'finding']),
     index: z.number().int().min(0).max(1000),
   }),
+  /** Code block `index` of a turn's answer: inserted at the cursor of the last active editor / copied. */
+  z.object({ type: z.literal('insertAtCursor'), turnId: Id, index: z.number().int().min(0).max(1000) }),
+  z.object({ type: z.literal('copyBlock'), turnId: Id, index: z.number().int().min(0).max(1000) }),
   z.object({ type: z.literal('reveal'), turnId: Id, index: z.number().int().min(0).max(1000) }),
   z.object({ type: z.literal('openLink'), url: z.string().url().max(2000) }),
   z.object({ type: z.literal('exportHistory') }),
