@@ -752,6 +752,8 @@ describe('chat webview in headless Chromium', () => {
       assert.equal(await page.getByRole('log').locator('article').count(), 0);
 
       await hostSends(page, init({ history: [turn({ id: 't2', answer: 'x' })] }));
+      // Wait for the re-render, so the button focused is the one on the page, not a replaced one.
+      await page.getByRole('log').locator('article').first().waitFor();
       await page.getByRole('button', { name: 'Export to Markdown' }).focus();
       await page.keyboard.press('Enter');
       await waitForPosted(page, (m) => m.type === 'exportHistory');

@@ -251,7 +251,8 @@ export function violations(page: Page): Promise<Violation[]> {
 export async function until<T>(
   probe: () => Promise<T | undefined | false> | T | undefined | false,
   what: string,
-  timeoutMs = 5000,
+  // Generous: CI machines are shared and Chromium can stall for seconds under load; a pass is still fast.
+  timeoutMs = 15_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
