@@ -1,5 +1,9 @@
 import type { Node } from 'web-tree-sitter';
 import type { FileModel } from './model';
+import { isDeadCode } from './branches';
+import { valuesAtKey } from './containers';
+import type { ContainerView } from './containers';
+import { lookupScope } from './scopes';
 import type { Binding, Scope } from './scopes';
 import { literalValue } from './syntax';
 
@@ -70,9 +74,14 @@ export function evaluate(
       return next(node.namedChildren[truthy(condition) ? 0 : 2] ?? null);
     }
     case 'subscript': {
-      const container = next(node.childForFieldName('value'));
       const index = next(node.childForFieldName('subscript'));
-      return elementOf(container, index);
+      const target = node.childForFieldName('value');
+      const literal = elementOf(next(target), index);
+      if (literal !== undefined || index === undefined || target?.type !== 'identifier') return literal;
+      // `m["keyA"]` after `m["keyA"] = "a"; m["keyB"] = param`: the one value stored at that key.
+      const values = valuesAtKey(containerViewOf(model, target, scope), index);
+      if (!values || values.length !== 1) return undefined;
+      return next(values[0] ?? null);
     }
     case 'call':
       return call(model, node, next);
@@ -105,8 +114,24 @@ export function elementOf(
 
 const LOOPS = new Set(['for_statement', 'while_statement']);
 
+/** A container's reaching bindings, for reading a constant key (dead branches dropped). */
+function containerViewOf(model: FileModel, name: Node, scope: Scope): ContainerView {
+  const home = lookupScope(scope, name.text) ?? scope;
+  const use = name.startIndex;
+  return {
+    model,
+    scope,
+    bindings: model.reaching(name.text, name, scope).filter((b) => !isDeadCode(model, b.node, home)),
+    dominates: (b) => !b.weak && b.blockStart <= use && use <= b.blockEnd,
+  };
+}
+
 function ofName(model: FileModel, node: Node, scope: Scope, depth: number): Constant | undefined {
-  const bindings = model.reaching(node.text, node, scope);
+  const home = lookupScope(scope, node.text) ?? scope;
+  // Assignments in branches that never run do not count (`if "C" == "A": bar = param`).
+  const bindings = model
+    .reaching(node.text, node, scope)
+    .filter((b) => b.kind === 'param' || depth > 6 || !isDeadCode(model, b.node, home));
   if (bindings.length === 0 || assignedLaterInLoop(model, node, scope)) return undefined;
   let value: Constant | undefined;
   for (const binding of bindings) {

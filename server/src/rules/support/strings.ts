@@ -1,5 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
+import { evaluate } from '../../engine/constants';
 import { isFString, isStringLiteral, literalValue } from '../../engine/syntax';
 
 /**
@@ -13,6 +14,8 @@ export type StringShape = 'constant' | 'dynamic' | 'unknown';
 export function stringShape(ctx: RuleContext, node: Node | null, depth = 0): StringShape {
   if (!node || depth > 10) return 'unknown';
   if (isStringLiteral(node) || literalValue(node) !== undefined) return 'constant';
+  // Folded to one value: `"x" if 7 * 42 - 86 > 200 else param`, a name assigned such a value, `m["key"]`.
+  if (evaluate(ctx.file, node) !== undefined) return 'constant';
   switch (node.type) {
     case 'parenthesized_expression':
       return stringShape(ctx, node.namedChildren[0] ?? null, depth + 1);
