@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { RuleSummary } from '../../server/src/lsp/protocol';
 import { DEFAULT_CHAT_SETTINGS, parseChatSettings } from '../../server/src/lsp/settingsSchema';
+import type { ChatSettings } from '../../server/src/lsp/settingsSchema';
 import { codeBlocks } from './chat/codeBlocks';
 import { newNonce, renderChatHtml } from './chat/html';
 import { loadPersonas, toPersonaInfo } from './chat/personas';
@@ -9,6 +10,8 @@ import type { Persona } from './chat/personas';
 import { loadProjectContext } from './chat/projectContext';
 import type { ProjectContext } from './chat/projectContext';
 import { FromWebviewSchema } from './chat/protocol';
+import { resolveProxy } from './chat/proxy';
+import type { ProxyChoice } from './chat/proxy';
 import type { FromWebview, ToWebview, Turn } from './chat/protocol';
 import { ChatSession } from './chat/session';
 import type { ChatFs } from './chat/fsAccess';
@@ -53,6 +56,8 @@ export class ChatController implements vscode.Disposable {
   private asking: QuestionTarget | undefined;
   private lastEditor: vscode.TextEditor | undefined;
   private loaded: Promise<void>;
+  /** The last route of the model calls written to the log (it is logged when it changes). */
+  private loggedRoute: string | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -76,6 +81,7 @@ export class ChatController implements vscode.Disposable {
           baseURL: chat.baseURL,
           maxRetries: chat.maxRetries,
           timeoutMs: chat.timeoutSeconds * 1000,
+          ...(this.platform.offlineOnly ? {} : { proxy: this.proxyRoute(chat) }),
         };
       },
       store: this.context.workspaceState,
@@ -365,6 +371,37 @@ export class ChatController implements vscode.Disposable {
     const { settings, problems } = parseChatSettings(values);
     for (const problem of problems) this.output.warn(`Invalid setting ${problem}; using the default.`);
     return settings;
+  }
+
+  /**
+   * The route of the model calls (chat/proxy.ts): `flaskSentinel.chat.proxy`, else VS Code's `http.proxy` and
+   * `http.noProxy` as the user set them (a workspace's value is ignored: it must not redirect the traffic),
+   * else the environment. Written to the log, without credentials, when it changes.
+   */
+  private proxyRoute(chat: ChatSettings): ProxyChoice {
+    const http = vscode.workspace.getConfiguration('http');
+    const proxy = http.inspect<unknown>('proxy')?.globalValue;
+    const noProxy = http.inspect<unknown>('noProxy')?.globalValue;
+    const choice = resolveProxy({
+      setting: chat.proxy,
+      vscodeProxy: typeof proxy === 'string' ? proxy : undefined,
+      vscodeNoProxy: Array.isArray(noProxy)
+        ? noProxy.filter((e): e is string => typeof e === 'string')
+        : undefined,
+      env: process.env,
+      baseURL: chat.baseURL,
+    });
+    const route =
+      choice.kind === 'proxy'
+        ? `through the proxy ${choice.display} (from ${choice.source})`
+        : choice.kind === 'direct'
+          ? `directly (${choice.reason})`
+          : `nowhere: ${choice.message}`;
+    if (route !== this.loggedRoute) {
+      this.loggedRoute = route;
+      this.output[choice.kind === 'invalid' ? 'warn' : 'info'](`chat: model calls go ${route}`);
+    }
+    return choice;
   }
 
   private async reload(): Promise<void> {

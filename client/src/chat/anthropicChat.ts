@@ -7,8 +7,10 @@ import Anthropic, {
   type ClientOptions,
 } from '@anthropic-ai/sdk';
 import type { Message, MessageParam, TextBlockParam } from '@anthropic-ai/sdk/resources/messages';
+import type { ProxyAgent, RequestInfo as UndiciRequestInfo, RequestInit as UndiciRequestInit } from 'undici';
 import { estimateCostUsd, type PriceTable } from './pricing';
 import type { Usage } from './protocol';
+import { scrubProxyCredentials, type ProxyChoice } from './proxy';
 import { SET_KEY_COMMAND_TITLE, type CancellationLike, type ChatLog } from './types';
 
 /**
@@ -24,6 +26,14 @@ import { SET_KEY_COMMAND_TITLE, type CancellationLike, type ChatLog } from './ty
  * - The partial answer is kept on every error after the stream started.
  * - Usage comes from the message snapshot, whose `message_delta` counters the SDK overwrites (they are
  *   cumulative), so nothing is added twice.
+ * - A proxy (`proxy`, decided by proxy.ts) goes through undici's own `fetch` with its `ProxyAgent` as the
+ *   dispatcher, loaded only when a proxy applies. Not node's built-in fetch with the npm package's agent: that
+ *   pairs two undici majors over an internal interface (node 20 bundles undici 6, the package is 7), and VS
+ *   Code's extension host may replace the global fetch with its own proxy-aware one. http targets are sent
+ *   to an http proxy in absolute form (`POST http://host/v1/messages`, as curl does; proxies commonly allow
+ *   CONNECT to port 443 only), https targets through a CONNECT tunnel, with TLS to the API always verified.
+ *   The proxy's credentials (in its URL) only leave as `Proxy-Authorization`; every message and log line is
+ *   scrubbed of them.
  */
 
 export { SET_KEY_COMMAND_TITLE };
@@ -40,9 +50,12 @@ export interface AnthropicChatOptions {
   idleTimeoutMs?: number;
   log?: ChatLog;
   prices?: PriceTable;
-  /** For a proxy (e.g. an undici `ProxyAgent` as `dispatcher`). */
+  /** Extra `RequestInit` for every call. */
   fetchOptions?: ClientOptions['fetchOptions'];
+  /** Replaces the fetch (then `proxy` only names the proxy in messages). */
   fetch?: ClientOptions['fetch'];
+  /** The route of the calls (proxy.ts `resolveProxy`); direct when absent. */
+  proxy?: ProxyChoice;
   /** The environment the SDK would read (default `process.env`); only used to neutralise custom headers. */
   env?: Record<string, string | undefined>;
 }
@@ -70,6 +83,7 @@ export type ChatErrorKind =
   | 'server'
   | 'timeout'
   | 'connection'
+  | 'proxy'
   | 'stalled'
   | 'truncated'
   | 'refusal'
@@ -140,6 +154,23 @@ export interface DescribeContext {
   timeoutMs: number;
   /** Text had arrived before the error. */
   partial: boolean;
+  /** The proxy the call went through (its URL without credentials, and where it was configured). */
+  proxy?: { display: string; source: string };
+}
+
+function viaProxy(ctx: DescribeContext): string {
+  return ctx.proxy ? ` through the proxy ${ctx.proxy.display} (from ${ctx.proxy.source})` : '';
+}
+
+/** The innermost cause's message (`fetch failed` → `connect ECONNREFUSED 127.0.0.1:3128`). */
+function rootCauseMessage(err: unknown): string | undefined {
+  let message: string | undefined;
+  let current: unknown = err;
+  for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
+    if (current.message) message = current.message;
+    current = current.cause;
+  }
+  return message;
 }
 
 /** Errors the API reported: an HTTP status before the stream, or an `event: error` inside it. */
@@ -205,6 +236,13 @@ function describeApiError(err: APIError, ctx: DescribeContext): ChatError {
         message: `Model “${ctx.model}” was not found (404${apiDetail(err)}). Check the model setting (or the agent file's model) and the base URL.`,
         retryable: false,
       };
+    case 407:
+      return {
+        ...base,
+        kind: 'proxy',
+        message: `The proxy${ctx.proxy ? ` ${ctx.proxy.display} (from ${ctx.proxy.source})` : ''} asks for a login (407 Proxy Authentication Required). Put the user name and password in the proxy URL (http://user:password@host:port) of flaskSentinel.chat.proxy or VS Code's http.proxy.`,
+        retryable: false,
+      };
     case 413:
       return {
         ...base,
@@ -254,7 +292,7 @@ function describeApiError(err: APIError, ctx: DescribeContext): ChatError {
         return {
           ...base,
           kind: 'server',
-          message: `The Anthropic API had an internal error (${err.status}).${kept} Retry.`,
+          message: `The Anthropic API had an internal error (${err.status}).${kept}${ctx.proxy ? ` The error may also come from the proxy ${ctx.proxy.display}.` : ''} Retry.`,
           retryable: true,
         };
       }
@@ -273,7 +311,28 @@ export function describeError(err: unknown, ctx: DescribeContext): ChatError {
   if (err instanceof APIConnectionTimeoutError) {
     return {
       kind: 'timeout',
-      message: `The request to ${hostOf(ctx.baseURL)} timed out after ${Math.round(ctx.timeoutMs / 1000)} s without a response.${kept} Retry, or raise the timeout setting.`,
+      message: `The request to ${hostOf(ctx.baseURL)}${viaProxy(ctx)} timed out after ${Math.round(ctx.timeoutMs / 1000)} s without a response.${kept} Retry, or raise the timeout setting.`,
+      retryable: true,
+    };
+  }
+  if (err instanceof APIConnectionError && ctx.proxy) {
+    const cause = rootCauseMessage(err.cause);
+    // undici's fetch turns a 407 into a network error ("Proxy Authentication Required (407)"); a CONNECT
+    // tunnel refused by the proxy is "Proxy response (N) !== 200 when HTTP Tunneling".
+    const refused = /Proxy response \((\d+)\)/.exec(cause ?? '');
+    if (refused?.[1] === '407' || /Proxy Authentication Required/i.test(cause ?? '')) {
+      return describeApiError(new APIError(407, undefined, undefined, undefined), ctx);
+    }
+    if (refused) {
+      return {
+        kind: 'proxy',
+        message: `The proxy ${ctx.proxy.display} (from ${ctx.proxy.source}) refused to open a connection to ${hostOf(ctx.baseURL)} (status ${refused[1]}). Check that the proxy allows the Anthropic API, then retry.`,
+        retryable: true,
+      };
+    }
+    return {
+      kind: 'connection',
+      message: `Could not reach the Anthropic API at ${hostOf(ctx.baseURL)}${viaProxy(ctx)}${cause ? ` (${cause.slice(0, 200)})` : ''}. Check that the proxy is running and reachable, and the proxy setting (flaskSentinel.chat.proxy, or VS Code's http.proxy and the HTTPS_PROXY variable), then retry.`,
       retryable: true,
     };
   }
@@ -340,16 +399,23 @@ export class AnthropicChat {
   private readonly client: Anthropic;
   private readonly options: Required<Pick<AnthropicChatOptions, 'timeoutMs' | 'idleTimeoutMs'>> &
     AnthropicChatOptions;
+  /** The proxy's URL with its credentials (for undici and for scrubbing only). */
+  private readonly proxyUrl: string | undefined;
+  /** Created on the first call through the proxy; closed when no stream is running. */
+  private agent: ProxyAgent | undefined;
+  private running = 0;
 
   constructor(options: AnthropicChatOptions) {
     if (!options.baseURL) throw new Error('AnthropicChat: baseURL must be given explicitly');
     this.options = { timeoutMs: 120_000, idleTimeoutMs: 120_000, ...options };
     const log = options.log;
-    const secrets = [options.apiKey];
+    this.proxyUrl = options.proxy?.kind === 'proxy' ? options.proxy.url : undefined;
     const forward =
       (level: 'error' | 'warn' | 'info' | 'debug') =>
       (message: string): void =>
-        log?.(level, scrub(`anthropic sdk: ${String(message)}`, secrets));
+        log?.(level, this.clean(`anthropic sdk: ${String(message)}`));
+    const proxyUrl = this.proxyUrl;
+    const fetch = options.fetch ?? (proxyUrl ? this.proxiedFetch(proxyUrl) : undefined);
     this.client = new Anthropic({
       apiKey: options.apiKey,
       baseURL: options.baseURL,
@@ -364,13 +430,55 @@ export class AnthropicChat {
       logLevel: 'warn',
       defaultHeaders: neutraliseEnvHeaders(options.env ?? process.env),
       ...(options.fetchOptions ? { fetchOptions: options.fetchOptions } : {}),
-      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(fetch ? { fetch } : {}),
     });
+  }
+
+  /** Removes the key and the proxy's credentials from a message or log line. */
+  private clean(text: string): string {
+    return scrubProxyCredentials(scrub(text, [this.options.apiKey]), this.proxyUrl);
+  }
+
+  /** undici's fetch through a ProxyAgent for `proxyUrl` (undici is loaded on the first call). */
+  private proxiedFetch(proxyUrl: string): NonNullable<ClientOptions['fetch']> {
+    return async (input, init) => {
+      const undici = await import('undici');
+      this.agent ??= new undici.ProxyAgent({ uri: proxyUrl, proxyTunnel: false });
+      // undici's Response is another copy of the class node's global fetch returns, with the same shape.
+      return undici.fetch(input as UndiciRequestInfo, {
+        ...(init as UndiciRequestInit),
+        dispatcher: this.agent,
+      });
+    };
+  }
+
+  private releaseAgent(): void {
+    if (this.running > 0 || !this.agent) return;
+    const agent = this.agent;
+    this.agent = undefined;
+    agent.close().catch(() => undefined);
   }
 
   /** Streams one answer. Never throws; every outcome is a StreamResult. */
   async stream(req: StreamRequest): Promise<StreamResult> {
-    const secrets = [this.options.apiKey];
+    const proxy = this.options.proxy;
+    if (proxy?.kind === 'invalid') {
+      this.options.log?.('warn', this.clean(`chat: not calling the API: ${proxy.message}`));
+      return {
+        status: 'error',
+        text: '',
+        model: req.model,
+        error: { kind: 'proxy', message: this.clean(proxy.message), retryable: false },
+      };
+    }
+    if (proxy?.kind === 'proxy') {
+      this.options.log?.(
+        'debug',
+        this.clean(
+          `chat: calling ${hostOf(this.options.baseURL)} through the proxy ${proxy.display} (from ${proxy.source})`,
+        ),
+      );
+    }
     const ac = new AbortController();
     let reason: 'user' | 'stalled' | undefined;
     const abort = (why: 'user' | 'stalled'): void => {
@@ -403,10 +511,11 @@ export class AnthropicChat {
         usage: result.usage ?? toUsage(snapshot, model, this.options.prices),
         ...(requestId ? { requestId } : {}),
       };
-      if (out.error) out.error = { ...out.error, message: scrub(out.error.message, secrets) };
+      if (out.error) out.error = { ...out.error, message: this.clean(out.error.message) };
       return out;
     };
 
+    this.running++;
     try {
       if (ac.signal.aborted) return finish({ status: 'stopped' });
       const stream = this.client.messages.stream(
@@ -500,12 +609,12 @@ export class AnthropicChat {
         baseURL: this.options.baseURL,
         timeoutMs: this.options.timeoutMs,
         partial: text.length > 0,
+        ...(proxy?.kind === 'proxy' ? { proxy: { display: proxy.display, source: proxy.source } } : {}),
       });
       this.options.log?.(
         'warn',
-        scrub(
+        this.clean(
           `chat: request failed: ${error.kind}${error.status ? ` ${error.status}` : ''}${error.requestId ? ` (request ${error.requestId})` : ''}`,
-          secrets,
         ),
       );
       requestId ??= error.requestId;
@@ -514,6 +623,8 @@ export class AnthropicChat {
       if (idle) clearTimeout(idle);
       subscription?.dispose();
       req.signal?.removeEventListener('abort', onSignal);
+      this.running--;
+      this.releaseAgent();
     }
   }
 }

@@ -41,6 +41,8 @@ export interface SessionSettings {
   prices?: PriceTable;
   limits?: PromptLimits;
   fetchOptions?: AnthropicChatOptions['fetchOptions'];
+  /** The route of the model calls (proxy.ts `resolveProxy`); direct when absent. */
+  proxy?: AnthropicChatOptions['proxy'];
 }
 
 export interface ChatStreamer {
@@ -284,6 +286,7 @@ export class ChatSession {
       ...(settings.idleTimeoutMs ? { idleTimeoutMs: settings.idleTimeoutMs } : {}),
       ...(settings.prices ? { prices: settings.prices } : {}),
       ...(settings.fetchOptions ? { fetchOptions: settings.fetchOptions } : {}),
+      ...(settings.proxy ? { proxy: settings.proxy } : {}),
       ...(this.deps.log ? { log: this.deps.log } : {}),
     };
     const chat = this.deps.createChat?.(options) ?? new AnthropicChat(options);

@@ -86,9 +86,9 @@ export const DEFAULT_MAX_FILE_SIZE_KB = 1024;
 
 /**
  * `flaskSentinel.chat.*`: read by the extension host only (the server never sees them). Scopes matter for
- * security: `baseURL` is `application` scope, so a workspace's `.vscode/settings.json` cannot send the API key
- * to another host; the others are `window` scope and ignored from untrusted workspaces
- * (`restrictedConfigurations`).
+ * security: `baseURL` and `proxy` are `application` scope, so a workspace's `.vscode/settings.json` cannot send
+ * the API key (or the traffic) to another host; the others are `window` scope and ignored from untrusted
+ * workspaces (`restrictedConfigurations`).
  */
 export const ChatSettingsSchema = z.object({
   model: z.string().min(1).max(100).default('claude-sonnet-5-5').meta({
@@ -121,6 +121,17 @@ export const ChatSettingsSchema = z.object({
     .max(3600)
     .default(300)
     .meta({ description: 'Give up on a request after this many seconds.' }),
+  proxy: z
+    .string()
+    .trim()
+    .max(2048)
+    .regex(/^(|direct|https?:\/\/\S+)$/, 'an http(s) proxy URL, "direct", or empty')
+    .refine((v) => !v.startsWith('http') || isUrl(v), 'an http(s) proxy URL, "direct", or empty')
+    .default('')
+    .meta({
+      markdownDescription:
+        "Proxy for the agents' calls to the Anthropic API: an `http://` or `https://` URL (`http://user:password@proxy.example:3128` for a proxy that needs a login; the credentials are sent only to the proxy and never logged), `direct` for no proxy, or empty to follow VS Code's `http.proxy`, then the `HTTPS_PROXY`/`HTTP_PROXY` environment variables, skipping them when `NO_PROXY` or `http.noProxy` match the API host. PAC files (proxy auto-config) and SOCKS proxies are not supported. TLS to the API is always verified (`http.proxyStrictSSL` is not applied). User settings only: a workspace cannot redirect your traffic.",
+    }),
 });
 export type ChatSettings = z.infer<typeof ChatSettingsSchema>;
 export const DEFAULT_CHAT_SETTINGS: ChatSettings = ChatSettingsSchema.parse({});
@@ -130,7 +141,16 @@ const CHAT_SCOPES: Record<keyof ChatSettings, 'application' | 'window'> = {
   maxTokens: 'window',
   maxRetries: 'window',
   timeoutSeconds: 'window',
+  proxy: 'application',
 };
+
+function isUrl(value: string): boolean {
+  try {
+    return !!new URL(value).hostname;
+  } catch {
+    return false;
+  }
+}
 
 /** Validates the chat settings key by key: an invalid value falls back to its default and is named. */
 export function parseChatSettings(raw: Record<string, unknown>): {
