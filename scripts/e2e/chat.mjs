@@ -11,6 +11,11 @@
 //   markdown code block included; the request carried the selection inside <untrusted_code …> and the key
 //   only in `Authorization`; then an answer full of HTML/markdown-image payloads renders inert (no <img>,
 //   nothing loaded, no handler ran). Screenshots chat-model.png, chat-model-inert.png.
+// applyCheck: the model answer's code block (a drop-in rewrite of the selected lines) -> "Show diff" opens a
+//   diff editor -> "Apply" asks in a modal dialog; Cancel changes nothing, Apply replaces the lines (editor,
+//   then disk after Ctrl+S) -> undone, a character typed into the lines, "Apply" is refused with a warning
+//   and changes nothing. Screenshots chat-apply-diff.png, chat-apply-dialog.png, chat-apply.png,
+//   chat-apply-refused.png.
 /* global document -- the functions given to evaluate() run in the browser */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -43,11 +48,15 @@ const MODEL_ANSWER = [
   `${MODEL_MARKER} from the loopback server: `,
   '`term` reaches the SQL text through an f-string, ',
   'so `/search?q=%25%27 OR 1=1 --` dumps the table (CWE-89).\n\n',
-  'Bind it as a parameter instead:\n\n```python\n',
-  'rows = conn.execute(\n    "SELECT name, price FROM products WHERE name LIKE ?",\n',
-  '    (f"%{term}%",),\n).fetchall()\n```\n\n',
+  'Bind it as a parameter instead (the selected lines, rewritten):\n\n```python\n',
+  '    term = request.args.get("q", "")\n    conn = sqlite3.connect("shop.db")\n',
+  '    rows = conn.execute(\n        "SELECT name, price FROM products WHERE name LIKE ?",\n',
+  '        (f"%{term}%",),\n    ).fetchall()\n```\n\n',
   'That closes the injection; keep `LIKE` wildcards in the bound value.',
 ];
+
+/** The code block of MODEL_ANSWER: a drop-in replacement for the selected lines, which "Apply" puts there. */
+const MODEL_FIX = /```python\n([\s\S]*?)\n```/.exec(MODEL_ANSWER.join(''))[1];
 
 function xssAnswer(baseURL) {
   return [
@@ -114,14 +123,19 @@ async function openFile(page, relative) {
   await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 15_000 });
 }
 
-/** Selects whole lines first..last (1-based) of the active editor: Ctrl+P ":first", Shift+Down. */
-async function selectLines(page, first, last) {
+/** Ctrl+P ":line": the cursor to line `line` (1-based) of the active editor, which gets the focus. */
+async function goToLine(page, line) {
   await page.keyboard.press('Control+P');
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(`:${first}`);
+  await input.fill(`:${line}`);
   await page.keyboard.press('Enter');
   await input.waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+/** Selects whole lines first..last (1-based) of the active editor: Ctrl+P ":first", Shift+Down. */
+async function selectLines(page, first, last) {
+  await goToLine(page, first);
   await page.keyboard.press('Home');
   await page.keyboard.press('Home'); // (twice: the first goes to the first non-blank character)
   for (let line = first; line <= last; line++) await page.keyboard.press('Shift+ArrowDown');
@@ -410,6 +424,224 @@ export async function modelCheck({ page, folder, artifacts, log, fake, repoRoot 
   }
   if (problems.length > 0) throw new Error(problems.join('; '));
   log('chat model: the key is in neither the webview DOM nor the workbench or code-server logs');
+}
+
+/** Editor text as the DOM renders it: non-breaking spaces back to spaces, no zero-width joiners. */
+const normalise = (text) => (text ?? '').replace(/\u00a0/g, ' ').replace(/\u200c/g, '');
+
+/** The rendered lines of the visible text editor (not a diff editor's), top to bottom. */
+function visibleEditorLines(page) {
+  return page.evaluate(() => {
+    const editor = Array.from(document.querySelectorAll('.part.editor .monaco-editor')).find(
+      (e) => !e.closest('.monaco-diff-editor') && e.getBoundingClientRect().width > 0,
+    );
+    if (!editor) return [];
+    return Array.from(editor.querySelectorAll('.view-lines > .view-line'))
+      .map((line) => ({ top: parseFloat(line.style.top) || 0, text: line.textContent ?? '' }))
+      .sort((a, b) => a.top - b.top)
+      .map((line) => line.text);
+  });
+}
+
+/** Waits until the editor shows `run` as adjacent lines (what it shows, when it does not). */
+async function editorShows(page, run, what) {
+  let shown = [];
+  try {
+    await retry(what, 10_000, async () => {
+      shown = (await visibleEditorLines(page)).map(normalise);
+      for (let i = 0; i + run.length <= shown.length; i++) {
+        if (run.every((line, j) => shown[i + j] === line)) return true;
+      }
+      return false;
+    });
+  } catch (error) {
+    throw new Error(`${error.message}; the editor shows ${JSON.stringify(shown)}`, {
+      cause: error,
+    });
+  }
+}
+
+/** The first line where two texts differ, for the error messages. */
+function firstDifference(actual, expected) {
+  const a = actual.split('\n');
+  const e = expected.split('\n');
+  for (let i = 0; i < Math.max(a.length, e.length); i++) {
+    if (a[i] !== e[i]) return `line ${i + 1} is ${JSON.stringify(a[i])}, expected ${JSON.stringify(e[i])}`;
+  }
+  return 'no difference';
+}
+
+/**
+ * "Show diff", then "Apply" on the model answer's code block (the answer modelCheck got; its question was
+ * about lines first..last of app/views.py, the SQL f-string):
+ * - Show diff opens a diff editor titled "views.py ↔ <persona>'s proposal" whose proposed side holds the
+ *   code block; it is closed again.
+ * - Apply shows VS Code's modal dialog "Apply the agent's change to lines a-b of app/views.py?"; Cancel
+ *   leaves the editor clean and the file as it was; Apply again + the dialog's Apply puts the code block in
+ *   place of lines a-b (seen in the editor, then on disk after Ctrl+S: every other line unchanged).
+ * - Ctrl+Z brings the question's lines back; one character typed into them; Apply is now refused with the
+ *   warning "lines a-b of app/views.py changed since the question" and no dialog, and the file (Ctrl+S)
+ *   holds the typed character and nothing of the proposal. (Undone first so that it is the typed character
+ *   that makes the lines differ: right after a successful apply they differ anyway.)
+ * Screenshots chat-apply-diff.png, chat-apply-dialog.png, chat-apply.png, chat-apply-refused.png.
+ */
+export async function applyCheck({ page, folder, artifacts, log }) {
+  const relative = 'app/views.py';
+  const file = join(folder, 'app', 'views.py');
+  const original = readFileSync(file, 'utf8');
+  const { first, last } = sqlLines(folder);
+  const lines = original.split('\n');
+  const fixLines = MODEL_FIX.split('\n');
+  const applied = [...lines.slice(0, first - 1), ...fixLines, ...lines.slice(last)].join('\n');
+  // What the editor shows around the lines: the line before, the lines, the line after.
+  const around = (middle) => [lines[first - 2], ...middle, lines[last]];
+  const originalRun = around(lines.slice(first - 1, last));
+
+  const chat = chatFrame(page);
+  const block = chat.locator('article.turn', { hasText: MODEL_MARKER }).last().locator('.code-block').first();
+  if ((await block.count()) === 0)
+    throw new Error(
+      'no model answer with a code block in the panel (the chat model check did not get there)',
+    );
+  const rendered = (await block.locator('pre code').textContent())?.replace(/\n$/, '');
+  if (rendered !== MODEL_FIX)
+    throw new Error(`the panel's code block is not the server's: ${JSON.stringify(rendered)}`);
+  const button = (label) => block.locator('button', { hasText: new RegExp(`^${label}$`) });
+  // views.py's tab, not the diff's "views.py ↔ …" (the label also shows the problem count, "9+").
+  const viewsTab = page.locator('.tab', { hasText: 'views.py', hasNotText: '↔' });
+  const isDirty = async () =>
+    /\bdirty\b/.test((await viewsTab.first().getAttribute('class', { timeout: 5_000 })) ?? '');
+  const dialog = page.locator('.monaco-dialog-box');
+  const dialogButton = (label) =>
+    dialog.locator('.dialog-buttons .monaco-button', { hasText: new RegExp(`^${label}$`) });
+  /** Focus in the views.py editor (the cursor on `line`), Ctrl+S, and the file on disk once it is saved. */
+  const saveAndRead = async (line, expected, what) => {
+    await viewsTab.first().click();
+    await goToLine(page, line);
+    await page.keyboard.press('Control+S');
+    await retry(`views.py saved (${what})`, 10_000, async () => !(await isDirty()));
+    let text = '';
+    try {
+      await retry(`app/views.py on disk ${what}`, 5_000, async () => {
+        text = readFileSync(file, 'utf8');
+        return text === expected;
+      });
+    } catch (error) {
+      throw new Error(`${error.message}: ${firstDifference(text, expected)}`, { cause: error });
+    }
+  };
+
+  // 1. Show diff: a diff editor with the proposal, closed again.
+  const title = `views.py ↔ ${MODEL_PERSONA}'s proposal`;
+  await button('Show diff').click();
+  const diffTab = page.locator('.tabs-container .tab.active', { hasText: title });
+  await diffTab.waitFor({ timeout: 15_000 });
+  const diff = page.locator('.part.editor .monaco-diff-editor').first();
+  await diff.waitFor({ state: 'visible', timeout: 15_000 });
+  const proposed = await retry('the proposal in the diff editor', 10_000, async () => {
+    const text = normalise(await diff.locator('.editor.modified .view-lines:not(.line-delete)').innerText());
+    return text.includes('WHERE name LIKE ?",') && text.includes('(f"%{term}%",),') ? text : undefined;
+  });
+  await page.screenshot({ path: join(artifacts, 'chat-apply-diff.png') });
+  await diffTab.locator('.tab-actions .action-label').first().click();
+  await diffTab.waitFor({ state: 'detached', timeout: 10_000 });
+  await page
+    .locator('.part.editor .monaco-diff-editor')
+    .first()
+    .waitFor({ state: 'hidden', timeout: 10_000 });
+  // (A preview tab of views.py is replaced by the diff: open it again then.)
+  const reopened = (await viewsTab.count()) === 0;
+  await openFile(page, relative);
+  if (await isDirty()) throw new Error('views.py is dirty after Show diff');
+  log(
+    `chat apply: "Show diff" opened a diff editor "${title}" (${proposed.split('\n').length} lines rendered on the ` +
+      `proposed side, the code block among them), closed${reopened ? ' (views.py opened again: it was a preview tab)' : ''}; ` +
+      'screenshot test-results/e2e/chat-apply-diff.png',
+  );
+
+  // 2. Apply: the modal dialog; Cancel changes nothing.
+  const message = `Apply the agent's change to lines ${first}-${last} of ${relative}?`;
+  const openDialog = async () => {
+    await button('Apply').click();
+    await dialog.waitFor({ state: 'visible', timeout: 15_000 });
+    const text = normalise(await dialog.locator('.dialog-message-text').innerText()).trim();
+    if (!text.includes(message)) throw new Error(`the dialog says "${text}", not "${message}"`);
+    const buttons = (await dialog.locator('.dialog-buttons .monaco-button').allInnerTexts()).map((t) =>
+      t.trim(),
+    );
+    if (!buttons.includes('Apply') || !buttons.includes('Cancel'))
+      throw new Error(`the dialog's buttons are ${JSON.stringify(buttons)}, not Apply and Cancel`);
+    return buttons;
+  };
+  const buttons = await openDialog();
+  await page.screenshot({ path: join(artifacts, 'chat-apply-dialog.png') });
+  await dialogButton('Cancel').click();
+  await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+  await sleep(500); // time for an edit that should not come
+  await viewsTab.first().click();
+  await goToLine(page, first);
+  await editorShows(page, originalRun, 'the original lines in the editor after Cancel');
+  if (await isDirty()) throw new Error('views.py is dirty after Cancel');
+  if (readFileSync(file, 'utf8') !== original) throw new Error('app/views.py changed on disk after Cancel');
+  log(
+    `chat apply: "Apply" showed the modal "${message}" with ${JSON.stringify(buttons)} ` +
+      '(screenshot test-results/e2e/chat-apply-dialog.png); Cancel: the editor is clean and the file unchanged',
+  );
+
+  // Apply again, confirmed: the code block replaces the lines, in the editor and (saved) on disk.
+  await openDialog();
+  await dialogButton('Apply').click();
+  await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+  await retry('views.py dirty after the confirmed Apply', 10_000, isDirty);
+  await viewsTab.first().click();
+  await goToLine(page, first);
+  await editorShows(page, around(fixLines), 'the code block in place of the lines in the editor');
+  await page.screenshot({ path: join(artifacts, 'chat-apply.png') });
+  await saveAndRead(first, applied, 'with the code block in place of the lines');
+  log(
+    `chat apply: Apply + the dialog's Apply: lines ${first}-${last} of ${relative} became the code block's ` +
+      `${fixLines.length} lines in the editor, and on disk after Ctrl+S with the other ${lines.length - (last - first + 1)} ` +
+      'lines unchanged; screenshot test-results/e2e/chat-apply.png',
+  );
+
+  // 3. Undo; one character typed into the lines; Apply is refused, no dialog, nothing changes.
+  await page.keyboard.press('Control+Z');
+  await editorShows(page, originalRun, 'the original lines back after Ctrl+Z');
+  await goToLine(page, first + 1);
+  await page.keyboard.press('End');
+  await page.keyboard.type('#');
+  const edited = lines.map((line, i) => (i === first ? `${line}#` : line));
+  await editorShows(page, around(edited.slice(first - 1, last)), 'the typed character in the editor');
+  // The workbench shows no toasts with the smoke-test driver on (code-server runs with it): the warning is
+  // read in the notification center.
+  const center = page.locator('.notifications-center');
+  const stale = center.locator('.notification-list-item', { hasText: 'changed since the question' });
+  const staleBefore = await stale.count();
+  await button('Apply').click();
+  await sleep(1_000); // a dialog or an edit would show by now
+  if (await dialog.isVisible()) throw new Error('Apply asked for confirmation on lines that changed');
+  await runCommand(page, 'Notifications: Show Notifications');
+  await center.waitFor({ state: 'visible', timeout: 10_000 });
+  await retry('the "changed since the question" warning in the notification center', 10_000, async () => {
+    return (await stale.count()) > staleBefore;
+  });
+  const warning = normalise(await stale.first().innerText())
+    .replace(/\s+/g, ' ')
+    .trim();
+  const expectedWarning = `lines ${first}-${last} of ${relative} changed since the question`;
+  if (!warning.includes(expectedWarning))
+    throw new Error(`the warning says "${warning}", not "…${expectedWarning}…"`);
+  if ((await stale.first().locator('.codicon-warning, .codicon-notifications-warning').count()) === 0)
+    throw new Error(`the notification "${warning}" is not shown as a warning`);
+  await page.screenshot({ path: join(artifacts, 'chat-apply-refused.png') });
+  await page.keyboard.press('Escape');
+  await center.waitFor({ state: 'hidden', timeout: 10_000 });
+  await saveAndRead(first + 1, edited.join('\n'), 'with the typed character only');
+  log(
+    `chat apply: Ctrl+Z restored the lines; after "#" was typed on line ${first + 1}, Apply was refused ` +
+      `(warning "${warning}"), no dialog, and the saved file holds the typed character and nothing ` +
+      'of the proposal; screenshot test-results/e2e/chat-apply-refused.png',
+  );
 }
 
 function checkKeyOnlyInAuthorization(request, key) {

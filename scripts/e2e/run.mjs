@@ -8,14 +8,16 @@
 // 3. Loads the workbench with `?payload=` extensionDevelopmentPath (this repository) + extensionTestsPath:
 //    VS Code runs the suite in the extension host and reports through window.codeAutomationLog/Exit
 //    (honoured because of `--vscode-option enable-smoke-test-driver`).
-// 4. UI session: loads the extension in a second window on a fresh copy of the example, then three checks,
+// 4. UI session: loads the extension in a second window on a fresh copy of the example, then four checks,
 //    each counted: (a) opens app/views.py, waits for squiggles, reads the Problems panel and the Routes view
 //    from the DOM (problems.png, routes.png); (b) the chat without an API key: "Ask Agent About Selection"
 //    on the SQL f-string, chips, Enter, an offline answer naming FS201 with a finding card
 //    (chat-offline.png); (c) the chat with the real SDK against a loopback fake of the Messages API
 //    (test/helpers/fakeAnthropic.ts, bundled; `flaskSentinel.chat.baseURL` points at it in the user
 //    settings): the key set through its command, a streamed answer with a code block, what the server
-//    received, and model HTML rendered inert (chat-model.png, chat-model-inert.png). See chat.mjs.
+//    received, and model HTML rendered inert (chat-model.png, chat-model-inert.png); (d) that answer's code
+//    block: Show diff, then Apply through the modal confirmation (Cancel first), the stale-lines refusal
+//    (chat-apply*.png). See chat.mjs.
 // 5. Prints `N passed, N failed` (mocha's tests plus the UI checks) and exits non-zero on any failure.
 //    The code-server process group is killed at the end, on failure and on timeout too.
 //
@@ -42,7 +44,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { format } from 'node:util';
 import { chromium } from 'playwright-core';
 import { ROOT, bundleFakeAnthropic, bundleSuite, checkBuild, copyExample } from './bundle.mjs';
-import { fakeScript, modelCheck, offlineCheck } from './chat.mjs';
+import { applyCheck, fakeScript, modelCheck, offlineCheck } from './chat.mjs';
 import { codeServerEnv, install } from './install.mjs';
 import { paths } from './paths.mjs';
 
@@ -343,6 +345,7 @@ async function uiSession(server, folder, browserLog) {
     await check('UI check', 'ui', UI_TIMEOUT_MS, () => uiCheck(page, server, folder));
     await check('chat offline check', 'chat-offline', CHAT_TIMEOUT_MS, () => offlineCheck(context));
     await check('chat model check', 'chat-model', CHAT_TIMEOUT_MS, () => modelCheck(context));
+    await check('chat apply check', 'chat-apply', CHAT_TIMEOUT_MS, () => applyCheck(context));
   } finally {
     await page.context().close();
   }
