@@ -5,49 +5,21 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { FlaskSentinelApi } from '../../../client/src/extension';
 
-export const EXTENSION_ID = 'flask-sentinel.flask-sentinel';
-export const SOURCE = 'flask-sentinel';
+import { extensionApiOf, findings, ruleOf, workspaceRoot } from '../shared/editor';
 
-let api: Promise<FlaskSentinelApi> | undefined;
+export {
+  EXTENSION_ID,
+  SOURCE,
+  fileUri,
+  findings,
+  lineOf,
+  openFile,
+  ruleOf,
+  workspaceRoot,
+} from '../shared/editor';
 
-/** The extension's API, once its language server is running. */
-export function extensionApi(): Promise<FlaskSentinelApi> {
-  api ??= (async () => {
-    const extension = vscode.extensions.getExtension<FlaskSentinelApi>(EXTENSION_ID);
-    if (!extension) throw new Error(`${EXTENSION_ID} is not loaded in this extension host`);
-    const exported = await extension.activate();
-    await exported.ready;
-    return exported;
-  })();
-  return api;
-}
-
-export function workspaceRoot(): vscode.Uri {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  if (!folder) throw new Error('the tests need a workspace folder (a copy of examples/vulnerable-app)');
-  return folder.uri;
-}
-
-export function fileUri(relative: string): vscode.Uri {
-  return vscode.Uri.joinPath(workspaceRoot(), ...relative.split('/'));
-}
-
-export async function openFile(relative: string): Promise<vscode.TextDocument> {
-  const doc = await vscode.workspace.openTextDocument(fileUri(relative));
-  await vscode.window.showTextDocument(doc, { preview: false });
-  return doc;
-}
-
-export function ruleOf(diagnostic: vscode.Diagnostic): string | undefined {
-  const code = diagnostic.code;
-  if (code === undefined) return undefined;
-  return String(typeof code === 'object' ? code.value : code);
-}
-
-/** Flask Sentinel's diagnostics of a file. */
-export function findings(uri: vscode.Uri): vscode.Diagnostic[] {
-  return vscode.languages.getDiagnostics(uri).filter((d) => d.source === SOURCE);
-}
+/** The desktop extension's API, once its language server is running. */
+export const extensionApi = (): Promise<FlaskSentinelApi> => extensionApiOf<FlaskSentinelApi>();
 
 export function findingsOf(uri: vscode.Uri, rule: string): vscode.Diagnostic[] {
   return findings(uri).filter((d) => ruleOf(d) === rule);
@@ -58,14 +30,6 @@ export function describeFindings(uri: vscode.Uri): string {
   return findings(uri)
     .map((d) => `${ruleOf(d)}@${d.range.start.line}`)
     .join(' ');
-}
-
-/** The 0-based line of the first line containing `needle` (so tests follow the example file as it changes). */
-export function lineOf(doc: vscode.TextDocument, needle: string): number {
-  for (let line = 0; line < doc.lineCount; line++) {
-    if (doc.lineAt(line).text.includes(needle)) return line;
-  }
-  throw new Error(`no line of ${path.basename(doc.uri.fsPath)} contains ${JSON.stringify(needle)}`);
 }
 
 export interface WaitOptions {
