@@ -112,6 +112,24 @@ def handler():
     # clean
     sink(picked)
 
+    match guess[1]:
+        case "A":
+            matched = param
+        case "B":
+            matched = "bob"
+        case _:
+            matched = param
+    # clean
+    sink(matched)
+
+    match guess[0]:
+        case "B" | "C":
+            second = "bob"
+        case _:
+            second = param
+    # tainted
+    sink(second)
+
     values = {}
     values["keyA"] = "a-Value"
     values["keyB"] = param

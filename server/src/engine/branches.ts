@@ -2,6 +2,7 @@ import type { Node } from 'web-tree-sitter';
 import { evaluate, truthy } from './constants';
 import type { FileModel } from './model';
 import type { Scope } from './scopes';
+import { literalValue } from './syntax';
 
 /** Whether a block of an `if`/`elif`/`else`/`while` runs, as far as constant conditions tell. */
 export type BranchState = 'dead' | 'always' | 'maybe';
@@ -31,6 +32,7 @@ function branchesOf(ifStatement: Node): { block: Node | null; condition: Node | 
 export function blockState(model: FileModel, block: Node, scope: Scope): BranchState {
   const parent = block.parent;
   if (!parent) return 'maybe';
+  if (parent.type === 'case_clause') return caseState(model, parent, scope);
   if (parent.type === 'while_statement') {
     const condition = evaluate(model, parent.childForFieldName('condition'), scope);
     return condition !== undefined && !truthy(condition) ? 'dead' : 'maybe';
@@ -82,4 +84,42 @@ export function dominatedExtent(model: FileModel, node: Node, scope: Scope): { s
   return block
     ? { start: block.startIndex, end: block.endIndex }
     : { start: 0, end: Number.MAX_SAFE_INTEGER };
+}
+
+/** `match guess: case "A": ...` with a constant subject: a case runs if it is the first that matches. */
+function caseState(model: FileModel, clause: Node, scope: Scope): BranchState {
+  const match = clause.parent?.type === 'block' ? clause.parent.parent : clause.parent;
+  if (match?.type !== 'match_statement') return 'maybe';
+  const folded = evaluate(model, match.childForFieldName('subject') ?? match.namedChildren[0] ?? null, scope);
+  if (folded === undefined || Array.isArray(folded)) return 'maybe';
+  const subject = folded as string | number | boolean | null;
+  const cases = (clause.parent?.namedChildren ?? []).filter((c): c is Node => c?.type === 'case_clause');
+  for (const other of cases) {
+    if (other.id === clause.id) break;
+    const earlier = caseMatches(other, subject);
+    if (earlier === true) return 'dead';
+    if (earlier === undefined) return caseMatches(clause, subject) === false ? 'dead' : 'maybe';
+  }
+  const own = caseMatches(clause, subject);
+  return own === true ? 'always' : own === false ? 'dead' : 'maybe';
+}
+
+/** Whether a literal, union or wildcard case pattern matches a constant; undefined for other patterns and guards. */
+function caseMatches(clause: Node, subject: string | number | boolean | null): boolean | undefined {
+  if (clause.namedChildren.some((c) => c?.type === 'if_clause')) return undefined;
+  const patterns = clause.namedChildren.filter((c): c is Node => c?.type === 'case_pattern');
+  const pattern = patterns[0];
+  if (!pattern || patterns.length !== 1) return undefined;
+  const inner = pattern.namedChildren[0];
+  if (!inner) return pattern.text.trim() === '_' ? true : undefined;
+  const options =
+    inner.type === 'union_pattern' ? inner.namedChildren.filter((c): c is Node => !!c) : [inner];
+  let unknown = false;
+  for (const option of options) {
+    if (option.type === 'identifier' || option.text.trim() === '_') return true;
+    const value = literalValue(option);
+    if (value === undefined) unknown = true;
+    else if (value === subject) return true;
+  }
+  return unknown ? undefined : false;
 }

@@ -1,10 +1,12 @@
 import type { Node } from 'web-tree-sitter';
+import { isDeadCode as isDeadBranch } from '../../engine/branches';
+import { evaluate, truthy } from '../../engine/constants';
 import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
 import type { Scope } from '../../engine/scopes';
 import type { SinkKind, Taint } from '../../engine/taint';
 import type { OffsetEdit } from '../../engine/types';
-import { dottedName, lastSegment, literalValue, stringValue } from '../../engine/syntax';
+import { dottedName, lastSegment, stringValue } from '../../engine/syntax';
 
 /** What the XSS rules share: Flask response bodies and their content types, views, and escaping fixes. */
 
@@ -783,208 +785,21 @@ function replayList(
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Constant conditions
+// Constant conditions: the engine's folding (engine/constants.ts, engine/branches.ts), scalars only here.
 
 type Constant = string | number | boolean | null;
 
-/** The value of an expression made of literals and names assigned literals once, or undefined. */
-export function constantValue(ctx: RuleContext, node: Node, depth = 0): Constant | undefined {
-  if (depth > 12) return undefined;
-  const value = (n: Node | null | undefined) => (n ? constantValue(ctx, n, depth + 1) : undefined);
-  switch (node.type) {
-    case 'integer':
-    case 'float':
-    case 'true':
-    case 'false':
-    case 'none':
-    case 'string':
-    case 'concatenated_string':
-      return literalValue(node);
-    case 'parenthesized_expression':
-      return value(node.namedChildren[0]);
-    case 'identifier': {
-      const resolved = ctx.file.resolveValue(node);
-      return resolved === node ? undefined : value(resolved);
-    }
-    case 'unary_operator': {
-      const operand = value(node.childForFieldName('argument'));
-      if (typeof operand !== 'number') return undefined;
-      return node.text.trimStart().startsWith('-') ? -operand : operand;
-    }
-    case 'not_operator': {
-      const operand = truthiness(value(node.childForFieldName('argument')));
-      return operand === undefined ? undefined : !operand;
-    }
-    case 'boolean_operator': {
-      const left = value(node.childForFieldName('left'));
-      const operator = node.childForFieldName('operator')?.text;
-      const truth = truthiness(left);
-      if (truth === undefined) return undefined;
-      if (operator === 'and') return truth ? value(node.childForFieldName('right')) : left;
-      return truth ? left : value(node.childForFieldName('right'));
-    }
-    case 'binary_operator': {
-      const left = value(node.childForFieldName('left'));
-      const right = value(node.childForFieldName('right'));
-      const operator = node.childForFieldName('operator')?.text ?? '';
-      if (typeof left === 'string' && typeof right === 'string' && operator === '+') return left + right;
-      if (typeof left !== 'number' || typeof right !== 'number') return undefined;
-      switch (operator) {
-        case '+':
-          return left + right;
-        case '-':
-          return left - right;
-        case '*':
-          return left * right;
-        case '/':
-          return right === 0 ? undefined : left / right;
-        case '//':
-          return right === 0 ? undefined : Math.floor(left / right);
-        case '%':
-          return right === 0 ? undefined : ((left % right) + right) % right;
-        case '**':
-          return left ** right;
-        default:
-          return undefined;
-      }
-    }
-    case 'comparison_operator': {
-      const operands = node.namedChildren.filter((c): c is Node => !!c);
-      const operators = node.children
-        .filter((c) => c && !c.isNamed)
-        .map((c) => (c?.text ?? '').replace(/\s+/g, ' '));
-      if (operators.length !== operands.length - 1) return undefined;
-      let left = value(operands[0]);
-      for (let i = 0; i < operators.length; i++) {
-        const right = value(operands[i + 1]);
-        if (left === undefined || right === undefined) return undefined;
-        const result = compare(operators[i] ?? '', left, right);
-        if (result === undefined) return undefined;
-        if (!result) return false;
-        left = right;
-      }
-      return true;
-    }
-    case 'subscript': {
-      const container = value(node.childForFieldName('value'));
-      const index = value(node.childForFieldName('subscript'));
-      if (typeof container !== 'string' || typeof index !== 'number') return undefined;
-      const at = index < 0 ? container.length + index : index;
-      return at >= 0 && at < container.length ? container.charAt(at) : undefined;
-    }
-    case 'call': {
-      const site = ctx.file.callAt(node);
-      const arg = site?.args.positional[0];
-      if (site?.callee === 'len' && arg) {
-        const text = value(arg);
-        return typeof text === 'string' ? text.length : undefined;
-      }
-      return undefined;
-    }
-    default:
-      return undefined;
-  }
-}
-
-function compare(operator: string, left: Constant, right: Constant): boolean | undefined {
-  switch (operator) {
-    case '==':
-      return left === right;
-    case '!=':
-      return left !== right;
-    case 'in':
-      return typeof left === 'string' && typeof right === 'string' ? right.includes(left) : undefined;
-    case 'not in':
-      return typeof left === 'string' && typeof right === 'string' ? !right.includes(left) : undefined;
-  }
-  if (typeof left === 'number' && typeof right === 'number') {
-    if (operator === '<') return left < right;
-    if (operator === '>') return left > right;
-    if (operator === '<=') return left <= right;
-    if (operator === '>=') return left >= right;
-  }
-  return undefined;
+/** The value of an expression when it folds to a scalar constant, or undefined. */
+export function constantValue(ctx: RuleContext, node: Node): Constant | undefined {
+  const value = evaluate(ctx.file, node);
+  return Array.isArray(value) ? undefined : (value as Constant | undefined);
 }
 
 function truthiness(value: Constant | undefined): boolean | undefined {
-  if (value === undefined) return undefined;
-  return value !== null && value !== false && value !== 0 && value !== '';
+  return value === undefined ? undefined : truthy(value);
 }
 
 /** Is the statement in a branch that constant conditions rule out (`if 7 * 42 - num > 200:` ... `else:`)? */
 export function isDeadCode(ctx: RuleContext, node: Node): boolean {
-  for (let current: Node | null = node; current?.parent; current = current.parent) {
-    const parent: Node = current.parent;
-    if (parent.type === 'function_definition' || parent.type === 'class_definition') return false;
-    if (current.type === 'block' && parent.type === 'case_clause') {
-      if (isDeadCase(ctx, parent)) return true;
-      continue;
-    }
-    if (current.type !== 'block' && current.type !== 'elif_clause' && current.type !== 'else_clause')
-      continue;
-    if (parent.type === 'if_statement' && current.type === 'block') {
-      if (ifConditionValue(ctx, parent.childForFieldName('condition')) === false) return true;
-      continue;
-    }
-    if (
-      parent.type === 'if_statement' &&
-      (current.type === 'elif_clause' || current.type === 'else_clause')
-    ) {
-      // Reachable only if the `if` and every earlier `elif` are false.
-      if (ifConditionValue(ctx, parent.childForFieldName('condition')) === true) return true;
-      for (const sibling of parent.namedChildren) {
-        if (!sibling || sibling.id === current.id) break;
-        if (
-          sibling.type === 'elif_clause' &&
-          ifConditionValue(ctx, sibling.childForFieldName('condition')) === true
-        )
-          return true;
-      }
-      if (
-        current.type === 'elif_clause' &&
-        ifConditionValue(ctx, current.childForFieldName('condition')) === false
-      )
-        return true;
-    }
-  }
-  return false;
-}
-
-/** `match guess: case "A": ...` with a constant subject: cases it cannot reach. */
-function isDeadCase(ctx: RuleContext, clause: Node): boolean {
-  const match = clause.parent?.type === 'block' ? clause.parent.parent : clause.parent;
-  if (match?.type !== 'match_statement') return false;
-  const subjectNode = match.childForFieldName('subject') ?? match.namedChildren[0];
-  const subject = subjectNode ? constantValue(ctx, subjectNode) : undefined;
-  if (subject === undefined) return false;
-  const cases = (clause.parent?.namedChildren ?? []).filter((c): c is Node => c?.type === 'case_clause');
-  for (const other of cases) {
-    if (other.id === clause.id) break;
-    if (caseMatches(other, subject) === true) return true;
-  }
-  return caseMatches(clause, subject) === false;
-}
-
-/** Whether a literal/union/wildcard case pattern matches a constant; undefined for other patterns and guards. */
-function caseMatches(clause: Node, subject: Constant): boolean | undefined {
-  if (clause.namedChildren.some((c) => c?.type === 'if_clause')) return undefined;
-  const patterns = clause.namedChildren.filter((c): c is Node => c?.type === 'case_pattern');
-  const pattern = patterns[0];
-  if (!pattern || patterns.length !== 1) return undefined;
-  const inner = pattern.namedChildren[0];
-  if (!inner) return pattern.text.trim() === '_' ? true : undefined;
-  const options =
-    inner.type === 'union_pattern' ? inner.namedChildren.filter((c): c is Node => !!c) : [inner];
-  let unknown = false;
-  for (const option of options) {
-    if (option.type === 'identifier' || option.text.trim() === '_') return true;
-    const value = literalValue(option);
-    if (value === undefined) unknown = true;
-    else if (value === subject) return true;
-  }
-  return unknown ? undefined : false;
-}
-
-function ifConditionValue(ctx: RuleContext, condition: Node | null): boolean | undefined {
-  return condition ? truthiness(constantValue(ctx, condition)) : undefined;
+  return isDeadBranch(ctx.file, node, ctx.file.scopeAt(node));
 }
