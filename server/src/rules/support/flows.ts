@@ -1,7 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
 import type { SinkKind, Taint } from '../../engine/taint';
-import { isDeadCode } from './xss';
+import { isDeadCode } from '../../engine/branches';
 
 /**
  * Shared by the rules whose sinks have sanitizers the engine cannot know by a qualified name (a project's
@@ -44,20 +44,9 @@ export function refinedTaint(
   };
   switch (node.type) {
     case 'identifier': {
-      const bindings = ctx.file.reaching(node.text, node, ctx.file.scopeAt(node));
-      for (const binding of bindings) {
-        if (binding.kind === 'def' || isDeadCode(ctx, binding.node)) continue;
-        if (binding.kind === 'param') {
-          const name = binding.node.type === 'identifier' ? binding.node : firstIdentifier(binding.node);
-          const found = name ? ctx.taint.reaches(name, options.sink) : null;
-          if (found) return found;
-          continue;
-        }
-        const found = next(binding.value);
-        if (found) return found;
-      }
+      const { found, bindings } = taintThroughBindings(ctx, node, options.sink, next);
       // Names the model cannot follow (globals assigned elsewhere): the engine's verdict.
-      return bindings.length === 0 ? taint : null;
+      return found ?? (bindings === 0 ? taint : null);
     }
     case 'attribute': {
       const object = node.childForFieldName('object');
@@ -97,6 +86,32 @@ export function refinedTaint(
     default:
       return firstOf(node.namedChildren);
   }
+}
+
+/**
+ * A name's taint, following its live reaching bindings with `next` (a parameter takes the engine's verdict
+ * for it): the step shared by the narrowed-taint walks (this file's and FS301's in xss.ts).
+ */
+export function taintThroughBindings(
+  ctx: RuleContext,
+  name: Node,
+  sink: SinkKind,
+  next: (value: Node | null) => Taint | null,
+): { found: Taint | null; bindings: number } {
+  const bindings = ctx.file.reaching(name.text, name, ctx.file.scopeAt(name));
+  for (const binding of bindings) {
+    if (binding.kind === 'def' || isDeadCode(ctx.file, binding.node, ctx.file.scopeAt(binding.node)))
+      continue;
+    if (binding.kind === 'param') {
+      const parameter = binding.node.type === 'identifier' ? binding.node : firstIdentifier(binding.node);
+      const found = parameter ? ctx.taint.reaches(parameter, sink) : null;
+      if (found) return { found, bindings: bindings.length };
+      continue;
+    }
+    const found = next(binding.value);
+    if (found) return { found, bindings: bindings.length };
+  }
+  return { found: null, bindings: bindings.length };
 }
 
 function firstIdentifier(node: Node): Node | null {

@@ -1,6 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import { isDeadCode as isDeadBranch } from '../../engine/branches';
 import { evaluate, truthy } from '../../engine/constants';
+import { taintThroughBindings } from './flows';
 import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
 import type { Scope } from '../../engine/scopes';
@@ -569,21 +570,8 @@ function computePrecise(
     return null;
   };
   switch (node.type) {
-    case 'identifier': {
-      const bindings = ctx.file.reaching(node.text, node, ctx.file.scopeAt(node));
-      for (const binding of bindings) {
-        if (binding.kind === 'def' || isDeadCode(ctx, binding.node)) continue;
-        if (binding.kind === 'param') {
-          const name = binding.node.type === 'identifier' ? binding.node : firstIdentifier(binding.node);
-          const found = name ? ctx.taint.reaches(name, options.sink) : null;
-          if (found) return found;
-          continue;
-        }
-        const found = next(binding.value);
-        if (found) return found;
-      }
-      return null;
-    }
+    case 'identifier':
+      return taintThroughBindings(ctx, node, options.sink, next).found;
     case 'attribute': {
       const object = node.childForFieldName('object');
       if (object && ctx.taint.isRequestObject(object)) return taint;
@@ -661,15 +649,6 @@ function helperReturnsInput(ctx: RuleContext, name: string, seen: Set<string> = 
     return node.namedChildren.some((c) => c !== null && fromParams(c, depth));
   };
   return helper.returns.some((r) => fromParams(r, 0));
-}
-
-function firstIdentifier(node: Node): Node | null {
-  if (node.type === 'identifier') return node;
-  for (const child of node.namedChildren) {
-    const found = child ? firstIdentifier(child) : null;
-    if (found) return found;
-  }
-  return null;
 }
 
 /**
