@@ -155,8 +155,18 @@ export class WorkspaceDiagnostics {
   }
 }
 
+/** Compiled exclude globs by their source: compiling on every analysis put glob parsing on the keystroke path. */
+const MATCHERS = new Map<string, (path: string) => boolean>();
+
 export function isExcluded(file: string, settings: EffectiveSettings): boolean {
   if (!settings.root || settings.exclude.length === 0) return false;
   const relative = path.relative(settings.root, file).split(path.sep).join('/');
-  return picomatch([...settings.exclude], { dot: true })(relative);
+  const key = settings.exclude.join('\n');
+  let matches = MATCHERS.get(key);
+  if (!matches) {
+    if (MATCHERS.size > 32) MATCHERS.clear();
+    matches = picomatch([...settings.exclude], { dot: true });
+    MATCHERS.set(key, matches);
+  }
+  return matches(relative);
 }
