@@ -30,6 +30,33 @@ def delete():
 app.run(debug=True)
 `,
   'from flask import Flask\r\napp = Flask(__name__)\r\n# café 😀\r\napp.run(debug=True)\r\n',
+  // Several top-level statements that call each other: edits inside one of them take the server's
+  // partial re-analysis path (engine/reanalysis.ts), which must agree with a fresh analysis too.
+  `from flask import Flask, request
+import subprocess
+
+app = Flask(__name__)
+
+
+def run(cmd):
+    return subprocess.call(cmd, shell=True)
+
+
+@app.route("/a")
+def a():
+    name = request.args.get("n", "")
+    return str(run("ls " + name))
+
+
+@app.route("/b")
+def b():
+    value = "x"
+    return value
+
+
+def c(conn):
+    return conn.execute("SELECT 1")
+`,
   '',
 ];
 

@@ -126,21 +126,30 @@ export function analyzeModels(
       options.profile.set(id, (options.profile.get(id) ?? 0) + performance.now() - started);
     }
   }
-  if (file.tree.rootNode.hasError) {
-    const first = firstSyntaxError(file.tree.rootNode);
-    notes.push({
-      kind: 'syntax-error',
-      message: `Syntax error${first ? ` (${first.isMissing ? `missing "${first.type}"` : 'unexpected text'})` : ''}: only the parts of the file that parse were analysed. Fix the syntax to get complete results.`,
-      ...(first ? { range: lines.rangeOf(first.startIndex, first.endIndex) } : {}),
-    });
-  }
-  findings.sort(
-    (a, b) =>
-      a.range.start.line - b.range.start.line ||
-      a.range.start.character - b.range.start.character ||
-      a.ruleId.localeCompare(b.ruleId),
-  );
+  const syntax = syntaxErrorNote(file.tree, lines);
+  if (syntax) notes.push(syntax);
+  findings.sort(compareFindings);
   return { findings, notes };
+}
+
+/** Findings in document order (then by rule id): the order every consumer shows them in. */
+export function compareFindings(a: Finding, b: Finding): number {
+  return (
+    a.range.start.line - b.range.start.line ||
+    a.range.start.character - b.range.start.character ||
+    a.ruleId.localeCompare(b.ruleId)
+  );
+}
+
+/** The note for a tree with syntax errors, pointing at the first one; null for a tree without. */
+export function syntaxErrorNote(tree: Tree, lines: LineIndex): AnalysisNote | null {
+  if (!tree.rootNode.hasError) return null;
+  const first = firstSyntaxError(tree.rootNode);
+  return {
+    kind: 'syntax-error',
+    message: `Syntax error${first ? ` (${first.isMissing ? `missing "${first.type}"` : 'unexpected text'})` : ''}: only the parts of the file that parse were analysed. Fix the syntax to get complete results.`,
+    ...(first ? { range: lines.rangeOf(first.startIndex, first.endIndex) } : {}),
+  };
 }
 
 /** The first ERROR or MISSING node, descending only into subtrees that contain one. */

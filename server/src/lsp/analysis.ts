@@ -1,8 +1,12 @@
 import type { Connection, Diagnostic } from 'vscode-languageserver';
+import type { Tree } from 'web-tree-sitter';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { analyzeModels, buildModels, workspaceFactsOf } from '../engine/analyze';
+import { analyzeModels, buildModels, syntaxErrorNote, workspaceFactsOf } from '../engine/analyze';
 import type { Engine } from '../engine/engine';
-import type { Finding } from '../engine/types';
+import { LineIndex } from '../engine/positions';
+import { reanalyse, wholeFileState } from '../engine/reanalysis';
+import type { SegmentedState } from '../engine/reanalysis';
+import type { AnalysisNote, Finding } from '../engine/types';
 import { changedAgainst } from '../git/baseVersions';
 import type { BaseVersion, BaseVersions } from '../git/baseVersions';
 import { touches } from '../git/changedLines';
@@ -33,6 +37,8 @@ export interface DocumentAnalysis {
  */
 export class Analyzer {
   private readonly cache = new Map<string, DocumentAnalysis>();
+  /** Per document, what the keystroke path re-analyses from (see engine/reanalysis.ts). */
+  private readonly segmented = new Map<string, { key: string; state: SegmentedState<RouteInfo> }>();
   private readonly inFlight = new Map<
     string,
     { key: string; promise: Promise<DocumentAnalysis | undefined> }
@@ -41,6 +47,10 @@ export class Analyzer {
   onFactsChanged: () => void = () => undefined;
   /** Counts real analyses (tests and logs). */
   runs = 0;
+  /** Of those, how many re-analysed one edited statement instead of the whole file. */
+  partialRuns = 0;
+  /** Why the last analysis that could not be partial analysed the whole file (tests and logs). */
+  lastWholeFileReason = '';
 
   constructor(
     private readonly connection: Connection,
@@ -66,6 +76,7 @@ export class Analyzer {
   forget(uri: string): void {
     this.cache.delete(uri);
     this.inFlight.delete(uri);
+    this.segmented.delete(uri);
     this.trees.close(uri);
   }
 
@@ -130,27 +141,53 @@ export class Analyzer {
     };
     const file = this.pathOf(doc.uri);
     if (!settings.enable || (file && isExcluded(file, settings))) {
-      this.trees.close(doc.uri);
+      this.forgetTree(doc.uri);
       return base;
     }
     const text = doc.getText();
     const skipped = whyNotAnalysed(text, settings.maxFileSizeKb);
     if (skipped) {
-      this.trees.close(doc.uri);
+      this.forgetTree(doc.uri);
       return { ...base, diagnostics: [skippedDiagnostic(skipped)] };
     }
     this.runs++;
     try {
       const tree = this.trees.get(doc.uri, text, doc.version);
       if (!tree) return base;
-      const models = buildModels(tree, text, file ?? doc.uri);
+      const path = file ?? doc.uri;
       const workspace = this.workspace.factsFor(file);
-      const { findings, notes } = analyzeModels(models, this.engine.rules, {
-        ...settings.analyze,
-        workspace,
-      });
-      const routes = routesOf(models, doc.uri, workspace, settings.analyze.authDecorators ?? []);
-      if (file && this.workspace.setOpen(file, workspaceFactsOf(models))) later(() => this.onFactsChanged());
+      const options = { ...settings.analyze, workspace };
+      const authDecorators = settings.analyze.authDecorators ?? [];
+      const run = (analysed: Tree, analysedText: string) => {
+        const models = buildModels(analysed, analysedText, path);
+        const analysis = analyzeModels(models, this.engine.rules, options);
+        return { models, analysis, extras: routesOf(models, doc.uri, workspace, authDecorators) };
+      };
+      let findings: Finding[];
+      let routes: RouteInfo[];
+      let notes: AnalysisNote[];
+      const previous = this.segmented.get(doc.uri);
+      const partial =
+        previous?.key === key ? reanalyse(previous.state, tree, text, this.engine.parser, run) : undefined;
+      if (partial && 'state' in partial) {
+        this.partialRuns++;
+        this.segmented.set(doc.uri, { key, state: partial.state });
+        ({ findings, extras: routes } = partial.state);
+        const syntax = syntaxErrorNote(tree, new LineIndex(text));
+        notes = syntax ? [syntax] : [];
+      } else {
+        this.lastWholeFileReason = partial?.reason ?? 'first analysis';
+        const { models, analysis, extras } = run(tree, text);
+        ({ findings, notes } = analysis);
+        routes = extras;
+        if (notes.some((n) => n.kind === 'skipped')) this.segmented.delete(doc.uri);
+        else {
+          const state = wholeFileState(tree, text, models, findings, routes, previous?.state.segments);
+          this.segmented.set(doc.uri, { key, state });
+        }
+        if (file && this.workspace.setOpen(file, workspaceFactsOf(models)))
+          later(() => this.onFactsChanged());
+      }
       // "Changed lines only": hide findings on lines the document has not changed against the base.
       const changed = baseVersion ? changedAgainst(baseVersion, text) : undefined;
       const shown = changed ? findings.filter((f) => touches(changed, f.range)) : findings;
@@ -164,11 +201,16 @@ export class Analyzer {
       };
     } catch (error) {
       // A crash in the analysis must never take the server down: log it and show nothing for this version.
-      this.trees.close(doc.uri);
+      this.forgetTree(doc.uri);
       const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
       this.connection.console.error(`Flask Sentinel: analysis of ${doc.uri} failed: ${detail}`);
       return base;
     }
+  }
+
+  private forgetTree(uri: string): void {
+    this.trees.close(uri);
+    this.segmented.delete(uri);
   }
 }
 

@@ -1,0 +1,422 @@
+import type { Parser, Tree } from 'web-tree-sitter';
+import { compareFindings } from './analyze';
+import type { FileModels } from './analyze';
+import { LineIndex } from './positions';
+import { segmentFactsOf, textReachesOut } from './segmentFacts';
+import type { SegmentFacts } from './segmentFacts';
+import { segmentsOf } from './segments';
+import type { Segment } from './segments';
+import type { FileAnalysis, Finding, Position, Range } from './types';
+
+/**
+ * Re-analysis of one edited top-level statement instead of the whole file (the keystroke path).
+ *
+ * After an edit, the statements before and after the edited one have the same text as before. Their
+ * findings are kept (moved by the lines the edit added or removed) unless the edit can change them, and
+ * the findings of the statements it can change are computed on a reduced file: those statements, every
+ * statement they depend on, and the module-level code. The dependencies are found by name (a statement
+ * that mentions a function or class defined by another one depends on it, both ways: callers' arguments
+ * taint a helper's parameters) and by what the last analysis saw a statement do beyond its own text
+ * (`segmentFacts.ts`). Whenever an edit may reach further than names show (imports, config writes, hooks,
+ * new routes, a changed decorator, text that does not parse the same way in the reduced file), the answer
+ * is "analyse the whole file", with the reason.
+ */
+export interface SegmentedState<X extends Located> {
+  text: string;
+  segments: Segment[];
+  /** The line each segment starts on. */
+  lines: number[];
+  facts: SegmentFacts[];
+  findings: Finding[];
+  /** Other results with a range, kept and moved the same way (the language server's routes). */
+  extras: X[];
+}
+
+export interface Located {
+  range: Range;
+}
+
+/** What the caller runs on a (reduced or whole) parsed file. */
+export type RunAnalysis<X extends Located> = (
+  tree: Tree,
+  text: string,
+) => { models: FileModels; analysis: FileAnalysis; extras: X[] };
+
+export type Reanalysis<X extends Located> =
+  { state: SegmentedState<X>; reducedLines: number; recomputed: number } | { reason: string };
+
+/** The state after a whole-file analysis. */
+export function wholeFileState<X extends Located>(
+  tree: Tree,
+  text: string,
+  models: FileModels,
+  findings: Finding[],
+  extras: X[],
+  previous?: readonly Segment[],
+): SegmentedState<X> {
+  const segments = segmentsOf(tree, text, previous);
+  const lines = new LineIndex(text);
+  return {
+    text,
+    segments,
+    lines: segments.map((s) => lines.positionAt(s.start).line),
+    facts: segmentFactsOf(
+      models,
+      segments,
+      segments.map((s) => s.start),
+    ),
+    findings,
+    extras,
+  };
+}
+
+/**
+ * A reduced file larger than this share of the whole is not worth it: the whole file is analysed instead
+ * (tests raise it to exercise the partial path on small files).
+ */
+export const MAX_REDUCED_SHARE = 0.5;
+
+export function reanalyse<X extends Located>(
+  previous: SegmentedState<X>,
+  tree: Tree,
+  text: string,
+  parser: Parser,
+  run: RunAnalysis<X>,
+  maxReducedShare = MAX_REDUCED_SHARE,
+): Reanalysis<X> {
+  const segments = segmentsOf(tree, text, previous.segments);
+  const old = previous.segments;
+  let prefix = 0;
+  while (prefix < segments.length && prefix < old.length && old[prefix]?.text === segments[prefix]?.text)
+    prefix++;
+  let suffix = 0;
+  while (
+    suffix < segments.length - prefix &&
+    suffix < old.length - prefix &&
+    old[old.length - 1 - suffix]?.text === segments[segments.length - 1 - suffix]?.text
+  ) {
+    suffix++;
+  }
+  const changedOld = old.length - prefix - suffix;
+  const changedNew = segments.length - prefix - suffix;
+  // The edited statements, before and after (usually one each; more when a half-typed line makes the
+  // parser join statements, none when a statement was inserted or removed).
+  const before = old.slice(prefix, prefix + changedOld);
+  const after = segments.slice(prefix, prefix + changedNew);
+  const isEdited = (i: number) => i >= prefix && i < prefix + changedNew;
+  const beforeFacts = previous.facts.slice(prefix, prefix + changedOld);
+  if (beforeFacts.some((f) => f.reachesOut)) return { reason: 'the edited statement reached beyond itself' };
+  if (after.some((s) => textReachesOut(s.text)))
+    return { reason: 'the edited statement may reach beyond itself' };
+  const isDefinition = (s: Segment | undefined) => s?.kind === 'function' || s?.kind === 'class';
+  const decoratorsOf = (list: Segment[]) =>
+    list
+      .filter(isDefinition)
+      .map((s) => s.decorators)
+      .filter(Boolean)
+      .join('\0');
+  if (decoratorsOf(before) !== decoratorsOf(after)) return { reason: 'decorators changed' };
+
+  // Names the edited statements bind at module level, before and after (checked again on the reduced
+  // file's models): nothing else may use them. Functions and methods they define, at any depth, are found
+  // by name too (a call `x.name()` elsewhere is looked up that way): nothing else may call them.
+  const names = new Set<string>();
+  for (const facts of beforeFacts) for (const name of facts.defines) names.add(name);
+  for (const s of after) if (isDefinition(s) && s.name) names.add(s.name);
+  const defined = new Set<string>();
+  for (const s of [...before, ...after]) for (const name of s.definitions) defined.add(name);
+  for (let i = 0; i < segments.length; i++) {
+    if (isEdited(i)) continue;
+    const other = segments[i] as Segment;
+    for (const name of names) {
+      if (other.mentions.has(name)) return { reason: `${name} is used by another statement` };
+    }
+    for (const name of defined) {
+      if (other.calls.has(name)) return { reason: `${name}() is called by another statement` };
+    }
+  }
+
+  const oldIndexOf = (i: number): number => (i < prefix ? i : i - changedNew + changedOld);
+  const factsOf = (i: number): SegmentFacts | undefined =>
+    isEdited(i) ? undefined : previous.facts[oldIndexOf(i)];
+
+  // Top-level definitions by name; module-level names bound by module-level code.
+  const topLevel = new Map<string, number[]>();
+  const boundBy = new Map<string, number[]>();
+  const calledBy = new Map<string, number[]>();
+  const add = (map: Map<string, number[]>, key: string, i: number) => {
+    const list = map.get(key);
+    if (list) list.push(i);
+    else map.set(key, [i]);
+  };
+  segments.forEach((s, i) => {
+    if (isDefinition(s) && s.name) add(topLevel, s.name, i);
+    if (s.kind === 'other') for (const name of factsOf(i)?.defines ?? []) add(boundBy, name, i);
+    for (const name of s.calls) add(calledBy, name, i);
+  });
+  const follow = (
+    words: Iterable<string>,
+    index: Map<string, number[]>,
+    into: Set<number>,
+    queue: number[],
+  ) => {
+    for (const word of words) {
+      for (const i of index.get(word) ?? []) {
+        if (!into.has(i)) {
+          into.add(i);
+          queue.push(i);
+        }
+      }
+    }
+  };
+  /**
+   * What a statement calls, as the taint engine resolves calls: a top-level function by name, a class
+   * by its constructor (its methods then run on the instance), also through a module-level name bound to
+   * a call (`service = Service()` ... `service.run(x)`).
+   */
+  const calleesOf = (segment: Segment): Set<string> => {
+    const words = new Set(segment.calls);
+    for (const word of segment.mentions) {
+      for (const i of boundBy.get(word) ?? [])
+        for (const call of (segments[i] as Segment).calls) words.add(call);
+    }
+    return words;
+  };
+
+  // Affected: the edited statement and whatever it calls (now or before), transitively: what a caller
+  // passes becomes the callee's parameters.
+  const affected = new Set<number>();
+  const queue: number[] = [];
+  for (let i = prefix; i < prefix + changedNew; i++) {
+    affected.add(i);
+    queue.push(i);
+  }
+  for (const s of before) follow(calleesOf(s), topLevel, affected, queue);
+  while (queue.length > 0)
+    follow(calleesOf(segments[queue.pop() as number] as Segment), topLevel, affected, queue);
+
+  // Included: the affected statements and their callers (transitively), module-level code, statements that
+  // reach out, and every definition any of these mention.
+  const included = new Set<number>(affected);
+  const reverse = [...affected].filter((i) => !isEdited(i));
+  while (reverse.length > 0) {
+    const name = (segments[reverse.pop() as number] as Segment).name;
+    if (!name) continue;
+    follow([name], calledBy, included, reverse);
+    // Instances built at module level and used elsewhere.
+    for (const i of calledBy.get(name) ?? []) {
+      if ((segments[i] as Segment).kind !== 'other') continue;
+      for (const bound of factsOf(i)?.defines ?? []) {
+        segments.forEach((s, j) => {
+          if (!included.has(j) && s.mentions.has(bound)) {
+            included.add(j);
+            reverse.push(j);
+          }
+        });
+      }
+    }
+  }
+  segments.forEach((s, i) => {
+    if (s.kind === 'other' || factsOf(i)?.reachesOut) included.add(i);
+  });
+  const pending = [...included];
+  while (pending.length > 0)
+    follow((segments[pending.pop() as number] as Segment).mentions, topLevel, included, pending);
+
+  const order = [...included].sort((a, b) => a - b);
+  let reducedSize = 0;
+  for (const i of order) reducedSize += (segments[i] as Segment).text.length;
+  if (reducedSize > text.length * maxReducedShare)
+    return { reason: `the edit depends on most of the file (${order.length} statements)` };
+  if (order.some((i) => !(segments[i] as Segment).startsLine)) {
+    return { reason: 'a statement shares its line with another' };
+  }
+
+  // The reduced file: the included statements in order, each on the lines it had, one blank line apart.
+  const lines = new LineIndex(text);
+  const newLines = segments.map((s) => lines.positionAt(s.start).line);
+  const pieces: Piece[] = [];
+  let reduced = '';
+  let reducedLine = 0;
+  for (const i of order) {
+    const segment = segments[i] as Segment;
+    pieces.push({ index: i, reducedLine, reducedStart: reduced.length, line: newLines[i] as number });
+    reduced += `${segment.text}\n\n`;
+    reducedLine += lineCount(segment.text) + 1;
+  }
+
+  const reducedTree = parser.parse(reduced);
+  parser.reset();
+  if (!reducedTree) return { reason: 'the parser gave up on the reduced file' };
+  try {
+    const children = reducedTree.rootNode.children;
+    if (
+      children.length !== pieces.length ||
+      children.some((child, k) => child?.startIndex !== pieces[k]?.reducedStart)
+    ) {
+      return { reason: 'the statements parse differently on their own' };
+    }
+    const { models, analysis, extras } = run(reducedTree, reduced);
+    if (analysis.notes.some((n) => n.kind === 'skipped')) return { reason: 'a rule failed' };
+    const reducedFacts = segmentFactsOf(
+      models,
+      order.map((i) => segments[i] as Segment),
+      pieces.map((p) => p.reducedStart),
+    );
+    const editedFacts: SegmentFacts[] = [];
+    for (let i = prefix; i < prefix + changedNew; i++) {
+      const facts = reducedFacts[order.indexOf(i)] as SegmentFacts;
+      if (facts.reachesOut) return { reason: 'the edited statement reaches beyond itself' };
+      for (const name of facts.defines) {
+        if (!names.has(name)) return { reason: `the edit binds ${name} at module level` };
+      }
+      editedFacts.push(facts);
+    }
+
+    // Findings: recomputed for the affected statements, moved for the others. A finding belongs to the
+    // statement it starts in; its other positions (the taint source, fix edits) may be anywhere.
+    const fromReduced = (position: Position): Position | null => {
+      const piece = pieceAt(pieces, position.line);
+      return piece ? shift(position, piece.line - piece.reducedLine) : null;
+    };
+    const ownedByReduced = (position: Position): boolean =>
+      affected.has((pieceAt(pieces, position.line) as Piece).index);
+    const newIndexOfOld = (position: Position): number => {
+      const oldIndex = segmentAtLine(previous.lines, position.line);
+      if (oldIndex >= prefix && oldIndex < prefix + changedOld) return -1;
+      return oldIndex < prefix ? oldIndex : oldIndex - changedOld + changedNew;
+    };
+    const toNew = (position: Position): Position | null => {
+      const index = newIndexOfOld(position);
+      if (index < 0) return null;
+      const oldIndex = segmentAtLine(previous.lines, position.line);
+      return shift(position, (newLines[index] as number) - (previous.lines[oldIndex] as number));
+    };
+    const ownedByPrevious = (position: Position): boolean => {
+      const index = newIndexOfOld(position);
+      return index >= 0 && !affected.has(index);
+    };
+    const findings: Finding[] = [];
+    const newExtras: X[] = [];
+    const collect = <T extends Located>(
+      items: readonly T[],
+      owned: (p: Position) => boolean,
+      map: (p: Position) => Position | null,
+      move: Mover<T>,
+      out: T[],
+    ): boolean => {
+      for (const item of items) {
+        if (!owned(item.range.start)) continue;
+        const moved = move(item, map);
+        if (!moved) return false;
+        out.push(moved);
+      }
+      return true;
+    };
+    if (
+      !collect(analysis.findings, ownedByReduced, fromReduced, moveFinding, findings) ||
+      !collect(previous.findings, ownedByPrevious, toNew, moveFinding, findings) ||
+      !collect(extras, ownedByReduced, fromReduced, moveLocated, newExtras) ||
+      !collect(previous.extras, ownedByPrevious, toNew, moveLocated, newExtras)
+    ) {
+      return { reason: 'a finding points into the statement that changed' };
+    }
+    findings.sort(compareFindings);
+    newExtras.sort(
+      (a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character,
+    );
+
+    const facts = segments.map((_, i) =>
+      isEdited(i)
+        ? (editedFacts[i - prefix] as SegmentFacts)
+        : (previous.facts[oldIndexOf(i)] as SegmentFacts),
+    );
+    return {
+      state: { text, segments, lines: newLines, facts, findings, extras: newExtras },
+      reducedLines: reducedLine,
+      recomputed: affected.size,
+    };
+  } finally {
+    reducedTree.delete();
+  }
+}
+
+interface Piece {
+  index: number;
+  reducedLine: number;
+  reducedStart: number;
+  line: number;
+}
+
+type Mover<T> = (item: T, map: (p: Position) => Position | null) => T | null;
+
+function lineCount(text: string): number {
+  let n = 1;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 10 || (code === 13 && text.charCodeAt(i + 1) !== 10)) n++;
+  }
+  return n;
+}
+
+function pieceAt(pieces: readonly Piece[], line: number): Piece | undefined {
+  let low = 0;
+  let high = pieces.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if ((pieces[mid] as Piece).reducedLine <= line) low = mid;
+    else high = mid - 1;
+  }
+  return pieces[low];
+}
+
+function segmentAtLine(lines: readonly number[], line: number): number {
+  let low = 0;
+  let high = lines.length - 1;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if ((lines[mid] as number) <= line) low = mid;
+    else high = mid - 1;
+  }
+  return low;
+}
+
+function shift(position: Position, lines: number): Position {
+  return { line: position.line + lines, character: position.character };
+}
+
+function moveRange(range: Range, map: (p: Position) => Position | null): Range | null {
+  const start = map(range.start);
+  const end = map(range.end);
+  return start && end ? { start, end } : null;
+}
+
+function moveLocated<T extends Located>(item: T, map: (p: Position) => Position | null): T | null {
+  const range = moveRange(item.range, map);
+  return range ? { ...item, range } : null;
+}
+
+function moveFinding(finding: Finding, map: (p: Position) => Position | null): Finding | null {
+  const range = moveRange(finding.range, map);
+  if (!range) return null;
+  const moved: Finding = { ...finding, range };
+  if (finding.related) {
+    const related = [];
+    for (const r of finding.related) {
+      const at = moveRange(r.range, map);
+      if (!at) return null;
+      related.push({ ...r, range: at });
+    }
+    moved.related = related;
+  }
+  if (finding.fix) {
+    const edits = [];
+    for (const e of finding.fix.edits) {
+      const at = moveRange(e.range, map);
+      if (!at) return null;
+      edits.push({ ...e, range: at });
+    }
+    moved.fix = { ...finding.fix, edits };
+  }
+  return moved;
+}
