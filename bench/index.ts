@@ -484,13 +484,24 @@ function report(r: {
     const d = (x: { median: number; p95: number; max: number }) => [fmt(x.median), fmt(x.p95), fmt(x.max)];
     tRows.push([label, 'server: edit → diagnostics', ...d(t.server.keystrokeMs)]);
     tRows.push(['', 'in-process: incremental parse', ...d(t.inProcess.parseMs)]);
-    tRows.push(['', 'in-process: analysis (models + rules)', ...d(t.inProcess.analysisMs)]);
+    tRows.push(['', 'in-process: analysis (edited statement or file)', ...d(t.inProcess.analysisMs)]);
     tRows.push(['', 'in-process: parse + analysis', ...d(t.inProcess.parsePlusAnalysisMs)]);
     tRows.push([
       '',
       'ratio server / parse',
       `${fmt(t.ratios.serverOverParseMedian, 1)}×`,
       `${fmt(t.ratios.serverOverParseP95, 1)}×`,
+      '',
+    ]);
+    const reasons = Object.entries(t.inProcess.wholeFileReasons)
+      .sort((a, b) => b[1] - a[1])
+      .map(([reason, n]) => `${reason} ×${n}`)
+      .join('; ');
+    tRows.push([
+      '',
+      `partial re-analysis ${fmt(t.inProcess.partialShare * 100, 0)}% of keys${reasons ? `; whole file: ${reasons}` : ''}`,
+      '',
+      '',
       '',
     ]);
     tRows.push([

@@ -2,8 +2,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Tree } from 'web-tree-sitter';
 import { analyzeModels, buildModels } from '../server/src/engine/analyze';
 import type { Engine } from '../server/src/engine/engine';
+import { reanalyse, wholeFileState } from '../server/src/engine/reanalysis';
+import type { Located, SegmentedState } from '../server/src/engine/reanalysis';
 import { treeSitterEdit } from '../server/src/lsp/documents';
 import { TreeStore } from '../server/src/lsp/trees';
 import { LspClient, fileUri } from '../test/helpers/lspClient';
@@ -35,8 +38,14 @@ export interface TypingResult {
   inProcess: {
     /** tree.edit + parser.parse(text, oldTree) through TreeStore: the incremental parse alone. */
     parseMs: Distribution;
-    /** Models and all rules on the re-parsed tree (what the server adds to the parse). */
+    /**
+     * What the server adds to the parse: the edited statement re-analysed (engine/reanalysis.ts), or the
+     * whole file when the edit may reach further.
+     */
     analysisMs: Distribution;
+    /** Share of keystrokes re-analysed partially, and why the others took the whole file. */
+    partialShare: number;
+    wholeFileReasons: Record<string, number>;
     parsePlusAnalysisMs: Distribution;
   };
   ratios: {
@@ -99,7 +108,7 @@ async function serverRun(file: string, text: string, edits: readonly KeyEdit[], 
   }
 }
 
-/** The same edits in this process: the incremental parse alone, then the analysis on top of it. */
+/** The same edits in this process: the incremental parse alone, then the analysis the server runs. */
 function inProcessRun(
   engine: Engine,
   file: string,
@@ -111,10 +120,24 @@ function inProcessRun(
   const uri = fileUri(file);
   let text = initial;
   let version = 1;
-  store.get(uri, text, version);
+  const run = (tree: Tree, analysed: string) => {
+    const models = buildModels(tree, analysed, file);
+    return { models, analysis: analyzeModels(models, engine.rules, {}), extras: [] as Located[] };
+  };
+  const first = store.get(uri, text, version) as Tree;
+  const initialRun = run(first, text);
+  let state: SegmentedState<Located> = wholeFileState(
+    first,
+    text,
+    initialRun.models,
+    initialRun.analysis.findings,
+    [],
+  );
   const parse: number[] = [];
   const analysis: number[] = [];
   const both: number[] = [];
+  let partial = 0;
+  const reasons: Record<string, number> = {};
   for (const e of edits) {
     const edit = treeSitterEdit(text, e.start, e.end, e.text);
     text = text.slice(0, e.start) + e.text + text.slice(e.end);
@@ -124,14 +147,26 @@ function inProcessRun(
     const tree = store.get(uri, text, version);
     const t1 = performance.now();
     if (!tree) throw new Error('parse failed');
-    if (analyze) analyzeModels(buildModels(tree, text, file), engine.rules, {});
+    if (analyze) {
+      const result = reanalyse(state, tree, text, engine.parser, run);
+      if ('state' in result) {
+        partial++;
+        state = result.state;
+      } else {
+        // Named by kind, not by the identifiers in the message.
+        const reason = result.reason.replace(/^\S+ is (used|called)/, 'a name is $1');
+        reasons[reason] = (reasons[reason] ?? 0) + 1;
+        const whole = run(tree, text);
+        state = wholeFileState(tree, text, whole.models, whole.analysis.findings, [], state.segments);
+      }
+    }
     const t2 = performance.now();
     parse.push(t1 - t0);
     analysis.push(t2 - t1);
     both.push(t2 - t0);
   }
   store.dispose();
-  return { parse, analysis, both };
+  return { parse, analysis, both, partialShare: edits.length > 0 ? partial / edits.length : 0, reasons };
 }
 
 export async function typingRun(
@@ -159,7 +194,13 @@ export async function typingRun(
     planned: edits.length,
     budgetExhausted: done.length < edits.length,
     server: { ...server, keystrokeMs },
-    inProcess: { parseMs, analysisMs: dist(local.analysis), parsePlusAnalysisMs },
+    inProcess: {
+      parseMs,
+      analysisMs: dist(local.analysis),
+      parsePlusAnalysisMs,
+      partialShare: local.partialShare,
+      wholeFileReasons: local.reasons,
+    },
     ratios: {
       serverOverParseMedian: keystrokeMs.median / parseMs.median,
       serverOverParseP95: keystrokeMs.p95 / parseMs.p95,

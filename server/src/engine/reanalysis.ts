@@ -118,23 +118,13 @@ export function reanalyse<X extends Located>(
   if (decoratorsOf(before) !== decoratorsOf(after)) return { reason: 'decorators changed' };
 
   // Names the edited statements bind at module level, before and after (checked again on the reduced
-  // file's models): nothing else may use them. Functions and methods they define, at any depth, are found
-  // by name too (a call `x.name()` elsewhere is looked up that way): nothing else may call them.
+  // file's models), and the functions and methods they define at any depth (a call `x.name()` is looked
+  // up by name): statements that use them may see a different value or summary now.
   const names = new Set<string>();
   for (const facts of beforeFacts) for (const name of facts.defines) names.add(name);
   for (const s of after) if (isDefinition(s) && s.name) names.add(s.name);
   const defined = new Set<string>();
   for (const s of [...before, ...after]) for (const name of s.definitions) defined.add(name);
-  for (let i = 0; i < segments.length; i++) {
-    if (isEdited(i)) continue;
-    const other = segments[i] as Segment;
-    for (const name of names) {
-      if (other.mentions.has(name)) return { reason: `${name} is used by another statement` };
-    }
-    for (const name of defined) {
-      if (other.calls.has(name)) return { reason: `${name}() is called by another statement` };
-    }
-  }
 
   const oldIndexOf = (i: number): number => (i < prefix ? i : i - changedNew + changedOld);
   const factsOf = (i: number): SegmentFacts | undefined =>
@@ -183,14 +173,29 @@ export function reanalyse<X extends Located>(
     return words;
   };
 
-  // Affected: the edited statement and whatever it calls (now or before), transitively: what a caller
-  // passes becomes the callee's parameters.
-  const affected = new Set<number>();
-  const queue: number[] = [];
-  for (let i = prefix; i < prefix + changedNew; i++) {
-    affected.add(i);
-    queue.push(i);
+  // Changed: the edited statements and, transitively, the statements that use what they define (what
+  // they compute from it may differ now).
+  const changed = new Set<number>();
+  for (let i = prefix; i < prefix + changedNew; i++) changed.add(i);
+  const usersQueue: { names: Iterable<string>; defined: Iterable<string> }[] = [{ names, defined }];
+  while (usersQueue.length > 0) {
+    const used = usersQueue.pop() as { names: Iterable<string>; defined: Iterable<string> };
+    const usedNames = [...used.names];
+    const usedDefinitions = [...used.defined];
+    segments.forEach((s, i) => {
+      if (changed.has(i)) return;
+      if (!usedNames.some((n) => s.mentions.has(n)) && !usedDefinitions.some((n) => s.calls.has(n))) return;
+      changed.add(i);
+      const own = new Set<string>(factsOf(i)?.defines ?? []);
+      if (s.name) own.add(s.name);
+      usersQueue.push({ names: own, defined: s.definitions });
+    });
   }
+
+  // Affected: those and whatever they call (now or before), transitively: what a caller passes becomes
+  // the callee's parameters.
+  const affected = new Set<number>(changed);
+  const queue = [...changed];
   for (const s of before) follow(calleesOf(s), topLevel, affected, queue);
   while (queue.length > 0)
     follow(calleesOf(segments[queue.pop() as number] as Segment), topLevel, affected, queue);
@@ -198,7 +203,7 @@ export function reanalyse<X extends Located>(
   // Included: the affected statements and their callers (transitively), module-level code, statements that
   // reach out, and every definition any of these mention.
   const included = new Set<number>(affected);
-  const reverse = [...affected].filter((i) => !isEdited(i));
+  const reverse = [...affected];
   while (reverse.length > 0) {
     const name = (segments[reverse.pop() as number] as Segment).name;
     if (!name) continue;

@@ -17,7 +17,7 @@ export interface Segment {
   name: string | null;
   /** The decorator lines of a decorated definition, as written ('' when there are none). */
   decorators: string;
-  /** Every identifier-shaped word in the text (strings and comments included: more is only safer). */
+  /** Names it reads as variables (outside plain strings and comments; keywords included: more is safer). */
   mentions: ReadonlySet<string>;
   /** Words followed by `(`: what it may call, by the last name (as rules and the taint engine look up callees). */
   calls: ReadonlySet<string>;
@@ -27,13 +27,31 @@ export interface Segment {
   startsLine: boolean;
 }
 
-const WORD = /[A-Za-z_][A-Za-z0-9_]*/g;
+/**
+ * A name read as a variable: not an attribute (`.name`), not a keyword argument or assignment target
+ * (`name=`, `name = ...`), which never resolve to a module-level definition.
+ */
+const READ = /(?<![.\w])[A-Za-z_]\w*\b(?!\s*=(?!=))/g;
 const CALL = /(?<!\b(?:def|class)\s+)\b([A-Za-z_][A-Za-z0-9_]*)\s*\(/g;
 const DEFINITION = /\b(?:def|class)\s+([A-Za-z_][A-Za-z0-9_]*)/g;
 
-function wordsOf(text: string): Pick<Segment, 'mentions' | 'calls' | 'definitions'> {
+/**
+ * String literals and comments. Plain literals and comments are blanked (the engine never resolves a name
+ * written inside them); f-strings are kept, their `{expressions}` are code.
+ */
+const LITERAL =
+  /(?<![A-Za-z0-9_])([A-Za-z]{0,2})("""[\s\S]*?"""|'''[\s\S]*?'''|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')|#[^\n]*/g;
+
+function withoutInertText(text: string): string {
+  return text.replace(LITERAL, (match, prefix: string | undefined, body: string | undefined) =>
+    body !== undefined && /f/i.test(prefix ?? '') ? match : ' ',
+  );
+}
+
+function wordsOf(segmentText: string): Pick<Segment, 'mentions' | 'calls' | 'definitions'> {
+  const text = withoutInertText(segmentText);
   return {
-    mentions: new Set(text.match(WORD) ?? []),
+    mentions: new Set(text.match(READ) ?? []),
     calls: new Set(Array.from(text.matchAll(CALL), (m) => m[1] as string)),
     definitions: new Set(Array.from(text.matchAll(DEFINITION), (m) => m[1] as string)),
   };
