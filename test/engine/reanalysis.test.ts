@@ -37,6 +37,9 @@ const FRAGMENTS = [
   '\n    app.config["SECRET_KEY"] = "dev"',
   '  # nosec',
   'request.args["q"]',
+  ', methods=["POST"]',
+  '@login_required\n',
+  'POST',
 ];
 
 interface Edit {
@@ -51,16 +54,22 @@ const editArb = fc.record({
   fragment: fc.nat({ max: FRAGMENTS.length - 1 }),
 });
 
-/** Offsets inside function bodies (after the first line of a def), where people type most. */
+/**
+ * Offsets inside function bodies (after the first line of a def), where people type most, and in
+ * decorator lines (routes change their methods, auth decorators come and go).
+ */
 function bodyOffsets(text: string): number[] {
   const out: number[] = [];
+  for (const match of text.matchAll(/^@[^\n]*/gm)) {
+    for (let i = 1; i < match[0].length; i += 5) out.push((match.index ?? 0) + i);
+  }
   const def = /^([ \t]*)(async\s+)?def [^\n]*\n/gm;
   for (const match of text.matchAll(def)) {
     const start = (match.index ?? 0) + match[0].length;
     const end = text.indexOf('\n\n', start);
     for (let i = start; i < (end < 0 ? text.length : end); i += 7) out.push(i);
   }
-  return out;
+  return out.sort((a, b) => a - b);
 }
 
 describe('re-analysis of the edited statement (differential)', () => {

@@ -109,13 +109,6 @@ export function reanalyse<X extends Located>(
   if (after.some((s) => textReachesOut(s.text)))
     return { reason: 'the edited statement may reach beyond itself' };
   const isDefinition = (s: Segment | undefined) => s?.kind === 'function' || s?.kind === 'class';
-  const decoratorsOf = (list: Segment[]) =>
-    list
-      .filter(isDefinition)
-      .map((s) => s.decorators)
-      .filter(Boolean)
-      .join('\0');
-  if (decoratorsOf(before) !== decoratorsOf(after)) return { reason: 'decorators changed' };
 
   // Names the edited statements bind at module level, before and after (checked again on the reduced
   // file's models), and the functions and methods they define at any depth (a call `x.name()` is looked
