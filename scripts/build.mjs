@@ -35,6 +35,12 @@ await build({
   banner: { js: '#!/usr/bin/env node' },
 });
 chmodSync('dist/cli.js', 0o755);
+// The CLI's scan worker threads (server/src/cli/parallel.ts), loaded from beside dist/cli.js.
+await build({
+  ...common,
+  entryPoints: { scanWorker: 'server/src/cli/scanWorker.ts' },
+  outdir: 'dist',
+});
 
 await build({
   ...common,

@@ -15,7 +15,8 @@ import { changedLinesOf, changedSince } from '../git/changedLines';
 import type { ChangedFiles } from '../git/changedLines';
 import { GitError, gitToplevel, realPath } from '../git/git';
 import { BaselineError, loadBaseline, restrictToChanges, subtractBaseline } from './review';
-import { relativePath, scan } from './scan';
+import { defaultJobs, scanInParallel } from './parallel';
+import { relativePath } from './scan';
 
 declare const FLASK_SENTINEL_VERSION: string | undefined;
 const VERSION = typeof FLASK_SENTINEL_VERSION === 'string' ? FLASK_SENTINEL_VERSION : '0.0.0-dev';
@@ -46,6 +47,7 @@ Scan options:
                                     (committed, staged and unstaged edits, and untracked files);
                                     REF... means the merge base of REF and HEAD
   --baseline FILE                   only findings not in FILE, an earlier --format json or sarif report
+  --jobs N, -j N                    threads to analyse with (default: one per core, at most 8)
   --no-color                        plain text output
 
 Exit codes: 0 no findings at the threshold, 1 findings, 2 usage or configuration error.
@@ -127,6 +129,7 @@ async function scanCommand(args: string[], io: CliIo): Promise<number> {
       'no-color': { type: 'boolean', default: false },
       diff: { type: 'string' },
       baseline: { type: 'string' },
+      jobs: { type: 'string', short: 'j' },
     },
   });
   const format = String(values.format);
@@ -160,18 +163,26 @@ async function scanCommand(args: string[], io: CliIo): Promise<number> {
       throw new UsageError(`'${id}' is not a rule id or prefix (e.g. FS201, FS2, ALL)`);
   }
   const progress = io.isTty && format !== 'text' ? undefined : io.isTty ? makeProgress(io) : undefined;
-  const scanned = scan(engine, {
-    paths,
-    root: io.cwd,
-    ...(select ? { select } : {}),
-    ignore,
-    ...(config.severity ? { severity: config.severity } : {}),
-    ...(config['auth-decorators'] ? { authDecorators: config['auth-decorators'] } : {}),
-    ...(config.exclude ? { exclude: config.exclude } : {}),
-    ...(config['max-file-size-kb'] ? { maxFileSizeKb: config['max-file-size-kb'] } : {}),
-    ...(changed ? { analyze: (file: string) => changedLinesOf(changed, file) !== undefined } : {}),
-    ...(progress ? { onProgress: progress } : {}),
-  });
+  const jobs = values.jobs === undefined ? defaultJobs() : Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) {
+    throw new UsageError(`--jobs must be a whole number of at least 1 (got '${String(values.jobs)}')`);
+  }
+  const scanned = await scanInParallel(
+    engine,
+    {
+      paths,
+      root: io.cwd,
+      ...(select ? { select } : {}),
+      ignore,
+      ...(config.severity ? { severity: config.severity } : {}),
+      ...(config['auth-decorators'] ? { authDecorators: config['auth-decorators'] } : {}),
+      ...(config.exclude ? { exclude: config.exclude } : {}),
+      ...(config['max-file-size-kb'] ? { maxFileSizeKb: config['max-file-size-kb'] } : {}),
+      ...(changed ? { analyze: (file: string) => changedLinesOf(changed, file) !== undefined } : {}),
+      ...(progress ? { onProgress: progress } : {}),
+    },
+    jobs,
+  );
   let result = changed ? restrictToChanges(scanned, changed) : scanned;
   if (changed) {
     const count = changed.files.size;

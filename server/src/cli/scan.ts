@@ -43,11 +43,18 @@ export interface ScanResult {
 
 export const DEFAULT_MAX_FILE_SIZE_KB = 1024;
 
+/** Everything a scan decides before analysing: the files, the skipped ones, and the analysis options. */
+export interface PreparedScan {
+  analysed: SourceFile[];
+  skipped: SkippedFile[];
+  analyzeOptions: AnalyzeOptions;
+}
+
 /**
- * A whole scan: discover, read, gather workspace facts (a decorator defined in one file protects views in
- * another), then analyse every file. Unreadable files are skipped with a reason, never fatal.
+ * Discover and read the files and gather workspace facts (a decorator defined in one file protects views
+ * in another). Unreadable files are skipped with a reason, never fatal.
  */
-export function scan(engine: Engine, options: ScanOptions): ScanResult {
+export function prepareScan(engine: Engine, options: ScanOptions): PreparedScan {
   const discovery = discoverFiles(options.paths, options.exclude ?? [], options.root);
   const skipped = [...discovery.skipped];
   const maxBytes = (options.maxFileSizeKb ?? DEFAULT_MAX_FILE_SIZE_KB) * 1024;
@@ -68,29 +75,50 @@ export function scan(engine: Engine, options: ScanOptions): ScanResult {
     ...(options.authDecorators ? { authDecorators: options.authDecorators } : {}),
     workspace,
   };
-
-  const files: ScannedFile[] = [];
   const analysed = options.analyze ? sources.filter((s) => options.analyze?.(s.path)) : sources;
-  analysed.forEach((source, index) => {
-    const relative = relativePath(options.root, source.path);
-    const { findings, notes } = engine.analyzeText(source.text, source.path, analyzeOptions);
-    const lines = new LineIndex(source.text);
-    files.push({
-      path: relative,
-      findings,
-      notes,
-      fingerprints: fingerprintFindings(relative, findings, (line) => lines.lineText(line)),
-    });
-    options.onProgress?.(index + 1, analysed.length);
-  });
+  return {
+    analysed,
+    skipped: skipped.filter((s) => !options.analyze || options.analyze(s.path)),
+    analyzeOptions,
+  };
+}
+
+/** One file's part of a scan report. */
+export function scanSource(
+  engine: Engine,
+  source: SourceFile,
+  root: string,
+  analyzeOptions: AnalyzeOptions,
+): ScannedFile {
+  const relative = relativePath(root, source.path);
+  const { findings, notes } = engine.analyzeText(source.text, source.path, analyzeOptions);
+  const lines = new LineIndex(source.text);
+  return {
+    path: relative,
+    findings,
+    notes,
+    fingerprints: fingerprintFindings(relative, findings, (line) => lines.lineText(line)),
+  };
+}
+
+export function scanResult(options: ScanOptions, prepared: PreparedScan, files: ScannedFile[]): ScanResult {
   return {
     root: options.root,
     files,
-    skipped: skipped
-      .filter((s) => !options.analyze || options.analyze(s.path))
-      .map((s) => ({ ...s, path: relativePath(options.root, s.path) })),
-    fileCount: analysed.length,
+    skipped: prepared.skipped.map((s) => ({ ...s, path: relativePath(options.root, s.path) })),
+    fileCount: prepared.analysed.length,
   };
+}
+
+/** A whole scan on this thread (`parallel.ts` spreads the same work over worker threads). */
+export function scan(engine: Engine, options: ScanOptions): ScanResult {
+  const prepared = prepareScan(engine, options);
+  const files = prepared.analysed.map((source, index) => {
+    const file = scanSource(engine, source, options.root, prepared.analyzeOptions);
+    options.onProgress?.(index + 1, prepared.analysed.length);
+    return file;
+  });
+  return scanResult(options, prepared, files);
 }
 
 export function relativePath(root: string, file: string): string {

@@ -1,0 +1,139 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { AnalyzeOptions } from '../engine/analyze';
+import type { Engine } from '../engine/engine';
+import type { SourceFile } from './files';
+import { prepareScan, scanResult, scanSource } from './scan';
+import type { PreparedScan, ScanOptions, ScanResult, ScannedFile } from './scan';
+
+/** Main thread → scan worker (`scanWorker.ts`). */
+export type ToWorker =
+  | { kind: 'options'; root: string; analyzeOptions: AnalyzeOptions }
+  | { kind: 'files'; indices: number[]; sources: SourceFile[] }
+  | { kind: 'end' };
+
+/** Scan worker → main thread: each file as it finishes; `want` when it is about to run out of work. */
+export type FromWorker =
+  { kind: 'file'; index: number; file: ScannedFile } | { kind: 'want' } | { kind: 'error'; message: string };
+
+/**
+ * Below this much source a worker's start (loading the bundle and compiling the parser, ~0.1 s) costs more
+ * than it saves.
+ */
+const MIN_PARALLEL_BYTES = 256 * 1024;
+/** Files handed to a worker at a time: enough to keep it busy while the main thread is mid-file. */
+const CHUNK = 3;
+
+/**
+ * A worker's JavaScript heap is kept small (it holds one file's models at a time), so that a second
+ * thread costs tens of MiB, not a second full-size heap.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 };
+
+/** The threads a scan uses by default: one per core, at most 8. */
+export function defaultJobs(): number {
+  return Math.max(1, Math.min(8, os.availableParallelism?.() ?? os.cpus().length));
+}
+
+/**
+ * A scan spread over `jobs` threads: this one and `jobs - 1` workers, each with its own parser. The
+ * workers start first, so that their start-up overlaps reading the files; files are then handed out from
+ * one queue (largest first) to whichever thread is free, and the report keeps the one-thread order, so
+ * `--jobs 1` and `--jobs 8` print the same report. Without the worker bundle (running from source) or
+ * for a small scan, it is the one-thread scan.
+ */
+export async function scanInParallel(
+  engine: Engine,
+  options: ScanOptions,
+  jobs: number,
+  workerScript = path.join(__dirname, 'scanWorker.js'),
+): Promise<ScanResult> {
+  const workers = jobs > 1 && fs.existsSync(workerScript) ? startWorkers(workerScript, jobs - 1) : [];
+  try {
+    const prepared = prepareScan(engine, options);
+    const total = prepared.analysed.reduce((sum, s) => sum + s.text.length, 0);
+    if (workers.length === 0 || total < MIN_PARALLEL_BYTES || prepared.analysed.length < 2) {
+      const files = prepared.analysed.map((source, index) => {
+        const file = scanSource(engine, source, options.root, prepared.analyzeOptions);
+        options.onProgress?.(index + 1, prepared.analysed.length);
+        return file;
+      });
+      return scanResult(options, prepared, files);
+    }
+    return await shareOut(engine, options, prepared, workers);
+  } finally {
+    for (const worker of workers) void worker.terminate();
+  }
+}
+
+function startWorkers(script: string, count: number): Worker[] {
+  return Array.from({ length: count }, () => new Worker(script, { resourceLimits: WORKER_LIMITS }));
+}
+
+async function shareOut(
+  engine: Engine,
+  options: ScanOptions,
+  prepared: PreparedScan,
+  workers: Worker[],
+): Promise<ScanResult> {
+  const { analysed, analyzeOptions } = prepared;
+  const queue = analysed
+    .map((_, i) => i)
+    .sort((a, b) => (analysed[b]?.text.length ?? 0) - (analysed[a]?.text.length ?? 0));
+  const results: (ScannedFile | undefined)[] = analysed.map(() => undefined);
+  let done = 0;
+  const finished = (index: number, file: ScannedFile) => {
+    results[index] = file;
+    done++;
+    options.onProgress?.(done, analysed.length);
+  };
+  const handOut = (worker: Worker) => {
+    const indices = queue.splice(0, CHUNK);
+    if (indices.length === 0) return;
+    worker.postMessage({
+      kind: 'files',
+      indices,
+      sources: indices.map((i) => analysed[i] as SourceFile),
+    } satisfies ToWorker);
+  };
+
+  let failure: Error | undefined;
+  const allDone = new Promise<void>((resolve) => {
+    const check = () => {
+      if (done === analysed.length || failure) resolve();
+    };
+    for (const worker of workers) {
+      worker.on('message', (message: FromWorker) => {
+        if (message.kind === 'file') finished(message.index, message.file);
+        else if (message.kind === 'want') handOut(worker);
+        else failure ??= new Error(`a scan worker failed: ${message.message}`);
+        check();
+      });
+      worker.on('error', (error) => {
+        failure ??= error;
+        check();
+      });
+      worker.on('exit', (code) => {
+        failure ??= new Error(`a scan worker stopped (exit code ${code}) before the scan was done`);
+        check();
+      });
+      worker.postMessage({ kind: 'options', root: options.root, analyzeOptions } satisfies ToWorker);
+      handOut(worker);
+    }
+    void (async () => {
+      // This thread takes files from the same queue, yielding after each so that workers asking for more
+      // are answered while it works.
+      while (queue.length > 0 && !failure) {
+        const index = queue.shift() as number;
+        finished(index, scanSource(engine, analysed[index] as SourceFile, options.root, analyzeOptions));
+        await new Promise((next) => setImmediate(next));
+      }
+      check();
+    })();
+  });
+  await allDone;
+  if (failure) throw failure;
+  return scanResult(options, prepared, results as ScannedFile[]);
+}
