@@ -1,6 +1,6 @@
 import type { Node, Tree } from 'web-tree-sitter';
 import { ImportTable } from './imports';
-import { captureFile } from './query';
+import { INDEXED_TYPES, captureFile } from './query';
 import { addBinding, enclosingBlock, lookupScope, newScope, reachingBindings } from './scopes';
 import type { Binding, BindingKind, Scope } from './scopes';
 import { boundNames, callArguments, dottedName } from './syntax';
@@ -72,7 +72,12 @@ export class FileModel {
     const captures = captureFile(this.tree);
     // Calls are resolved after all imports are known (an import may follow its first use in a function).
     const pendingCalls: { node: Node; scope: Scope }[] = [];
+    const byType = new Map<string, Node[]>([...INDEXED_TYPES].map((type) => [type, []]));
     for (const { kind, node } of captures) {
+      if (kind === 'node' || kind === 'assign') {
+        byType.get(node.type)?.push(node);
+        if (kind === 'node') continue;
+      }
       const start = node.startIndex;
       while (stack.length > 1 && start >= (stack[stack.length - 1] as Scope).end) stack.pop();
       const scope = stack[stack.length - 1] as Scope;
@@ -123,7 +128,11 @@ export class FileModel {
       }
     }
     for (const { node, scope } of pendingCalls) this.addCall(node, scope);
+    this.capturedTypes = byType;
   }
+
+  /** Nodes of the INDEXED_TYPES, from the query pass, in document order. */
+  private capturedTypes = new Map<string, Node[]>();
 
   private openScope(kind: 'function' | 'class', node: Node, parent: Scope): Scope {
     const name = node.childForFieldName('name')?.text ?? '<anonymous>';
@@ -287,13 +296,21 @@ export class FileModel {
     return out;
   }
 
+  private fromCaptures(types: readonly string[]): Node[] {
+    if (types.length === 1) return this.capturedTypes.get(types[0] as string) ?? [];
+    return types
+      .flatMap((type) => this.capturedTypes.get(type) ?? [])
+      .sort((a, b) => a.startIndex - b.startIndex || b.endIndex - a.endIndex);
+  }
+
   private indexOfType(types: string | readonly string[]): { nodes: Node[]; starts: number[] } {
     const key = typeof types === 'string' ? types : [...types].sort().join('|');
     let index = this.typeIndex.get(key);
     if (!index) {
-      const nodes = this.tree.rootNode
-        .descendantsOfType(typeof types === 'string' ? types : [...types])
-        .filter((n): n is Node => n !== null);
+      const list = typeof types === 'string' ? [types] : [...types];
+      const nodes = list.every((type) => INDEXED_TYPES.has(type))
+        ? this.fromCaptures(list)
+        : this.tree.rootNode.descendantsOfType(list).filter((n): n is Node => n !== null);
       index = { nodes, starts: nodes.map((n) => n.startIndex) };
       this.typeIndex.set(key, index);
     }

@@ -21,7 +21,28 @@ const FILE_QUERY = `
 (with_item) @with
 (return_statement) @return
 (comment) @comment
+(pair) @node
+(comparison_operator) @node
+(default_parameter) @node
+(typed_default_parameter) @node
+(keyword_argument) @node
+(except_clause) @node
 `;
+
+/**
+ * Node types captured as \`@node\` above: \`FileModel.nodesOfType\` answers these from the one query pass
+ * instead of walking the tree again (the other types rules ask for are either captured under their own
+ * kind, like \`assignment\`, or too numerous to capture for every file, like \`identifier\`).
+ */
+export const INDEXED_TYPES: ReadonlySet<string> = new Set([
+  'assignment',
+  'pair',
+  'comparison_operator',
+  'default_parameter',
+  'typed_default_parameter',
+  'keyword_argument',
+  'except_clause',
+]);
 
 export type CaptureKind =
   | 'import'
@@ -34,7 +55,8 @@ export type CaptureKind =
   | 'for'
   | 'with'
   | 'return'
-  | 'comment';
+  | 'comment'
+  | 'node';
 
 const compiled = new WeakMap<Language, Query>();
 

@@ -12,6 +12,7 @@ const URL_FOR = new Set(['flask.url_for', 'flask.helpers.url_for', 'quart.url_fo
 
 /** `request.<attr>` values that are (or start with) the host the client named in its Host header. */
 const HOST_ATTRIBUTES = new Set(['host_url', 'url_root', 'root_url', 'host', 'base_url']);
+const MAY_NAME_HOST = /host|url_root|root_url|base_url/i;
 /** Header and WSGI environ keys holding the client-chosen host. */
 const HOST_KEYS = /^(host|x-forwarded-host|x-host|x-original-host|http_host|http_x_forwarded_host)$/i;
 
@@ -171,6 +172,9 @@ function flowSaysToken(ctx: RuleContext, node: Node): boolean {
 /** `request.host_url`, `request.headers["Host"]`, `request.environ.get("HTTP_HOST")`... */
 function hostSources(ctx: RuleContext): { node: Node; label: string }[] {
   const out: { node: Node; label: string }[] = [];
+  // Every source below names a host attribute or a host header/environ key: without one of these words
+  // in the file, skip walking its (many) attribute nodes.
+  if (!MAY_NAME_HOST.test(ctx.file.text)) return out;
   for (const attribute of ctx.file.nodesOfType('attribute')) {
     if (!attribute) continue;
     const object = attribute.childForFieldName('object');

@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import type { Node } from 'web-tree-sitter';
+import { generateSingleFile } from '../../bench/generate';
+import { Engine } from '../../server/src/engine/engine';
+import { FileModel } from '../../server/src/engine/model';
+import { INDEXED_TYPES } from '../../server/src/engine/query';
+
+/**
+ * `nodesOfType` answers some types from the file query's captures instead of walking the tree: it must give
+ * exactly what the walk gives (same nodes, same order), also inside broken code.
+ */
+const FIXTURES = join(__dirname, '..', 'fixtures', 'rules');
+
+const BROKEN = [
+  'def f(a=1, *, b: int = 2:\n    return {"k": v for (',
+  'x = {"a": 1, "b": (\nif a == b != c:\n  try:\n    pass\n  except (ValueError, KeyError) as e\n',
+  'call(key=value, other=\n@decorator(x=1)\nclass C(metaclass=M, y=(a < b)):\n    d = {1: 2}\n',
+];
+
+describe('type index from the file query', () => {
+  let engine: Engine;
+  before(async () => {
+    engine = await Engine.create();
+  });
+
+  it('equals a tree walk for every captured type, on fixtures, generated code and broken code', () => {
+    const texts = [
+      ...readdirSync(FIXTURES)
+        .filter((f) => f.endsWith('.py'))
+        .map((f) => readFileSync(join(FIXTURES, f), 'utf8')),
+      generateSingleFile(1500, 3),
+      ...BROKEN,
+    ];
+    const lists = [...[...INDEXED_TYPES].map((t) => [t]), ['default_parameter', 'typed_default_parameter']];
+    let compared = 0;
+    for (const text of texts) {
+      const tree = engine.parser.parse(text);
+      assert.ok(tree);
+      try {
+        const model = new FileModel(tree, text, 'x.py');
+        for (const types of lists) {
+          const walked: Node[] = tree.rootNode.descendantsOfType(types).filter((n): n is Node => n !== null);
+          const indexed = model.nodesOfType(types);
+          assert.deepEqual(
+            indexed.map((n) => n.id),
+            walked.map((n: Node) => n.id),
+            `${types.join('|')} in ${text.slice(0, 60)}`,
+          );
+          compared += walked.length;
+        }
+      } finally {
+        tree.delete();
+      }
+    }
+    assert.ok(compared > 1000, `only ${compared} nodes compared`);
+  });
+});
