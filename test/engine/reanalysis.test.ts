@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import type { Tree } from 'web-tree-sitter';
 import { analyzeModels, buildModels } from '../../server/src/engine/analyze';
 import { Engine } from '../../server/src/engine/engine';
+import { LineIndex } from '../../server/src/engine/positions';
 import { generateSingleFile } from '../../bench/generate';
 import { keystrokeScript } from '../../bench/keystrokes';
 import { reanalyse, wholeFileState } from '../../server/src/engine/reanalysis';
@@ -72,6 +73,12 @@ function bodyOffsets(text: string): number[] {
   return out.sort((a, b) => a - b);
 }
 
+/** Where each statement starts, counted afresh (the re-analysis moves the previous lines instead). */
+function linesOf(segments: readonly { start: number }[], text: string): number[] {
+  const index = new LineIndex(text);
+  return segments.map((s) => index.positionAt(s.start).line);
+}
+
 describe('re-analysis of the edited statement (differential)', () => {
   let engine: Engine;
   before(async () => {
@@ -121,6 +128,7 @@ describe('re-analysis of the edited statement (differential)', () => {
               if ('state' in result) {
                 partial++;
                 assert.deepEqual(result.state.findings, fresh.analysis.findings, `${file}\n${text}`);
+                assert.deepEqual(result.state.lines, linesOf(result.state.segments, text));
                 state = result.state;
               } else {
                 state = wholeFileState(tree, text, fresh.models, fresh.analysis.findings, [], state.segments);
@@ -164,6 +172,7 @@ describe('re-analysis of the edited statement (differential)', () => {
         if ('state' in result) {
           partial++;
           assert.deepEqual(result.state.findings, fresh.analysis.findings);
+          assert.deepEqual(result.state.lines, linesOf(result.state.segments, text));
           state = result.state;
         } else {
           state = wholeFileState(tree, text, fresh.models, fresh.analysis.findings, [], state.segments);

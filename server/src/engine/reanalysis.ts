@@ -231,8 +231,7 @@ export function reanalyse<X extends Located>(
   }
 
   // The reduced file: the included statements in order, each on the lines it had, one blank line apart.
-  const lines = new LineIndex(text);
-  const newLines = segments.map((s) => lines.positionAt(s.start).line);
+  const newLines = movedLines(previous, segments, text, prefix, changedNew, changedOld);
   const pieces: Piece[] = [];
   let reduced = '';
   let reducedLine = 0;
@@ -347,6 +346,37 @@ interface Piece {
 }
 
 type Mover<T> = (item: T, map: (p: Position) => Position | null) => T | null;
+
+/**
+ * The line each segment starts on, from the previous lines: unchanged up to the edit, counted through the
+ * edited statements, moved by the same amount after them (no pass over the whole text).
+ */
+function movedLines(
+  previous: SegmentedState<Located>,
+  segments: readonly Segment[],
+  text: string,
+  prefix: number,
+  changedNew: number,
+  changedOld: number,
+): number[] {
+  const lines = previous.lines.slice(0, prefix);
+  let anchor = prefix > 0 ? (segments[prefix - 1] as Segment).start : 0;
+  let line = prefix > 0 ? (previous.lines[prefix - 1] as number) : 0;
+  const firstSuffix = prefix + changedNew;
+  for (let i = prefix; i <= firstSuffix && i < segments.length; i++) {
+    const start = (segments[i] as Segment).start;
+    line += lineCount(text.slice(anchor, start)) - 1;
+    anchor = start;
+    lines.push(line);
+  }
+  if (firstSuffix < segments.length) {
+    const shift = line - (previous.lines[prefix + changedOld] as number);
+    for (let i = firstSuffix + 1; i < segments.length; i++) {
+      lines.push((previous.lines[i - changedNew + changedOld] as number) + shift);
+    }
+  }
+  return lines;
+}
 
 function lineCount(text: string): number {
   let n = 1;

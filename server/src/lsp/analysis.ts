@@ -173,7 +173,8 @@ export class Analyzer {
         this.partialRuns++;
         this.segmented.set(doc.uri, { key, state: partial.state });
         ({ findings, extras: routes } = partial.state);
-        const syntax = syntaxErrorNote(tree, new LineIndex(text));
+        // The note needs a line index of the whole text: only build one for a tree with an error.
+        const syntax = tree.rootNode.hasError ? syntaxErrorNote(tree, new LineIndex(text)) : null;
         notes = syntax ? [syntax] : [];
       } else {
         this.lastWholeFileReason = partial?.reason ?? 'first analysis';
