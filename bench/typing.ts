@@ -5,7 +5,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Tree } from 'web-tree-sitter';
 import { analyzeModels, buildModels } from '../server/src/engine/analyze';
 import type { Engine } from '../server/src/engine/engine';
-import { reanalyse, wholeFileState } from '../server/src/engine/reanalysis';
+import { reanalyse, releaseState, wholeFileState } from '../server/src/engine/reanalysis';
 import type { Located, SegmentedState } from '../server/src/engine/reanalysis';
 import { treeSitterEdit } from '../server/src/lsp/documents';
 import { TreeStore } from '../server/src/lsp/trees';
@@ -157,6 +157,7 @@ function inProcessRun(
         const reason = result.reason.replace(/^\S+ is (used|called)/, 'a name is $1');
         reasons[reason] = (reasons[reason] ?? 0) + 1;
         const whole = run(tree, text);
+        releaseState(state);
         state = wholeFileState(tree, text, whole.models, whole.analysis.findings, [], state.segments);
       }
     }
@@ -166,6 +167,7 @@ function inProcessRun(
     both.push(t2 - t0);
   }
   store.dispose();
+  releaseState(state);
   return { parse, analysis, both, partialShare: edits.length > 0 ? partial / edits.length : 0, reasons };
 }
 

@@ -9,7 +9,7 @@ import { Engine } from '../../server/src/engine/engine';
 import { LineIndex } from '../../server/src/engine/positions';
 import { generateSingleFile } from '../../bench/generate';
 import { keystrokeScript } from '../../bench/keystrokes';
-import { reanalyse, wholeFileState } from '../../server/src/engine/reanalysis';
+import { reanalyse, releaseState, wholeFileState } from '../../server/src/engine/reanalysis';
 import type { Located, SegmentedState } from '../../server/src/engine/reanalysis';
 import { treeSitterEdit } from '../../server/src/lsp/documents';
 
@@ -131,11 +131,13 @@ describe('re-analysis of the edited statement (differential)', () => {
                 assert.deepEqual(result.state.lines, linesOf(result.state.segments, text));
                 state = result.state;
               } else {
+                releaseState(state);
                 state = wholeFileState(tree, text, fresh.models, fresh.analysis.findings, [], state.segments);
               }
             }
           } finally {
             tree.delete();
+            releaseState(state);
           }
         }),
         { numRuns: 8, seed: Number(process.env.FC_SEED ?? 20261201) },
@@ -175,6 +177,7 @@ describe('re-analysis of the edited statement (differential)', () => {
           assert.deepEqual(result.state.lines, linesOf(result.state.segments, text));
           state = result.state;
         } else {
+          releaseState(state);
           state = wholeFileState(tree, text, fresh.models, fresh.analysis.findings, [], state.segments);
         }
       }
@@ -185,5 +188,43 @@ describe('re-analysis of the edited statement (differential)', () => {
       partial > edits.length / 2,
       `only ${partial} of ${edits.length} keystrokes were re-analysed partially`,
     );
+  });
+
+  it('moves every later finding when blank lines are typed or deleted between statements', () => {
+    let text = generateSingleFile(600, 5);
+    let tree = engine.parser.parse(text) as Tree;
+    const first = run(tree, text);
+    let state: SegmentedState<Located> = wholeFileState(
+      tree,
+      text,
+      first.models,
+      first.analysis.findings,
+      [],
+    );
+    const gaps = [...text.matchAll(/\n\n(?=def |class |@)/g)].map((m) => (m.index ?? 0) + 1);
+    let partial = 0;
+    try {
+      for (const [k, gap] of gaps.slice(0, 12).entries()) {
+        // Insert a blank line at an early gap, or delete one (the gaps move as lines are added: re-find).
+        const at = [...text.matchAll(/\n\n(?=def |class |@)/g)].map((m) => (m.index ?? 0) + 1)[k] ?? gap;
+        const [start, end, inserted] = k % 3 === 2 ? [at, at + 1, ''] : [at, at, '\n'];
+        tree.edit(treeSitterEdit(text, start, end, inserted));
+        text = text.slice(0, start) + inserted + text.slice(end);
+        const next = engine.parser.parse(text, tree) as Tree;
+        tree.delete();
+        tree = next;
+        const result = reanalyse(state, tree, text, engine.parser, run, 1);
+        const fresh = run(tree, text);
+        assert.ok('state' in result, 'a blank line alone never needs the whole file');
+        partial++;
+        assert.deepEqual(result.state.lines, linesOf(result.state.segments, text));
+        assert.deepEqual(result.state.findings, fresh.analysis.findings);
+        state = result.state;
+      }
+    } finally {
+      tree.delete();
+      releaseState(state);
+    }
+    assert.ok(partial >= 10);
   });
 });

@@ -5,6 +5,7 @@ import { LineIndex } from './positions';
 import { segmentFactsOf, textReachesOut } from './segmentFacts';
 import type { SegmentFacts } from './segmentFacts';
 import { segmentsOf } from './segments';
+import { treeSitterEdit } from './treeEdits';
 import type { Segment } from './segments';
 import type { FileAnalysis, Finding, Position, Range } from './types';
 
@@ -30,6 +31,8 @@ export interface SegmentedState<X extends Located> {
   findings: Finding[];
   /** Other results with a range, kept and moved the same way (the language server's routes). */
   extras: X[];
+  /** The last reduced file and its tree (WASM memory: see `releaseState`), re-parsed incrementally. */
+  reduced?: { text: string; tree: Tree };
 }
 
 export interface Located {
@@ -86,9 +89,17 @@ export function reanalyse<X extends Located>(
 ): Reanalysis<X> {
   const segments = segmentsOf(tree, text, previous.segments);
   const old = previous.segments;
+  // Unchanged up to the edit means the same text at the same offset: blank lines typed between two
+  // statements move everything after them.
   let prefix = 0;
-  while (prefix < segments.length && prefix < old.length && old[prefix]?.text === segments[prefix]?.text)
+  while (
+    prefix < segments.length &&
+    prefix < old.length &&
+    old[prefix]?.start === segments[prefix]?.start &&
+    old[prefix]?.text === segments[prefix]?.text
+  ) {
     prefix++;
+  }
   let suffix = 0;
   while (
     suffix < segments.length - prefix &&
@@ -242,9 +253,9 @@ export function reanalyse<X extends Located>(
     reducedLine += lineCount(segment.text) + 1;
   }
 
-  const reducedTree = parser.parse(reduced);
-  parser.reset();
+  const reducedTree = parseReduced(previous, reduced, parser);
   if (!reducedTree) return { reason: 'the parser gave up on the reduced file' };
+  let kept = false;
   try {
     const children = reducedTree.rootNode.children;
     if (
@@ -328,14 +339,63 @@ export function reanalyse<X extends Located>(
         ? (editedFacts[i - prefix] as SegmentFacts)
         : (previous.facts[oldIndexOf(i)] as SegmentFacts),
     );
+    kept = true;
     return {
-      state: { text, segments, lines: newLines, facts, findings, extras: newExtras },
+      state: {
+        text,
+        segments,
+        lines: newLines,
+        facts,
+        findings,
+        extras: newExtras,
+        reduced: { text: reduced, tree: reducedTree },
+      },
       reducedLines: reducedLine,
       recomputed: affected.size,
     };
   } finally {
-    reducedTree.delete();
+    if (!kept) reducedTree.delete();
   }
+}
+
+/**
+ * The reduced file's tree. Consecutive keystrokes in one statement give reduced files that differ only
+ * there, so the previous reduced tree (which this takes over from `previous`) is edited and re-parsed
+ * incrementally, as the language server does with the document's own tree.
+ */
+function parseReduced(previous: SegmentedState<Located>, reduced: string, parser: Parser): Tree | null {
+  const old = previous.reduced;
+  previous.reduced = undefined;
+  try {
+    if (!old) return parser.parse(reduced);
+    const before = old.text;
+    let start = 0;
+    const shorter = Math.min(before.length, reduced.length);
+    while (start < shorter && before.charCodeAt(start) === reduced.charCodeAt(start)) start++;
+    let tail = 0;
+    while (
+      tail < shorter - start &&
+      before.charCodeAt(before.length - 1 - tail) === reduced.charCodeAt(reduced.length - 1 - tail)
+    ) {
+      tail++;
+    }
+    old.tree.edit(
+      treeSitterEdit(before, start, before.length - tail, reduced.slice(start, reduced.length - tail)),
+    );
+    return parser.parse(reduced, old.tree);
+  } finally {
+    parser.reset();
+    old?.tree.delete();
+  }
+}
+
+/**
+ * Frees what a state holds outside the JavaScript heap (its reduced tree). Call it for a state that is
+ * replaced without going through `reanalyse`, or dropped.
+ */
+export function releaseState(state: SegmentedState<Located> | undefined): void {
+  state?.reduced?.tree.delete();
+  if (state) state.reduced = undefined;
 }
 
 interface Piece {

@@ -4,7 +4,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyzeModels, buildModels, syntaxErrorNote, workspaceFactsOf } from '../engine/analyze';
 import type { Engine } from '../engine/engine';
 import { LineIndex } from '../engine/positions';
-import { reanalyse, wholeFileState } from '../engine/reanalysis';
+import { reanalyse, releaseState, wholeFileState } from '../engine/reanalysis';
 import type { SegmentedState } from '../engine/reanalysis';
 import type { AnalysisNote, Finding } from '../engine/types';
 import { changedAgainst } from '../git/baseVersions';
@@ -76,6 +76,7 @@ export class Analyzer {
   forget(uri: string): void {
     this.cache.delete(uri);
     this.inFlight.delete(uri);
+    releaseState(this.segmented.get(uri)?.state);
     this.segmented.delete(uri);
     this.trees.close(uri);
   }
@@ -178,6 +179,7 @@ export class Analyzer {
         notes = syntax ? [syntax] : [];
       } else {
         this.lastWholeFileReason = partial?.reason ?? 'first analysis';
+        releaseState(previous?.state);
         const { models, analysis, extras } = run(tree, text);
         ({ findings, notes } = analysis);
         routes = extras;
@@ -211,6 +213,7 @@ export class Analyzer {
 
   private forgetTree(uri: string): void {
     this.trees.close(uri);
+    releaseState(this.segmented.get(uri)?.state);
     this.segmented.delete(uri);
   }
 }

@@ -1,7 +1,8 @@
 import { TextDocuments } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
-import { Edit } from 'web-tree-sitter';
+import type { Edit } from 'web-tree-sitter';
+import { treeSitterEdit } from '../engine/treeEdits';
 
 /**
  * Open documents, with every content change also turned into a tree-sitter `Edit` so that the document's
@@ -16,43 +17,8 @@ export interface EditListener {
   replaced(uri: string): void;
 }
 
-export interface Point {
-  row: number;
-  column: number;
-}
-
-/** A tree-sitter point: rows count `\n` only (as tree-sitter does), columns are UTF-16 code units. */
-export function pointAt(text: string, offset: number): Point {
-  let row = 0;
-  let lineStart = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
-    row++;
-    lineStart = i + 1;
-  }
-  return { row, column: offset - lineStart };
-}
-
-/** Where a point ends up after `inserted` is written at it. */
-export function advance(point: Point, inserted: string): Point {
-  const last = inserted.lastIndexOf('\n');
-  if (last === -1) return { row: point.row, column: point.column + inserted.length };
-  let rows = 0;
-  for (let i = inserted.indexOf('\n'); i !== -1; i = inserted.indexOf('\n', i + 1)) rows++;
-  return { row: point.row + rows, column: inserted.length - last - 1 };
-}
-
-/** The edit replacing text[start, end) with `inserted`. */
-export function treeSitterEdit(text: string, start: number, end: number, inserted: string): Edit {
-  const startPosition = pointAt(text, start);
-  return new Edit({
-    startIndex: start,
-    oldEndIndex: end,
-    newEndIndex: start + inserted.length,
-    startPosition,
-    oldEndPosition: pointAt(text, end),
-    newEndPosition: advance(startPosition, inserted),
-  });
-}
+export { advance, pointAt, treeSitterEdit } from '../engine/treeEdits';
+export type { Point } from '../engine/treeEdits';
 
 export function createDocuments(listener: EditListener): TextDocuments<TextDocument> {
   return new TextDocuments<TextDocument>({
