@@ -137,7 +137,6 @@ export function reanalyse<X extends Located>(
   // Top-level definitions by name; module-level names bound by module-level code.
   const topLevel = new Map<string, number[]>();
   const boundBy = new Map<string, number[]>();
-  const calledBy = new Map<string, number[]>();
   const add = (map: Map<string, number[]>, key: string, i: number) => {
     const list = map.get(key);
     if (list) list.push(i);
@@ -146,7 +145,6 @@ export function reanalyse<X extends Located>(
   segments.forEach((s, i) => {
     if (isDefinition(s) && s.name) add(topLevel, s.name, i);
     if (s.kind === 'other') for (const name of factsOf(i)?.defines ?? []) add(boundBy, name, i);
-    for (const name of s.calls) add(calledBy, name, i);
   });
   const follow = (
     words: Iterable<string>,
@@ -211,9 +209,19 @@ export function reanalyse<X extends Located>(
   while (reverse.length > 0) {
     const name = (segments[reverse.pop() as number] as Segment).name;
     if (!name) continue;
-    follow([name], calledBy, included, reverse);
+    // Few names are looked up here: scanning for callers beats indexing every call of the file.
+    const callers: number[] = [];
+    segments.forEach((s, i) => {
+      if (s.calls.has(name)) callers.push(i);
+    });
+    for (const i of callers) {
+      if (!included.has(i)) {
+        included.add(i);
+        reverse.push(i);
+      }
+    }
     // Instances built at module level and used elsewhere.
-    for (const i of calledBy.get(name) ?? []) {
+    for (const i of callers) {
       if ((segments[i] as Segment).kind !== 'other') continue;
       for (const bound of factsOf(i)?.defines ?? []) {
         segments.forEach((s, j) => {
@@ -237,20 +245,34 @@ export function reanalyse<X extends Located>(
   for (const i of order) reducedSize += (segments[i] as Segment).text.length;
   if (reducedSize > text.length * maxReducedShare)
     return { reason: `the edit depends on most of the file (${order.length} statements)` };
-  if (order.some((i) => !(segments[i] as Segment).startsLine)) {
-    return { reason: 'a statement shares its line with another' };
-  }
-
-  // The reduced file: the included statements in order, each on the lines it had, one blank line apart.
+  // The reduced file: runs of consecutive included statements copied as they are in the file (with the
+  // blank lines and indents between them: a block a half-typed line split stays as the parser saw it), runs
+  // one blank line apart. Every statement keeps its columns; lines move by a per-run amount.
   const newLines = movedLines(previous, segments, text, prefix, changedNew, changedOld);
   const pieces: Piece[] = [];
   let reduced = '';
   let reducedLine = 0;
-  for (const i of order) {
-    const segment = segments[i] as Segment;
-    pieces.push({ index: i, reducedLine, reducedStart: reduced.length, line: newLines[i] as number });
-    reduced += `${segment.text}\n\n`;
-    reducedLine += lineCount(segment.text) + 1;
+  for (let k = 0; k < order.length;) {
+    let end = k;
+    while (end + 1 < order.length && (order[end + 1] as number) === (order[end] as number) + 1) end++;
+    const first = segments[order[k] as number] as Segment;
+    const last = segments[order[end] as number] as Segment;
+    if (first.indent === null) return { reason: 'a statement shares its line with another' };
+    const chunkStart = first.start - first.indent.length;
+    const chunk = text.slice(chunkStart, last.start + last.text.length);
+    const firstLine = newLines[order[k] as number] as number;
+    for (let j = k; j <= end; j++) {
+      const i = order[j] as number;
+      pieces.push({
+        index: i,
+        reducedLine: reducedLine + (newLines[i] as number) - firstLine,
+        reducedStart: reduced.length + (segments[i] as Segment).start - chunkStart,
+        line: newLines[i] as number,
+      });
+    }
+    reduced += `${chunk}\n\n`;
+    reducedLine += lineCount(chunk) + 1;
+    k = end + 1;
   }
 
   const reducedTree = parseReduced(previous, reduced, parser);

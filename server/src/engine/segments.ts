@@ -23,8 +23,12 @@ export interface Segment {
   calls: ReadonlySet<string>;
   /** Names of every function and class defined in it, nested ones and methods included. */
   definitions: ReadonlySet<string>;
-  /** The statement starts a line (a statement after `;` does not): only such statements can be moved. */
-  startsLine: boolean;
+  /**
+   * The spaces before the statement on its line ('' at the start of a line), or null when code precedes it
+   * (after `;`): only statements with an indent can be copied into a reduced file. Top-level statements are
+   * indented only when a half-typed line split a block and the parser took its rest for new statements.
+   */
+  indent: string | null;
 }
 
 /**
@@ -79,16 +83,22 @@ export function segmentsOf(tree: Tree, text: string, previous: readonly Segment[
   return children.map((child, i) => {
     const start = starts[i] as number;
     const segmentText = texts[i] as string;
-    const startsLine = start === 0 || text[start - 1] === '\n' || text[start - 1] === '\r';
+    const indent = indentBefore(text, start);
     const known =
       i < prefix
         ? previous[i]
         : i >= texts.length - suffix
           ? previous[previous.length - texts.length + i]
           : null;
-    if (known) return { ...known, start, startsLine };
-    return { start, text: segmentText, startsLine, ...wordsOf(segmentText), ...shapeOf(child, text) };
+    if (known) return { ...known, start, indent };
+    return { start, text: segmentText, indent, ...wordsOf(segmentText), ...shapeOf(child, text) };
   });
+}
+
+function indentBefore(text: string, start: number): string | null {
+  let at = start;
+  while (at > 0 && (text[at - 1] === ' ' || text[at - 1] === '\t')) at--;
+  return at === 0 || text[at - 1] === '\n' || text[at - 1] === '\r' ? text.slice(at, start) : null;
 }
 
 function shapeOf(node: Node, text: string): Pick<Segment, 'kind' | 'name' | 'decorators'> {
