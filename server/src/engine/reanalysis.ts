@@ -87,15 +87,22 @@ export function reanalyse<X extends Located>(
   run: RunAnalysis<X>,
   maxReducedShare = MAX_REDUCED_SHARE,
 ): Reanalysis<X> {
+  // Fixes write line breaks the way the file does (rules look for \r\n in the text): a file that starts or
+  // stops having one changes every fix.
+  const crlf = text.includes('\r\n');
+  if (crlf !== previous.text.includes('\r\n')) return { reason: 'the line breaks changed' };
   const segments = segmentsOf(tree, text, previous.segments);
   const old = previous.segments;
-  // Unchanged up to the edit means the same text at the same offset: blank lines typed between two
-  // statements move everything after them.
+  // Unchanged statements are those wholly before the first changed character, or wholly after the last
+  // one, with the same text (what lies between statements counts: a space turned into a line break there
+  // moves everything after it).
+  const { head, tail } = changedRegion(previous.text, text);
   let prefix = 0;
   while (
     prefix < segments.length &&
     prefix < old.length &&
     old[prefix]?.start === segments[prefix]?.start &&
+    (segments[prefix] as Segment).start + (segments[prefix] as Segment).text.length <= head &&
     old[prefix]?.text === segments[prefix]?.text
   ) {
     prefix++;
@@ -104,6 +111,7 @@ export function reanalyse<X extends Located>(
   while (
     suffix < segments.length - prefix &&
     suffix < old.length - prefix &&
+    (segments[segments.length - 1 - suffix] as Segment).start >= text.length - tail &&
     old[old.length - 1 - suffix]?.text === segments[segments.length - 1 - suffix]?.text
   ) {
     suffix++;
@@ -249,6 +257,14 @@ export function reanalyse<X extends Located>(
   // blank lines and indents between them: a block a half-typed line split stays as the parser saw it), runs
   // one blank line apart. Every statement keeps its columns; lines move by a per-run amount.
   const newLines = movedLines(previous, segments, text, prefix, changedNew, changedOld);
+  // Statements after the edit keep their findings moved by lines only: the first of them must start at
+  // the column it had, on a line of its own (the edit may have moved the code before it on its line).
+  const firstAfter = segments[prefix + changedNew];
+  if (firstAfter && (firstAfter.indent === null || firstAfter.column !== old[prefix + changedOld]?.column)) {
+    return { reason: 'a statement after the edit starts at another column' };
+  }
+  // So does the reduced file.
+  const separator = crlf ? '\r\n\r\n' : '\n\n';
   const pieces: Piece[] = [];
   let reduced = '';
   let reducedLine = 0;
@@ -265,12 +281,13 @@ export function reanalyse<X extends Located>(
       const i = order[j] as number;
       pieces.push({
         index: i,
+        column: (segments[i] as Segment).column,
         reducedLine: reducedLine + (newLines[i] as number) - firstLine,
         reducedStart: reduced.length + (segments[i] as Segment).start - chunkStart,
         line: newLines[i] as number,
       });
     }
-    reduced += `${chunk}\n\n`;
+    reduced += `${chunk}${separator}`;
     reducedLine += lineCount(chunk) + 1;
     k = end + 1;
   }
@@ -306,20 +323,20 @@ export function reanalyse<X extends Located>(
     // Findings: recomputed for the affected statements, moved for the others. A finding belongs to the
     // statement it starts in; its other positions (the taint source, fix edits) may be anywhere.
     const fromReduced = (position: Position): Position | null => {
-      const piece = pieceAt(pieces, position.line);
+      const piece = pieceAt(pieces, position);
       return piece ? shift(position, piece.line - piece.reducedLine) : null;
     };
     const ownedByReduced = (position: Position): boolean =>
-      affected.has((pieceAt(pieces, position.line) as Piece).index);
+      affected.has((pieceAt(pieces, position) as Piece).index);
     const newIndexOfOld = (position: Position): number => {
-      const oldIndex = segmentAtLine(previous.lines, position.line);
+      const oldIndex = segmentAt(previous, position);
       if (oldIndex >= prefix && oldIndex < prefix + changedOld) return -1;
       return oldIndex < prefix ? oldIndex : oldIndex - changedOld + changedNew;
     };
     const toNew = (position: Position): Position | null => {
       const index = newIndexOfOld(position);
       if (index < 0) return null;
-      const oldIndex = segmentAtLine(previous.lines, position.line);
+      const oldIndex = segmentAt(previous, position);
       return shift(position, (newLines[index] as number) - (previous.lines[oldIndex] as number));
     };
     const ownedByPrevious = (position: Position): boolean => {
@@ -390,19 +407,9 @@ function parseReduced(previous: SegmentedState<Located>, reduced: string, parser
   previous.reduced = undefined;
   try {
     if (!old) return parser.parse(reduced);
-    const before = old.text;
-    let start = 0;
-    const shorter = Math.min(before.length, reduced.length);
-    while (start < shorter && before.charCodeAt(start) === reduced.charCodeAt(start)) start++;
-    let tail = 0;
-    while (
-      tail < shorter - start &&
-      before.charCodeAt(before.length - 1 - tail) === reduced.charCodeAt(reduced.length - 1 - tail)
-    ) {
-      tail++;
-    }
+    const { head, tail } = changedRegion(old.text, reduced);
     old.tree.edit(
-      treeSitterEdit(before, start, before.length - tail, reduced.slice(start, reduced.length - tail)),
+      treeSitterEdit(old.text, head, old.text.length - tail, reduced.slice(head, reduced.length - tail)),
     );
     return parser.parse(reduced, old.tree);
   } finally {
@@ -422,12 +429,42 @@ export function releaseState(state: SegmentedState<Located> | undefined): void {
 
 interface Piece {
   index: number;
+  /** Where the statement starts in the reduced file (its column is the one it has in the file). */
+  column: number;
   reducedLine: number;
   reducedStart: number;
   line: number;
 }
 
 type Mover<T> = (item: T, map: (p: Position) => Position | null) => T | null;
+
+/** How many characters the two texts share at the start (`head`) and, after that, at the end (`tail`). */
+export function changedRegion(before: string, after: string): { head: number; tail: number } {
+  const shorter = Math.min(before.length, after.length);
+  let head = 0;
+  // Whole blocks first (string slices compare natively), then character by character.
+  const BLOCK = 1024;
+  while (head + BLOCK <= shorter && before.slice(head, head + BLOCK) === after.slice(head, head + BLOCK)) {
+    head += BLOCK;
+  }
+  while (head < shorter && before.charCodeAt(head) === after.charCodeAt(head)) head++;
+  let tail = 0;
+  const room = shorter - head;
+  while (
+    tail + BLOCK <= room &&
+    before.slice(before.length - tail - BLOCK, before.length - tail) ===
+      after.slice(after.length - tail - BLOCK, after.length - tail)
+  ) {
+    tail += BLOCK;
+  }
+  while (
+    tail < room &&
+    before.charCodeAt(before.length - 1 - tail) === after.charCodeAt(after.length - 1 - tail)
+  ) {
+    tail++;
+  }
+  return { head, tail };
+}
 
 /**
  * The line each segment starts on, from the previous lines: unchanged up to the edit, counted through the
@@ -469,26 +506,35 @@ function lineCount(text: string): number {
   return n;
 }
 
-function pieceAt(pieces: readonly Piece[], line: number): Piece | undefined {
+/** The last of `starts` at or before `position` (statements can share a line: columns count too). */
+function lastStartAtOrBefore(count: number, startOf: (i: number) => Position, position: Position): number {
   let low = 0;
-  let high = pieces.length - 1;
+  let high = count - 1;
   while (low < high) {
     const mid = (low + high + 1) >> 1;
-    if ((pieces[mid] as Piece).reducedLine <= line) low = mid;
-    else high = mid - 1;
-  }
-  return pieces[low];
-}
-
-function segmentAtLine(lines: readonly number[], line: number): number {
-  let low = 0;
-  let high = lines.length - 1;
-  while (low < high) {
-    const mid = (low + high + 1) >> 1;
-    if ((lines[mid] as number) <= line) low = mid;
+    const start = startOf(mid);
+    if (start.line < position.line || (start.line === position.line && start.character <= position.character))
+      low = mid;
     else high = mid - 1;
   }
   return low;
+}
+
+function pieceAt(pieces: readonly Piece[], position: Position): Piece | undefined {
+  const at = lastStartAtOrBefore(
+    pieces.length,
+    (i) => ({ line: (pieces[i] as Piece).reducedLine, character: (pieces[i] as Piece).column }),
+    position,
+  );
+  return pieces[at];
+}
+
+function segmentAt(state: SegmentedState<Located>, position: Position): number {
+  return lastStartAtOrBefore(
+    state.segments.length,
+    (i) => ({ line: state.lines[i] as number, character: (state.segments[i] as Segment).column }),
+    position,
+  );
 }
 
 function shift(position: Position, lines: number): Position {

@@ -29,6 +29,8 @@ export interface Segment {
    * indented only when a half-typed line split a block and the parser took its rest for new statements.
    */
   indent: string | null;
+  /** The column the statement starts at (code units from the start of its line). */
+  column: number;
 }
 
 /**
@@ -84,15 +86,22 @@ export function segmentsOf(tree: Tree, text: string, previous: readonly Segment[
     const start = starts[i] as number;
     const segmentText = texts[i] as string;
     const indent = indentBefore(text, start);
+    const column = indent !== null ? indent.length : columnOf(text, start);
     const known =
       i < prefix
         ? previous[i]
         : i >= texts.length - suffix
           ? previous[previous.length - texts.length + i]
           : null;
-    if (known) return { ...known, start, indent };
-    return { start, text: segmentText, indent, ...wordsOf(segmentText), ...shapeOf(child, text) };
+    if (known) return { ...known, start, indent, column };
+    return { start, text: segmentText, indent, column, ...wordsOf(segmentText), ...shapeOf(child, text) };
   });
+}
+
+function columnOf(text: string, offset: number): number {
+  let at = offset;
+  while (at > 0 && text[at - 1] !== '\n' && text[at - 1] !== '\r') at--;
+  return offset - at;
 }
 
 function indentBefore(text: string, start: number): string | null {
