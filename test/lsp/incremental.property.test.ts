@@ -166,7 +166,7 @@ describe('incremental edits (property)', () => {
         await client.close(fresh);
         assert.deepEqual(normalize(incremental), normalize(expected), JSON.stringify(text));
       }),
-      { numRuns: 1000, seed: Number(process.env.FC_SEED ?? 4242) },
+      { numRuns: 2500, seed: Number(process.env.FC_SEED ?? 4242) },
     );
     assert.equal(client.exitCode, undefined);
   });
