@@ -479,6 +479,7 @@ function report(r: {
     'Typing: per keystroke, incremental didChange → pulled diagnostics (server), vs the incremental parse alone',
   );
   const tRows: string[][] = [];
+  const typingNotes: string[] = [];
   for (const t of r.typing) {
     const label = `${t.lines} lines, ${t.keystrokes}/${t.planned} keys${t.budgetExhausted ? ' (budget)' : ''}`;
     const d = (x: { median: number; p95: number; max: number }) => [fmt(x.median), fmt(x.p95), fmt(x.max)];
@@ -493,17 +494,12 @@ function report(r: {
       `${fmt(t.ratios.serverOverParseP95, 1)}×`,
       '',
     ]);
+    tRows.push(['', `partial re-analysis: ${fmt(t.inProcess.partialShare * 100, 0)}% of keys`, '', '', '']);
     const reasons = Object.entries(t.inProcess.wholeFileReasons)
       .sort((a, b) => b[1] - a[1])
       .map(([reason, n]) => `${reason} ×${n}`)
       .join('; ');
-    tRows.push([
-      '',
-      `partial re-analysis ${fmt(t.inProcess.partialShare * 100, 0)}% of keys${reasons ? `; whole file: ${reasons}` : ''}`,
-      '',
-      '',
-      '',
-    ]);
+    if (reasons) typingNotes.push(`${t.lines} lines, keys analysed as a whole file: ${reasons}`);
     tRows.push([
       '',
       `server: ready ${fmt(t.server.readyMs, 0)} ms, first diagnostics ${fmt(t.server.firstDiagnosticsMs, 0)} ms`,
@@ -519,7 +515,7 @@ function report(r: {
       '',
     ]);
   }
-  out.push(table(['file', 'measure (ms)', 'median', 'p95', 'max'], tRows), '');
+  out.push(table(['file', 'measure (ms)', 'median', 'p95', 'max'], tRows), ...typingNotes, '');
 
   const mem = r.memory;
   out.push(

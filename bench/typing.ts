@@ -154,7 +154,9 @@ function inProcessRun(
         state = result.state;
       } else {
         // Named by kind, not by the identifiers in the message.
-        const reason = result.reason.replace(/^\S+ is (used|called)/, 'a name is $1');
+        const reason = result.reason
+          .replace(/^\S+ is (used|called)/, 'a name is $1')
+          .replace(/ \(\d+ statements\)$/, '');
         reasons[reason] = (reasons[reason] ?? 0) + 1;
         const whole = run(tree, text);
         releaseState(state);

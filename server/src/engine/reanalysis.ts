@@ -244,6 +244,11 @@ export function reanalyse<X extends Located>(
   segments.forEach((s, i) => {
     if (s.kind === 'other' || factsOf(i)?.reachesOut) included.add(i);
   });
+  // A half-typed statement is parsed with error recovery, which looks at what follows it: keep the
+  // statement after the edit beside it, so that it parses the way it does in the file.
+  if (after.some((s) => s.kind === 'other') && prefix + changedNew < segments.length) {
+    included.add(prefix + changedNew);
+  }
   const pending = [...included];
   while (pending.length > 0)
     follow((segments[pending.pop() as number] as Segment).mentions, topLevel, included, pending);
