@@ -5,8 +5,8 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Tree } from 'web-tree-sitter';
 import { analyzeModels, buildModels } from '../server/src/engine/analyze';
 import type { Engine } from '../server/src/engine/engine';
-import { reanalyse, releaseState, wholeFileState } from '../server/src/engine/reanalysis';
-import type { Located, SegmentedState } from '../server/src/engine/reanalysis';
+import { analyzeVersion, releaseState } from '../server/src/engine/reanalysis';
+import type { Located } from '../server/src/engine/reanalysis';
 import { treeSitterEdit } from '../server/src/lsp/documents';
 import { TreeStore } from '../server/src/lsp/trees';
 import { LspClient, fileUri } from '../test/helpers/lspClient';
@@ -125,14 +125,7 @@ function inProcessRun(
     return { models, analysis: analyzeModels(models, engine.rules, {}), extras: [] as Located[] };
   };
   const first = store.get(uri, text, version) as Tree;
-  const initialRun = run(first, text);
-  let state: SegmentedState<Located> = wholeFileState(
-    first,
-    text,
-    initialRun.models,
-    initialRun.analysis.findings,
-    [],
-  );
+  let state = analyzeVersion<Located>(undefined, first, text, engine.parser, run).state;
   const parse: number[] = [];
   const analysis: number[] = [];
   const both: number[] = [];
@@ -148,19 +141,15 @@ function inProcessRun(
     const t1 = performance.now();
     if (!tree) throw new Error('parse failed');
     if (analyze) {
-      const result = reanalyse(state, tree, text, engine.parser, run);
-      if ('state' in result) {
-        partial++;
-        state = result.state;
-      } else {
+      const result = analyzeVersion(state, tree, text, engine.parser, run);
+      state = result.state;
+      if (result.kind === 'partial') partial++;
+      else {
         // Named by kind, not by the identifiers in the message.
         const reason = result.reason
           .replace(/^\S+ is (used|called)/, 'a name is $1')
           .replace(/ \(\d+ statements\)$/, '');
         reasons[reason] = (reasons[reason] ?? 0) + 1;
-        const whole = run(tree, text);
-        releaseState(state);
-        state = wholeFileState(tree, text, whole.models, whole.analysis.findings, [], state.segments);
       }
     }
     const t2 = performance.now();

@@ -581,3 +581,49 @@ function moveFinding(finding: Finding, map: (p: Position) => Position | null): F
   }
   return moved;
 }
+
+/** One analysis of a new version of a document, and the state to keep for the next one. */
+export type VersionAnalysis<X extends Located> =
+  | { kind: 'partial'; state: SegmentedState<X> }
+  | {
+      kind: 'whole';
+      /** Why the edit could not be re-analysed partially ('first analysis' without a previous state). */
+      reason: string;
+      /** Undefined when a rule failed on the file: the next version starts afresh too. */
+      state: SegmentedState<X> | undefined;
+      result: ReturnType<RunAnalysis<X>>;
+    };
+
+/**
+ * Re-analyses from `previous` when it can, else analyses the whole file; either way `previous` is used up
+ * (its reduced tree is re-parsed or released), and the answer's state is what to pass next time.
+ */
+export function analyzeVersion<X extends Located>(
+  previous: SegmentedState<X> | undefined,
+  tree: Tree,
+  text: string,
+  parser: Parser,
+  run: RunAnalysis<X>,
+  maxReducedShare = MAX_REDUCED_SHARE,
+): VersionAnalysis<X> {
+  const partial = previous ? reanalyse(previous, tree, text, parser, run, maxReducedShare) : undefined;
+  if (partial && 'state' in partial) return { kind: 'partial', state: partial.state };
+  releaseState(previous);
+  const result = run(tree, text);
+  const failed = result.analysis.notes.some((n) => n.kind === 'skipped');
+  return {
+    kind: 'whole',
+    reason: partial?.reason ?? 'first analysis',
+    state: failed
+      ? undefined
+      : wholeFileState(
+          tree,
+          text,
+          result.models,
+          result.analysis.findings,
+          result.extras,
+          previous?.segments,
+        ),
+    result,
+  };
+}

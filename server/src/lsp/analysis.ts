@@ -4,7 +4,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyzeModels, buildModels, syntaxErrorNote, workspaceFactsOf } from '../engine/analyze';
 import type { Engine } from '../engine/engine';
 import { LineIndex } from '../engine/positions';
-import { reanalyse, releaseState, wholeFileState } from '../engine/reanalysis';
+import { analyzeVersion, releaseState } from '../engine/reanalysis';
 import type { SegmentedState } from '../engine/reanalysis';
 import type { AnalysisNote, Finding } from '../engine/types';
 import { changedAgainst } from '../git/baseVersions';
@@ -168,26 +168,23 @@ export class Analyzer {
       let routes: RouteInfo[];
       let notes: AnalysisNote[];
       const previous = this.segmented.get(doc.uri);
-      const partial =
-        previous?.key === key ? reanalyse(previous.state, tree, text, this.engine.parser, run) : undefined;
-      if (partial && 'state' in partial) {
+      // A state kept under other settings or workspace facts cannot be re-analysed from.
+      if (previous && previous.key !== key) releaseState(previous.state);
+      const reusable = previous?.key === key ? previous.state : undefined;
+      const version = analyzeVersion(reusable, tree, text, this.engine.parser, run);
+      if (version.state) this.segmented.set(doc.uri, { key, state: version.state });
+      else this.segmented.delete(doc.uri);
+      if (version.kind === 'partial') {
         this.partialRuns++;
-        this.segmented.set(doc.uri, { key, state: partial.state });
-        ({ findings, extras: routes } = partial.state);
+        ({ findings, extras: routes } = version.state);
         // The note needs a line index of the whole text: only build one for a tree with an error.
         const syntax = tree.rootNode.hasError ? syntaxErrorNote(tree, new LineIndex(text)) : null;
         notes = syntax ? [syntax] : [];
       } else {
-        this.lastWholeFileReason = partial?.reason ?? 'first analysis';
-        releaseState(previous?.state);
-        const { models, analysis, extras } = run(tree, text);
+        this.lastWholeFileReason = version.reason;
+        const { models, analysis, extras } = version.result;
         ({ findings, notes } = analysis);
         routes = extras;
-        if (notes.some((n) => n.kind === 'skipped')) this.segmented.delete(doc.uri);
-        else {
-          const state = wholeFileState(tree, text, models, findings, routes, previous?.state.segments);
-          this.segmented.set(doc.uri, { key, state });
-        }
         if (file && this.workspace.setOpen(file, workspaceFactsOf(models)))
           later(() => this.onFactsChanged());
       }
