@@ -490,6 +490,11 @@ export class TaintAnalyzer {
     return this.calledFunction(site, site.scope) !== null;
   }
 
+  /** The function or method defined in this file that this call runs, as the summaries resolve it. */
+  sameFileCallee(site: CallSite): Scope | null {
+    return this.calledFunction(site, site.scope)?.fn ?? null;
+  }
+
   /** The same-file function a call runs, and how many leading parameters (`self`) the call does not fill. */
   private calledFunction(site: CallSite, scope: Scope): { fn: Scope; offset: number } | null {
     const fn = site.node.childForFieldName('function');

@@ -459,8 +459,8 @@ function callerArguments(ctx: RuleContext, name: string, scope: Scope): Node[] {
   const offset = method && !fn.decorators.some((d) => d.text === 'staticmethod') ? 1 : 0;
   const out: Node[] = [];
   for (const site of ctx.file.callsNamed(fn.name)) {
-    const callee = site.node.childForFieldName('function');
-    if (method ? callee?.type !== 'attribute' : callee?.type !== 'identifier') continue;
+    // Only calls that run this very function (`self.find(q)`, `Repo().find(q)`), not every `.find(...)`.
+    if (ctx.taint.sameFileCallee(site) !== fn) continue;
     const argument = site.args.positional[index - offset] ?? site.args.keywords.get(name);
     if (argument) out.push(argument);
   }
