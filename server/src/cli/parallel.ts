@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { AnalyzeOptions } from '../engine/analyze';
 import type { Engine } from '../engine/engine';
 import type { SourceFile } from './files';
-import { prepareScan, scanResult, scanSource } from './scan';
+import { prepareScan, scanPrepared, scanResult, scanSource } from './scan';
 import type { PreparedScan, ScanOptions, ScanResult, ScannedFile } from './scan';
 
 /** Main thread → scan worker (`scanWorker.ts`). */
@@ -55,12 +55,7 @@ export async function scanInParallel(
     const prepared = prepareScan(engine, options);
     const total = prepared.analysed.reduce((sum, s) => sum + s.text.length, 0);
     if (workers.length === 0 || total < MIN_PARALLEL_BYTES || prepared.analysed.length < 2) {
-      const files = prepared.analysed.map((source, index) => {
-        const file = scanSource(engine, source, options.root, prepared.analyzeOptions);
-        options.onProgress?.(index + 1, prepared.analysed.length);
-        return file;
-      });
-      return scanResult(options, prepared, files);
+      return scanPrepared(engine, options, prepared);
     }
     return await shareOut(engine, options, prepared, workers);
   } finally {

@@ -45,8 +45,7 @@ export type RunAnalysis<X extends Located> = (
   text: string,
 ) => { models: FileModels; analysis: FileAnalysis; extras: X[] };
 
-export type Reanalysis<X extends Located> =
-  { state: SegmentedState<X>; reducedLines: number; recomputed: number } | { reason: string };
+export type Reanalysis<X extends Located> = { state: SegmentedState<X> } | { reason: string };
 
 /** The state after a whole-file analysis. */
 export function wholeFileState<X extends Located>(
@@ -394,8 +393,6 @@ export function reanalyse<X extends Located>(
         extras: newExtras,
         reduced: { text: reduced, tree: reducedTree },
       },
-      reducedLines: reducedLine,
-      recomputed: affected.size,
     };
   } finally {
     if (!kept) reducedTree.delete();

@@ -47,10 +47,6 @@ export class Analyzer {
   onFactsChanged: () => void = () => undefined;
   /** Counts real analyses (tests and logs). */
   runs = 0;
-  /** Of those, how many re-analysed one edited statement instead of the whole file. */
-  partialRuns = 0;
-  /** Why the last analysis that could not be partial analysed the whole file (tests and logs). */
-  lastWholeFileReason = '';
 
   constructor(
     private readonly connection: Connection,
@@ -175,13 +171,11 @@ export class Analyzer {
       if (version.state) this.segmented.set(doc.uri, { key, state: version.state });
       else this.segmented.delete(doc.uri);
       if (version.kind === 'partial') {
-        this.partialRuns++;
         ({ findings, extras: routes } = version.state);
         // The note needs a line index of the whole text: only build one for a tree with an error.
         const syntax = tree.rootNode.hasError ? syntaxErrorNote(tree, new LineIndex(text)) : null;
         notes = syntax ? [syntax] : [];
       } else {
-        this.lastWholeFileReason = version.reason;
         const { models, analysis, extras } = version.result;
         ({ findings, notes } = analysis);
         routes = extras;
