@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Language, Parser } from 'web-tree-sitter';
+import { installNodeMemo } from './nodeMemo';
 
 /**
  * Loads web-tree-sitter and the Python grammar exactly once per process (or web worker).
@@ -37,6 +38,7 @@ export function loadPython(wasm?: WasmFiles): Promise<Language> {
   loading ??= (async () => {
     const files = wasm ?? nodeWasmFiles();
     await Parser.init({ locateFile: (name: string) => files.locateFile(name) });
+    installNodeMemo();
     return Language.load(files.grammar);
   })();
   return loading;

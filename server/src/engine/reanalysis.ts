@@ -1,6 +1,7 @@
 import type { Parser, Tree } from 'web-tree-sitter';
 import { compareFindings } from './analyze';
 import type { FileModels } from './analyze';
+import { releaseNodeMemo } from './nodeMemo';
 import { LineIndex } from './positions';
 import { segmentFactsOf, textReachesOut } from './segmentFacts';
 import type { SegmentFacts } from './segmentFacts';
@@ -604,7 +605,11 @@ export function analyzeVersion<X extends Located>(
   maxReducedShare = MAX_REDUCED_SHARE,
 ): VersionAnalysis<X> {
   const partial = previous ? reanalyse(previous, tree, text, parser, run, maxReducedShare) : undefined;
-  if (partial && 'state' in partial) return { kind: 'partial', state: partial.state };
+  if (partial && 'state' in partial) {
+    // The reduced tree is kept for the next keystroke, what was memoized about its nodes is not.
+    if (partial.state.reduced) releaseNodeMemo(partial.state.reduced.tree);
+    return { kind: 'partial', state: partial.state };
+  }
   releaseState(previous);
   const result = run(tree, text);
   const failed = result.analysis.notes.some((n) => n.kind === 'skipped');

@@ -3,6 +3,7 @@ import type { Tree } from 'web-tree-sitter';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyzeModels, buildModels, syntaxErrorNote, workspaceFactsOf } from '../engine/analyze';
 import type { Engine } from '../engine/engine';
+import { releaseNodeMemo } from '../engine/nodeMemo';
 import { LineIndex } from '../engine/positions';
 import { analyzeVersion, releaseState } from '../engine/reanalysis';
 import type { SegmentedState } from '../engine/reanalysis';
@@ -182,6 +183,8 @@ export class Analyzer {
         if (file && this.workspace.setOpen(file, workspaceFactsOf(models)))
           later(() => this.onFactsChanged());
       }
+      // The document's tree stays until the next edit; what was memoized about its nodes need not.
+      releaseNodeMemo(tree);
       // "Changed lines only": hide findings on lines the document has not changed against the base.
       const changed = baseVersion ? changedAgainst(baseVersion, text) : undefined;
       const shown = changed ? findings.filter((f) => touches(changed, f.range)) : findings;

@@ -1,0 +1,122 @@
+import { Node, Tree } from 'web-tree-sitter';
+
+/**
+ * Memoizes the node questions the analysis asks most, per tree.
+ *
+ * web-tree-sitter answers each of `node.type`, `node.endIndex` (and so `node.text`), `node.parent` and
+ * `node.childForFieldName()` with a call into WASM: the node is written into WASM memory, the C function
+ * runs, and a child or parent comes back as a new Node object. The rules and the file model ask the same
+ * questions of the same nodes over and over (on a 5,000-line file: ~160k type reads, ~70k field reads, ~60k
+ * texts, ~25k parents; a quarter of them distinct), from different Node objects of the same node. The
+ * answers cannot change while a tree lives, so they are kept per tree and per node id (unique within a
+ * tree): a 5,000-line file analyses ~35% faster.
+ *
+ * A tree's memo is dropped when the tree is edited or deleted (positions move; the memory is freed), and
+ * by `releaseNodeMemo` when an analysis that keeps its tree is done (the memo of a large file holds tens
+ * of MiB of Node objects). Everything else in web-tree-sitter is untouched.
+ */
+class Entry {
+  typeId = -1;
+  endIndex = -1;
+  parent: Node | null | undefined = undefined;
+  fields: Map<string, Node | null> | undefined = undefined;
+}
+
+const memos = new WeakMap<Tree, Map<number, Entry>>();
+
+function entryOf(node: Node): Entry {
+  let memo = memos.get(node.tree);
+  if (!memo) {
+    memo = new Map();
+    memos.set(node.tree, memo);
+  }
+  let entry = memo.get(node.id);
+  if (!entry) {
+    entry = new Entry();
+    memo.set(node.id, entry);
+  }
+  return entry;
+}
+
+/** Frees what was memoized for `tree` (it is rebuilt on the next question). */
+export function releaseNodeMemo(tree: Tree): void {
+  memos.delete(tree);
+}
+
+/** Number of nodes memoized for `tree` (tests). */
+export function nodeMemoSize(tree: Tree): number {
+  return memos.get(tree)?.size ?? 0;
+}
+
+let installed = false;
+
+function getter(prototype: object, name: string): (this: Node) => unknown {
+  // Always called as get.call(node).
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  const get: unknown = Object.getOwnPropertyDescriptor(prototype, name)?.get;
+  if (typeof get !== 'function')
+    throw new Error(`web-tree-sitter's Node has no ${name} getter: update nodeMemo`);
+  return get as (this: Node) => unknown;
+}
+
+/** Installs the memo on web-tree-sitter's Node and Tree (once per process or worker). */
+export function installNodeMemo(): void {
+  if (installed) return;
+  installed = true;
+  const node = Node.prototype as unknown as Record<string, unknown>;
+  const typeId = getter(node, 'typeId') as (this: Node) => number;
+  const endIndex = getter(node, 'endIndex') as (this: Node) => number;
+  const parent = getter(node, 'parent') as (this: Node) => Node | null;
+  const childForFieldName = node.childForFieldName as (this: Node, field: string) => Node | null;
+  const editNode = node.edit as (this: Node, ...args: unknown[]) => void;
+  Object.defineProperty(node, 'typeId', {
+    configurable: true,
+    get(this: Node): number {
+      const entry = entryOf(this);
+      if (entry.typeId < 0) entry.typeId = typeId.call(this);
+      return entry.typeId;
+    },
+  });
+  Object.defineProperty(node, 'endIndex', {
+    configurable: true,
+    get(this: Node): number {
+      const entry = entryOf(this);
+      if (entry.endIndex < 0) entry.endIndex = endIndex.call(this);
+      return entry.endIndex;
+    },
+  });
+  Object.defineProperty(node, 'parent', {
+    configurable: true,
+    get(this: Node): Node | null {
+      const entry = entryOf(this);
+      if (entry.parent === undefined) entry.parent = parent.call(this);
+      return entry.parent;
+    },
+  });
+  node.childForFieldName = function (this: Node, field: string): Node | null {
+    const entry = entryOf(this);
+    entry.fields ??= new Map();
+    let child = entry.fields.get(field);
+    if (child === undefined) {
+      child = childForFieldName.call(this, field);
+      entry.fields.set(field, child);
+    }
+    return child;
+  };
+  // Node.edit moves one node object's start: what was memoized for its tree may no longer hold.
+  node.edit = function (this: Node, ...args: unknown[]): void {
+    releaseNodeMemo(this.tree);
+    editNode.apply(this, args);
+  };
+  const tree = Tree.prototype as unknown as Record<string, unknown>;
+  const editTree = tree.edit as (this: Tree, ...args: unknown[]) => void;
+  const deleteTree = tree.delete as (this: Tree) => void;
+  tree.edit = function (this: Tree, ...args: unknown[]): void {
+    releaseNodeMemo(this);
+    editTree.apply(this, args);
+  };
+  tree.delete = function (this: Tree): void {
+    releaseNodeMemo(this);
+    deleteTree.call(this);
+  };
+}
