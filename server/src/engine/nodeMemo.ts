@@ -24,12 +24,18 @@ class Entry {
 
 const memos = new WeakMap<Tree, Map<number, Entry>>();
 
+/** The last tree asked about and its memo: questions come in long runs about one tree. */
+let lastTree: Tree | undefined;
+let lastMemo: Map<number, Entry> | undefined;
+
 function entryOf(node: Node): Entry {
-  let memo = memos.get(node.tree);
+  let memo = node.tree === lastTree ? lastMemo : memos.get(node.tree);
   if (!memo) {
     memo = new Map();
     memos.set(node.tree, memo);
   }
+  lastTree = node.tree;
+  lastMemo = memo;
   let entry = memo.get(node.id);
   if (!entry) {
     entry = new Entry();
@@ -41,6 +47,10 @@ function entryOf(node: Node): Entry {
 /** Frees what was memoized for `tree` (it is rebuilt on the next question). */
 export function releaseNodeMemo(tree: Tree): void {
   memos.delete(tree);
+  if (lastTree === tree) {
+    lastTree = undefined;
+    lastMemo = undefined;
+  }
 }
 
 /** Number of nodes memoized for `tree` (tests). */
