@@ -28,7 +28,12 @@ const memos = new WeakMap<Tree, Map<number, Entry>>();
 let lastTree: Tree | undefined;
 let lastMemo: Map<number, Entry> | undefined;
 
-function entryOf(node: Node): Entry {
+/** A Node object remembers its entry: the same object is often asked several questions in a row. */
+type MemoNode = Node & { memoEntry?: Entry };
+
+function entryOf(node: MemoNode): Entry {
+  const own = node.memoEntry;
+  if (own !== undefined) return own;
   let memo = node.tree === lastTree ? lastMemo : memos.get(node.tree);
   if (!memo) {
     memo = new Map();
@@ -41,6 +46,7 @@ function entryOf(node: Node): Entry {
     entry = new Entry();
     memo.set(node.id, entry);
   }
+  node.memoEntry = entry;
   return entry;
 }
 
@@ -114,8 +120,9 @@ export function installNodeMemo(): void {
     return child;
   };
   // Node.edit moves one node object's start: what was memoized for its tree may no longer hold.
-  node.edit = function (this: Node, ...args: unknown[]): void {
+  node.edit = function (this: MemoNode, ...args: unknown[]): void {
     releaseNodeMemo(this.tree);
+    this.memoEntry = undefined;
     editNode.apply(this, args);
   };
   const tree = Tree.prototype as unknown as Record<string, unknown>;
