@@ -225,12 +225,13 @@ export class FlaskModel {
     if (viewNode.type === 'call') {
       const fn = viewNode.childForFieldName('function');
       const className = fn?.type === 'attribute' ? dottedName(fn.childForFieldName('object')) : null;
-      const cls = this.file.classes.find((c) => c.name === className);
+      const cls = className === null ? undefined : this.file.classesNamed(className)[0];
       if (cls) this.addClassViewRoutes(cls, viewNode, owner, rule, explicit);
       return;
     }
     const name = dottedName(viewNode);
-    const view = this.file.functions.find((f) => f.name === name && f.parent?.kind !== 'class');
+    const view =
+      name === null ? undefined : this.file.functionsNamed(name).find((f) => f.parent?.kind !== 'class');
     if (!view) return;
     this.addRoute({
       view,

@@ -374,15 +374,44 @@ export class FileModel {
     return this.callAt(value)?.callee ?? null;
   }
 
-  functionsNamed(name: string): Scope[] {
-    return this.functions.filter((f) => f.name === name);
+  /** Functions and methods named `name`, in document order. */
+  functionsNamed(name: string): readonly Scope[] {
+    // Asked once per call of a plain name: an index keeps large files linear.
+    this.functionsByName ??= groupBy(this.functions, (f) => f.name);
+    return this.functionsByName.get(name) ?? [];
   }
+
+  /** Classes named `name`, in document order. */
+  classesNamed(name: string): readonly Scope[] {
+    this.classesByName ??= groupBy(this.classes, (c) => c.name);
+    return this.classesByName.get(name) ?? [];
+  }
+
+  /** Scopes with a binding of `name` (a plain or dotted name), in document order. */
+  scopesBinding(name: string): readonly Scope[] {
+    if (!this.scopesByBoundName) {
+      this.scopesByBoundName = new Map();
+      for (const scope of this.scopes)
+        for (const bound of scope.bindings.keys()) push(this.scopesByBoundName, bound, scope);
+    }
+    return this.scopesByBoundName.get(name) ?? [];
+  }
+
+  private functionsByName: Map<string, Scope[]> | undefined;
+  private classesByName: Map<string, Scope[]> | undefined;
+  private scopesByBoundName: Map<string, Scope[]> | undefined;
 }
 
 function scopeEnd(inner: Scope, home: Scope): number {
   let scope: Scope = inner;
   while (scope.parent && scope.parent !== home) scope = scope.parent;
   return scope.end;
+}
+
+function groupBy<K, V>(values: readonly V[], keyOf: (value: V) => K): Map<K, V[]> {
+  const map = new Map<K, V[]>();
+  for (const value of values) push(map, keyOf(value), value);
+  return map;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

@@ -512,11 +512,10 @@ export class TaintAnalyzer {
       // `Test().method(...)`, `helper = Test(); helper.method(...)`
       const built = this.model.resolveValue(receiver, scope);
       const className = built.type === 'call' ? built.childForFieldName('function') : null;
-      if (className?.type === 'identifier')
-        owner = this.model.classes.find((c) => c.name === className.text) ?? null;
+      if (className?.type === 'identifier') owner = this.model.classesNamed(className.text)[0] ?? null;
     }
     if (!owner) return null;
-    const methods = this.model.functions.filter((f) => f.parent === owner && f.name === site.name);
+    const methods = this.model.functionsNamed(site.name).filter((f) => f.parent === owner);
     const method = methods.length === 1 ? methods[0] : undefined;
     if (!method) return null;
     const isStatic = method.decorators.some((d) => d.text === 'staticmethod');

@@ -138,7 +138,7 @@ function checkExemptions(ctx: RuleContext): void {
     if (!target) continue;
     // Used as a decorator factory inside another decorator's arguments? Only direct exemptions matter.
     const name = dottedName(target);
-    const fn = name ? ctx.file.functions.find((f) => f.name === name) : undefined;
+    const fn = name ? ctx.file.functionsNamed(name)[0] : undefined;
     if (fn) {
       const methods = methodsOf(ctx, fn);
       if (methods && !isStateChanging(methods)) continue;

@@ -169,7 +169,7 @@ function clientKind(ctx: RuleContext, receiver: Node): 'certain' | 'likely' | nu
   for (let scope: Scope | null = ctx.file.scopeAt(receiver); scope; scope = scope.parent) visible.add(scope);
   let elsewhere = false;
   let boundHere = false;
-  for (const scope of ctx.file.scopes) {
+  for (const scope of ctx.file.scopesBinding(name)) {
     for (const binding of scope.bindings.get(name) ?? []) {
       if (visible.has(scope)) boundHere = true;
       if (!binding.value || (binding.kind !== 'assign' && binding.kind !== 'with')) continue;
