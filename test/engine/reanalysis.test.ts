@@ -183,6 +183,60 @@ describe('re-analysis of the edited statement (differential)', () => {
     );
   });
 
+  it('leaves out classes reached only by self calls or a shared name, and still equals the whole file', () => {
+    const source = [
+      'from flask import Flask, request',
+      'import smtplib',
+      'app = Flask(__name__)',
+      '',
+      'class Mailer:',
+      '    def send(self, to, body):',
+      '        smtplib.SMTP("localhost").sendmail("a@example.com", to, body)',
+      '',
+      '    def notify(self, body):',
+      '        self.send(request.form["to"], body)',
+      '',
+      'class Reports:',
+      '    def send(self, rows):',
+      '        return rows',
+      '',
+      '    def build(self, rows):',
+      '        total = len(rows)',
+      '        return self.send(rows)',
+      '',
+      'class Reports:',
+      '    def build(self, rows):',
+      '        return rows',
+      '',
+      '@app.route("/notify", methods=["POST"])',
+      'def notify():',
+      '    Mailer().notify(request.form["body"])',
+      '    return "ok"',
+      '',
+    ].join('\n');
+    const doc = new EditedDocument(engine, source, run);
+    const reduced = () => doc.state?.reduced?.text ?? '';
+    const typeAt = (anchor: string, inserted: string) => {
+      const at = doc.text.indexOf(anchor) + anchor.length;
+      return doc.edit(at, at, inserted, anchor);
+    };
+    try {
+      // A method body of the first Reports: not Mailer (its self.send is its own), not the other Reports.
+      assert.equal(typeAt('total = len(rows)', ' + 1'), 'partial');
+      assert.doesNotMatch(reduced(), /class Mailer/);
+      assert.equal(reduced().match(/class Reports/g)?.length, 1);
+      // Mailer's body: the route that builds a Mailer, not Reports (whose send is only called on self).
+      assert.equal(typeAt('self.send(request.form["to"], body', ', body'), 'partial');
+      assert.match(reduced(), /def notify\(\):/);
+      assert.doesNotMatch(reduced(), /class Reports/);
+      // A method added: lookups that count functions by name may now answer differently everywhere.
+      typeAt('        return rows\n', '\n    def notify(self, body):\n        return body\n');
+      typeAt('total = len(rows) + 1', ' + 2');
+    } finally {
+      doc.dispose();
+    }
+  });
+
   it('moves every later finding when blank lines are typed or deleted between statements', () => {
     const doc = new EditedDocument(engine, generateSingleFile(600, 5), run);
     const gaps = (text: string) =>

@@ -187,18 +187,27 @@ export function reanalyse<X extends Located>(
   // they compute from it may differ now).
   const changed = new Set<number>();
   for (let i = prefix; i < prefix + changedNew; i++) changed.add(i);
-  const usersQueue: { names: Iterable<string>; defined: Iterable<string> }[] = [{ names, defined }];
+  // A call `self.name()` runs its own class's method, but some lookups count every function of a name in
+  // the file: while the edit keeps the set of names it defines, only calls on other receivers can reach
+  // what it defines (and statements that changed through it define the same names as before).
+  const sameDefinitions = sameSet(
+    before.flatMap((s) => [...s.definitions]),
+    after.flatMap((s) => [...s.definitions]),
+  );
+  type Used = { names: Iterable<string>; defined: Iterable<string>; anyCall: boolean };
+  const usersQueue: Used[] = [{ names, defined, anyCall: !sameDefinitions }];
   while (usersQueue.length > 0) {
-    const used = usersQueue.pop() as { names: Iterable<string>; defined: Iterable<string> };
+    const used = usersQueue.pop() as Used;
     const usedNames = [...used.names];
     const usedDefinitions = [...used.defined];
     segments.forEach((s, i) => {
       if (changed.has(i)) return;
-      if (!usedNames.some((n) => s.mentions.has(n)) && !usedDefinitions.some((n) => s.calls.has(n))) return;
+      const calls = used.anyCall ? s.calls : s.callsBeyondSelf;
+      if (!usedNames.some((n) => s.mentions.has(n)) && !usedDefinitions.some((n) => calls.has(n))) return;
       changed.add(i);
       const own = new Set<string>(factsOf(i)?.defines ?? []);
       if (s.name) own.add(s.name);
-      usersQueue.push({ names: own, defined: s.definitions });
+      usersQueue.push({ names: own, defined: s.definitions, anyCall: false });
     });
   }
 
@@ -498,6 +507,12 @@ function movedLines(
     }
   }
   return lines;
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const left = new Set(a);
+  const right = new Set(b);
+  return left.size === right.size && [...left].every((x) => right.has(x));
 }
 
 function lineCount(text: string): number {

@@ -21,6 +21,11 @@ export interface Segment {
   mentions: ReadonlySet<string>;
   /** Words followed by `(`: what it may call, by the last name (as rules and the taint engine look up callees). */
   calls: ReadonlySet<string>;
+  /**
+   * The calls not written `self.name(` or `cls.name(`: a method called on self runs the method of its own
+   * class, so only these can run a function another statement defines.
+   */
+  callsBeyondSelf: ReadonlySet<string>;
   /** Names of every function and class defined in it, nested ones and methods included. */
   definitions: ReadonlySet<string>;
   /**
@@ -35,10 +40,12 @@ export interface Segment {
 
 /**
  * A name read as a variable: not an attribute (`.name`), not a keyword argument or assignment target
- * (`name=`, `name = ...`), which never resolve to a module-level definition.
+ * (`name=`, `name = ...`), not the name a `def` or `class` binds, which never resolve to a module-level
+ * definition.
  */
-const READ = /(?<![.\w])[A-Za-z_]\w*\b(?!\s*=(?!=))/g;
+const READ = /(?<![.\w])(?<!\b(?:def|class)\s+)[A-Za-z_]\w*\b(?!\s*=(?!=))/g;
 const CALL = /(?<!\b(?:def|class)\s+)\b([A-Za-z_][A-Za-z0-9_]*)\s*\(/g;
+const SELF_CALL = /(?<![.\w])(?:self|cls)\s*\.\s*$/;
 const DEFINITION = /\b(?:def|class)\s+([A-Za-z_][A-Za-z0-9_]*)/g;
 
 /**
@@ -54,11 +61,22 @@ function withoutInertText(text: string): string {
   );
 }
 
-function wordsOf(segmentText: string): Pick<Segment, 'mentions' | 'calls' | 'definitions'> {
+function wordsOf(
+  segmentText: string,
+): Pick<Segment, 'mentions' | 'calls' | 'callsBeyondSelf' | 'definitions'> {
   const text = withoutInertText(segmentText);
+  const calls = new Set<string>();
+  const callsBeyondSelf = new Set<string>();
+  for (const match of text.matchAll(CALL)) {
+    const word = match[1] as string;
+    calls.add(word);
+    const before = text.slice(Math.max(0, match.index - 16), match.index);
+    if (!SELF_CALL.test(before)) callsBeyondSelf.add(word);
+  }
   return {
     mentions: new Set(text.match(READ) ?? []),
-    calls: new Set(Array.from(text.matchAll(CALL), (m) => m[1] as string)),
+    calls,
+    callsBeyondSelf,
     definitions: new Set(Array.from(text.matchAll(DEFINITION), (m) => m[1] as string)),
   };
 }

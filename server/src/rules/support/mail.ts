@@ -301,10 +301,9 @@ function parameterOf(
   return param && fn.params.includes(param) ? { param, at: parameters } : null;
 }
 
+/** As the taint engine resolves it: a method on `self` is its own class's, whatever other classes define. */
 function sameFileFunction(ctx: RuleContext, site: CallSite): Scope | null {
-  if (!ctx.taint.callsSameFileFunction(site)) return null;
-  const candidates = ctx.file.functionsNamed(site.name);
-  return candidates.length === 1 ? (candidates[0] ?? null) : null;
+  return ctx.taint.sameFileCallee(site);
 }
 
 /** The calls in this file of the function a `return` statement belongs to. */
