@@ -17,9 +17,27 @@ import { Node, Tree } from 'web-tree-sitter';
  */
 class Entry {
   typeId = -1;
+  type: string | undefined = undefined;
   endIndex = -1;
   parent: Node | null | undefined = undefined;
-  fields: Map<string, Node | null> | undefined = undefined;
+  /** Field children by field id (`Language.fields`): undefined until asked. */
+  fields: (Node | null | undefined)[] | undefined = undefined;
+}
+
+/** Field ids by name, per language (web-tree-sitter searches the list of names on every call). */
+const fieldIds = new WeakMap<object, Map<string, number>>();
+
+function fieldIdOf(node: Node, field: string): number {
+  const language = node.tree.language;
+  let ids = fieldIds.get(language);
+  if (!ids) {
+    ids = new Map();
+    language.fields.forEach((name, id) => {
+      if (name !== null) ids?.set(name, id);
+    });
+    fieldIds.set(language, ids);
+  }
+  return ids.get(field) ?? -1;
 }
 
 const memos = new WeakMap<Tree, Map<number, Entry>>();
@@ -83,7 +101,7 @@ export function installNodeMemo(): void {
   const typeId = getter(node, 'typeId') as (this: Node) => number;
   const endIndex = getter(node, 'endIndex') as (this: Node) => number;
   const parent = getter(node, 'parent') as (this: Node) => Node | null;
-  const childForFieldName = node.childForFieldName as (this: Node, field: string) => Node | null;
+  const childForFieldId = node.childForFieldId as (this: Node, id: number) => Node | null;
   const editNode = node.edit as (this: Node, ...args: unknown[]) => void;
   Object.defineProperty(node, 'typeId', {
     configurable: true,
@@ -91,6 +109,14 @@ export function installNodeMemo(): void {
       const entry = entryOf(this);
       if (entry.typeId < 0) entry.typeId = typeId.call(this);
       return entry.typeId;
+    },
+  });
+  Object.defineProperty(node, 'type', {
+    configurable: true,
+    get(this: Node): string {
+      const entry = entryOf(this);
+      entry.type ??= this.tree.language.types[this.typeId] || 'ERROR';
+      return entry.type;
     },
   });
   Object.defineProperty(node, 'endIndex', {
@@ -110,12 +136,14 @@ export function installNodeMemo(): void {
     },
   });
   node.childForFieldName = function (this: Node, field: string): Node | null {
+    const id = fieldIdOf(this, field);
+    if (id < 0) return null;
     const entry = entryOf(this);
-    entry.fields ??= new Map();
-    let child = entry.fields.get(field);
+    entry.fields ??= [];
+    let child = entry.fields[id];
     if (child === undefined) {
-      child = childForFieldName.call(this, field);
-      entry.fields.set(field, child);
+      child = childForFieldId.call(this, id);
+      entry.fields[id] = child;
     }
     return child;
   };
