@@ -15,14 +15,31 @@ import { dottedName, isFString, isStringLiteral, lastSegment, literalValue } fro
  */
 export function importedCallee(ctx: RuleContext, site: CallSite): string | null {
   if (!site.callee || !site.calleeText) return null;
-  const head = site.calleeText.split('.')[0] ?? site.calleeText;
+  // Four rules ask this of every call of the file; the answer depends on the file alone.
+  const known = importedCallees.get(site);
+  if (known !== undefined) return known;
+  const answer = computeImportedCallee(ctx, site.callee, site.calleeText, site);
+  importedCallees.set(site, answer);
+  return answer;
+}
+
+const importedCallees = new WeakMap<CallSite, string | null>();
+
+function computeImportedCallee(
+  ctx: RuleContext,
+  callee: string,
+  calleeText: string,
+  site: CallSite,
+): string | null {
+  const dot = calleeText.indexOf('.');
+  const head = dot < 0 ? calleeText : calleeText.slice(0, dot);
   if (!ctx.file.imports.isImportedName(head)) return null;
   // `except ImportError: etree = None` keeps the module name for the import that succeeded.
   const rebound = ctx.file
     .reaching(head, site.node, site.scope)
     .filter((b) => !(b.kind === 'assign' && b.value?.type === 'none'));
   if (rebound.length > 0) return null;
-  return site.callee;
+  return callee;
 }
 
 /** The local name a module is imported as (`yaml`, `y` for `import yaml as y`), if there is one. */
