@@ -237,6 +237,35 @@ describe('re-analysis of the edited statement (differential)', () => {
     }
   });
 
+  it('copies a statement that error recovery started mid-line together with the one before it', () => {
+    // Found by the bench's typing script: once the `)` of a Column(...) in a model class of the generated
+    // 20k-line file is deleted, the parser starts top-level statements at the end of a line while the
+    // typing goes on. How it recovers depends on thousands of lines around, so the test rebuilds that text
+    // (a prefix of the file) and replays the script from there.
+    const full = generateSingleFile(20000, 20280701);
+    const script = keystrokeScript(full, 100, 20280701);
+    const from = script.findIndex((e) => e.start === 128738 && e.end === 128739);
+    assert.ok(from > 0, 'the generator changed: find such a case again');
+    let text = full;
+    for (const e of script.slice(0, from)) text = text.slice(0, e.start) + e.text + text.slice(e.end);
+    const doc = new EditedDocument(engine, text.slice(0, text.indexOf('\n\n\n', 128738 + 20000) + 1), run);
+    let sharedAndPartial = 0;
+    try {
+      for (const e of script.slice(from)) {
+        if (e.end > doc.text.length) continue;
+        const kind = doc.edit(e.start, e.end, e.text, 'typing after an unclosed Column(');
+        if (kind === 'partial' && doc.state?.segments.some((s, i) => i > 0 && s.indent === null))
+          sharedAndPartial++;
+      }
+    } finally {
+      doc.dispose();
+    }
+    assert.ok(
+      sharedAndPartial > 0,
+      'no edit re-analysed a statement that starts mid-line: this proves nothing',
+    );
+  });
+
   it('moves every later finding when blank lines are typed or deleted between statements', () => {
     const doc = new EditedDocument(engine, generateSingleFile(600, 5), run);
     const gaps = (text: string) =>

@@ -261,8 +261,19 @@ export function reanalyse<X extends Located>(
     included.add(prefix + changedNew);
   }
   const pending = [...included];
-  while (pending.length > 0)
-    follow((segments[pending.pop() as number] as Segment).mentions, topLevel, included, pending);
+  const withLineStart = (i: number) => {
+    // Statements are copied from the start of their line: one that shares its line with the statement
+    // before it (error recovery after a half-typed line can start one mid-line) comes with that one.
+    for (let j = i; j > 0 && (segments[j] as Segment).indent === null && !included.has(j - 1); j--) {
+      included.add(j - 1);
+      pending.push(j - 1);
+    }
+  };
+  while (pending.length > 0) {
+    const i = pending.pop() as number;
+    withLineStart(i);
+    follow((segments[i] as Segment).mentions, topLevel, included, pending);
+  }
 
   const order = [...included].sort((a, b) => a - b);
   let reducedSize = 0;
