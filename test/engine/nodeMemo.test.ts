@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import type { Node, Parser, Tree, TreeCursor } from 'web-tree-sitter';
 import { generateSingleFile } from '../../bench/generate';
 import { Engine } from '../../server/src/engine/engine';
-import { nodeMemoSize, releaseNodeMemo } from '../../server/src/engine/nodeMemo';
+import { MEMO_MIN_BYTES, nodeMemoSize, releaseNodeMemo } from '../../server/src/engine/nodeMemo';
 import { treeSitterEdit } from '../../server/src/engine/treeEdits';
 
 /**
@@ -87,11 +87,14 @@ describe('node memo', () => {
   });
 
   it('answers what a tree cursor reads, on generated, broken and empty code', () => {
-    for (const text of [generateSingleFile(400, 7), BROKEN, '']) {
+    const large = generateSingleFile(1200, 7);
+    assert.ok(large.length >= MEMO_MIN_BYTES);
+    for (const text of [large, BROKEN + large, generateSingleFile(100, 7), BROKEN, '']) {
       const tree = parser.parse(text) as Tree;
       try {
         checkNodes(tree, cursorFacts(tree));
-        assert.ok(text === '' || nodeMemoSize(tree) > 0, 'the answers were memoized');
+        const memoized = text.length >= MEMO_MIN_BYTES;
+        assert.equal(nodeMemoSize(tree) > 0, memoized, memoized ? 'memoized' : 'small files are left alone');
       } finally {
         tree.delete();
       }
@@ -99,7 +102,7 @@ describe('node memo', () => {
   });
 
   it('forgets an edited tree, so the re-parsed tree and later questions see the new positions', () => {
-    let text = generateSingleFile(200, 11);
+    let text = generateSingleFile(1200, 11);
     let tree = parser.parse(text) as Tree;
     for (const [at, insert] of [
       [text.indexOf('def '), 'x = 1\n'],
