@@ -16,9 +16,9 @@ import { Node, Tree } from 'web-tree-sitter';
  * of MiB of Node objects). Everything else in web-tree-sitter is untouched.
  */
 class Entry {
-  typeId = -1;
+  typeId: number | undefined = undefined;
   type: string | undefined = undefined;
-  endIndex = -1;
+  endIndex: number | undefined = undefined;
   parent: Node | null | undefined = undefined;
   /** Field children by field id (`Language.fields`): undefined until asked. */
   fields: (Node | null | undefined)[] | undefined = undefined;
@@ -123,42 +123,31 @@ export function installNodeMemo(): void {
   const parent = getter(node, 'parent') as (this: Node) => Node | null;
   const childForFieldId = node.childForFieldId as (this: Node, id: number) => Node | null;
   const editNode = node.edit as (this: Node, ...args: unknown[]) => void;
-  Object.defineProperty(node, 'typeId', {
-    configurable: true,
-    get(this: Node): number {
-      const entry = entryOf(this);
-      if (!entry) return typeId.call(this);
-      if (entry.typeId < 0) entry.typeId = typeId.call(this);
-      return entry.typeId;
-    },
+  /** Replaces a getter by one that asks web-tree-sitter once per node of a memoized tree. */
+  const memoize = <K extends 'typeId' | 'type' | 'endIndex' | 'parent'>(
+    key: K,
+    ask: (this: Node) => NonNullable<Entry[K]> | null,
+  ) => {
+    Object.defineProperty(node, key, {
+      configurable: true,
+      get(this: Node) {
+        const entry = entryOf(this);
+        if (!entry) return ask.call(this);
+        let value = entry[key];
+        if (value === undefined) {
+          value = ask.call(this) as Entry[K];
+          entry[key] = value;
+        }
+        return value;
+      },
+    });
+  };
+  memoize('typeId', typeId);
+  memoize('type', function (this: Node) {
+    return this.tree.language.types[this.typeId] || 'ERROR';
   });
-  Object.defineProperty(node, 'type', {
-    configurable: true,
-    get(this: Node): string {
-      const entry = entryOf(this);
-      if (!entry) return this.tree.language.types[typeId.call(this)] || 'ERROR';
-      entry.type ??= this.tree.language.types[this.typeId] || 'ERROR';
-      return entry.type;
-    },
-  });
-  Object.defineProperty(node, 'endIndex', {
-    configurable: true,
-    get(this: Node): number {
-      const entry = entryOf(this);
-      if (!entry) return endIndex.call(this);
-      if (entry.endIndex < 0) entry.endIndex = endIndex.call(this);
-      return entry.endIndex;
-    },
-  });
-  Object.defineProperty(node, 'parent', {
-    configurable: true,
-    get(this: Node): Node | null {
-      const entry = entryOf(this);
-      if (!entry) return parent.call(this);
-      if (entry.parent === undefined) entry.parent = parent.call(this);
-      return entry.parent;
-    },
-  });
+  memoize('endIndex', endIndex);
+  memoize('parent', parent);
   node.childForFieldName = function (this: Node, field: string): Node | null {
     const id = fieldIdOf(this, field);
     if (id < 0) return null;
