@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { analyzeModels, buildModels } from '../server/src/engine/analyze';
 import type { Engine } from '../server/src/engine/engine';
-import { treeSitterEdit } from '../server/src/lsp/documents';
+import { treeSitterEdit } from '../server/src/engine/treeEdits';
 import { TreeStore } from '../server/src/lsp/trees';
 import type { KeyEdit } from './keystrokes';
 

@@ -7,7 +7,7 @@ import { analyzeModels, buildModels } from '../server/src/engine/analyze';
 import type { Engine } from '../server/src/engine/engine';
 import { analyzeVersion, releaseState } from '../server/src/engine/reanalysis';
 import type { Located } from '../server/src/engine/reanalysis';
-import { treeSitterEdit } from '../server/src/lsp/documents';
+import { treeSitterEdit } from '../server/src/engine/treeEdits';
 import { TreeStore } from '../server/src/lsp/trees';
 import { LspClient, fileUri } from '../test/helpers/lspClient';
 import type { KeyEdit } from './keystrokes';

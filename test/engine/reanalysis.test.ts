@@ -11,7 +11,7 @@ import { generateSingleFile } from '../../bench/generate';
 import { keystrokeScript } from '../../bench/keystrokes';
 import { analyzeVersion, releaseState } from '../../server/src/engine/reanalysis';
 import type { Located, RunAnalysis, SegmentedState } from '../../server/src/engine/reanalysis';
-import { treeSitterEdit } from '../../server/src/lsp/documents';
+import { treeSitterEdit } from '../../server/src/engine/treeEdits';
 
 /**
  * Differential: re-analysing only the edited top-level statement (and what it reaches) gives exactly the

@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Node, Tree } from 'web-tree-sitter';
 import { nonOverlapping } from '../../server/src/lsp/actions';
-import { applyChanges, pointAt } from '../../server/src/lsp/documents';
+import { pointAt } from '../../server/src/engine/treeEdits';
+import { applyChanges } from '../../server/src/lsp/documents';
 import { TreeStore } from '../../server/src/lsp/trees';
 import { engine } from '../helpers/engine';
 

@@ -4,7 +4,7 @@ import type { Tree } from 'web-tree-sitter';
 import { analyzeModels, buildModels } from '../../server/src/engine/analyze';
 import { ALL_RULES } from '../../server/src/rules/index';
 import { createPythonParser } from '../../server/src/engine/parser';
-import { treeSitterEdit } from '../../server/src/lsp/documents';
+import { treeSitterEdit } from '../../server/src/engine/treeEdits';
 import { TreeStore } from '../../server/src/lsp/trees';
 import { wasmHeapProbe } from '../helpers/wasmHeap';
 

@@ -37,7 +37,8 @@ export function treeSitterEdit(text: string, start: number, end: number, inserte
     oldEndIndex: end,
     newEndIndex: start + inserted.length,
     startPosition,
-    oldEndPosition: pointAt(text, end),
+    // From the start point: the text before it is scanned once per keystroke, not twice.
+    oldEndPosition: advance(startPosition, text.slice(start, end)),
     newEndPosition: advance(startPosition, inserted),
   });
 }

@@ -17,9 +17,6 @@ export interface EditListener {
   replaced(uri: string): void;
 }
 
-export { advance, pointAt, treeSitterEdit } from '../engine/treeEdits';
-export type { Point } from '../engine/treeEdits';
-
 export function createDocuments(listener: EditListener): TextDocuments<TextDocument> {
   return new TextDocuments<TextDocument>({
     create: (uri, languageId, version, content) => TextDocument.create(uri, languageId, version, content),
