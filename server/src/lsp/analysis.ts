@@ -73,9 +73,7 @@ export class Analyzer {
   forget(uri: string): void {
     this.cache.delete(uri);
     this.inFlight.delete(uri);
-    releaseState(this.segmented.get(uri)?.state);
-    this.segmented.delete(uri);
-    this.trees.close(uri);
+    this.forgetTree(uri);
   }
 
   private generationKey(): string {

@@ -14,32 +14,28 @@ import { dottedName, isFString, isStringLiteral, lastSegment, literalValue } fro
  * rebound in the file: `yaml = YAML(); yaml.load(f)` is ruamel's object, not PyYAML's `yaml.load`.
  */
 export function importedCallee(ctx: RuleContext, site: CallSite): string | null {
-  if (!site.callee || !site.calleeText) return null;
+  const { callee, calleeText } = site;
+  if (!callee || !calleeText) return null;
   // Four rules ask this of every call of the file; the answer depends on the file alone.
-  const known = importedCallees.get(site);
-  if (known !== undefined) return known;
-  const answer = computeImportedCallee(ctx, site.callee, site.calleeText, site);
-  importedCallees.set(site, answer);
+  let answer = importedCallees.get(site);
+  if (answer === undefined) {
+    answer = headIsImport(ctx, site, calleeText) ? callee : null;
+    importedCallees.set(site, answer);
+  }
   return answer;
 }
 
 const importedCallees = new WeakMap<CallSite, string | null>();
 
-function computeImportedCallee(
-  ctx: RuleContext,
-  callee: string,
-  calleeText: string,
-  site: CallSite,
-): string | null {
+/** Is the first name of `calleeText` an import where the call is (not rebound to something else)? */
+function headIsImport(ctx: RuleContext, site: CallSite, calleeText: string): boolean {
   const dot = calleeText.indexOf('.');
   const head = dot < 0 ? calleeText : calleeText.slice(0, dot);
-  if (!ctx.file.imports.isImportedName(head)) return null;
+  if (!ctx.file.imports.isImportedName(head)) return false;
   // `except ImportError: etree = None` keeps the module name for the import that succeeded.
-  const rebound = ctx.file
+  return ctx.file
     .reaching(head, site.node, site.scope)
-    .filter((b) => !(b.kind === 'assign' && b.value?.type === 'none'));
-  if (rebound.length > 0) return null;
-  return callee;
+    .every((b) => b.kind === 'assign' && b.value?.type === 'none');
 }
 
 /** The local name a module is imported as (`yaml`, `y` for `import yaml as y`), if there is one. */
