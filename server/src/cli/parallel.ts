@@ -11,8 +11,7 @@ import type { PreparedScan, ScanOptions, ScanResult, ScannedFile } from './scan'
 /** Main thread → scan worker (`scanWorker.ts`). */
 export type ToWorker =
   | { kind: 'options'; root: string; analyzeOptions: AnalyzeOptions }
-  | { kind: 'files'; indices: number[]; sources: SourceFile[] }
-  | { kind: 'end' };
+  | { kind: 'files'; indices: number[]; sources: SourceFile[] };
 
 /** Scan worker → main thread: each file as it finishes; `want` when it is about to run out of work. */
 export type FromWorker =

@@ -110,12 +110,7 @@ export function scanResult(options: ScanOptions, prepared: PreparedScan, files: 
   };
 }
 
-/** A whole scan on this thread (`parallel.ts` spreads the same work over worker threads). */
-export function scan(engine: Engine, options: ScanOptions): ScanResult {
-  return scanPrepared(engine, options, prepareScan(engine, options));
-}
-
-/** The analysis half of a scan, on this thread. */
+/** The analysis half of a scan, on this thread (`parallel.ts` spreads it over worker threads). */
 export function scanPrepared(engine: Engine, options: ScanOptions, prepared: PreparedScan): ScanResult {
   const files = prepared.analysed.map((source, index) => {
     const file = scanSource(engine, source, options.root, prepared.analyzeOptions);
