@@ -5,6 +5,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Tree } from 'web-tree-sitter';
 import { analyzeModels, buildModels } from '../server/src/engine/analyze';
 import type { Engine } from '../server/src/engine/engine';
+import type { Focus } from '../server/src/engine/context';
 import { analyzeVersion, releaseState } from '../server/src/engine/reanalysis';
 import type { Located } from '../server/src/engine/reanalysis';
 import { treeSitterEdit } from '../server/src/engine/treeEdits';
@@ -120,9 +121,9 @@ function inProcessRun(
   const uri = fileUri(file);
   let text = initial;
   let version = 1;
-  const run = (tree: Tree, analysed: string) => {
+  const run = (tree: Tree, analysed: string, focus?: Focus) => {
     const models = buildModels(tree, analysed, file);
-    return { models, analysis: analyzeModels(models, engine.rules, {}), extras: [] as Located[] };
+    return { models, analysis: analyzeModels(models, engine.rules, { focus }), extras: [] as Located[] };
   };
   const first = store.get(uri, text, version) as Tree;
   let state = analyzeVersion<Located>(undefined, first, text, engine.parser, run).state;

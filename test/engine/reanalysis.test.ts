@@ -9,6 +9,7 @@ import { Engine } from '../../server/src/engine/engine';
 import { LineIndex } from '../../server/src/engine/positions';
 import { generateSingleFile } from '../../bench/generate';
 import { keystrokeScript } from '../../bench/keystrokes';
+import type { Focus } from '../../server/src/engine/context';
 import { analyzeVersion, releaseState } from '../../server/src/engine/reanalysis';
 import type { Located, RunAnalysis, SegmentedState } from '../../server/src/engine/reanalysis';
 import { treeSitterEdit } from '../../server/src/engine/treeEdits';
@@ -127,9 +128,9 @@ describe('re-analysis of the edited statement (differential)', () => {
     engine = await Engine.create();
   });
 
-  const run = (tree: Tree, text: string) => {
+  const run = (tree: Tree, text: string, focus?: Focus) => {
     const models = buildModels(tree, text, 'app/views.py');
-    return { models, analysis: analyzeModels(models, engine.rules), extras: [] as Located[] };
+    return { models, analysis: analyzeModels(models, engine.rules, { focus }), extras: [] as Located[] };
   };
 
   it('equals a whole-file analysis after every edit, on every rule fixture', () => {

@@ -1,7 +1,7 @@
 import type { Node, Tree } from 'web-tree-sitter';
 import type { Rule } from '../rules/rule';
 import { NO_WORKSPACE_FACTS, RuleContext } from './context';
-import type { RuleSettings, WorkspaceFacts } from './context';
+import type { Focus, RuleSettings, WorkspaceFacts } from './context';
 import { FlaskModel } from './flask';
 import type { AppSetting } from './flask';
 import { FileModel } from './model';
@@ -18,6 +18,8 @@ export interface AnalyzeOptions {
   severity?: Readonly<Record<string, Severity>>;
   authDecorators?: readonly string[];
   workspace?: WorkspaceFacts;
+  /** Only findings that start in these ranges are wanted (see RuleContext.inFocus); default the whole file. */
+  focus?: Focus;
   /** When given, each rule's check time (ms) is added here: for the benchmark and for finding slow rules. */
   profile?: Map<string, number>;
 }
@@ -100,15 +102,26 @@ export function analyzeModels(
   const taint = new TaintAnalyzer(file, (scope) => urlParametersOf(flask, scope));
   const suppressions = collectSuppressions(file.comments);
   const seen = new Set<string>();
-  const context = new RuleContext(file, flask, taint, facts, settings, lines, (finding) => {
-    const key = `${finding.ruleId}:${finding.range.start.line}:${finding.range.start.character}`;
-    if (seen.has(key)) return;
-    if (isSuppressed(suppressions, finding.ruleId, finding.range.start.line, finding.range.end.line)) return;
-    seen.add(key);
-    const override = options.severity?.[finding.ruleId];
-    if (override) finding.severity = override;
-    findings.push(finding);
-  });
+  const context = new RuleContext(
+    file,
+    flask,
+    taint,
+    facts,
+    settings,
+    lines,
+    (finding) => {
+      const key = `${finding.ruleId}:${finding.range.start.line}:${finding.range.start.character}`;
+      if (seen.has(key)) return;
+      if (isSuppressed(suppressions, finding.ruleId, finding.range.start.line, finding.range.end.line))
+        return;
+      seen.add(key);
+      const override = options.severity?.[finding.ruleId];
+      if (override) finding.severity = override;
+      findings.push(finding);
+    },
+    null,
+    options.focus ?? null,
+  );
 
   for (const rule of rules) {
     if (!ruleSelected(rule.meta.id, options.select, options.ignore)) continue;

@@ -37,6 +37,13 @@ export interface ReportOptions {
   taint?: Taint | null;
 }
 
+/**
+ * The parts of the analysed text whose findings are wanted, as sorted, disjoint offset ranges: a re-analysis
+ * after an edit keeps only the findings of the statements the edit can change, and the rest of the reduced
+ * file is there as context.
+ */
+export type Focus = readonly { start: number; end: number }[];
+
 /** What a rule sees: the file's models, the workspace facts, and a way to report. */
 export class RuleContext {
   constructor(
@@ -48,7 +55,30 @@ export class RuleContext {
     private readonly lines: LineIndex,
     private readonly sink: (finding: Finding) => void,
     private meta: RuleMeta | null = null,
+    private readonly focus: Focus | null = null,
   ) {}
+
+  /**
+   * Whether findings at this node are wanted. A rule may skip a site that is not in focus, but only where
+   * what it reports there starts inside the site's statement and depends on no other site having been
+   * visited (the focus contract test checks every rule against the whole-file answer). Lookups that decide
+   * about other sites (is CSRFProtect called anywhere?) must still walk the whole file.
+   */
+  inFocus(node: Node): boolean {
+    const focus = this.focus;
+    if (!focus) return true;
+    const at = node.startIndex;
+    let low = 0;
+    let high = focus.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      const range = focus[middle] as { start: number; end: number };
+      if (at < range.start) high = middle - 1;
+      else if (at >= range.end) low = middle + 1;
+      else return true;
+    }
+    return false;
+  }
 
   /** Binds the context to the rule being run (the engine does this; rules never call it). */
   forRule(meta: RuleMeta): this {

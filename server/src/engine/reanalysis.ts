@@ -1,6 +1,7 @@
 import type { Parser, Tree } from 'web-tree-sitter';
 import { compareFindings } from './analyze';
 import type { FileModels } from './analyze';
+import type { Focus } from './context';
 import { releaseNodeMemo } from './nodeMemo';
 import { LineIndex } from './positions';
 import { segmentFactsOf, textReachesOut } from './segmentFacts';
@@ -40,10 +41,14 @@ export interface Located {
   range: Range;
 }
 
-/** What the caller runs on a (reduced or whole) parsed file. */
+/**
+ * What the caller runs on a (reduced or whole) parsed file. On a reduced file only the findings and extras
+ * inside `focus` (the statements the edit can change) are kept: the caller passes it on to the rules.
+ */
 export type RunAnalysis<X extends Located> = (
   tree: Tree,
   text: string,
+  focus?: Focus,
 ) => { models: FileModels; analysis: FileAnalysis; extras: X[] };
 
 export type Reanalysis<X extends Located> = { state: SegmentedState<X> } | { reason: string };
@@ -330,7 +335,13 @@ export function reanalyse<X extends Located>(
     ) {
       return { reason: 'the statements parse differently on their own' };
     }
-    const { models, analysis, extras } = run(reducedTree, reduced);
+    const focus = pieces
+      .filter((piece) => affected.has(piece.index))
+      .map((piece) => ({
+        start: piece.reducedStart,
+        end: piece.reducedStart + (segments[piece.index] as Segment).text.length,
+      }));
+    const { models, analysis, extras } = run(reducedTree, reduced, focus);
     if (analysis.notes.some((n) => n.kind === 'skipped')) return { reason: 'a rule failed' };
     const reducedFacts = segmentFactsOf(
       models,

@@ -4,6 +4,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { analyzeModels, buildModels, syntaxErrorNote, workspaceFactsOf } from '../engine/analyze';
 import type { Engine } from '../engine/engine';
 import { releaseNodeMemo } from '../engine/nodeMemo';
+import type { Focus } from '../engine/context';
 import { LineIndex } from '../engine/positions';
 import { analyzeVersion, releaseState } from '../engine/reanalysis';
 import type { SegmentedState } from '../engine/reanalysis';
@@ -154,9 +155,9 @@ export class Analyzer {
       const workspace = this.workspace.factsFor(file);
       const options = { ...settings.analyze, workspace };
       const authDecorators = settings.analyze.authDecorators ?? [];
-      const run = (analysed: Tree, analysedText: string) => {
+      const run = (analysed: Tree, analysedText: string, focus?: Focus) => {
         const models = buildModels(analysed, analysedText, path);
-        const analysis = analyzeModels(models, this.engine.rules, options);
+        const analysis = analyzeModels(models, this.engine.rules, { ...options, focus });
         return { models, analysis, extras: routesOf(models, doc.uri, workspace, authDecorators) };
       };
       let findings: Finding[];
