@@ -115,6 +115,7 @@ function methodsOf(ctx: RuleContext, view: Scope): HttpMethod[] | null {
 
 function checkExemptions(ctx: RuleContext): void {
   for (const view of ctx.file.functions) {
+    if (!ctx.inFocus(view.node)) continue;
     for (const decorator of view.decorators) {
       if (!isCsrfExtension(ctx, exemptReceiver(decorator))) continue;
       const methods = methodsOf(ctx, view);
@@ -133,7 +134,7 @@ function checkExemptions(ctx: RuleContext): void {
     }
   }
   for (const site of ctx.file.callsNamed('exempt')) {
-    if (!isCsrfExtension(ctx, site.receiver)) continue;
+    if (!ctx.inFocus(site.node) || !isCsrfExtension(ctx, site.receiver)) continue;
     const target = site.args.positional[0];
     if (!target) continue;
     // Used as a decorator factory inside another decorator's arguments? Only direct exemptions matter.
@@ -183,7 +184,7 @@ function checkForms(ctx: RuleContext): void {
   //     class Meta:
   //         csrf = False
   for (const cls of ctx.file.classes) {
-    if (cls.name !== 'Meta' || cls.parent?.kind !== 'class') continue;
+    if (cls.name !== 'Meta' || cls.parent?.kind !== 'class' || !ctx.inFocus(cls.node)) continue;
     const form = cls.parent;
     if (!form.bases.some((b) => FORM_BASES.test(ctx.file.imports.resolve(b) ?? b.text))) continue;
     for (const binding of cls.bindings.get('csrf') ?? []) {

@@ -61,12 +61,12 @@ export default defineRule({
     };
 
     for (const write of ctx.flask.configWrites) {
-      if (!SIGNING_KEY_SETTINGS.has(write.key)) continue;
+      if (!SIGNING_KEY_SETTINGS.has(write.key) || !ctx.inFocus(write.node)) continue;
       report(write.node, write.key, classify(ctx, write.value), write.value);
     }
     // SECRET_KEY = "..." at module or class level in any file (`app.config.from_object(__name__)`).
     for (const assignment of ctx.file.nodesOfType('assignment')) {
-      if (!assignment) continue;
+      if (!assignment || !ctx.inFocus(assignment)) continue;
       const left = assignment.childForFieldName('left');
       const right = assignment.childForFieldName('right');
       if (left?.type !== 'identifier' || !right || !SIGNING_KEY_SETTINGS.has(left.text)) continue;
@@ -75,12 +75,14 @@ export default defineRule({
     }
     // {"SECRET_KEY": "..."} and f(SECRET_KEY="...") wherever they are built (config dicts, create_app(...)).
     for (const pair of ctx.file.nodesOfType('pair')) {
+      if (!pair || !ctx.inFocus(pair)) continue;
       const key = stringValue(pair?.childForFieldName('key') ?? null);
       const value = pair?.childForFieldName('value');
       if (!pair || !key || !value || !SIGNING_KEY_SETTINGS.has(key)) continue;
       report(pair, key, classify(ctx, value), value);
     }
     for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node)) continue;
       for (const [name, value] of site.args.keywords) {
         if (SIGNING_KEY_SETTINGS.has(name)) report(value.parent ?? value, name, classify(ctx, value), value);
       }

@@ -213,12 +213,14 @@ export default defineRule({
     };
     const signingKeys = new Set<number>();
     for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node)) continue;
       const key = signingKeyArgument(site);
       if (key) signingKeys.add(key.node.id);
     }
 
     // name = "literal", self.token = "literal", config["MAIL_PASSWORD"] = "literal", os.environ["X"] = "literal"
     for (const assignment of ctx.file.nodesOfType('assignment')) {
+      if (!assignment || !ctx.inFocus(assignment)) continue;
       const left = assignment?.childForFieldName('left');
       const right = assignment?.childForFieldName('right');
       if (!assignment || !left || !right) continue;
@@ -251,6 +253,7 @@ export default defineRule({
     }
     // f(password="literal"), dict(api_key="literal")
     for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node)) continue;
       for (const [name, value] of site.args.keywords) {
         if (signingKeys.has(value.id)) continue;
         const literal = credentialLiteral(value);
@@ -303,6 +306,7 @@ export default defineRule({
     }
     // def login(user, password="admin")
     for (const param of ctx.file.nodesOfType(['default_parameter', 'typed_default_parameter'])) {
+      if (!param || !ctx.inFocus(param)) continue;
       const name = param?.childForFieldName('name')?.text;
       const value = param?.childForFieldName('value');
       const literal = value ? credentialLiteral(value) : null;
@@ -315,6 +319,7 @@ export default defineRule({
     }
     // {"api_key": "literal"}
     for (const pair of ctx.file.nodesOfType('pair')) {
+      if (!pair || !ctx.inFocus(pair)) continue;
       const name = stringValue(pair?.childForFieldName('key') ?? null);
       const value = pair?.childForFieldName('value');
       const literal = value ? credentialLiteral(value) : null;
@@ -327,7 +332,12 @@ export default defineRule({
     }
     // if password == "letmein"
     for (const comparison of ctx.file.nodesOfType('comparison_operator')) {
-      if (!comparison || !/==|!=/.test(comparison.children.map((c) => c?.type ?? '').join(' '))) continue;
+      if (
+        !comparison ||
+        !ctx.inFocus(comparison) ||
+        !/==|!=/.test(comparison.children.map((c) => c?.type ?? '').join(' '))
+      )
+        continue;
       const [a, b] = comparison.namedChildren;
       if (!a || !b) continue;
       for (const [named, other] of [
@@ -350,7 +360,12 @@ export default defineRule({
     const text = ctx.file.text;
     const mayHold = TOKEN_SHAPES.some((s) => s.pattern.test(text)) || URL_CREDENTIALS.test(text);
     for (const string of mayHold ? ctx.file.nodesOfType('string') : []) {
-      if (!string || reportedStrings.has(string.id) || string.parent?.type === 'concatenated_string')
+      if (
+        !string ||
+        !ctx.inFocus(string) ||
+        reportedStrings.has(string.id) ||
+        string.parent?.type === 'concatenated_string'
+      )
         continue;
       const text = stringValue(string);
       if (text === undefined || signingKeys.has(string.id)) continue;

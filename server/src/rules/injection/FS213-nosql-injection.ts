@@ -151,6 +151,7 @@ function filterSinks(ctx: RuleContext, mongoFile: boolean): FilterSink[] {
   // `Model.objects` is Django's manager too: its lookups are another rule's business.
   const querySets = mongoFile || !ctx.file.imports.imports('django');
   for (const site of ctx.file.calls) {
+    if (!ctx.inFocus(site.node)) continue;
     const fn = site.node.childForFieldName('function');
     const callee = site.callee ?? '';
     if (MONGOENGINE_Q.has(callee) || (querySets && isQuerySet(fn) && MONGOENGINE_LOOKUPS.has(site.name))) {
@@ -251,8 +252,9 @@ function javascriptSinks(ctx: RuleContext, mongoFile: boolean): JavascriptSink[]
   const out: JavascriptSink[] = [];
   const operators = [...JS_OPERATORS.keys()].some((key) => ctx.file.text.includes(key));
   for (const pair of operators ? ctx.file.nodesOfType('pair') : []) {
-    const key = stringValue(pair?.childForFieldName('key') ?? null);
-    const value = pair?.childForFieldName('value');
+    if (!pair || !ctx.inFocus(pair)) continue;
+    const key = stringValue(pair.childForFieldName('key'));
+    const value = pair.childForFieldName('value');
     if (!key || !value || !JS_OPERATORS.has(key)) continue;
     const codeKeys = JS_OPERATORS.get(key);
     const document = unwrap(value);
@@ -269,6 +271,7 @@ function javascriptSinks(ctx: RuleContext, mongoFile: boolean): JavascriptSink[]
     }
   }
   for (const site of ctx.file.calls) {
+    if (!ctx.inFocus(site.node)) continue;
     const callee = site.callee ?? '';
     if (CODE_CLASSES.has(callee)) {
       const code = argumentAt(site, 0, 'code');

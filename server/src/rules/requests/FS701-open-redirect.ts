@@ -58,6 +58,7 @@ export default defineRule({
       return taint && !OWN_URL.has(taint.label) ? taint : null;
     };
     const check = (at: Node, target: Node, scope: Scope, what: string) => {
+      if (!ctx.inFocus(at)) return;
       const taint = hostTaint(ctx, target, taintOf);
       if (!taint) return;
       const via = /\(via (\w+)\(\)\)$/.exec(taint.label);
@@ -79,6 +80,7 @@ export default defineRule({
 
     // Response(..., headers={"Location": ...}), make_response(body, 302, {"Location": ...})
     for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node)) continue;
       const kind = responseKind(ctx, site);
       if (!kind) continue;
       const headers = [site.args.keywords.get('headers'), ...site.args.positional.slice(1)];
@@ -114,7 +116,7 @@ export default defineRule({
 
     // return "", 302, {"Location": target}
     for (const fn of ctx.file.functions) {
-      if (!isHtmlView(ctx, fn)) continue;
+      if (!ctx.inFocus(fn.node) || !isHtmlView(ctx, fn)) continue;
       for (const returned of fn.returns) {
         const value = unwrap(returned);
         if (value.type !== 'expression_list' && value.type !== 'tuple') continue;

@@ -82,6 +82,8 @@ export default defineRule({
   check(ctx: RuleContext) {
     const seen = new Set<number>();
     for (const write of headerWrites(ctx)) {
+      // A write reports at its name or value, which a dictionary defined elsewhere may hold.
+      if (![write.name, write.value].some((node) => node && ctx.inFocus(node))) continue;
       const key = write.name?.id ?? write.value?.id ?? write.at.id;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -89,7 +91,7 @@ export default defineRule({
     }
     // resp.set_cookie(request.args["name"], value) / delete_cookie(name): the name is not quoted.
     for (const site of ctx.file.callsNamed('set_cookie', 'delete_cookie')) {
-      if (!site.receiver) continue;
+      if (!site.receiver || !ctx.inFocus(site.node)) continue;
       const name = argumentAt(site, 0, 'key');
       const taint = name ? taintOf(ctx, name) : null;
       if (!name || !taint || isValidatedBefore(ctx, site.node, name)) continue;
@@ -168,8 +170,9 @@ function headerWrites(ctx: RuleContext): HeaderWrite[] {
   const headerDicts = responseHeaderNames(ctx);
   // resp.headers["X"] = v / headers["X"] = v (a dict later given to a response)
   for (const assignment of ctx.file.nodesOfType('assignment')) {
-    const left = assignment?.childForFieldName('left');
-    if (!assignment || left?.type !== 'subscript') continue;
+    if (!assignment || !ctx.inFocus(assignment)) continue;
+    const left = assignment.childForFieldName('left');
+    if (left?.type !== 'subscript') continue;
     const container = left.childForFieldName('value');
     if (!container || !isResponseHeaders(ctx, container, headerDicts)) continue;
     out.push({
