@@ -48,9 +48,11 @@ export default defineRule({
     ],
   },
   check(ctx: RuleContext) {
-    const sites = [...ctx.file.callsNamed(...SQL_METHODS)];
+    // Each site reports at its own query argument.
+    const sites = ctx.file.callsNamed(...SQL_METHODS).filter((site) => ctx.inFocus(site.node));
     for (const site of ctx.file.calls) {
-      if (site.callee && SQL_FUNCTIONS.has(site.callee) && !sites.includes(site)) sites.push(site);
+      if (!site.callee || !SQL_FUNCTIONS.has(site.callee) || !ctx.inFocus(site.node)) continue;
+      if (!sites.includes(site)) sites.push(site);
     }
     for (const site of sites) {
       const query =

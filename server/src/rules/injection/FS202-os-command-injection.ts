@@ -140,7 +140,9 @@ export default defineRule({
       }
     };
 
+    // Every finding is reported inside its call (see report()).
     for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node)) continue;
       const callee = site.callee ?? '';
       const what = `${site.calleeText ?? site.name}()`;
 

@@ -52,6 +52,7 @@ export default defineRule({
   },
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node)) continue;
       const callee = site.callee ?? '';
       const builtin = EVALUATORS.get(callee);
       if (builtin && !isShadowed(ctx, callee)) {

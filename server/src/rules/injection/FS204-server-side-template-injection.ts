@@ -57,6 +57,7 @@ export default defineRule({
   },
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node)) continue;
       const callee = site.callee ?? '';
       const known = TEMPLATE_SOURCES.get(callee);
       let engine: string;

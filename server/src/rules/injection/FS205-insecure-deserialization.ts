@@ -74,6 +74,7 @@ export default defineRule({
   },
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node)) continue;
       const callee = importedCallee(ctx, site);
       const deserializer = callee ? DESERIALIZERS.get(callee) : undefined;
       if (!callee || !deserializer) continue;

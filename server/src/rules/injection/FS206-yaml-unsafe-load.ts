@@ -73,6 +73,7 @@ export default defineRule({
   },
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node)) continue;
       const callee = importedCallee(ctx, site);
       let verdict: Verdict;
       let how = '';

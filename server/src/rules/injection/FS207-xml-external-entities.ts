@@ -89,15 +89,24 @@ export default defineRule({
     ],
   },
   check(ctx: RuleContext) {
-    const parsers = new Map<number, LxmlParser>();
-    for (const site of ctx.file.calls) {
-      const callee = importedCallee(ctx, site);
-      if (callee && LXML_PARSERS.has(callee)) parsers.set(site.node.id, lxmlParser(ctx, site));
-    }
+    // The parser a call builds, asked of any call: a parse call in focus may use one built elsewhere.
+    const parsers = new Map<number, LxmlParser | null>();
+    const parserAt = (node: Node): LxmlParser | undefined => {
+      let parser = parsers.get(node.id);
+      if (parser === undefined) {
+        const site = ctx.file.callAt(node);
+        const callee = site ? importedCallee(ctx, site) : null;
+        parser = site && callee && LXML_PARSERS.has(callee) ? lxmlParser(ctx, site) : null;
+        parsers.set(node.id, parser);
+      }
+      return parser ?? undefined;
+    };
     // Explicitly dangerous parsers: reported where they are built, high when request data goes through them.
-    for (const parser of parsers.values()) {
-      const first = parser.dangerous[0];
-      if (!first) continue;
+    for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node)) continue;
+      const parser = parserAt(site.node);
+      const first = parser?.dangerous[0];
+      if (!parser || !first) continue;
       const taint = requestDataThrough(ctx, parser);
       const effects = parser.dangerous.map((d) => d.effect).join(' and ');
       const what = `${parser.site.calleeText ?? parser.site.name}()`;
@@ -112,13 +121,16 @@ export default defineRule({
       );
     }
     for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node)) continue;
       const callee = importedCallee(ctx, site);
       if (!callee) continue;
       if (LXML_PARSE.has(callee) || callee === 'lxml.etree.iterparse')
-        checkLxmlSink(ctx, site, callee, parsers);
+        checkLxmlSink(ctx, site, callee, parserAt);
       else if (STDLIB_PARSE.has(callee)) checkStdlibSink(ctx, site, STDLIB_PARSE.get(callee) ?? 'defusedxml');
     }
-    for (const site of ctx.file.callsNamed('setFeature')) checkSaxFeature(ctx, site);
+    for (const site of ctx.file.callsNamed('setFeature')) {
+      if (ctx.inFocus(site.node)) checkSaxFeature(ctx, site);
+    }
   },
 });
 
@@ -177,13 +189,13 @@ function checkLxmlSink(
   ctx: RuleContext,
   site: CallSite,
   callee: string,
-  parsers: ReadonlyMap<number, LxmlParser>,
+  parserAt: (node: Node) => LxmlParser | undefined,
 ): void {
   const taint = sinkTaint(ctx, site);
   if (!taint) return;
   let fix: OffsetEdit[] = [];
   if (callee === 'lxml.etree.iterparse') {
-    const own = parsers.get(site.node.id);
+    const own = parserAt(site.node);
     if (!own || own.resolve !== 'default' || own.dangerous.length > 0 || !site.args.list) return;
     fix = [addArgument(ctx, site.args.list, 'resolve_entities=False')];
   } else {
@@ -191,7 +203,7 @@ function checkLxmlSink(
     if (given) {
       // A parser built in this file without resolve_entities: lxml's default (before 5.0) resolves them.
       const built = ctx.file.resolveValue(given);
-      const parser = built.type === 'call' ? parsers.get(built.id) : undefined;
+      const parser = built.type === 'call' ? parserAt(built) : undefined;
       if (!parser || parser.resolve !== 'default' || parser.dangerous.length > 0) return;
       if (parser.site.args.list && !parser.site.args.hasSplat)
         fix = [addArgument(ctx, parser.site.args.list, 'resolve_entities=False')];

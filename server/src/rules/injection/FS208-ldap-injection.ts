@@ -98,7 +98,8 @@ function sinks(ctx: RuleContext): Sink[] {
   const out: Sink[] = [];
   const ldapFile = LDAP_MODULES.some((m) => ctx.file.imports.imports(m));
   for (const site of ctx.file.callsNamed('search', ...PYTHON_LDAP_SEARCHES, ...LDAP3_SEARCHES)) {
-    if (!site.receiver) continue;
+    // A search reports at its own filter and base arguments.
+    if (!site.receiver || !ctx.inFocus(site.node)) continue;
     const receiver = libraryOf(ctx, site.receiver);
     if (receiver === 'other') continue;
     if (receiver === 'unknown' && !ldapFile) continue;

@@ -83,6 +83,7 @@ export default defineRule({
   check(ctx: RuleContext) {
     const xmlFile = XML_MODULES.some((m) => ctx.file.imports.imports(m));
     for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node)) continue;
       const sink = expressionOf(ctx, site, xmlFile);
       if (!sink) continue;
       const taint = taintOf(ctx, sink.expression);

@@ -92,6 +92,7 @@ export default defineRule({
   },
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node)) continue;
       const conversion = conversionOf(ctx, site);
       if (!conversion) continue;
       const { taint, kind, what, text } = conversion;

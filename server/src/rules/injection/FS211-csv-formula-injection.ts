@@ -108,7 +108,9 @@ function sinks(ctx: RuleContext): Sink[] {
   const frameFile = FRAME_MODULES.some((m) => imports.imports(m));
   const openpyxlFile = imports.imports('openpyxl');
   const xlsxwriterFile = imports.imports('xlsxwriter') && !stringsToFormulasOff(ctx);
+  // Each sink reports inside its call (a frame at the call's receiver) or assignment.
   for (const site of ctx.file.calls) {
+    if (!ctx.inFocus(site.node)) continue;
     const receiver = site.receiver;
     const callee = site.callee ?? '';
     const pyexcel = PYEXCEL_WRITERS.get(lastSegment(callee));
@@ -199,9 +201,10 @@ const SELECTING_METHODS = new Set([
 function cellAssignments(ctx: RuleContext): Sink[] {
   const out: Sink[] = [];
   for (const assignment of ctx.file.nodesOfType('assignment')) {
-    const left = assignment?.childForFieldName('left');
-    const value = assignment?.childForFieldName('right');
-    if (!assignment || !left || !value) continue;
+    if (!assignment || !ctx.inFocus(assignment)) continue;
+    const left = assignment.childForFieldName('left');
+    const value = assignment.childForFieldName('right');
+    if (!left || !value) continue;
     const scope = ctx.file.scopeAt(assignment);
     if (left.type === 'subscript') {
       const sheet = left.childForFieldName('value');

@@ -84,6 +84,7 @@ export default defineRule({
   check(ctx: RuleContext) {
     const sinks: Sink[] = [];
     for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node)) continue;
       const sink = callSink(ctx, site);
       if (sink) sinks.push(sink);
     }
@@ -156,7 +157,7 @@ function mongoRegexSinks(ctx: RuleContext): Sink[] {
   const out: Sink[] = [];
   if (!ctx.file.text.includes('$regex')) return out;
   for (const pair of ctx.file.nodesOfType('pair')) {
-    if (!pair || stringValue(pair.childForFieldName('key')) !== '$regex') continue;
+    if (!pair || !ctx.inFocus(pair) || stringValue(pair.childForFieldName('key')) !== '$regex') continue;
     const value = pair.childForFieldName('value');
     if (value) out.push({ pattern: value, what: 'a MongoDB $regex filter', escapable: true });
   }
