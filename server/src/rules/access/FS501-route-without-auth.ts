@@ -37,7 +37,7 @@ export default defineRule({
   },
   check(ctx: RuleContext) {
     for (const route of ctx.flask.routes) {
-      if (!changesState(route)) continue;
+      if (!ctx.inFocus(route.registration) || !changesState(route)) continue;
       if (PUBLIC_BY_NATURE.test(route.view.name) || PUBLIC_BY_NATURE.test(route.rule ?? '')) continue;
       if (routeIsAuthenticated(ctx, route)) continue;
       const methods = route.methods.join(', ');

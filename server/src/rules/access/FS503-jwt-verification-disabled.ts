@@ -52,6 +52,7 @@ export default defineRule({
     // with one of these words: without them, skip looking at each call.
     if (!/jwt|jose/i.test(ctx.file.text)) return;
     for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node) && !optionsInFocus(ctx, site)) continue;
       const library = libraryOf(ctx, site);
       if (!library) continue;
       if (isDecoder(ctx, site)) checkDecode(ctx, site);
@@ -61,6 +62,15 @@ export default defineRule({
     checkExtendedConfig(ctx);
   },
 });
+
+/**
+ * A decode call out of focus still reports in focus when its `options` are a dictionary defined elsewhere
+ * (the disabled entry is reported there).
+ */
+function optionsInFocus(ctx: RuleContext, site: CallSite): boolean {
+  const options = site.args.keywords.get('options');
+  return options !== undefined && ctx.inFocus(ctx.file.resolveValue(options));
+}
 
 function libraryOf(ctx: RuleContext, site: CallSite): Library | null {
   const callee = site.callee ?? '';
@@ -247,6 +257,7 @@ function checkEncode(ctx: RuleContext, site: CallSite): void {
 function checkPythonJwt(ctx: RuleContext): void {
   const verifies = ctx.file.callsTo('python_jwt.verify_jwt', 'jwt.verify_jwt');
   for (const site of ctx.file.callsTo('python_jwt.process_jwt', 'jwt.process_jwt')) {
+    if (!ctx.inFocus(site.node)) continue;
     const fn = ctx.file.scopeAt(site.node);
     const verified = verifies.some(
       (v) => v.node.startIndex >= fn.node.startIndex && v.node.endIndex <= fn.node.endIndex,
@@ -263,7 +274,7 @@ function checkPythonJwt(ctx: RuleContext): void {
 /** flask-jwt-extended accepting `none`. */
 function checkExtendedConfig(ctx: RuleContext): void {
   for (const write of configWritesOfKey(ctx, 'JWT_ALGORITHM', 'JWT_DECODE_ALGORITHMS')) {
-    if (!noneAlgorithm(ctx, write.value)) continue;
+    if (!ctx.inFocus(write.node) || !noneAlgorithm(ctx, write.value)) continue;
     ctx.report(
       write.node,
       `${write.key} includes "none": flask-jwt-extended then accepts unsigned tokens. Use a signing algorithm such as HS256 or RS256.`,

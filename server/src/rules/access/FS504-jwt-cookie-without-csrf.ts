@@ -35,7 +35,9 @@ export default defineRule({
     const cookies = tokensInCookies(ctx);
     if (cookies === 'no') return;
     const relevant = (write: ConfigWrite) => !isTestOnlyConfiguration(ctx, write);
-    for (const write of configWritesOfKey(ctx, 'JWT_COOKIE_CSRF_PROTECT')) {
+    // Each write reports at itself; tokensInCookies (above) still looks at the whole file.
+    const inFocus = (write: ConfigWrite) => ctx.inFocus(write.node);
+    for (const write of configWritesOfKey(ctx, 'JWT_COOKIE_CSRF_PROTECT').filter(inFocus)) {
       if (!isFalsyLiteral(ctx.file.resolveValue(write.value)) || !relevant(write)) continue;
       ctx.report(
         write.node,
@@ -45,7 +47,7 @@ export default defineRule({
         { confidence: cookies === 'yes' ? 'high' : 'medium', fix: flip(write.value) },
       );
     }
-    for (const write of configWritesOfKey(ctx, 'JWT_CSRF_METHODS')) {
+    for (const write of configWritesOfKey(ctx, 'JWT_CSRF_METHODS').filter(inFocus)) {
       const value = ctx.file.resolveValue(write.value);
       if (!['list', 'tuple', 'set'].includes(value.type) || value.namedChildren.length > 0) continue;
       if (!relevant(write)) continue;
@@ -55,7 +57,7 @@ export default defineRule({
         { confidence: cookies === 'yes' ? 'high' : 'medium' },
       );
     }
-    for (const write of configWritesOfKey(ctx, 'JWT_COOKIE_SECURE')) {
+    for (const write of configWritesOfKey(ctx, 'JWT_COOKIE_SECURE').filter(inFocus)) {
       if (!isFalsyLiteral(ctx.file.resolveValue(write.value)) || !relevant(write)) continue;
       ctx.report(
         write.node,
@@ -63,7 +65,7 @@ export default defineRule({
         { severity: 'warning', fix: flip(write.value) },
       );
     }
-    for (const write of configWritesOfKey(ctx, 'JWT_COOKIE_SAMESITE')) {
+    for (const write of configWritesOfKey(ctx, 'JWT_COOKIE_SAMESITE').filter(inFocus)) {
       const value = ctx.file.resolveValue(write.value);
       if (stringValue(value)?.toLowerCase() !== 'none' || !relevant(write)) continue;
       ctx.report(

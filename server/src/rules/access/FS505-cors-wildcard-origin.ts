@@ -230,6 +230,7 @@ function report(ctx: RuleContext, node: Node, what: string, verdict: Verdict, ar
 function checkFlaskCors(ctx: RuleContext): void {
   // `@cross_origin` used without parentheses: the defaults, so every origin.
   for (const fn of ctx.file.functions) {
+    if (!ctx.inFocus(fn.node)) continue;
     for (const decorator of fn.decorators) {
       if (decorator.type === 'call' || !CROSS_ORIGIN.has(ctx.file.imports.resolve(decorator) ?? '')) continue;
       const verdict = evaluate(ctx, { origins: null, resources: null, credentials: null });
@@ -238,6 +239,7 @@ function checkFlaskCors(ctx: RuleContext): void {
   }
   for (const site of ctx.file.calls) {
     if (isFlaskCors(ctx, site, CROSS_ORIGIN, 'cross_origin')) {
+      if (!ctx.inFocus(site.node)) continue;
       const verdict = evaluate(ctx, optionsOf(site));
       if (verdict) report(ctx, site.node, '@cross_origin', verdict, site.args.list);
       continue;
@@ -246,6 +248,7 @@ function checkFlaskCors(ctx: RuleContext): void {
     const options = optionsOf(site);
     const hasApp = site.args.positional.length > 0 || site.args.keywords.has('app');
     if (hasApp) {
+      if (!ctx.inFocus(site.node)) continue;
       const verdict = evaluate(ctx, options);
       if (verdict) report(ctx, site.node, 'CORS(...)', verdict, site.args.list);
       continue;
@@ -254,11 +257,13 @@ function checkFlaskCors(ctx: RuleContext): void {
     const parent = site.node.parent;
     const name = parent?.type === 'assignment' ? dottedName(parent.childForFieldName('left')) : null;
     const inits = name ? ctx.file.callsNamed('init_app').filter((c) => dottedName(c.receiver) === name) : [];
+    // Each init_app reports at itself, which may be in focus when this CORS() is not.
     for (const init of inits) {
+      if (!ctx.inFocus(init.node)) continue;
       const verdict = evaluate(ctx, merge(options, optionsOf(init)));
       if (verdict) report(ctx, init.node, `${name}.init_app(...)`, verdict, init.args.list);
     }
-    if (inits.length === 0 && name) {
+    if (inits.length === 0 && name && ctx.inFocus(site.node)) {
       // Initialised in another module: judge the options given here.
       const verdict = evaluate(ctx, options);
       if (!verdict) continue;
@@ -280,7 +285,12 @@ function checkFlaskCors(ctx: RuleContext): void {
 
 function checkCorsConfig(ctx: RuleContext): void {
   for (const write of configWritesOfKey(ctx, 'CORS_ORIGINS')) {
-    if (isTestOnlyConfiguration(ctx, write) || originsOf(ctx, write.value) !== 'wildcard') continue;
+    if (
+      !ctx.inFocus(write.node) ||
+      isTestOnlyConfiguration(ctx, write) ||
+      originsOf(ctx, write.value) !== 'wildcard'
+    )
+      continue;
     const credentials = configValue(ctx, 'CORS_SUPPORTS_CREDENTIALS');
     const verdict: Verdict = {
       wildcard: true,
@@ -297,21 +307,23 @@ function checkCorsConfig(ctx: RuleContext): void {
 function checkHeaders(ctx: RuleContext): void {
   // resp.headers["Access-Control-Allow-Origin"] = value
   for (const assignment of ctx.file.nodesOfType('assignment')) {
-    const left = assignment?.childForFieldName('left');
-    if (!assignment || left?.type !== 'subscript') continue;
+    if (!assignment || !ctx.inFocus(assignment)) continue;
+    const left = assignment.childForFieldName('left');
+    if (left?.type !== 'subscript') continue;
     if (stringValue(left.childForFieldName('subscript'))?.toLowerCase() !== ALLOW_ORIGIN) continue;
     const value = assignment.childForFieldName('right');
     if (value) checkHeaderValue(ctx, assignment, value);
   }
   // headers.add("Access-Control-Allow-Origin", value) / headers.set(...) / add_header(...)
   for (const site of ctx.file.calls) {
-    if (!HEADER_SETTERS.has(site.name) || site.args.positional.length < 2) continue;
+    if (!HEADER_SETTERS.has(site.name) || site.args.positional.length < 2 || !ctx.inFocus(site.node))
+      continue;
     if (stringValue(site.args.positional[0] ?? null)?.toLowerCase() !== ALLOW_ORIGIN) continue;
     checkHeaderValue(ctx, site.node, site.args.positional[1] as Node);
   }
   // {"Access-Control-Allow-Origin": "*"} / [("Access-Control-Allow-Origin", "*")]
   for (const pair of ctx.file.nodesOfType(['pair', 'tuple'])) {
-    if (!pair) continue;
+    if (!pair || !ctx.inFocus(pair)) continue;
     const key = pair.type === 'pair' ? pair.childForFieldName('key') : (pair.namedChildren[0] ?? null);
     const value = pair.type === 'pair' ? pair.childForFieldName('value') : (pair.namedChildren[1] ?? null);
     if (pair.type === 'tuple' && pair.namedChildren.length !== 2) continue;

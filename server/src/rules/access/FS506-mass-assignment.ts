@@ -121,6 +121,8 @@ export default defineRule({
   check(ctx: RuleContext) {
     const models = new ModelClasses(ctx);
     for (const site of ctx.file.calls) {
+      // Every finding is reported at the call; the model classes above come from the whole file.
+      if (!ctx.inFocus(site.node)) continue;
       checkSplat(ctx, site, models);
       checkMappingArgument(ctx, site);
       checkSetattr(ctx, site);
@@ -480,7 +482,7 @@ function attributeNameTaint(ctx: RuleContext, name: Node, scope: Scope): Taint |
 /** `{"$set": request.json}` in a MongoDB update. */
 function checkUpdateOperators(ctx: RuleContext): void {
   for (const pair of ctx.file.nodesOfType('pair')) {
-    if (!pair) continue;
+    if (!pair || !ctx.inFocus(pair)) continue;
     const operator = stringValue(pair.childForFieldName('key'));
     if (!operator || !UPDATE_OPERATORS.has(operator) || operator === '$unset') continue;
     const value = pair.childForFieldName('value');

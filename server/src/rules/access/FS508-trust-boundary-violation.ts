@@ -48,8 +48,10 @@ export default defineRule({
     ],
   },
   check(ctx: RuleContext) {
+    // All writes: readsBackSession looks at the others. Each reports at its key or value, inside its own write.
     const writes = sessionWrites(ctx);
     for (const write of writes) {
+      if (!ctx.inFocus(write.at)) continue;
       const keyText =
         write.keyword ?? (write.key ? stringValue(ctx.file.resolveValue(write.key)) : undefined);
       const keyTaint = write.key && keyText === undefined ? taintOf(ctx, write.key) : null;

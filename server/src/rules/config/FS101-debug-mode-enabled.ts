@@ -30,6 +30,7 @@ export default defineRule({
   check(ctx: RuleContext) {
     const truthy = (node: Node) => isTruthyLiteral(ctx.file.resolveValue(node));
     for (const site of ctx.file.callsNamed('run')) {
+      if (!ctx.inFocus(site.node)) continue;
       const debug = site.args.keywords.get('debug');
       if (!debug || !truthy(debug)) continue;
       if (!ctx.flask.isApp(site.receiver) && !ctx.flask.usesFlask) continue;
@@ -43,7 +44,7 @@ export default defineRule({
       );
     }
     for (const write of ctx.flask.configWritesOf('DEBUG')) {
-      if (!truthy(write.value)) continue;
+      if (!ctx.inFocus(write.node) || !truthy(write.value)) continue;
       const message =
         write.via === 'attribute'
           ? 'app.debug is set to True: the Werkzeug debugger allows code execution.'
@@ -55,6 +56,7 @@ export default defineRule({
     // os.environ["FLASK_DEBUG"] = "1" / os.environ.setdefault("FLASK_ENV", "development")
     for (const scope of ctx.file.scopes) {
       for (const binding of scope.bindings.get('os.environ') ?? []) {
+        if (!ctx.inFocus(binding.node)) continue;
         const left = binding.node.childForFieldName('left');
         const key = left?.type === 'subscript' ? stringValue(left.childForFieldName('subscript')) : undefined;
         if (key && isDebugEnvironment(key, binding.value)) {
@@ -63,6 +65,7 @@ export default defineRule({
       }
     }
     for (const site of ctx.file.callsTo('os.environ.setdefault', 'os.putenv')) {
+      if (!ctx.inFocus(site.node)) continue;
       const key = stringValue(site.args.positional[0] ?? null);
       if (key && isDebugEnvironment(key, site.args.positional[1] ?? null)) {
         ctx.report(site.node, `${key} is set from code, which turns Flask debug mode on.`);

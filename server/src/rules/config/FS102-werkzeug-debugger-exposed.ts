@@ -38,6 +38,7 @@ export default defineRule({
     const turnOff = (node: Node): OffsetEdit[] => (node.type === 'true' ? [replaceNode(node, 'False')] : []);
 
     for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node)) continue;
       const name = calledName(site);
       if (name === 'run_simple') checkRunSimple(ctx, site, value, turnOff);
       else if (name === 'DebuggedApplication') checkDebuggedApplication(ctx, site, value, turnOff);
@@ -47,6 +48,7 @@ export default defineRule({
     // os.environ["WERKZEUG_DEBUG_PIN"] = "off" / os.environ.setdefault(...) / os.putenv(...)
     for (const scope of ctx.file.scopes) {
       for (const binding of scope.bindings.get('os.environ') ?? []) {
+        if (!ctx.inFocus(binding.node)) continue;
         const left = binding.node.childForFieldName('left');
         const key = left?.type === 'subscript' ? stringValue(left.childForFieldName('subscript')) : undefined;
         if (key === 'WERKZEUG_DEBUG_PIN' && pinDisabled(binding.value)) {
@@ -55,6 +57,7 @@ export default defineRule({
       }
     }
     for (const site of ctx.file.callsTo('os.environ.setdefault', 'os.environ.__setitem__', 'os.putenv')) {
+      if (!ctx.inFocus(site.node)) continue;
       const key = stringValue(site.args.positional[0] ?? null);
       if (key === 'WERKZEUG_DEBUG_PIN' && pinDisabled(site.args.positional[1] ?? null)) {
         ctx.report(site.node, pinMessage);

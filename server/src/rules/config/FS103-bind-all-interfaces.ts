@@ -66,6 +66,7 @@ export default defineRule({
   },
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node)) continue;
       const bound = boundAddress(ctx, site);
       if (!bound) continue;
       const fix: OffsetEdit[] = bound.literal

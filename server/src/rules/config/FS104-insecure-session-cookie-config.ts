@@ -56,8 +56,9 @@ export default defineRule({
       const secureOn = writes.some(
         (w) => w.key === `${prefix}SECURE` && isTruthyLiteral(ctx.file.resolveValue(w.value)),
       );
+      // All writes for secureOn (above); each write reports at itself.
       for (const write of writes) {
-        if (isTestConfiguration(ctx, write.node)) continue;
+        if (!ctx.inFocus(write.node) || isTestConfiguration(ctx, write.node)) continue;
         const flag = write.key.slice(prefix.length) as Flag;
         const value = ctx.file.resolveValue(write.value);
         const weakness = weaknessOf(flag, value, secureOn);

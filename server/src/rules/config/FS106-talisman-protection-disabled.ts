@@ -53,7 +53,7 @@ export default defineRule({
     // word in the file, skip looking at each call.
     if (!/talisman/i.test(ctx.file.text)) return;
     for (const site of ctx.file.calls) {
-      if (!isTalismanSetup(ctx, site)) continue;
+      if (!ctx.inFocus(site.node) || !isTalismanSetup(ctx, site)) continue;
       const disabled: Node[] = [];
       const lost: string[] = [];
       for (const [option, consequence] of Object.entries(PROTECTIONS)) {

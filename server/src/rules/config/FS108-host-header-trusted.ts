@@ -80,7 +80,7 @@ export default defineRule({
     // url_for(..., _external=True): SERVER_NAME, when set, is the host it uses.
     if (!serverName) {
       for (const site of ctx.file.calls) {
-        if (!isUrlFor(ctx, site)) continue;
+        if (!ctx.inFocus(site.node) || !isUrlFor(ctx, site)) continue;
         const external = site.args.keywords.get('_external');
         if (!external || isFalsyLiteral(ctx.file.resolveValue(external))) continue;
         if (outsideRequests(site.scope)) continue;
@@ -176,7 +176,8 @@ function hostSources(ctx: RuleContext): { node: Node; label: string }[] {
   // in the file, skip walking its (many) attribute nodes.
   if (!MAY_NAME_HOST.test(ctx.file.text)) return out;
   for (const attribute of ctx.file.nodesOfType('attribute')) {
-    if (!attribute) continue;
+    // What is reported starts with the attribute (`request.headers["Host"]` at `request`).
+    if (!attribute || !ctx.inFocus(attribute)) continue;
     const object = attribute.childForFieldName('object');
     const name = attribute.childForFieldName('attribute')?.text ?? '';
     if (!object || !ctx.taint.isRequestObject(object)) continue;

@@ -255,8 +255,17 @@ export class ExceptionFlow {
   private readonly caught: CaughtName[] = [];
   /** Per function: locals that hold exception details. */
   private readonly locals = new Map<Scope, Map<string, Carry>>();
-  /** Per local helper function: the parameters whose value reaches what it returns. */
-  private readonly summaries = new Map<Scope, Set<string> | null>();
+  /** Per local helper function: the parameters whose value reaches what it returns (see summaryOf). */
+  private readonly summaries = new Map<Scope, Set<string>>();
+  /** The helpers being summarised: a call back into one of them (recursion) carries nothing. */
+  private readonly summarising = new Set<Scope>();
+  /** Summaries that a cut recursion shaped, asked for from outside any summary: by where they started. */
+  private readonly cyclicSummaries = new Map<Scope, Set<string>>();
+  /** Summaries and locals that a cut recursion shaped inside the outermost summary: kept while it runs. */
+  private readonly provisionalSummaries = new Map<Scope, Set<string>>();
+  private readonly provisionalLocals = new Map<Scope, Map<string, Carry>>();
+  /** Whether what is being computed went through a cut recursion (and so depends on where it started). */
+  private cutRecursion = false;
   /** While summarising a helper: the function and the parameter treated as carrying details. */
   private summary: { fn: Scope; param: string; locals: Map<string, Carry> | null } | null = null;
   readonly handlers = new Set<Scope>();
@@ -432,10 +441,29 @@ export class ExceptionFlow {
     return { raw, built, leak };
   }
 
+  /**
+   * The parameters of a helper whose value reaches what it returns. Nothing flows through a call back into a
+   * helper still being summarised (recursion), so what such a cut shaped depends on which helper the
+   * summary started from: it is kept by that helper (or, inside another summary, only while the outermost
+   * one runs), never as the helper's own answer. Every answer is then the same whichever sites were looked
+   * at before, as a rule skipping the sites outside the focus needs.
+   */
   private summaryOf(fn: Scope): Set<string> {
     const known = this.summaries.get(fn);
-    if (known !== undefined) return known ?? new Set();
-    this.summaries.set(fn, null); // recursion: nothing flows through a call still being summarised
+    if (known) return known;
+    if (this.summarising.has(fn)) {
+      this.cutRecursion = true;
+      return new Set();
+    }
+    const outermost = this.summarising.size === 0;
+    const shaped = outermost ? this.cyclicSummaries.get(fn) : this.provisionalSummaries.get(fn);
+    if (shaped) {
+      if (!outermost) this.cutRecursion = true;
+      return shaped;
+    }
+    const outerCut = this.cutRecursion;
+    this.cutRecursion = false;
+    this.summarising.add(fn);
     const outer = this.summary;
     const reaching = new Set<string>();
     for (const param of fn.params) {
@@ -445,7 +473,17 @@ export class ExceptionFlow {
       }
     }
     this.summary = outer;
-    this.summaries.set(fn, reaching);
+    this.summarising.delete(fn);
+    const cut = this.cutRecursion;
+    // The outermost summary's answer depends only on the helper it started from.
+    this.cutRecursion = outerCut || (cut && !outermost);
+    if (!cut) this.summaries.set(fn, reaching);
+    else if (outermost) this.cyclicSummaries.set(fn, reaching);
+    else this.provisionalSummaries.set(fn, reaching);
+    if (outermost) {
+      this.provisionalSummaries.clear();
+      this.provisionalLocals.clear();
+    }
     return reaching;
   }
 
@@ -478,9 +516,16 @@ export class ExceptionFlow {
     const summarising = this.summary?.fn === scope ? this.summary : null;
     const known = summarising ? summarising.locals : this.locals.get(scope);
     if (known) return known;
+    const provisional = summarising ? undefined : this.provisionalLocals.get(scope);
+    if (provisional) {
+      this.cutRecursion = true;
+      return provisional;
+    }
     const map = new Map<string, Carry>();
     if (summarising) summarising.locals = map;
     else this.locals.set(scope, map);
+    const outerCut = this.cutRecursion;
+    this.cutRecursion = false;
     for (let round = 0; round < 4; round++) {
       let changed = false;
       for (const [name, bindings] of scope.bindings) {
@@ -509,6 +554,13 @@ export class ExceptionFlow {
         }
       }
       if (!changed) break;
+    }
+    const cut = this.cutRecursion;
+    this.cutRecursion = outerCut || cut;
+    if (cut && !summarising) {
+      // Shaped by a recursion cut inside the summary running now: not this function's own answer.
+      this.locals.delete(scope);
+      this.provisionalLocals.set(scope, map);
     }
     return map;
   }

@@ -1,6 +1,5 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
-import type { FileModel } from '../../engine/model';
 import type { CallSite } from '../../engine/model';
 import { dottedName, isFalsyLiteral, literalValue, stringValue } from '../../engine/syntax';
 import type { OffsetEdit } from '../../engine/types';
@@ -49,15 +48,21 @@ const NOT_A_RESPONSE = /(client|jar|cookies|cj|browser|driver|session_cookies)$/
 const SCRIPT_READABLE = /csrf|xsrf|theme|lang|locale|consent|timezone|tz$/i;
 const SENSITIVE = /sess|auth|token|jwt|remember|login|user|sid|key|secret|access|refresh|id$/i;
 
-const MEMO = new WeakMap<FileModel, CookieProblem[]>();
+/**
+ * Per analysis (the context, which carries the focus), not per file: only the sites in focus are looked at,
+ * each reporting inside its own statement.
+ */
+const MEMO = new WeakMap<RuleContext, CookieProblem[]>();
 
 export function cookieProblems(ctx: RuleContext): CookieProblem[] {
-  let problems = MEMO.get(ctx.file);
+  let problems = MEMO.get(ctx);
   if (!problems) {
     problems = [];
-    for (const site of ctx.file.callsNamed('set_cookie')) problems.push(...setCookieProblems(ctx, site));
+    for (const site of ctx.file.callsNamed('set_cookie')) {
+      if (ctx.inFocus(site.node)) problems.push(...setCookieProblems(ctx, site));
+    }
     problems.push(...headerProblems(ctx));
-    MEMO.set(ctx.file, problems);
+    MEMO.set(ctx, problems);
   }
   return problems;
 }
@@ -123,18 +128,21 @@ function headerProblems(ctx: RuleContext): CookieProblem[] {
   // Walking every assignment and pair is costly: only files that spell the header at all.
   if (!/set-cookie/i.test(ctx.file.text)) return problems;
   for (const assignment of ctx.file.nodesOfType('assignment')) {
-    const left = assignment?.childForFieldName('left');
-    if (!assignment || left?.type !== 'subscript') continue;
+    if (!assignment || !ctx.inFocus(assignment)) continue;
+    const left = assignment.childForFieldName('left');
+    if (left?.type !== 'subscript') continue;
     if (!SET_COOKIE.test(stringValue(left.childForFieldName('subscript')) ?? '')) continue;
     problems.push(...headerValueProblems(ctx, assignment, assignment.childForFieldName('right')));
   }
   for (const site of ctx.file.calls) {
-    if (!HEADER_SETTERS.has(site.name) || site.args.positional.length < 2) continue;
+    if (!HEADER_SETTERS.has(site.name) || site.args.positional.length < 2 || !ctx.inFocus(site.node))
+      continue;
     if (!SET_COOKIE.test(stringValue(site.args.positional[0] ?? null) ?? '')) continue;
     problems.push(...headerValueProblems(ctx, site.node, site.args.positional[1] ?? null));
   }
   for (const pair of ctx.file.nodesOfType('pair')) {
-    if (!pair || !SET_COOKIE.test(stringValue(pair.childForFieldName('key')) ?? '')) continue;
+    if (!pair || !ctx.inFocus(pair) || !SET_COOKIE.test(stringValue(pair.childForFieldName('key')) ?? ''))
+      continue;
     problems.push(...headerValueProblems(ctx, pair, pair.childForFieldName('value')));
   }
   return problems;
