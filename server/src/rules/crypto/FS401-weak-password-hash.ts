@@ -53,6 +53,8 @@ const WEAK_PASSLIB = new Set([
 
 const WEAK_CRYPT_METHODS = new Set(['METHOD_CRYPT', 'METHOD_MD5']);
 
+const CRYPT_CONTEXT = /^passlib\.context\.CryptContext$|^passlib\.apps\.\w+\.copy$/;
+
 export default defineRule({
   meta: {
     id: 'FS401',
@@ -87,7 +89,10 @@ export default defineRule({
         { fix: werkzeugFix(ctx, hashing.hash.site, hashing.hash.data) ?? [] },
       );
     }
-    for (const site of ctx.file.calls) checkPasswordApi(ctx, site);
+    for (const site of ctx.file.calls) {
+      // A CryptContext's weak scheme is reported in its list of schemes, which may be bound elsewhere.
+      if (ctx.inFocus(site.node) || CRYPT_CONTEXT.test(site.callee ?? '')) checkPasswordApi(ctx, site);
+    }
   },
 });
 
@@ -154,7 +159,7 @@ function checkPasswordApi(ctx: RuleContext, site: CallSite): void {
     return;
   }
   // CryptContext(schemes=["md5_crypt", ...]) / CryptContext(default="hex_md5")
-  if (/^passlib\.context\.CryptContext$|^passlib\.apps\.\w+\.copy$/.test(callee)) {
+  if (CRYPT_CONTEXT.test(callee)) {
     const schemes = argument(site, 0, 'schemes');
     const resolved = schemes ? ctx.file.resolveValue(schemes) : null;
     const first = resolved && ['list', 'tuple'].includes(resolved.type) ? resolved.namedChildren[0] : null;

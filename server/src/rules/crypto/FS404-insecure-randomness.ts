@@ -145,6 +145,7 @@ export default defineRule({
   },
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node)) continue;
       const weak = weakSource(ctx, site);
       if (!weak) continue;
       const places = destinations(ctx, site.node, 3);

@@ -59,8 +59,14 @@ export default defineRule({
       ctx.file.imports.imports(m),
     );
     const disableWarnings: CallSite[] = [];
+    // disable_warnings() is reported only when nothing else is: with one in focus, every site counts.
+    const countAll = ctx.file
+      .callsTo('urllib3.disable_warnings', 'requests.packages.urllib3.disable_warnings')
+      .some((site) => ctx.inFocus(site.node));
+    const skip = (node: Node) => !countAll && !ctx.inFocus(node);
 
     for (const site of ctx.file.calls) {
+      if (skip(site.node)) continue;
       const callee = site.callee ?? '';
       // requests.get(url, verify=False), httpx.Client(verify=False), session.get(..., verify=False), boto3.client(..., verify=False)
       const verify = site.args.keywords.get('verify');
@@ -143,7 +149,7 @@ export default defineRule({
     // Every identifier of the file is a long walk: only when the names can occur at all.
     const unverified = /_create_(unverified|stdlib)_context/.test(ctx.file.text);
     for (const node of unverified ? ctx.file.nodesOfType(['attribute', 'identifier']) : []) {
-      if (!node || (node.parent?.type === 'attribute' && node.type === 'identifier')) continue;
+      if (!node || (node.parent?.type === 'attribute' && node.type === 'identifier') || skip(node)) continue;
       if (node.parent?.type === 'dotted_name' || node.parent?.type === 'aliased_import') continue;
       const name = ctx.file.imports.resolve(node);
       if (name !== 'ssl._create_unverified_context' && name !== 'ssl._create_stdlib_context') continue;
@@ -157,7 +163,7 @@ export default defineRule({
     for (const assignment of ctx.file.nodesOfType('assignment')) {
       const left = assignment?.childForFieldName('left');
       const right = assignment?.childForFieldName('right');
-      if (!assignment || !left || !right) continue;
+      if (!assignment || !left || !right || skip(assignment)) continue;
       if (left.type === 'attribute') {
         const attribute = left.childForFieldName('attribute')?.text;
         // ctx.check_hostname = False

@@ -49,6 +49,7 @@ export default defineRule({
   check(ctx: RuleContext) {
     const passwordHashes = passwordHashAlgorithmCalls(ctx);
     for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node)) continue;
       const found = brokenHash(ctx, site);
       if (!found || passwordHashes.has(site.node.id)) continue;
       const usedForSecurity = site.args.keywords.get('usedforsecurity');

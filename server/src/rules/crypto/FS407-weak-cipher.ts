@@ -45,6 +45,7 @@ export default defineRule({
   },
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node)) continue;
       const callee = site.callee ?? '';
       const weak = PYCRYPTO_WEAK.exec(callee) ?? CRYPTOGRAPHY_WEAK.exec(callee);
       if (weak) {
@@ -73,7 +74,7 @@ export default defineRule({
     const mentionsOldProtocol = /SSLv[23]|TLSv1(_1)?(_METHOD)?\b|TLSVersion/.test(ctx.file.text);
     for (const node of mentionsOldProtocol ? ctx.file.nodesOfType(['attribute', 'identifier']) : []) {
       if (!node || node.parent?.type === 'attribute' || node.parent?.type === 'dotted_name') continue;
-      if (node.parent?.type === 'aliased_import') continue;
+      if (node.parent?.type === 'aliased_import' || !ctx.inFocus(node)) continue;
       const name = ctx.file.imports.resolve(node);
       if (!name || !OLD_PROTOCOLS.test(name)) continue;
       ctx.report(

@@ -102,6 +102,7 @@ export default defineRule({
   },
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node)) continue;
       const kind = logKind(ctx, site);
       if (!kind) continue;
       const values = loggedValues(site, kind);

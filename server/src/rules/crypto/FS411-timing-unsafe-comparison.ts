@@ -72,7 +72,7 @@ export default defineRule({
   },
   check(ctx: RuleContext) {
     for (const comparison of ctx.file.nodesOfType('comparison_operator')) {
-      if (!comparison) continue;
+      if (!comparison || !ctx.inFocus(comparison)) continue;
       const operators = comparison.children.filter(
         (c) => c && !c.isNamed && c.type !== '(' && c.type !== ')',
       );

@@ -97,6 +97,7 @@ export default defineRule({
 function sinks(ctx: RuleContext): Sink[] {
   const out: Sink[] = [];
   for (const site of ctx.file.calls) {
+    if (!ctx.inFocus(site.node)) continue;
     const callee = site.callee;
     if (callee !== null && OPEN_CALLEES.has(callee)) {
       const path = argumentAt(site, 0, 'file', 'filename', 'path');

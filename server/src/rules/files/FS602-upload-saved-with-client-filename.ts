@@ -81,6 +81,7 @@ export default defineRule({
 function writes(ctx: RuleContext): { site: CallSite; path: Node }[] {
   const out: { site: CallSite; path: Node }[] = [];
   for (const site of ctx.file.calls) {
+    if (!ctx.inFocus(site.node)) continue;
     const callee = site.callee ?? '';
     let path: Node | null = null;
     if (site.name === 'save' && site.receiver && !ctx.file.imports.isImportedName(site.receiver.text)) {

@@ -58,7 +58,7 @@ export default defineRule({
   check(ctx: RuleContext) {
     const globalFilter = /\.extraction_filter\s*=/.test(ctx.file.text);
     for (const site of ctx.file.callsNamed('extractall', 'extract')) {
-      if (!site.receiver || globalFilter) continue;
+      if (!site.receiver || globalFilter || !ctx.inFocus(site.node)) continue;
       const origin = tarOrigin(ctx, site.receiver);
       if (origin.kind === 'other') continue;
       if (origin.kind === 'unknown' && !looksLikeTar(ctx, site.receiver)) continue;
@@ -82,6 +82,7 @@ export default defineRule({
       );
     }
     for (const site of ctx.file.callsTo('shutil.unpack_archive')) {
+      if (!ctx.inFocus(site.node)) continue;
       const filter = site.args.keywords.get('filter');
       if ((filter && !isUnsafeFilter(ctx, filter)) || site.args.hasSplat) continue;
       const archive = argumentAt(site, 0, 'filename');
@@ -243,6 +244,7 @@ function boundByCall(ctx: RuleContext, name: Node, method: string): boolean {
 
 function manualExtraction(ctx: RuleContext): void {
   for (const site of ctx.file.calls) {
+    if (!ctx.inFocus(site.node)) continue;
     const callee = site.callee ?? '';
     let path: Node | null = null;
     if (OPEN_CALLEES.has(callee) && opensForWriting(site))

@@ -94,12 +94,16 @@ export default defineRule({
   },
   check(ctx: RuleContext) {
     for (const site of ctx.file.callsTo(...NAME_ONLY)) {
+      if (!ctx.inFocus(site.node)) continue;
       ctx.report(
         site.node,
         `${site.callee ?? 'tempfile.mktemp'}() returns a name that another process can create first (race, symlink attack): use tempfile.mkstemp(), NamedTemporaryFile() or TemporaryDirectory(), which create the file securely.`,
         { confidence: 'high' },
       );
     }
+    // The paths below report the literal, which may be bound in another statement than the call or config
+    // write that uses it: those walk the whole file. Only a literal that names a shared directory can match.
+    if (!/\/tmp|\/dev\/shm/.test(ctx.file.text)) return;
     const reported = new Set<number>();
     const report = (literal: Node) => {
       if (reported.has(literal.id)) return;

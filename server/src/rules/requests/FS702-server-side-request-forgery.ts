@@ -125,6 +125,7 @@ export default defineRule({
   check(ctx: RuleContext) {
     const taintOf = (node: Node): Taint | null => preciseTaint(ctx, node, { sink: 'url', followCalls: true });
     for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node)) continue;
       const sink = sinkOf(ctx, site);
       if (!sink) continue;
       const url = site.args.positional[sink.argument.index] ?? site.args.keywords.get(sink.argument.keyword);

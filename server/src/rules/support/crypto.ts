@@ -1,6 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
-import type { CallSite, FileModel } from '../../engine/model';
+import type { CallSite } from '../../engine/model';
 import { dottedName, lastSegment, literalValue, stringValue } from '../../engine/syntax';
 
 /**
@@ -457,21 +457,26 @@ export interface PasswordHashing {
   evidence: string;
 }
 
-const passwordHashCache = new WeakMap<FileModel, PasswordHashing[]>();
+/** Per analysis (a context has one focus), so that FS401 and FS406 share the walk. */
+const passwordHashCache = new WeakMap<RuleContext, PasswordHashing[]>();
 
-/** Every fast-hash construction in the file whose input is, or whose output is stored as, a password. */
+/**
+ * Every fast-hash construction in the file whose input is, or whose output is stored as, a password. Under a
+ * focus, only those whose constructor or algorithm call (`hashes.MD5()` bound elsewhere, which FS406 reports)
+ * is in focus: the others can change no finding that is kept.
+ */
 export function passwordHashings(ctx: RuleContext): PasswordHashing[] {
-  const cached = passwordHashCache.get(ctx.file);
+  const cached = passwordHashCache.get(ctx);
   if (cached) return cached;
   const found: PasswordHashing[] = [];
   for (const site of ctx.file.calls) {
     const hash = hashConstruction(ctx, site);
-    if (!hash) continue;
+    if (!hash || (!ctx.inFocus(site.node) && !ctx.inFocus(hash.algorithmCall))) continue;
     const secretToo = hash.algorithm !== null && BROKEN_HASHES.has(hash.algorithm);
     const evidence = passwordEvidence(ctx, hash, secretToo);
     if (evidence) found.push({ hash, node: site.node, evidence });
   }
-  passwordHashCache.set(ctx.file, found);
+  passwordHashCache.set(ctx, found);
   return found;
 }
 

@@ -58,7 +58,7 @@ export default defineRule({
     };
 
     for (const fn of ctx.file.functions) {
-      if (!isHtmlView(ctx, fn)) continue;
+      if (!ctx.inFocus(fn.node) || !isHtmlView(ctx, fn)) continue;
       for (const returned of fn.returns) {
         for (const body of returnedBodies(ctx, returned)) {
           // `return Markup(f"...{x}...")` is FS302's.
@@ -70,6 +70,7 @@ export default defineRule({
     }
 
     for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node)) continue;
       const kind = responseKind(ctx, site);
       if (!kind) continue;
       let body =
@@ -88,6 +89,7 @@ export default defineRule({
 
     // `resp = make_response(); resp.set_data(body)` / `resp.data = body`: the body set after the fact.
     for (const { body, response } of lateBodies(ctx)) {
+      if (!ctx.inFocus(body)) continue;
       const built = ctx.file.resolveValue(response);
       const site = built.type === 'call' ? ctx.file.callAt(built) : undefined;
       const kind = site ? responseKind(ctx, site) : null;

@@ -37,7 +37,7 @@ export default defineRule({
   },
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
-      if (!site.callee || !MARKUP_CLASSES.has(site.callee)) continue;
+      if (!site.callee || !MARKUP_CLASSES.has(site.callee) || !ctx.inFocus(site.node)) continue;
       const value =
         site.args.positional[0] ?? site.args.keywords.get('base') ?? site.args.keywords.get('object');
       if (!value) continue;

@@ -47,7 +47,7 @@ export default defineRule({
       const callee = site.callee ?? '';
       const isEnvironment = ENVIRONMENTS.has(callee);
       const isTemplate = TEMPLATES.has(callee);
-      if (!isEnvironment && !isTemplate) continue;
+      if ((!isEnvironment && !isTemplate) || !ctx.inFocus(site.node)) continue;
       const what = isEnvironment
         ? `${site.calleeText ?? 'Environment'}()`
         : `${site.calleeText ?? 'Template'}()`;
@@ -76,7 +76,7 @@ export default defineRule({
     for (const scope of ctx.file.scopes) {
       for (const [name, bindings] of scope.bindings) {
         for (const binding of bindings) {
-          if (binding.kind !== 'assign' || !binding.value) continue;
+          if (binding.kind !== 'assign' || !binding.value || !ctx.inFocus(binding.node)) continue;
           const left = binding.node.childForFieldName('left');
           // app.jinja_env.autoescape = False / env.autoescape = False
           if (name.endsWith('.autoescape') && left?.type === 'attribute') {
@@ -105,12 +105,12 @@ export default defineRule({
     }
     // app.jinja_options.update(autoescape=False) / .update({"autoescape": False})
     for (const site of ctx.file.callsNamed('update')) {
-      if (!/(^|\.)jinja_options$/.test(dottedName(site.receiver) ?? '')) continue;
+      if (!/(^|\.)jinja_options$/.test(dottedName(site.receiver) ?? '') || !ctx.inFocus(site.node)) continue;
       reportOptions(ctx, site.node);
     }
     // class MyFlask(Flask): def select_jinja_autoescape(self, filename): return False
     for (const fn of ctx.file.functionsNamed('select_jinja_autoescape')) {
-      if (fn.returns.length === 0 || !fn.returns.every((r) => falsy(r))) continue;
+      if (!ctx.inFocus(fn.node) || fn.returns.length === 0 || !fn.returns.every((r) => falsy(r))) continue;
       for (const returned of fn.returns) {
         ctx.report(
           returned,

@@ -64,7 +64,7 @@ export default defineRule({
   check(ctx: RuleContext) {
     if (ctx.workspace.appSettings.has('autoescape')) return;
     for (const site of ctx.file.calls) {
-      if (!isRenderer(ctx, site)) continue;
+      if (!ctx.inFocus(site.node) || !isRenderer(ctx, site)) continue;
       const names = templateNames(
         ctx,
         site.args.positional[0] ?? site.args.keywords.get('template_name_or_list'),
