@@ -9,10 +9,12 @@ import { Engine } from '../../server/src/engine/engine';
 import { LineIndex } from '../../server/src/engine/positions';
 import { generateSingleFile } from '../../bench/generate';
 import { keystrokeScript } from '../../bench/keystrokes';
+import { NO_WORKSPACE_FACTS } from '../../server/src/engine/context';
 import type { Focus } from '../../server/src/engine/context';
 import { analyzeVersion, releaseState } from '../../server/src/engine/reanalysis';
 import type { Located, RunAnalysis, SegmentedState } from '../../server/src/engine/reanalysis';
 import { treeSitterEdit } from '../../server/src/engine/treeEdits';
+import { routesOf } from '../../server/src/lsp/routes';
 
 /**
  * Differential: re-analysing only the edited top-level statement (and what it reaches) gives exactly the
@@ -111,6 +113,7 @@ class EditedDocument {
       this.partial++;
       const fresh = this.run(this.tree, this.text);
       assert.deepEqual(version.state.findings, fresh.analysis.findings, `${label}\n${this.text}`);
+      assert.deepEqual(version.state.extras, fresh.extras, `routes: ${label}\n${this.text}`);
       assert.deepEqual(version.state.lines, linesOf(version.state.segments, this.text));
     }
     return version.kind;
@@ -130,7 +133,9 @@ describe('re-analysis of the edited statement (differential)', () => {
 
   const run = (tree: Tree, text: string, focus?: Focus) => {
     const models = buildModels(tree, text, 'app/views.py');
-    return { models, analysis: analyzeModels(models, engine.rules, { focus }), extras: [] as Located[] };
+    // The language server's extras: routes, re-computed for the statements in focus only.
+    const extras: Located[] = routesOf(models, 'file:///app/views.py', NO_WORKSPACE_FACTS, [], focus);
+    return { models, analysis: analyzeModels(models, engine.rules, { focus }), extras };
   };
 
   it('equals a whole-file analysis after every edit, on every rule fixture', () => {

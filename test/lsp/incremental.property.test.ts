@@ -126,6 +126,14 @@ function normalize(diagnostics: Diagnostic[]): unknown[] {
   });
 }
 
+/** The document's routes, without its URI. */
+async function routesOf(client: LspClient, uri: string): Promise<unknown[]> {
+  const { routes } = await client.request<{ routes: Record<string, unknown>[] }>('flaskSentinel/routes', {
+    uri,
+  });
+  return routes.map((route) => ({ ...route, uri: '' }));
+}
+
 describe('incremental edits (property)', () => {
   let client: LspClient;
   before(async () => {
@@ -160,11 +168,15 @@ describe('incremental edits (property)', () => {
           if (event.pull) await client.pull(uri);
         }
         const incremental = await client.pull(uri);
+        const incrementalRoutes = await routesOf(client, uri);
         await client.open(fresh, text, 1);
         const expected = await client.pull(fresh);
+        const expectedRoutes = await routesOf(client, fresh);
         await client.close(uri);
         await client.close(fresh);
         assert.deepEqual(normalize(incremental), normalize(expected), JSON.stringify(text));
+        // Route insight (code lenses, the routes view) is re-computed for the edited statements only too.
+        assert.deepEqual(incrementalRoutes, expectedRoutes, JSON.stringify(text));
       }),
       { numRuns: 2500, seed: Number(process.env.FC_SEED ?? 4242) },
     );

@@ -1,7 +1,7 @@
 import type { FileModels } from '../engine/analyze';
 import { mergeFacts, workspaceFactsOf } from '../engine/analyze';
 import { RuleContext } from '../engine/context';
-import type { WorkspaceFacts } from '../engine/context';
+import type { Focus, WorkspaceFacts } from '../engine/context';
 import type { Route } from '../engine/flask';
 import { LineIndex } from '../engine/positions';
 import { dottedName } from '../engine/syntax';
@@ -20,6 +20,8 @@ export function routesOf(
   uri: string,
   workspace: WorkspaceFacts,
   authDecorators: readonly string[],
+  /** Only routes registered here are wanted (a re-analysis keeps only those). */
+  focus?: Focus,
 ): RouteInfo[] {
   const { file, flask } = models;
   if (flask.routes.length === 0) return [];
@@ -33,16 +35,22 @@ export function routesOf(
     { authDecorators },
     lines,
     () => undefined,
+    null,
+    focus ?? null,
   );
-  return flask.routes.map((route) => ({
-    uri,
-    methods: [...route.methods],
-    rule: route.rule,
-    view: route.classView ? `${route.classView.name}.${route.view.name}` : route.view.name,
-    owner: route.owner,
-    range: lines.rangeOf(route.registration.startIndex, route.registration.endIndex),
-    auth: protection(context, route),
-  }));
+  // In document order, as a re-analysis keeps them (the model lists class views' routes last).
+  return flask.routes
+    .filter((route) => context.inFocus(route.registration))
+    .sort((a, b) => a.registration.startIndex - b.registration.startIndex)
+    .map((route) => ({
+      uri,
+      methods: [...route.methods],
+      rule: route.rule,
+      view: route.classView ? `${route.classView.name}.${route.view.name}` : route.view.name,
+      owner: route.owner,
+      range: lines.rangeOf(route.registration.startIndex, route.registration.endIndex),
+      auth: protection(context, route),
+    }));
 }
 
 function protection(context: RuleContext, route: Route): RouteInfo['auth'] {
