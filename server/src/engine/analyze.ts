@@ -154,8 +154,11 @@ export function compareFindings(a: Finding, b: Finding): number {
   );
 }
 
-/** The note for a tree with syntax errors, pointing at the first one; null for a tree without. */
-export function syntaxErrorNote(tree: Tree, lines: LineIndex): AnalysisNote | null {
+/**
+ * The note for a tree with syntax errors, pointing at the first one; null for a tree without. `lines` maps
+ * offsets to positions: a LineIndex, or the language server's document, which keeps its line offsets.
+ */
+export function syntaxErrorNote(tree: Tree, lines: Pick<LineIndex, 'rangeOf'>): AnalysisNote | null {
   if (!tree.rootNode.hasError) return null;
   const first = firstSyntaxError(tree.rootNode);
   return {

@@ -5,7 +5,6 @@ import { analyzeModels, buildModels, syntaxErrorNote, workspaceFactsOf } from '.
 import type { Engine } from '../engine/engine';
 import { releaseNodeMemo } from '../engine/nodeMemo';
 import type { Focus } from '../engine/context';
-import { LineIndex } from '../engine/positions';
 import { analyzeVersion, releaseState } from '../engine/reanalysis';
 import type { SegmentedState } from '../engine/reanalysis';
 import type { AnalysisNote, Finding } from '../engine/types';
@@ -158,7 +157,7 @@ export class Analyzer {
       const run = (analysed: Tree, analysedText: string, focus?: Focus) => {
         const models = buildModels(analysed, analysedText, path);
         const analysis = analyzeModels(models, this.engine.rules, { ...options, focus });
-        return { models, analysis, extras: routesOf(models, doc.uri, workspace, authDecorators) };
+        return { models, analysis, extras: routesOf(models, doc.uri, workspace, authDecorators, focus) };
       };
       let findings: Finding[];
       let routes: RouteInfo[];
@@ -172,8 +171,14 @@ export class Analyzer {
       else this.segmented.delete(doc.uri);
       if (version.kind === 'partial') {
         ({ findings, extras: routes } = version.state);
-        // The note needs a line index of the whole text: only build one for a tree with an error.
-        const syntax = tree.rootNode.hasError ? syntaxErrorNote(tree, new LineIndex(text)) : null;
+        // The document keeps its line offsets up to date: no need to index the whole text again.
+        const lines = {
+          rangeOf: (start: number, end: number) => ({
+            start: doc.positionAt(start),
+            end: doc.positionAt(end),
+          }),
+        };
+        const syntax = syntaxErrorNote(tree, lines);
         notes = syntax ? [syntax] : [];
       } else {
         const { models, analysis, extras } = version.result;
