@@ -94,7 +94,7 @@ export default defineRule({
     for (const scope of ctx.file.scopes) {
       for (const [name, bindings] of scope.bindings) {
         for (const binding of bindings) {
-          if (binding.kind !== 'assign' || !binding.value) continue;
+          if (binding.kind !== 'assign' || !binding.value || !ctx.inFocus(binding.node)) continue;
           const left = binding.node.childForFieldName('left');
           const isHeader =
             left?.type === 'subscript' &&
@@ -108,7 +108,7 @@ export default defineRule({
       }
     }
     for (const site of ctx.file.callsNamed('set', 'add', 'setdefault')) {
-      if (!/(^|\.)headers$/.test(dottedName(site.receiver) ?? '')) continue;
+      if (!ctx.inFocus(site.node) || !/(^|\.)headers$/.test(dottedName(site.receiver) ?? '')) continue;
       if (stringValue(site.args.positional[0] ?? null)?.toLowerCase() !== 'location') continue;
       const value = site.args.positional[1];
       if (value) check(site.node, value, site.scope, 'the Location header of the response');

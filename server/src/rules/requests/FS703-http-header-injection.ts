@@ -182,8 +182,10 @@ function headerWrites(ctx: RuleContext): HeaderWrite[] {
     });
   }
   for (const site of ctx.file.calls) {
-    // resp.headers.add("X", v) / .set / .setdefault / .extend({...})
-    if (site.receiver && isResponseHeaders(ctx, site.receiver, headerDicts)) {
+    // resp.headers.add("X", v) / .set / .setdefault / .extend({...}); the name first, since asking whether
+    // a receiver holds response headers is the costly part.
+    const writes = HEADER_SETTERS.has(site.name) || HEADER_MERGERS.has(site.name);
+    if (writes && site.receiver && isResponseHeaders(ctx, site.receiver, headerDicts)) {
       if (HEADER_SETTERS.has(site.name)) {
         out.push({
           at: site.node,
