@@ -102,26 +102,16 @@ export function analyzeModels(
   const taint = new TaintAnalyzer(file, (scope) => urlParametersOf(flask, scope));
   const suppressions = collectSuppressions(file.comments);
   const seen = new Set<string>();
-  const context = new RuleContext(
-    file,
-    flask,
-    taint,
-    facts,
-    settings,
-    lines,
-    (finding) => {
-      const key = `${finding.ruleId}:${finding.range.start.line}:${finding.range.start.character}`;
-      if (seen.has(key)) return;
-      if (isSuppressed(suppressions, finding.ruleId, finding.range.start.line, finding.range.end.line))
-        return;
-      seen.add(key);
-      const override = options.severity?.[finding.ruleId];
-      if (override) finding.severity = override;
-      findings.push(finding);
-    },
-    null,
-    options.focus ?? null,
-  );
+  const keep = (finding: Finding) => {
+    const key = `${finding.ruleId}:${finding.range.start.line}:${finding.range.start.character}`;
+    if (seen.has(key)) return;
+    if (isSuppressed(suppressions, finding.ruleId, finding.range.start.line, finding.range.end.line)) return;
+    seen.add(key);
+    const override = options.severity?.[finding.ruleId];
+    if (override) finding.severity = override;
+    findings.push(finding);
+  };
+  const context = new RuleContext(file, flask, taint, facts, settings, lines, keep, options.focus ?? null);
 
   for (const rule of rules) {
     if (!ruleSelected(rule.meta.id, options.select, options.ignore)) continue;

@@ -54,9 +54,11 @@ export class RuleContext {
     readonly settings: RuleSettings,
     private readonly lines: LineIndex,
     private readonly sink: (finding: Finding) => void,
-    private meta: RuleMeta | null = null,
     private readonly focus: Focus | null = null,
   ) {}
+
+  /** The rule being run (see forRule). */
+  private meta: RuleMeta | null = null;
 
   /**
    * Whether findings at this node are wanted. A rule may skip a site that is not in focus, but only where

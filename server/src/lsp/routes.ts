@@ -35,7 +35,6 @@ export function routesOf(
     { authDecorators },
     lines,
     () => undefined,
-    null,
     focus ?? null,
   );
   // In document order, as a re-analysis keeps them (the model lists class views' routes last).
