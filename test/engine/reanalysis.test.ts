@@ -243,6 +243,34 @@ describe('re-analysis of the edited statement (differential)', () => {
     }
   });
 
+  it('gives a module-level statement the findings the whole file gives it when edited alone', () => {
+    // FS405 reported urllib3.disable_warnings() only when the file had no other FS405 finding: edited on
+    // its own, the reduced file (without fetch) reported it and the whole file did not.
+    const source = [
+      'import requests',
+      'import urllib3',
+      '',
+      'urllib3.disable_warnings()',
+      '',
+      '',
+      'def other():',
+      '    return 1',
+      '',
+      '',
+      'def fetch(url):',
+      '    return requests.get(url, verify=False)',
+      '',
+    ].join('\n');
+    const doc = new EditedDocument(engine, source, run);
+    try {
+      const at = doc.text.indexOf('disable_warnings(') + 'disable_warnings('.length;
+      assert.equal(doc.edit(at, at, ' ', 'disable_warnings'), 'partial');
+      assert.doesNotMatch(doc.state?.reduced?.text ?? '', /def fetch/);
+    } finally {
+      doc.dispose();
+    }
+  });
+
   it('copies a statement that error recovery started mid-line together with the one before it', () => {
     // Found by the bench's typing script: once the `)` of a Column(...) in a model class of the generated
     // 20k-line file is deleted, the parser starts top-level statements at the end of a line while the

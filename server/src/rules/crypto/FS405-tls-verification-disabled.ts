@@ -37,7 +37,7 @@ export default defineRule({
     fix: { title: 'Remove verify=False (verification is the default)', safety: 'safe' },
     docs: {
       summary:
-        'Finds HTTPS clients told not to check the server certificate: `verify=False` on any `requests` or `httpx` call, session or client (`requests.get`, `requests.request`, `requests.Session().get`, `httpx.Client(verify=False)`, `session.verify = False`), aiohttp `ssl=False`/`verify_ssl=False`, `ssl._create_unverified_context` (called or installed as `ssl._create_default_https_context`), SSL contexts with `check_hostname = False` or `verify_mode = ssl.CERT_NONE`, `cert_reqs=ssl.CERT_NONE`/`"CERT_NONE"` (`ssl.wrap_socket`, urllib3 `PoolManager`), client-side `ssl.wrap_socket()` without `cert_reqs` (its default is `CERT_NONE`), urllib3 `assert_hostname=False`, boto3 clients with `verify=False`, pycurl `SSL_VERIFYPEER`/`SSL_VERIFYHOST` set to 0, and `PYTHONHTTPSVERIFY=0`. `urllib3.disable_warnings()` alone is reported as information.',
+        'Finds HTTPS clients told not to check the server certificate: `verify=False` on any `requests` or `httpx` call, session or client (`requests.get`, `requests.request`, `requests.Session().get`, `httpx.Client(verify=False)`, `session.verify = False`), aiohttp `ssl=False`/`verify_ssl=False`, `ssl._create_unverified_context` (called or installed as `ssl._create_default_https_context`), SSL contexts with `check_hostname = False` or `verify_mode = ssl.CERT_NONE`, `cert_reqs=ssl.CERT_NONE`/`"CERT_NONE"` (`ssl.wrap_socket`, urllib3 `PoolManager`), client-side `ssl.wrap_socket()` without `cert_reqs` (its default is `CERT_NONE`), urllib3 `assert_hostname=False`, boto3 clients with `verify=False`, pycurl `SSL_VERIFYPEER`/`SSL_VERIFYHOST` set to 0, and `PYTHONHTTPSVERIFY=0`. `urllib3.disable_warnings()` is reported as information.',
       why: 'Without certificate verification, anyone on the network path (public Wi-Fi, a compromised router, a malicious proxy, DNS spoofing) can impersonate the server: they read the credentials and data the app sends and return whatever responses they like — a man-in-the-middle attack that TLS exists to stop.',
       example: 'resp = requests.get("https://api.partner.example/orders", verify=False)',
       fix: 'resp = requests.get("https://api.partner.example/orders")  # verifies by default\n# Private CA: requests.get(url, verify="/etc/ssl/certs/internal-ca.pem")',
@@ -50,23 +50,14 @@ export default defineRule({
     ],
   },
   check(ctx: RuleContext) {
-    let found = 0;
     const report = (node: Node, message: string, fix: ReturnType<typeof removeArgument>[] = []) => {
-      found++;
       ctx.report(node, message, { fix });
     };
     const usesHttpClient = ['requests', 'httpx', 'aiohttp', 'urllib3'].some((m) =>
       ctx.file.imports.imports(m),
     );
-    const disableWarnings: CallSite[] = [];
-    // disable_warnings() is reported only when nothing else is: with one in focus, every site counts.
-    const countAll = ctx.file
-      .callsTo('urllib3.disable_warnings', 'requests.packages.urllib3.disable_warnings')
-      .some((site) => ctx.inFocus(site.node));
-    const skip = (node: Node) => !countAll && !ctx.inFocus(node);
-
     for (const site of ctx.file.calls) {
-      if (skip(site.node)) continue;
+      if (!ctx.inFocus(site.node)) continue;
       const callee = site.callee ?? '';
       // requests.get(url, verify=False), httpx.Client(verify=False), session.get(..., verify=False), boto3.client(..., verify=False)
       const verify = site.args.keywords.get('verify');
@@ -113,7 +104,6 @@ export default defineRule({
         !site.args.hasSplat &&
         site.args.positional.length < 5
       ) {
-        found++;
         ctx.report(
           site.node,
           'ssl.wrap_socket() does not verify certificates by default (and is removed in Python 3.12): use ssl.create_default_context().wrap_socket(sock, server_hostname=host).',
@@ -141,15 +131,24 @@ export default defineRule({
           'PYTHONHTTPSVERIFY=0 turns off certificate verification for the whole process: remove it.',
         );
       }
-      if (/^(urllib3|requests\.packages\.urllib3)\.disable_warnings$/.test(callee))
-        disableWarnings.push(site);
+      // Reported wherever it is: it hides the warning of the unverified requests this rule finds, and of
+      // those in other modules. (Reporting it only when the file has no other finding made one statement's
+      // finding depend on every other statement of the file.)
+      if (/^(urllib3|requests\.packages\.urllib3)\.disable_warnings$/.test(callee)) {
+        ctx.report(
+          site.node,
+          'urllib3.disable_warnings() hides the InsecureRequestWarning that flags unverified HTTPS requests: fix the verification instead of silencing it.',
+          { severity: 'info', confidence: 'low' },
+        );
+      }
     }
 
     // ssl._create_unverified_context(), ssl._create_default_https_context = ssl._create_unverified_context
     // Every identifier of the file is a long walk: only when the names can occur at all.
     const unverified = /_create_(unverified|stdlib)_context/.test(ctx.file.text);
     for (const node of unverified ? ctx.file.nodesOfType(['attribute', 'identifier']) : []) {
-      if (!node || (node.parent?.type === 'attribute' && node.type === 'identifier') || skip(node)) continue;
+      if (!node || (node.parent?.type === 'attribute' && node.type === 'identifier') || !ctx.inFocus(node))
+        continue;
       if (node.parent?.type === 'dotted_name' || node.parent?.type === 'aliased_import') continue;
       const name = ctx.file.imports.resolve(node);
       if (name !== 'ssl._create_unverified_context' && name !== 'ssl._create_stdlib_context') continue;
@@ -163,7 +162,7 @@ export default defineRule({
     for (const assignment of ctx.file.nodesOfType('assignment')) {
       const left = assignment?.childForFieldName('left');
       const right = assignment?.childForFieldName('right');
-      if (!assignment || !left || !right || skip(assignment)) continue;
+      if (!assignment || !left || !right || !ctx.inFocus(assignment)) continue;
       if (left.type === 'attribute') {
         const attribute = left.childForFieldName('attribute')?.text;
         // ctx.check_hostname = False
@@ -199,16 +198,6 @@ export default defineRule({
             'PYTHONHTTPSVERIFY=0 turns off certificate verification for the whole process: remove it.',
           );
         }
-      }
-    }
-
-    if (found === 0) {
-      for (const site of disableWarnings) {
-        ctx.report(
-          site.node,
-          'urllib3.disable_warnings() hides the InsecureRequestWarning that flags unverified HTTPS requests: fix the verification instead of silencing it.',
-          { severity: 'info', confidence: 'low' },
-        );
       }
     }
   },
