@@ -168,6 +168,13 @@ export function ancestor(node: Node, types: ReadonlySet<string>): Node | null {
   return null;
 }
 
+/** The top-level statement (a child of the module) that holds `node`; the module itself for the root. */
+export function topLevelStatement(node: Node): Node {
+  let current = node;
+  for (let parent = node.parent; parent && parent.parent; parent = parent.parent) current = parent;
+  return node.parent ? current : node;
+}
+
 export function contains(outer: Node, inner: Node): boolean {
   return outer.startIndex <= inner.startIndex && inner.endIndex <= outer.endIndex;
 }

@@ -3,7 +3,7 @@ import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
 import type { Taint } from '../../engine/taint';
 import type { OffsetEdit } from '../../engine/types';
-import { dottedName, lastSegment, stringValue } from '../../engine/syntax';
+import { contains, dottedName, lastSegment, stringValue, topLevelStatement } from '../../engine/syntax';
 import { addArgument, replaceNode } from '../support/edits';
 import { argumentAt } from '../support/files';
 import { importedCallee, isFalse, isTrue, moduleAlias } from '../support/deserialization';
@@ -101,7 +101,9 @@ export default defineRule({
       }
       return parser ?? undefined;
     };
-    // Explicitly dangerous parsers: reported where they are built, high when request data goes through them.
+    // Explicitly dangerous parsers: reported where they are built, high when request data goes through them
+    // in the same top-level statement. (Uses elsewhere would make the finding depend on other statements,
+    // which a re-analysis of this one alone cannot see; a tainted parse elsewhere is a sink of its own.)
     for (const site of ctx.file.calls) {
       if (!ctx.inFocus(site.node)) continue;
       const parser = parserAt(site.node);
@@ -160,7 +162,9 @@ function lxmlParser(ctx: RuleContext, site: CallSite): LxmlParser {
 /** The data an lxml parser is given: the parser's sinks in this file whose input carries request data. */
 function requestDataThrough(ctx: RuleContext, parser: LxmlParser): Taint | null {
   if (parser.site.callee === 'lxml.etree.iterparse') return sinkTaint(ctx, parser.site);
+  const statement = topLevelStatement(parser.site.node);
   for (const site of ctx.file.calls) {
+    if (!contains(statement, site.node)) continue;
     let input: Node | null = null;
     if (site.name === 'feed' && site.receiver && sameValue(ctx, site.receiver, parser.site.node)) {
       input = site.args.positional[0] ?? null;
@@ -204,7 +208,20 @@ function checkLxmlSink(
       // A parser built in this file without resolve_entities: lxml's default (before 5.0) resolves them.
       const built = ctx.file.resolveValue(given);
       const parser = built.type === 'call' ? parserAt(built) : undefined;
-      if (!parser || parser.resolve !== 'default' || parser.dangerous.length > 0) return;
+      if (!parser) return;
+      if (parser.dangerous.length > 0) {
+        // The parser is reported where it is built, with this request data when it is parsed in the same
+        // statement; parsed in another one, this parse is the finding.
+        if (!contains(topLevelStatement(parser.site.node), site.node)) {
+          ctx.report(
+            site.node,
+            `Request data (${taint.label}) is parsed by ${site.calleeText ?? callee}() with a parser that ${parser.dangerous.map((d) => d.effect).join(' and ')}: a document can read local files or internal URLs through external entities. Build the parser with resolve_entities=False and no_network=True, or use defusedxml.`,
+            { confidence: 'high', taint },
+          );
+        }
+        return;
+      }
+      if (parser.resolve !== 'default') return;
       if (parser.site.args.list && !parser.site.args.hasSplat)
         fix = [addArgument(ctx, parser.site.args.list, 'resolve_entities=False')];
     } else if (site.args.list && !site.args.hasSplat && site.args.positional.length === 1) {
@@ -261,7 +278,10 @@ function checkSaxFeature(ctx: RuleContext, site: CallSite): void {
   );
 }
 
-/** Request data given to the SAX parser `receiver`: `parser.parse(x)`, `minidom.parse(x, parser=parser)`. */
+/**
+ * Request data given to the SAX parser `receiver` in the same top-level statement: `parser.parse(x)`,
+ * `minidom.parse(x, parser=parser)` (see the dangerous lxml parsers for why only there).
+ */
 function saxInputTaint(ctx: RuleContext, receiver: Node): Taint | null {
   const name = dottedName(receiver);
   const resolved = ctx.file.resolveValue(receiver);
@@ -270,7 +290,9 @@ function saxInputTaint(ctx: RuleContext, receiver: Node): Taint | null {
     resolved !== receiver
       ? ctx.file.resolveValue(node).id === resolved.id
       : dottedName(node) === name && ctx.file.scopeAt(node) === scope;
+  const statement = topLevelStatement(receiver);
   for (const site of ctx.file.calls) {
+    if (!contains(statement, site.node)) continue;
     let input: Node | null = null;
     if (['parse', 'feed', 'parseString'].includes(site.name) && site.receiver && same(site.receiver)) {
       input = site.args.positional[0] ?? null;
