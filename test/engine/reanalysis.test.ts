@@ -22,6 +22,8 @@ import { routesOf } from '../../server/src/lsp/routes';
  * edits typed inside function bodies — the keystroke path's only correctness argument that matters.
  */
 const FIXTURES = join(__dirname, '..', 'fixtures', 'rules');
+/** Files whose statements' findings depend on other statements (see focus.test.ts). */
+const FOCUS_FIXTURES = join(__dirname, '..', 'fixtures', 'focus');
 
 /** Text typed into a body: sources, sinks, helpers called, names rebound, half-typed lines. */
 const FRAGMENTS = [
@@ -173,6 +175,41 @@ describe('re-analysis of the edited statement (differential)', () => {
     // statements that reach out (config writes, hooks) and random edits often join statements, so most
     // edits here rightly take the whole-file path.
     assert.ok(partial > total / 10, `only ${partial} of ${total} edits were re-analysed partially`);
+  });
+
+  it('equals a whole-file analysis when any one statement is touched, on the rule and focus fixtures', () => {
+    // Each statement touched, one after another: whatever a rule
+    // decides about one statement from another (a workbook set up elsewhere, a warning silenced at module
+    // level) must be in the reduced file, or the statement must take the whole-file path.
+    const files = [
+      ...readdirSync(FIXTURES).map((f) => join(FIXTURES, f)),
+      ...readdirSync(FOCUS_FIXTURES).map((f) => join(FOCUS_FIXTURES, f)),
+    ].filter((f) => f.endsWith('.py'));
+    let partial = 0;
+    let total = 0;
+    for (const file of files) {
+      const doc = new EditedDocument(engine, readFileSync(file, 'utf8'), run);
+      try {
+        const count = doc.tree.rootNode.childCount;
+        for (let i = 0; i < count; i++) {
+          const statement = doc.tree.rootNode.child(i);
+          if (!statement || statement.type === 'comment') continue;
+          // One more space after the first space or parenthesis of its first line (`import  os`,
+          // `def  view():`, `@app.route( "/")`): the statement's text changes, its meaning does not.
+          const lineEnd = doc.text.indexOf('\n', statement.startIndex);
+          const line = doc.text.slice(statement.startIndex, lineEnd < 0 ? doc.text.length : lineEnd);
+          const gap = line.search(/[ (]/);
+          if (gap < 0) continue;
+          const at = statement.startIndex + gap + 1;
+          doc.edit(at, at, ' ', `${file}, statement ${i}`);
+        }
+      } finally {
+        partial += doc.partial;
+        total += doc.total;
+        doc.dispose();
+      }
+    }
+    assert.ok(partial > total / 2, `only ${partial} of ${total} edits were re-analysed partially`);
   });
 
   it('equals a whole-file analysis while typing in a generated Flask module, mostly without the whole file', () => {

@@ -17,10 +17,10 @@ export interface SegmentFacts {
  * Text that can change what other statements see: imports (the import table is file-wide), `global`,
  * apps and blueprints, config writes, request hooks, decorator factories, and the calls rules look for
  * anywhere in a file (CSRF `protect`/`exempt`, JWT verification, error handlers, traceback helpers,
- * environment defaults, extensions set up on an app).
+ * environment defaults, extensions set up on an app, an xlsxwriter workbook that stores strings as text).
  */
 export const REACHES_OUT =
-  /\b(import|global|nonlocal|Flask|Blueprint|add_url_rule|register_blueprint|register_error_handler|errorhandler|init_app|jinja_env|jinja_options|protect|exempt|verify_jwt|process_jwt|after_request|after_app_request|after_this_request|teardown_request|teardown_appcontext|traceback|exc_info|setdefault|putenv|from_mapping|from_object|from_pyfile|from_envvar|from_file|from_prefixed_env|CSRFProtect|CORS|Talisman|JWTManager|LoginManager|user_loader|request_loader|secret_key|permanent_session_lifetime|session_cookie_name)\b|config\s*\[[^\]\n]*\]\s*=[^=]|config\.\w+\s*=[^=]|config\.update\b|\.(debug|testing)\s*=[^=]/;
+  /\b(import|global|nonlocal|Flask|Blueprint|add_url_rule|register_blueprint|register_error_handler|errorhandler|init_app|jinja_env|jinja_options|protect|exempt|verify_jwt|process_jwt|after_request|after_app_request|after_this_request|teardown_request|teardown_appcontext|traceback|exc_info|setdefault|putenv|from_mapping|from_object|from_pyfile|from_envvar|from_file|from_prefixed_env|CSRFProtect|CORS|Talisman|JWTManager|LoginManager|user_loader|request_loader|secret_key|permanent_session_lifetime|session_cookie_name|strings_to_formulas)\b|config\s*\[[^\]\n]*\]\s*=[^=]|config\.\w+\s*=[^=]|config\.update\b|\.(debug|testing)\s*=[^=]/;
 
 export function textReachesOut(text: string): boolean {
   return REACHES_OUT.test(text) || DEFINES_FACTS.test(text);
