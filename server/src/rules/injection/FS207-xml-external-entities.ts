@@ -130,8 +130,18 @@ export default defineRule({
         checkLxmlSink(ctx, site, callee, parserAt);
       else if (STDLIB_PARSE.has(callee)) checkStdlibSink(ctx, site, STDLIB_PARSE.get(callee) ?? 'defusedxml');
     }
-    for (const site of ctx.file.callsNamed('setFeature')) {
+    const setFeatures = ctx.file.callsNamed('setFeature');
+    for (const site of setFeatures) {
       if (ctx.inFocus(site.node)) checkSaxFeature(ctx, site);
+    }
+    // Module-level parsers configured by a module-level setFeature(): their parses of request data.
+    const moduleLevel = setFeatures.filter(
+      (site) => ctx.file.scopeAt(site.node).kind === 'module' && externalFeature(ctx, site) !== null,
+    );
+    if (moduleLevel.length > 0) {
+      for (const site of ctx.file.calls) {
+        if (ctx.inFocus(site.node)) checkSaxParse(ctx, site, moduleLevel);
+      }
     }
   },
 });
@@ -261,10 +271,9 @@ function checkStdlibSink(ctx: RuleContext, site: CallSite, replacement: string):
 
 /** `parser.setFeature(feature_external_ges, True)` on a SAX parser. */
 function checkSaxFeature(ctx: RuleContext, site: CallSite): void {
-  const [feature, value] = site.args.positional;
-  if (!feature || !value || !isTrue(ctx, value)) return;
-  const name = stringValue(ctx.file.resolveValue(feature)) ?? ctx.file.imports.resolve(feature);
-  if (!name || !SAX_EXTERNAL_FEATURES.has(name)) return;
+  const name = externalFeature(ctx, site);
+  const value = site.args.positional[1];
+  if (!name || !value) return;
   const taint = site.receiver ? saxInputTaint(ctx, site.receiver) : null;
   ctx.report(
     site.node,
@@ -278,30 +287,64 @@ function checkSaxFeature(ctx: RuleContext, site: CallSite): void {
   );
 }
 
+/** The external-entity feature `parser.setFeature(feature, True)` turns on, or null. */
+function externalFeature(ctx: RuleContext, site: CallSite): string | null {
+  const [feature, value] = site.args.positional;
+  if (!feature || !value || !isTrue(ctx, value)) return null;
+  const name = stringValue(ctx.file.resolveValue(feature)) ?? ctx.file.imports.resolve(feature);
+  return name && SAX_EXTERNAL_FEATURES.has(name) ? name : null;
+}
+
+/** Whether `node` is the SAX parser `receiver` names: the same value, or the same name in the same scope. */
+function sameSaxParser(ctx: RuleContext, receiver: Node, node: Node): boolean {
+  const resolved = ctx.file.resolveValue(receiver);
+  return resolved !== receiver
+    ? ctx.file.resolveValue(node).id === resolved.id
+    : dottedName(node) === dottedName(receiver) && ctx.file.scopeAt(node) === ctx.file.scopeAt(receiver);
+}
+
+/** The document a call gives the SAX parser `receiver`: `parser.parse(x)`, `minidom.parse(x, parser=parser)`. */
+function saxInput(ctx: RuleContext, site: CallSite, receiver: Node): Node | null {
+  if (['parse', 'feed', 'parseString'].includes(site.name) && site.receiver)
+    return sameSaxParser(ctx, receiver, site.receiver) ? (site.args.positional[0] ?? null) : null;
+  const parser = site.args.keywords.get('parser');
+  return parser && sameSaxParser(ctx, receiver, parser) ? (site.args.positional[0] ?? null) : null;
+}
+
 /**
- * Request data given to the SAX parser `receiver` in the same top-level statement: `parser.parse(x)`,
- * `minidom.parse(x, parser=parser)` (see the dangerous lxml parsers for why only there).
+ * Request data given to the SAX parser `receiver` in the same top-level statement (see the dangerous lxml
+ * parsers for why only there).
  */
 function saxInputTaint(ctx: RuleContext, receiver: Node): Taint | null {
-  const name = dottedName(receiver);
-  const resolved = ctx.file.resolveValue(receiver);
-  const scope = ctx.file.scopeAt(receiver);
-  const same = (node: Node): boolean =>
-    resolved !== receiver
-      ? ctx.file.resolveValue(node).id === resolved.id
-      : dottedName(node) === name && ctx.file.scopeAt(node) === scope;
   const statement = topLevelStatement(receiver);
   for (const site of ctx.file.calls) {
     if (!contains(statement, site.node)) continue;
-    let input: Node | null = null;
-    if (['parse', 'feed', 'parseString'].includes(site.name) && site.receiver && same(site.receiver)) {
-      input = site.args.positional[0] ?? null;
-    } else {
-      const parser = site.args.keywords.get('parser');
-      if (parser && same(parser)) input = site.args.positional[0] ?? null;
-    }
+    const input = saxInput(ctx, site, receiver);
     const taint = input ? ctx.taint.reaches(input, 'code', site.scope) : null;
     if (taint && !taint.sanitized.has('path')) return taint;
   }
   return null;
+}
+
+/**
+ * `sax_parser.parse(request.files["doc"])` in a view, with a module-level parser whose external entities a
+ * module-level setFeature() turns on: that call is reported where it is, without this request data (see
+ * saxInputTaint), so this parse is reported here. Only module-level setFeature() calls count: they are in
+ * every re-analysis of this statement.
+ */
+function checkSaxParse(ctx: RuleContext, site: CallSite, setFeatures: readonly CallSite[]): void {
+  const statement = topLevelStatement(site.node);
+  for (const enabling of setFeatures) {
+    if (!enabling.receiver || contains(statement, enabling.node)) continue;
+    const input = saxInput(ctx, site, enabling.receiver);
+    const taint = input ? ctx.taint.reaches(input, 'code', site.scope) : null;
+    if (!taint || taint.sanitized.has('path')) continue;
+    const name = externalFeature(ctx, enabling) ?? '';
+    ctx.report(
+      site.node,
+      `Request data (${taint.label}) is parsed by a SAX parser whose external entities are turned on at module level (${lastSegment(name.replace(/-/g, '_'))}): a document can read local files or internal URLs through them. Leave the feature off, or use defusedxml.sax.`,
+      { confidence: 'high', taint },
+    );
+    return;
+  }
 }
