@@ -135,12 +135,15 @@ export default defineRule({
       if (ctx.inFocus(site.node)) checkSaxFeature(ctx, site);
     }
     // Module-level parsers configured by a module-level setFeature(): their parses of request data.
-    const moduleLevel = setFeatures.filter(
-      (site) => ctx.file.scopeAt(site.node).kind === 'module' && externalFeature(ctx, site) !== null,
-    );
-    if (moduleLevel.length > 0) {
+    const opened: OpenedSaxParser[] = [];
+    for (const site of setFeatures) {
+      const feature = externalFeature(ctx, site);
+      if (!feature || !site.receiver || ctx.file.scopeAt(site.node).kind !== 'module') continue;
+      opened.push({ site, feature, isParser: saxParserMatcher(ctx, site.receiver) });
+    }
+    if (opened.length > 0) {
       for (const site of ctx.file.calls) {
-        if (ctx.inFocus(site.node)) checkSaxParse(ctx, site, moduleLevel);
+        if (ctx.inFocus(site.node)) checkSaxParse(ctx, site, opened);
       }
     }
   },
@@ -295,20 +298,21 @@ function externalFeature(ctx: RuleContext, site: CallSite): string | null {
   return name && SAX_EXTERNAL_FEATURES.has(name) ? name : null;
 }
 
-/** Whether `node` is the SAX parser `receiver` names: the same value, or the same name in the same scope. */
-function sameSaxParser(ctx: RuleContext, receiver: Node, node: Node): boolean {
+/** Whether a node is the SAX parser `receiver` names: the same value, or the same name in the same scope. */
+function saxParserMatcher(ctx: RuleContext, receiver: Node): (node: Node) => boolean {
   const resolved = ctx.file.resolveValue(receiver);
-  return resolved !== receiver
-    ? ctx.file.resolveValue(node).id === resolved.id
-    : dottedName(node) === dottedName(receiver) && ctx.file.scopeAt(node) === ctx.file.scopeAt(receiver);
+  if (resolved !== receiver) return (node) => ctx.file.resolveValue(node).id === resolved.id;
+  const name = dottedName(receiver);
+  const scope = ctx.file.scopeAt(receiver);
+  return (node) => dottedName(node) === name && ctx.file.scopeAt(node) === scope;
 }
 
-/** The document a call gives the SAX parser `receiver`: `parser.parse(x)`, `minidom.parse(x, parser=parser)`. */
-function saxInput(ctx: RuleContext, site: CallSite, receiver: Node): Node | null {
+/** The document a call gives the SAX parser: `parser.parse(x)`, `minidom.parse(x, parser=parser)`. */
+function saxInput(site: CallSite, isParser: (node: Node) => boolean): Node | null {
   if (['parse', 'feed', 'parseString'].includes(site.name) && site.receiver)
-    return sameSaxParser(ctx, receiver, site.receiver) ? (site.args.positional[0] ?? null) : null;
+    return isParser(site.receiver) ? (site.args.positional[0] ?? null) : null;
   const parser = site.args.keywords.get('parser');
-  return parser && sameSaxParser(ctx, receiver, parser) ? (site.args.positional[0] ?? null) : null;
+  return parser && isParser(parser) ? (site.args.positional[0] ?? null) : null;
 }
 
 /**
@@ -317,9 +321,10 @@ function saxInput(ctx: RuleContext, site: CallSite, receiver: Node): Node | null
  */
 function saxInputTaint(ctx: RuleContext, receiver: Node): Taint | null {
   const statement = topLevelStatement(receiver);
+  const isParser = saxParserMatcher(ctx, receiver);
   for (const site of ctx.file.calls) {
     if (!contains(statement, site.node)) continue;
-    const input = saxInput(ctx, site, receiver);
+    const input = saxInput(site, isParser);
     const taint = input ? ctx.taint.reaches(input, 'code', site.scope) : null;
     if (taint && !taint.sanitized.has('path')) return taint;
   }
@@ -332,19 +337,25 @@ function saxInputTaint(ctx: RuleContext, receiver: Node): Taint | null {
  * saxInputTaint), so this parse is reported here. Only module-level setFeature() calls count: they are in
  * every re-analysis of this statement.
  */
-function checkSaxParse(ctx: RuleContext, site: CallSite, setFeatures: readonly CallSite[]): void {
+function checkSaxParse(ctx: RuleContext, site: CallSite, opened: readonly OpenedSaxParser[]): void {
   const statement = topLevelStatement(site.node);
-  for (const enabling of setFeatures) {
-    if (!enabling.receiver || contains(statement, enabling.node)) continue;
-    const input = saxInput(ctx, site, enabling.receiver);
+  for (const { site: enabling, feature, isParser } of opened) {
+    if (contains(statement, enabling.node)) continue;
+    const input = saxInput(site, isParser);
     const taint = input ? ctx.taint.reaches(input, 'code', site.scope) : null;
     if (!taint || taint.sanitized.has('path')) continue;
-    const name = externalFeature(ctx, enabling) ?? '';
     ctx.report(
       site.node,
-      `Request data (${taint.label}) is parsed by a SAX parser whose external entities are turned on at module level (${lastSegment(name.replace(/-/g, '_'))}): a document can read local files or internal URLs through them. Leave the feature off, or use defusedxml.sax.`,
+      `Request data (${taint.label}) is parsed by a SAX parser whose external entities are turned on at module level (${lastSegment(feature.replace(/-/g, '_'))}): a document can read local files or internal URLs through them. Leave the feature off, or use defusedxml.sax.`,
       { confidence: 'high', taint },
     );
     return;
   }
+}
+
+/** A module-level `parser.setFeature(<external entities>, True)`, and how to recognise that parser. */
+interface OpenedSaxParser {
+  site: CallSite;
+  feature: string;
+  isParser: (node: Node) => boolean;
 }
