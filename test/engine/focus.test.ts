@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
-import type { Tree } from 'web-tree-sitter';
+import type { Node, Tree } from 'web-tree-sitter';
 import { generateSingleFile } from '../../bench/generate';
 import { analyzeModels, buildModels } from '../../server/src/engine/analyze';
 import type { Focus } from '../../server/src/engine/context';
 import { Engine } from '../../server/src/engine/engine';
 import { LineIndex } from '../../server/src/engine/positions';
 import type { Finding } from '../../server/src/engine/types';
+import { EXAMPLES, FOCUS_FIXTURES, RULE_FIXTURES, pythonFiles } from '../helpers/fixtures';
 
 /**
  * The focus contract (RuleContext.inFocus): an analysis told to look only at some top-level statements
@@ -16,11 +16,6 @@ import type { Finding } from '../../server/src/engine/types';
  * after a keystroke relies on it; a rule that skips a site it should not (a lookup about other sites, a
  * finding reported away from its site) fails here on its own fixture.
  */
-const FIXTURES = join(__dirname, '..', 'fixtures', 'rules');
-const EXAMPLES = join(__dirname, '..', '..', 'examples');
-/** Sites whose answer another statement decides (a module-level constant, a hook, a helper). */
-const CONTEXT = join(__dirname, '..', 'fixtures', 'focus');
-
 describe('analysis in focus (rules skip sites outside the edited statements)', () => {
   let engine: Engine;
   before(async () => {
@@ -35,15 +30,15 @@ describe('analysis in focus (rules skip sites outside the edited statements)', (
     const tree = engine.parser.parse(text) as Tree;
     try {
       const lines = new LineIndex(text);
-      const statements = tree.rootNode.children.filter((child) => child !== null);
+      const statements = tree.rootNode.children.filter((child): child is Node => child !== null);
       const whole = analyse(tree, text);
       const startOf = (finding: Finding) => lines.offsetAt(finding.range.start);
       let compared = 0;
       for (const group of groups(statements.length)) {
-        const focus = group.map((i) => ({
-          start: (statements[i] as { startIndex: number }).startIndex,
-          end: (statements[i] as { endIndex: number }).endIndex,
-        }));
+        const focus = group.map((i) => {
+          const statement = statements[i] as Node;
+          return { start: statement.startIndex, end: statement.endIndex };
+        });
         const within = (finding: Finding) =>
           focus.some((range) => startOf(finding) >= range.start && startOf(finding) < range.end);
         const expected = whole.filter(within);
@@ -65,14 +60,7 @@ describe('analysis in focus (rules skip sites outside the edited statements)', (
   const oneByOne = (count: number) => Array.from({ length: count }, (_, i) => [i]);
 
   it('gives the whole-file findings of each statement of every rule fixture and example', () => {
-    const files = [
-      ...readdirSync(FIXTURES).map((f) => join(FIXTURES, f)),
-      ...readdirSync(CONTEXT).map((f) => join(CONTEXT, f)),
-      ...readdirSync(EXAMPLES, { recursive: true })
-        .map(String)
-        .filter((f) => f.endsWith('.py'))
-        .map((f) => join(EXAMPLES, f)),
-    ].filter((f) => f.endsWith('.py'));
+    const files = pythonFiles(RULE_FIXTURES, FOCUS_FIXTURES, EXAMPLES);
     let compared = 0;
     for (const file of files) compared += checkFile(file, readFileSync(file, 'utf8'), oneByOne);
     // The fixtures are dense with findings: a test that compared nothing would prove nothing.

@@ -15,6 +15,7 @@ import { analyzeVersion, releaseState } from '../../server/src/engine/reanalysis
 import type { Located, RunAnalysis, SegmentedState } from '../../server/src/engine/reanalysis';
 import { treeSitterEdit } from '../../server/src/engine/treeEdits';
 import { routesOf } from '../../server/src/lsp/routes';
+import { FOCUS_FIXTURES, RULE_FIXTURES, pythonFiles } from '../helpers/fixtures';
 
 /**
  * Differential: re-analysing only the edited top-level statement (and what it reaches) gives exactly the
@@ -22,8 +23,6 @@ import { routesOf } from '../../server/src/lsp/routes';
  * edits typed inside function bodies — the keystroke path's only correctness argument that matters.
  */
 const FIXTURES = join(__dirname, '..', 'fixtures', 'rules');
-/** Files whose statements' findings depend on other statements (see focus.test.ts). */
-const FOCUS_FIXTURES = join(__dirname, '..', 'fixtures', 'focus');
 
 /** Text typed into a body: sources, sinks, helpers called, names rebound, half-typed lines. */
 const FRAGMENTS = [
@@ -178,13 +177,10 @@ describe('re-analysis of the edited statement (differential)', () => {
   });
 
   it('equals a whole-file analysis when any one statement is touched, on the rule and focus fixtures', () => {
-    // Each statement touched, one after another: whatever a rule
-    // decides about one statement from another (a workbook set up elsewhere, a warning silenced at module
-    // level) must be in the reduced file, or the statement must take the whole-file path.
-    const files = [
-      ...readdirSync(FIXTURES).map((f) => join(FIXTURES, f)),
-      ...readdirSync(FOCUS_FIXTURES).map((f) => join(FOCUS_FIXTURES, f)),
-    ].filter((f) => f.endsWith('.py'));
+    // Each statement touched, one after another: whatever a rule decides about one statement from another
+    // (a workbook set up elsewhere, a warning silenced at module level) must be in the reduced file, or the
+    // statement must take the whole-file path.
+    const files = pythonFiles(RULE_FIXTURES, FOCUS_FIXTURES);
     let partial = 0;
     let total = 0;
     for (const file of files) {
