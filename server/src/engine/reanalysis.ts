@@ -16,8 +16,8 @@ import type { FileAnalysis, Finding, Position, Range } from './types';
  *
  * After an edit, the statements before and after the edited one have the same text as before. Their
  * findings are kept (moved by the lines the edit added or removed) unless the edit can change them, and
- * the findings of the statements it can change are computed on a reduced file: those statements, every
- * statement they depend on, and the module-level code. The dependencies are found by name (a statement
+ * the findings of the statements it can change are computed on a reduced file: those statements and
+ * every statement they depend on. The dependencies are found by name (a statement
  * that mentions a function or class defined by another one depends on it, both ways: callers' arguments
  * taint a helper's parameters) and by what the last analysis saw a statement do beyond its own text
  * (`segmentFacts.ts`). Whenever an edit may reach further than names show (imports, config writes, hooks,
@@ -161,6 +161,14 @@ export function reanalyse<X extends Located>(
     if (isDefinition(s) && s.name) add(topLevel, s.name, i);
     if (s.kind === 'other') for (const name of factsOf(i)?.defines ?? []) add(boundBy, name, i);
   });
+  // Module-level code by the module-level names it binds or reads: `parser = make_parser()` and
+  // `parser.setFeature(...)` both decide what a parse with `parser` elsewhere does.
+  const moduleCode = new Map<string, number[]>();
+  segments.forEach((s, i) => {
+    if (s.kind !== 'other') return;
+    for (const word of s.mentions) if (boundBy.has(word)) add(moduleCode, word, i);
+    for (const name of factsOf(i)?.defines ?? []) if (!s.mentions.has(name)) add(moduleCode, name, i);
+  });
   const follow = (
     words: Iterable<string>,
     index: Map<string, number[]>,
@@ -226,8 +234,10 @@ export function reanalyse<X extends Located>(
   while (queue.length > 0)
     follow(calleesOf(segments[queue.pop() as number] as Segment), topLevel, affected, queue);
 
-  // Included: the affected statements and their callers (transitively), module-level code, statements that
-  // reach out, and every definition any of these mention.
+  // Included: the affected statements and their callers (transitively), statements that reach out, and
+  // every definition and piece of module-level code that binds or reads a name any of these mention.
+  // Other module-level code cannot change their findings: what it could do without names (imports, apps,
+  // config, hooks, extensions) makes it reach out.
   const included = new Set<number>(affected);
   const reverse = [...affected];
   while (reverse.length > 0) {
@@ -258,7 +268,9 @@ export function reanalyse<X extends Located>(
     }
   }
   segments.forEach((s, i) => {
-    if (s.kind === 'other' || factsOf(i)?.reachesOut) included.add(i);
+    // An indented top-level statement is the rest of a block a half-typed line split: the parser saw it
+    // beside that line.
+    if (factsOf(i)?.reachesOut || (s.kind === 'other' && s.indent !== '')) included.add(i);
   });
   // A half-typed statement is parsed with error recovery, which looks at what follows it: keep the
   // statement after the edit beside it, so that it parses the way it does in the file.
@@ -278,6 +290,7 @@ export function reanalyse<X extends Located>(
     const i = pending.pop() as number;
     withLineStart(i);
     follow((segments[i] as Segment).mentions, topLevel, included, pending);
+    follow((segments[i] as Segment).mentions, moduleCode, included, pending);
   }
 
   const order = [...included].sort((a, b) => a - b);

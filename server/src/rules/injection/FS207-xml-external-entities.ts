@@ -334,8 +334,8 @@ function saxInputTaint(ctx: RuleContext, receiver: Node): Taint | null {
 /**
  * `sax_parser.parse(request.files["doc"])` in a view, with a module-level parser whose external entities a
  * module-level setFeature() turns on: that call is reported where it is, without this request data (see
- * saxInputTaint), so this parse is reported here. Only module-level setFeature() calls count: they are in
- * every re-analysis of this statement.
+ * saxInputTaint), so this parse is reported here. Only module-level setFeature() calls count: they name the
+ * parser this statement names, so every re-analysis of this statement includes them.
  */
 function checkSaxParse(ctx: RuleContext, site: CallSite, opened: readonly OpenedSaxParser[]): void {
   const statement = topLevelStatement(site.node);
