@@ -3,6 +3,7 @@ import { compareFindings } from './analyze';
 import type { FileModels } from './analyze';
 import type { Focus } from './context';
 import { releaseNodeMemo } from './nodeMemo';
+import { reparse } from './parser';
 import { LineIndex } from './positions';
 import { segmentFactsOf, textReachesOut } from './segmentFacts';
 import type { SegmentFacts } from './segmentFacts';
@@ -455,12 +456,12 @@ function parseReduced(previous: SegmentedState<Located>, reduced: string, parser
   const old = previous.reduced;
   previous.reduced = undefined;
   try {
-    if (!old) return parser.parse(reduced);
+    if (!old) return reparse(parser, reduced, null);
     const { head, tail } = changedRegion(old.text, reduced);
     old.tree.edit(
       treeSitterEdit(old.text, head, old.text.length - tail, reduced.slice(head, reduced.length - tail)),
     );
-    return parser.parse(reduced, old.tree);
+    return reparse(parser, reduced, old.tree);
   } finally {
     parser.reset();
     old?.tree.delete();

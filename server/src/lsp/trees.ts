@@ -1,4 +1,5 @@
 import type { Edit, Parser, Tree } from 'web-tree-sitter';
+import { reparse } from '../engine/parser';
 import type { EditListener } from './documents';
 
 interface Entry {
@@ -39,7 +40,7 @@ export class TreeStore implements EditListener {
     if (entry && !entry.stale && entry.version === version) return entry.tree;
     let tree: Tree | null;
     try {
-      tree = this.parser.parse(text, entry?.tree ?? null);
+      tree = reparse(this.parser, text, entry?.tree ?? null);
     } finally {
       this.parser.reset();
     }
