@@ -240,6 +240,13 @@ const FIELDS: Field[] = [
   },
 ];
 
+function pascalCase(name: string): string {
+  return name
+    .split('_')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
 function snakeCase(name: string): string {
   return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
 }
@@ -257,11 +264,17 @@ function titleCase(snake: string): string {
     .join(' ');
 }
 
-function makeDomain(rng: Rng, index: number): Domain {
+/**
+ * `taken`: class names already defined in the same module (the single-file document). A second domain there
+ * cannot define `class Address` again: its entity is named after the domain (`BillingAddress`).
+ */
+function makeDomain(rng: Rng, index: number, taken?: Set<string>): Domain {
   const base = DOMAIN_NAMES[index % DOMAIN_NAMES.length] ?? 'domain';
   const round = Math.floor(index / DOMAIN_NAMES.length);
   const name = round === 0 ? base : `${base}_${round + 1}`;
-  const entities = rng.sample(ENTITY_NAMES, rng.int(2, 4)).map((cls): Entity => {
+  const entities = rng.sample(ENTITY_NAMES, rng.int(2, 4)).map((sampled): Entity => {
+    const cls = taken?.has(sampled) ? `${pascalCase(name)}${sampled}` : sampled;
+    taken?.add(cls);
     const snake = snakeCase(cls);
     const picked = rng.sample(FIELDS, rng.int(4, 8));
     // Every entity has a display name; keep the field order stable and readable.
@@ -1304,22 +1317,52 @@ export function generateCodebase(targetLines: number, seed: number): Codebase {
   return { files, lines: total };
 }
 
+/** Module-level names each section module defines for itself; one module defines them once. */
+const DEFINED_ONCE = /^(log|STATUS_CHOICES|SORTABLE) = /;
+/** Functions every domain's modules define under the same name; in one module each takes its domain's. */
+const NAMED_PER_DOMAIN =
+  /^def (index|preview_remote|download_attachment|render_report|load_settings|legacy_lookup)\(/;
+
+/**
+ * A section's body as part of one module: the module-level names it shares with other sections are defined
+ * only the first time, and its per-domain functions are named after the domain (Flask refuses a second
+ * `index` view on a blueprint, and Python keeps only the last of two same-named definitions).
+ */
+function inOneModule(lines: readonly string[], domain: Domain, defined: Set<string>): string[] {
+  const out: string[] = [];
+  for (const line of lines) {
+    const once = DEFINED_ONCE.exec(line)?.[1];
+    if (once !== undefined) {
+      if (defined.has(once)) continue;
+      defined.add(once);
+    }
+    const previousBlank = out.length === 0 || (out[out.length - 1] === '' && out[out.length - 2] === '');
+    if (line === '' && previousBlank) continue;
+    out.push(line.replace(NAMED_PER_DOMAIN, `def ${domain.name}_$1(`));
+  }
+  return out;
+}
+
 /**
  * One large module of about `targetLines` lines (the typing simulation's document): the models, forms,
- * services and views of several domains in one file, as happens in apps that never split their views.
+ * services and views of several domains in one file, as happens in apps that never split their views. It is
+ * a module Python and Flask would load: no class, view or module-level name is defined twice.
  */
 export function generateSingleFile(targetLines: number, seed: number): string {
   const rng = new Rng(seed);
   const imports = new Set<string>();
   const body: string[][] = [];
+  const classes = new Set<string>();
+  const defined = new Set<string>();
   let total = 0;
   for (let i = 0; total < targetLines - 40; i++) {
-    const domain = makeDomain(rng.fork(`domain${i}`), i);
+    const domain = makeDomain(rng.fork(`domain${i}`), i, classes);
     const s = domainSections(rng.fork(`sections${i}`), domain);
     for (const section of [s.models, s.forms, s.services, s.repository, s.views]) {
       for (const line of section.imports) if (line && !line.startsWith('from .')) imports.add(line);
-      body.push(section.body);
-      total += section.body.length + 2;
+      const lines = inOneModule(section.body, domain, defined);
+      body.push(lines);
+      total += lines.length + 2;
     }
   }
   // Deduplicated, sorted imports; the multi-line `from wtforms import (...)` is kept whole.

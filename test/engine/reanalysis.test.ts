@@ -311,11 +311,19 @@ describe('re-analysis of the edited statement (differential)', () => {
     // (a prefix of the file) and replays the script from there.
     const full = generateSingleFile(20000, 20280701);
     const script = keystrokeScript(full, 100, 20280701);
-    const from = script.findIndex((e) => e.start === 128738 && e.end === 128739);
-    assert.ok(from > 0, 'the generator changed: find such a case again');
     let text = full;
-    for (const e of script.slice(0, from)) text = text.slice(0, e.start) + e.text + text.slice(e.end);
-    const doc = new EditedDocument(engine, text.slice(0, text.indexOf('\n\n\n', 128738 + 20000) + 1), run);
+    let from = -1;
+    for (const [i, e] of script.entries()) {
+      const line = text.slice(text.lastIndexOf('\n', e.start) + 1, text.indexOf('\n', e.start));
+      if (text.slice(e.start, e.end) === ')' && line.includes('Column(')) {
+        from = i;
+        break;
+      }
+      text = text.slice(0, e.start) + e.text + text.slice(e.end);
+    }
+    assert.ok(from > 0, 'the script deletes no `)` of a Column(...): find such a case again');
+    const at = (script[from] as { start: number }).start;
+    const doc = new EditedDocument(engine, text.slice(0, text.indexOf('\n\n\n', at + 20000) + 1), run);
     let sharedAndPartial = 0;
     try {
       for (const e of script.slice(from)) {
