@@ -39,7 +39,8 @@ export default defineRule({
 
     // Exception text put into a response builder: jsonify/make_response/Response/abort/flash/render_template.
     for (const site of ctx.file.calls) {
-      if (!ctx.inFocus(site.node) || !flow.isResponseBuilder(site) || !site.args.list) continue;
+      if (!ctx.inFocus(site.node) || !flow.hasSources(site.scope) || !site.args.list) continue;
+      if (!flow.isResponseBuilder(site)) continue;
       const carry = flow.carry(site.args.list);
       if (carry.raw.length === 0) continue;
       ctx.report(site.node, message(carry, `${site.calleeText ?? site.name}()`), {
@@ -50,7 +51,7 @@ export default defineRule({
 
     // Exception text returned from a view or error handler as the response body.
     for (const scope of ctx.file.functions) {
-      if (!ctx.inFocus(scope.node) || !flow.isResponder(scope)) continue;
+      if (!ctx.inFocus(scope.node) || !flow.hasSources(scope) || !flow.isResponder(scope)) continue;
       for (const value of scope.returns) {
         const carry = flow.carry(value);
         if (carry.raw.length === 0) continue;

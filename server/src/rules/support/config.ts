@@ -241,6 +241,8 @@ export interface Carry {
 }
 
 const NONE: Carry = { raw: [], built: false, leak: null };
+/** The locals of a function without sources: none carry anything (never written to). */
+const NO_LOCALS: ReadonlyMap<string, Carry> = new Map();
 
 function strongest(a: Leak | null, b: Leak | null): Leak | null {
   if (a === 'broad' || b === 'broad') return 'broad';
@@ -264,6 +266,9 @@ export class ExceptionFlow {
   /** Summaries and locals that a cut recursion shaped inside the outermost summary: kept while it runs. */
   private readonly provisionalSummaries = new Map<Scope, Set<string>>();
   private readonly provisionalLocals = new Map<Scope, Map<string, Carry>>();
+  /** Per function: whether exception details can start in it at all (see hasSources). */
+  private readonly sources = new Map<Scope, boolean>();
+  private traceCalls: CallSite[] | undefined;
   /** Whether what is being computed went through a cut recursion (and so depends on where it started). */
   private cutRecursion = false;
   /** While summarising a helper: the function and the parameter treated as carrying details. */
@@ -304,9 +309,31 @@ export class ExceptionFlow {
 
   /** Is there anything to follow in this file at all? */
   get active(): boolean {
-    return (
-      this.caught.length > 0 || this.ctx.file.calls.some((site) => TRACE_FUNCTIONS.test(site.callee ?? ''))
-    );
+    return this.caught.length > 0 || this.traces().length > 0;
+  }
+
+  private traces(): CallSite[] {
+    this.traceCalls ??= this.ctx.file.calls.filter((site) => TRACE_FUNCTIONS.test(site.callee ?? ''));
+    return this.traceCalls;
+  }
+
+  /**
+   * Whether anything in a function can be exception details. Details start only at a caught name (inside
+   * its clause or handler), at a traceback call, or at the parameter a helper summary follows: outside a
+   * summary, a function that overlaps no clause or handler and makes no traceback call carries nothing,
+   * and neither does any code nested in it. Most functions are like that; this spares following their
+   * locals and the helpers they call.
+   */
+  hasSources(scope: Scope): boolean {
+    let known = this.sources.get(scope);
+    if (known === undefined) {
+      const { startIndex: start, endIndex: end } = scope.node;
+      known =
+        this.caught.some(({ region }) => region.startIndex < end && start < region.endIndex) ||
+        this.traces().some(({ node }) => node.startIndex >= start && node.endIndex <= end);
+      this.sources.set(scope, known);
+    }
+    return known;
   }
 
   carry(node: Node | null, depth = 0): Carry {
@@ -468,7 +495,12 @@ export class ExceptionFlow {
     const reaching = new Set<string>();
     for (const param of fn.params) {
       this.summary = { fn, param, locals: null };
-      if (fn.returns.some((value) => this.carry(value).raw.length > 0 || this.carry(value).built)) {
+      if (
+        fn.returns.some((value) => {
+          const carry = this.carry(value);
+          return carry.raw.length > 0 || carry.built;
+        })
+      ) {
         reaching.add(param);
       }
     }
@@ -512,8 +544,9 @@ export class ExceptionFlow {
   }
 
   /** Locals of a function that hold exception details, to a fixed point (`msg = str(e)`, `errors.append(e)`). */
-  private localsOf(scope: Scope): Map<string, Carry> {
+  private localsOf(scope: Scope): ReadonlyMap<string, Carry> {
     const summarising = this.summary?.fn === scope ? this.summary : null;
+    if (!summarising && !this.hasSources(scope)) return NO_LOCALS;
     const known = summarising ? summarising.locals : this.locals.get(scope);
     if (known) return known;
     const provisional = summarising ? undefined : this.provisionalLocals.get(scope);
