@@ -279,7 +279,8 @@ export default defineRule({
           : undefined;
       for (const value of [basic, login]) {
         const literal = value ? credentialLiteral(value) : null;
-        if (value && literal && isRealPassword(stringValue(literal) ?? '', 'password')) {
+        const password = literal ? stringValue(literal) : undefined;
+        if (value && literal && password !== undefined && isRealPassword(password, 'password')) {
           report(
             value,
             literal,
@@ -393,13 +394,13 @@ export default defineRule({
   },
 });
 
-/** The string literal a credential value is, or null (f-strings with values, empty strings, placeholders). */
+/**
+ * The string literal a credential value may be, or null. Its value (not an f-string with values, not empty,
+ * not a placeholder) is checked with the name, by holdsCredential or isRealPassword: most string arguments
+ * and values have names that hold no credential, so decoding them first would be wasted.
+ */
 function credentialLiteral(node: Node): Node | null {
-  const literal = node.type === 'concatenated_string' || node.type === 'string' ? node : null;
-  if (!literal) return null;
-  const text = stringValue(literal);
-  if (text === undefined || isPlaceholder(text)) return null;
-  return literal;
+  return node.type === 'concatenated_string' || node.type === 'string' ? node : null;
 }
 
 /**
@@ -415,8 +416,8 @@ function holdsCredential(name: string, literal: Node, compared = false): boolean
   if (words.slice(at + 1).some((w) => NOT_A_CREDENTIAL.has(w))) return false;
   if (words.slice(0, at).some((w) => w === 'reset' || w === 'forgot' || w === 'show' || w === 'toggle'))
     return false;
-  const value = stringValue(literal) ?? '';
-  return isRealPassword(value, name, compared);
+  const value = stringValue(literal);
+  return value !== undefined && isRealPassword(value, name, compared);
 }
 
 /** Index of the word that makes a name a credential, or -1. */
