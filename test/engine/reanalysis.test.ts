@@ -13,6 +13,7 @@ import { NO_WORKSPACE_FACTS } from '../../server/src/engine/context';
 import type { Focus } from '../../server/src/engine/context';
 import { analyzeVersion, releaseState } from '../../server/src/engine/reanalysis';
 import type { Located, RunAnalysis, SegmentedState } from '../../server/src/engine/reanalysis';
+import { segmentsOf } from '../../server/src/engine/segments';
 import { treeSitterEdit } from '../../server/src/engine/treeEdits';
 import { routesOf } from '../../server/src/lsp/routes';
 import { FOCUS_FIXTURES, RULE_FIXTURES, pythonFiles } from '../helpers/fixtures';
@@ -116,6 +117,8 @@ class EditedDocument {
       assert.deepEqual(version.state.findings, fresh.analysis.findings, `${label}\n${this.text}`);
       assert.deepEqual(version.state.extras, fresh.extras, `routes: ${label}\n${this.text}`);
       assert.deepEqual(version.state.lines, linesOf(version.state.segments, this.text));
+      // Statements reused from the last version are what cutting the text afresh gives.
+      assert.deepEqual(version.state.segments, segmentsOf(this.tree, this.text), `segments: ${label}`);
     }
     return version.kind;
   }

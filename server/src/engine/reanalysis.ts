@@ -99,12 +99,16 @@ export function reanalyse<X extends Located>(
   // stops having one changes every fix.
   const crlf = text.includes('\r\n');
   if (crlf !== previous.text.includes('\r\n')) return { reason: 'the line breaks changed' };
-  const segments = segmentsOf(tree, text, previous.segments);
-  const old = previous.segments;
   // Unchanged statements are those wholly before the first changed character, or wholly after the last
   // one, with the same text (what lies between statements counts: a space turned into a line break there
   // moves everything after it).
   const { head, tail } = changedRegion(previous.text, text);
+  const segments = segmentsOf(tree, text, previous.segments, {
+    head,
+    tail,
+    previousLength: previous.text.length,
+  });
+  const old = previous.segments;
   let prefix = 0;
   while (
     prefix < segments.length &&
