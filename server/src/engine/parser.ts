@@ -61,7 +61,8 @@ const REPARSE_CHUNK = 1024;
  * callback that copies up to 10 KiB from wherever the lexer asks; a re-parse asks again after every
  * statement it reuses, so on a 20,000-line file each keystroke copied about 1 MB into WASM memory. 1 KiB
  * chunks copy 0.3 MB and make that re-parse 15-25% faster (smaller chunks gain no more); a fresh parse
- * takes the same time either way. Once the parse is done, the tree reads node text (`node.text`) in one slice, as before.
+ * takes the same time either way. Once the parse is done, the tree reads node text (`node.text`) in one
+ * slice, as before.
  */
 export function reparse(parser: Parser, text: string, oldTree: Tree | null): Tree | null {
   let parsing = true;

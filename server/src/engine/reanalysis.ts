@@ -18,10 +18,10 @@ import type { FileAnalysis, Finding, Position, Range } from './types';
  * After an edit, the statements before and after the edited one have the same text as before. Their
  * findings are kept (moved by the lines the edit added or removed) unless the edit can change them, and
  * the findings of the statements it can change are computed on a reduced file: those statements and
- * every statement they depend on. The dependencies are found by name (a statement
- * that mentions a function or class defined by another one depends on it, both ways: callers' arguments
- * taint a helper's parameters) and by what the last analysis saw a statement do beyond its own text
- * (`segmentFacts.ts`). Whenever an edit may reach further than names show (imports, config writes, hooks,
+ * every statement they depend on. The dependencies are found by name (a statement that mentions a function
+ * or class defined by another one depends on it, both ways: callers' arguments taint a helper's
+ * parameters; module-level code that binds or reads a name it mentions) and by what the last analysis saw
+ * a statement do beyond its own text (`segmentFacts.ts`). Whenever an edit may reach further than names show (imports, config writes, hooks,
  * new routes, a changed decorator, text that does not parse the same way in the reduced file), the answer
  * is "analyse the whole file", with the reason.
  */
