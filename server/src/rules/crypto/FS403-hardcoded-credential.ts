@@ -279,8 +279,7 @@ export default defineRule({
           : undefined;
       for (const value of [basic, login]) {
         const literal = value ? credentialLiteral(value) : null;
-        const password = literal ? stringValue(literal) : undefined;
-        if (value && literal && password !== undefined && isRealPassword(password, 'password')) {
+        if (value && literal && isRealPassword(stringValue(literal) ?? '', 'password')) {
           report(
             value,
             literal,
