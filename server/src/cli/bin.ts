@@ -1,3 +1,5 @@
+// First: compiler flags must be set before the engine's code runs (jitFlags.ts says why).
+import './jitFlags';
 import { runCli } from './main';
 
 /** The `flask-sentinel` executable. */
