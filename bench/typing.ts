@@ -148,7 +148,7 @@ function inProcessRun(
       else {
         // Named by kind, not by the identifiers in the message.
         const reason = result.reason
-          .replace(/binds \S+ at module level/, 'binds a name at module level')
+          .replace(/binds .+ at module level/, 'binds a name at module level')
           .replace(/ \(\d+ statements\)$/, '');
         reasons[reason] = (reasons[reason] ?? 0) + 1;
       }

@@ -46,6 +46,8 @@ const FRAGMENTS = [
   ', methods=["POST"]',
   '@login_required\n',
   'POST',
+  // At the start of a line: a module-level name bound for the first time, read by the statements below.
+  '\nvalue = request.args.get("q")\n',
 ];
 
 interface Edit {
@@ -302,6 +304,38 @@ describe('re-analysis of the edited statement (differential)', () => {
       const at = doc.text.indexOf('disable_warnings(') + 'disable_warnings('.length;
       assert.equal(doc.edit(at, at, ' ', 'disable_warnings'), 'partial');
       assert.doesNotMatch(doc.state?.reduced?.text ?? '', /def fetch/);
+    } finally {
+      doc.dispose();
+    }
+  });
+
+  it('re-analyses the readers of a module-level name the edit binds for the first time, not the whole file', () => {
+    const source = [
+      'import requests',
+      '',
+      '',
+      'def fetch(url):',
+      '    return requests.get(url, verify=VERIFY)',
+      '',
+      '',
+      'def other():',
+      '    return 1',
+      '',
+    ].join('\n');
+    const doc = new EditedDocument(engine, source, run);
+    try {
+      // Typed whole, then changed: the first binds VERIFY where nothing did, the second rebinds it.
+      const at = doc.text.indexOf('\n\n\ndef fetch') + 1;
+      assert.equal(doc.edit(at, at, 'VERIFY = False\n', 'bind VERIFY'), 'partial');
+      assert.deepEqual(
+        doc.state?.findings.map((f) => f.ruleId),
+        ['FS405'],
+        'fetch() is re-analysed with the new binding',
+      );
+      assert.doesNotMatch(doc.state?.reduced?.text ?? '', /def other/);
+      const value = doc.text.indexOf('False');
+      assert.equal(doc.edit(value, value + 'False'.length, 'True', 'rebind VERIFY'), 'partial');
+      assert.deepEqual(doc.state?.findings, []);
     } finally {
       doc.dispose();
     }

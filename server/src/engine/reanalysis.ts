@@ -52,7 +52,16 @@ export type RunAnalysis<X extends Located> = (
   focus?: Focus,
 ) => { models: FileModels; analysis: FileAnalysis; extras: X[] };
 
-export type Reanalysis<X extends Located> = { state: SegmentedState<X> } | { reason: string };
+export type Reanalysis<X extends Located> =
+  | { state: SegmentedState<X> }
+  | {
+      reason: string;
+      /**
+       * Module-level names the edit binds that nothing bound before: a second pass that counts them as
+       * names the edit touches (their readers are re-analysed too) can still be partial.
+       */
+      newlyBound?: ReadonlySet<string>;
+    };
 
 /** The state after a whole-file analysis. */
 export function wholeFileState<X extends Located>(
@@ -87,6 +96,8 @@ export function wholeFileState<X extends Located>(
  */
 export const MAX_REDUCED_SHARE = 0.9;
 
+const NO_NAMES: ReadonlySet<string> = new Set();
+
 export function reanalyse<X extends Located>(
   previous: SegmentedState<X>,
   tree: Tree,
@@ -94,6 +105,7 @@ export function reanalyse<X extends Located>(
   parser: Parser,
   run: RunAnalysis<X>,
   maxReducedShare = MAX_REDUCED_SHARE,
+  alsoBound: ReadonlySet<string> = NO_NAMES,
 ): Reanalysis<X> {
   // Fixes write line breaks the way the file does (rules look for \r\n in the text): a file that starts or
   // stops having one changes every fix.
@@ -144,7 +156,7 @@ export function reanalyse<X extends Located>(
   // Names the edited statements bind at module level, before and after (checked again on the reduced
   // file's models), and the functions and methods they define at any depth (a call `x.name()` is looked
   // up by name): statements that use them may see a different value or summary now.
-  const names = new Set<string>();
+  const names = new Set<string>(alsoBound);
   for (const facts of beforeFacts) for (const name of facts.defines) names.add(name);
   for (const s of after) if (isDefinition(s) && s.name) names.add(s.name);
   const defined = new Set<string>();
@@ -367,13 +379,15 @@ export function reanalyse<X extends Located>(
       pieces.map((p) => p.reducedStart),
     );
     const editedFacts: SegmentFacts[] = [];
+    const newlyBound = new Set<string>();
     for (let i = prefix; i < prefix + changedNew; i++) {
       const facts = reducedFacts[order.indexOf(i)] as SegmentFacts;
       if (facts.reachesOut) return { reason: 'the edited statement reaches beyond itself' };
-      for (const name of facts.defines) {
-        if (!names.has(name)) return { reason: `the edit binds ${name} at module level` };
-      }
+      for (const name of facts.defines) if (!names.has(name)) newlyBound.add(name);
       editedFacts.push(facts);
+    }
+    if (newlyBound.size > 0) {
+      return { reason: `the edit binds ${[...newlyBound].join(', ')} at module level`, newlyBound };
     }
 
     // Findings: recomputed for the affected statements, moved for the others. A finding belongs to the
@@ -661,7 +675,12 @@ export function analyzeVersion<X extends Located>(
   run: RunAnalysis<X>,
   maxReducedShare = MAX_REDUCED_SHARE,
 ): VersionAnalysis<X> {
-  const partial = previous ? reanalyse(previous, tree, text, parser, run, maxReducedShare) : undefined;
+  let partial = previous ? reanalyse(previous, tree, text, parser, run, maxReducedShare) : undefined;
+  // The keystroke that first binds a module-level name (`TIMEOUT = 3` typed at the top of the file): once
+  // more, with that name's readers among the statements re-analysed, as for a name bound before.
+  if (previous && partial && 'newlyBound' in partial && partial.newlyBound) {
+    partial = reanalyse(previous, tree, text, parser, run, maxReducedShare, partial.newlyBound);
+  }
   if (partial && 'state' in partial) {
     // The reduced tree is kept for the next keystroke, what was memoized about its nodes is not.
     if (partial.state.reduced) releaseNodeMemo(partial.state.reduced.tree);
