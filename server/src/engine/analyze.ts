@@ -7,6 +7,7 @@ import type { AppSetting } from './flask';
 import { FileModel } from './model';
 import { LineIndex } from './positions';
 import type { Scope } from './scopes';
+import type { Segment } from './segments';
 import { collectSuppressions, isSuppressed } from './suppressions';
 import { TaintAnalyzer } from './taint';
 import type { AnalysisNote, FileAnalysis, Finding, Severity } from './types';
@@ -148,9 +149,18 @@ export function compareFindings(a: Finding, b: Finding): number {
  * The note for a tree with syntax errors, pointing at the first one; null for a tree without. `lines` maps
  * offsets to positions: a LineIndex, or the language server's document, which keeps its line offsets.
  */
-export function syntaxErrorNote(tree: Tree, lines: Pick<LineIndex, 'rangeOf'>): AnalysisNote | null {
-  if (!tree.rootNode.hasError) return null;
-  const first = firstSyntaxError(tree.rootNode);
+export function syntaxErrorNote(
+  tree: Tree,
+  lines: Pick<LineIndex, 'rangeOf'>,
+  statements?: readonly Pick<Segment, 'hasError'>[],
+): AnalysisNote | null {
+  const root = tree.rootNode;
+  if (!root.hasError) return null;
+  // The keystroke path knows which top-level statements hold an error (`segmentsOf`, one per child of the
+  // root): the search starts at the first of them instead of asking every statement before it.
+  const index = statements?.findIndex((s) => s.hasError) ?? -1;
+  const statement = index >= 0 ? root.child(index) : null;
+  const first = (statement && firstSyntaxError(statement)) ?? firstSyntaxError(root);
   return {
     kind: 'syntax-error',
     message: `Syntax error${first ? ` (${first.isMissing ? `missing "${first.type}"` : 'unexpected text'})` : ''}: only the parts of the file that parse were analysed. Fix the syntax to get complete results.`,

@@ -36,6 +36,8 @@ export interface Segment {
   indent: string | null;
   /** The column the statement starts at (code units from the start of its line). */
   column: number;
+  /** Whether it holds a syntax error (an ERROR or MISSING node): where the file's syntax note looks. */
+  hasError: boolean;
 }
 
 /**
@@ -139,10 +141,21 @@ export function segmentsOf(
     if (known && changed && i < prefix) return known;
     const indent = indentBefore(text, start);
     const column = indent !== null ? indent.length : columnOf(text, start);
-    if (known) return placed(known, start, indent, column);
+    if (known) {
+      // A statement at the start of a line parses the same wherever it moves. One that error recovery
+      // left indented (the rest of a block a half-typed line split off) parses in the indentation around
+      // it, and may hold an error in one place and not in another: it is asked again.
+      const hasError = indent === '' ? known.hasError : child.hasError || child.isMissing;
+      return placed(known, start, indent, column, hasError);
+    }
     const segmentText = textOf(i);
     return placed(
-      { text: segmentText, ...wordsOf(segmentText), ...shapeOf(child, text) },
+      {
+        text: segmentText,
+        ...wordsOf(segmentText),
+        ...shapeOf(child, text),
+        hasError: child.hasError || child.isMissing,
+      },
       start,
       indent,
       column,
@@ -160,6 +173,7 @@ function placed(
   start: number,
   indent: string | null,
   column: number,
+  hasError = what.hasError,
 ): Segment {
   return {
     start,
@@ -173,6 +187,7 @@ function placed(
     definitions: what.definitions,
     indent,
     column,
+    hasError,
   };
 }
 

@@ -178,7 +178,7 @@ export class Analyzer {
             end: doc.positionAt(end),
           }),
         };
-        const syntax = syntaxErrorNote(tree, lines);
+        const syntax = syntaxErrorNote(tree, lines, version.state.segments);
         notes = syntax ? [syntax] : [];
       } else {
         const { models, analysis, extras } = version.result;
