@@ -16,8 +16,9 @@ import { dottedName, isFString, isStringLiteral, lastSegment, literalValue } fro
 export function importedCallee(ctx: RuleContext, site: CallSite): string | null {
   const { callee, calleeText } = site;
   if (!callee || !calleeText) return null;
-  // Four rules ask this of every call of the file; the answer depends on the file alone. One map per
-  // analysis, keyed by call site: a WeakMap keyed by the call sites themselves cost three times as much.
+  // FS205, FS207 (twice) and FS212 ask this of every call of the file; the answer depends on the file
+  // alone. One map per analysis, keyed by call site: a WeakMap keyed by the call sites themselves cost
+  // three times as much.
   let answers = importedCallees.get(ctx);
   if (!answers) {
     answers = new Map();
