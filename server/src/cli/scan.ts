@@ -92,12 +92,15 @@ export function scanSource(
 ): ScannedFile {
   const relative = relativePath(root, source.path);
   const { findings, notes } = engine.analyzeText(source.text, source.path, analyzeOptions);
-  const lines = new LineIndex(source.text);
+  // Most files have no findings: index their lines only when a fingerprint needs one.
+  let lines: LineIndex | undefined;
   return {
     path: relative,
     findings,
     notes,
-    fingerprints: fingerprintFindings(relative, findings, (line) => lines.lineText(line)),
+    fingerprints: fingerprintFindings(relative, findings, (line) =>
+      (lines ??= new LineIndex(source.text)).lineText(line),
+    ),
   };
 }
 
