@@ -94,6 +94,21 @@ export function analyzeModels(
   rules: readonly Rule[],
   options: AnalyzeOptions = {},
 ): FileAnalysis {
+  const steps = analysisSteps(models, rules, options);
+  let step = steps.next();
+  while (!step.done) step = steps.next();
+  return step.value;
+}
+
+/**
+ * `analyzeModels`, one rule per step: the language server runs a large file's rules a slice at a time and
+ * lets newer edits and other requests in between (`lsp/analysis.ts`).
+ */
+export function* analysisSteps(
+  models: FileModels,
+  rules: readonly Rule[],
+  options: AnalyzeOptions = {},
+): Generator<void, FileAnalysis, void> {
   const { file, flask } = models;
   const lines = new LineIndex(file.text);
   const notes: AnalysisNote[] = [];
@@ -129,6 +144,7 @@ export function analyzeModels(
       const id = rule.meta.id;
       options.profile.set(id, (options.profile.get(id) ?? 0) + performance.now() - started);
     }
+    yield;
   }
   const syntax = syntaxErrorNote(file.tree, lines);
   if (syntax) notes.push(syntax);

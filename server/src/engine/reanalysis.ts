@@ -675,33 +675,53 @@ export function analyzeVersion<X extends Located>(
   run: RunAnalysis<X>,
   maxReducedShare = MAX_REDUCED_SHARE,
 ): VersionAnalysis<X> {
-  let partial = previous ? reanalyse(previous, tree, text, parser, run, maxReducedShare) : undefined;
+  const partial = partialVersion(previous, tree, text, parser, run, maxReducedShare);
+  if ('state' in partial) return partial;
+  releaseState(previous);
+  return wholeFileVersion(tree, text, run(tree, text), partial.reason, previous?.segments);
+}
+
+/**
+ * The first half of `analyzeVersion`: the partial re-analysis, or why the whole file is needed. On the
+ * way to the whole file, the caller releases `previous` (`releaseState`) and runs the analysis itself:
+ * the language server does that a slice at a time.
+ */
+export function partialVersion<X extends Located>(
+  previous: SegmentedState<X> | undefined,
+  tree: Tree,
+  text: string,
+  parser: Parser,
+  run: RunAnalysis<X>,
+  maxReducedShare = MAX_REDUCED_SHARE,
+): { kind: 'partial'; state: SegmentedState<X> } | { kind: 'whole'; reason: string } {
+  if (!previous) return { kind: 'whole', reason: 'first analysis' };
+  let partial = reanalyse(previous, tree, text, parser, run, maxReducedShare);
   // The keystroke that first binds a module-level name (`TIMEOUT = 3` typed at the top of the file): once
   // more, with that name's readers among the statements re-analysed, as for a name bound before.
-  if (previous && partial && 'newlyBound' in partial && partial.newlyBound) {
+  if ('newlyBound' in partial && partial.newlyBound) {
     partial = reanalyse(previous, tree, text, parser, run, maxReducedShare, partial.newlyBound);
   }
-  if (partial && 'state' in partial) {
-    // The reduced tree is kept for the next keystroke, what was memoized about its nodes is not.
-    if (partial.state.reduced) releaseNodeMemo(partial.state.reduced.tree);
-    return { kind: 'partial', state: partial.state };
-  }
-  releaseState(previous);
-  const result = run(tree, text);
+  if ('reason' in partial) return { kind: 'whole', reason: partial.reason };
+  // The reduced tree is kept for the next keystroke, what was memoized about its nodes is not.
+  if (partial.state.reduced) releaseNodeMemo(partial.state.reduced.tree);
+  return { kind: 'partial', state: partial.state };
+}
+
+/** The second half of `analyzeVersion`: a whole-file result and the state to re-analyse from next. */
+export function wholeFileVersion<X extends Located>(
+  tree: Tree,
+  text: string,
+  result: ReturnType<RunAnalysis<X>>,
+  reason: string,
+  previousSegments?: readonly Segment[],
+): VersionAnalysis<X> {
   const failed = result.analysis.notes.some((n) => n.kind === 'skipped');
   return {
     kind: 'whole',
-    reason: partial?.reason ?? 'first analysis',
+    reason,
     state: failed
       ? undefined
-      : wholeFileState(
-          tree,
-          text,
-          result.models,
-          result.analysis.findings,
-          result.extras,
-          previous?.segments,
-        ),
+      : wholeFileState(tree, text, result.models, result.analysis.findings, result.extras, previousSegments),
     result,
   };
 }

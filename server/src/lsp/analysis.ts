@@ -1,13 +1,19 @@
 import type { Connection, Diagnostic } from 'vscode-languageserver';
 import type { Tree } from 'web-tree-sitter';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { analyzeModels, buildModels, syntaxErrorNote, workspaceFactsOf } from '../engine/analyze';
+import {
+  analysisSteps,
+  analyzeModels,
+  buildModels,
+  syntaxErrorNote,
+  workspaceFactsOf,
+} from '../engine/analyze';
+import type { AnalysisNote, FileAnalysis, Finding } from '../engine/types';
 import type { Engine } from '../engine/engine';
 import { releaseNodeMemo } from '../engine/nodeMemo';
 import type { Focus } from '../engine/context';
-import { analyzeVersion, releaseState } from '../engine/reanalysis';
-import type { SegmentedState } from '../engine/reanalysis';
-import type { AnalysisNote, Finding } from '../engine/types';
+import { partialVersion, releaseState, wholeFileVersion } from '../engine/reanalysis';
+import type { SegmentedState, VersionAnalysis } from '../engine/reanalysis';
 import { changedAgainst } from '../git/baseVersions';
 import type { BaseVersion, BaseVersions } from '../git/baseVersions';
 import { touches } from '../git/changedLines';
@@ -15,7 +21,7 @@ import { noteDiagnostics, skippedDiagnostic, toDiagnostic } from './diagnostics'
 import { routesOf } from './routes';
 import type { RouteInfo } from './routes';
 import type { EffectiveSettings, SettingsManager } from './settings';
-import { later, utf8Length } from './tick';
+import { later, nextTick, utf8Length } from './tick';
 import type { TreeStore } from './trees';
 import type { WorkspaceIndex } from './workspace';
 import { isExcluded } from './workspaceDiagnostics';
@@ -116,17 +122,18 @@ export class Analyzer {
     const key = this.generationKey();
     const cached = this.cache.get(uri);
     if (cached && cached.version === doc.version && cached.key === key) return cached;
-    const result = this.analyzeNow(doc, settings, key, base);
-    this.cache.set(uri, result);
+    const result = await this.analyzeNow(doc, settings, key, base);
+    // Undefined: a newer version or other settings came while the whole file was being analysed.
+    if (result) this.cache.set(uri, result);
     return result;
   }
 
-  private analyzeNow(
+  private async analyzeNow(
     doc: TextDocument,
     settings: EffectiveSettings,
     key: string,
     baseVersion?: BaseVersion,
-  ): DocumentAnalysis {
+  ): Promise<DocumentAnalysis | undefined> {
     const base: DocumentAnalysis = {
       uri: doc.uri,
       version: doc.version,
@@ -166,7 +173,22 @@ export class Analyzer {
       // A state kept under other settings or workspace facts cannot be re-analysed from.
       if (previous && previous.key !== key) releaseState(previous.state);
       const reusable = previous?.key === key ? previous.state : undefined;
-      const version = analyzeVersion(reusable, tree, text, this.engine.parser, run);
+      const partial = partialVersion(reusable, tree, text, this.engine.parser, run);
+      let version: VersionAnalysis<RouteInfo>;
+      if (partial.kind === 'partial') version = partial;
+      else {
+        releaseState(reusable);
+        this.segmented.delete(doc.uri);
+        // `doc` is the live document, updated in place by edits: compare with the version analysed.
+        const analysed = base.version;
+        const isCurrent = () => this.document(doc.uri)?.version === analysed && this.generationKey() === key;
+        const models = buildModels(tree, text, path);
+        const analysis = await analyzeInSlices(analysisSteps(models, this.engine.rules, options), isCurrent);
+        // Superseded: the tree may already be edited for the newer version; nothing here may touch it.
+        if (!analysis) return undefined;
+        const result = { models, analysis, extras: routesOf(models, doc.uri, workspace, authDecorators) };
+        version = wholeFileVersion(tree, text, result, partial.reason, reusable?.segments);
+      }
       if (version.state) this.segmented.set(doc.uri, { key, state: version.state });
       else this.segmented.delete(doc.uri);
       if (version.kind === 'partial') {
@@ -228,4 +250,28 @@ export function whyNotAnalysed(text: string, maxFileSizeKb: number): string | un
     return 'it contains NUL bytes, so it looks binary rather than Python source; remove them to analyse it';
   }
   return undefined;
+}
+
+/** How long a whole-file analysis runs before it lets other messages in. */
+const SLICE_MS = 15;
+
+/**
+ * Runs an analysis's steps (one rule each) in slices of about `SLICE_MS`, letting the server take other
+ * messages in between — a newer edit, a hover, a code action — so that a long analysis of a large file
+ * never blocks them for its whole length. Returns undefined, having stopped, as soon as `isCurrent` says
+ * the result would be for a version the user no longer has.
+ */
+export async function analyzeInSlices(
+  steps: Generator<void, FileAnalysis, void>,
+  isCurrent: () => boolean,
+): Promise<FileAnalysis | undefined> {
+  let sliceStart = performance.now();
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    if (performance.now() - sliceStart < SLICE_MS) continue;
+    await nextTick();
+    if (!isCurrent()) return undefined;
+    sliceStart = performance.now();
+  }
 }
