@@ -8,6 +8,7 @@ import { FileModel } from './model';
 import { LineIndex } from './positions';
 import type { Scope } from './scopes';
 import type { Segment } from './segments';
+import { holdsSyntaxError } from './syntax';
 import { collectSuppressions, isSuppressed } from './suppressions';
 import { TaintAnalyzer } from './taint';
 import type { AnalysisNote, FileAnalysis, Finding, Severity } from './types';
@@ -188,7 +189,7 @@ export function syntaxErrorNote(
 function firstSyntaxError(root: Node): Node | null {
   if (root.isError || root.isMissing) return root;
   for (const child of root.children) {
-    if (child && (child.hasError || child.isMissing)) return firstSyntaxError(child);
+    if (child && holdsSyntaxError(child)) return firstSyntaxError(child);
   }
   return null;
 }

@@ -21,9 +21,9 @@ import type { FileAnalysis, Finding, Position, Range } from './types';
  * every statement they depend on. The dependencies are found by name (a statement that mentions a function
  * or class defined by another one depends on it, both ways: callers' arguments taint a helper's
  * parameters; module-level code that binds or reads a name it mentions) and by what the last analysis saw
- * a statement do beyond its own text (`segmentFacts.ts`). Whenever an edit may reach further than names show (imports, config writes, hooks,
- * new routes, a changed decorator, text that does not parse the same way in the reduced file), the answer
- * is "analyse the whole file", with the reason.
+ * a statement do beyond its own text (`segmentFacts.ts`). Whenever an edit may reach further than names
+ * show (imports, config writes, hooks, new routes, a changed decorator, text that does not parse the same
+ * way in the reduced file), the answer is "analyse the whole file", with the reason.
  */
 export interface SegmentedState<X extends Located> {
   text: string;

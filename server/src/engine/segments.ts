@@ -1,4 +1,5 @@
 import type { Node, Tree } from 'web-tree-sitter';
+import { holdsSyntaxError } from './syntax';
 
 /**
  * A file cut into its top-level statements: the unit the keystroke path re-analyses. Everything here is
@@ -145,7 +146,7 @@ export function segmentsOf(
       // A statement at the start of a line parses the same wherever it moves. One that error recovery
       // left indented (the rest of a block a half-typed line split off) parses in the indentation around
       // it, and may hold an error in one place and not in another: it is asked again.
-      const hasError = indent === '' ? known.hasError : child.hasError || child.isMissing;
+      const hasError = indent === '' ? known.hasError : holdsSyntaxError(child);
       return placed(known, start, indent, column, hasError);
     }
     const segmentText = textOf(i);
@@ -154,7 +155,7 @@ export function segmentsOf(
         text: segmentText,
         ...wordsOf(segmentText),
         ...shapeOf(child, text),
-        hasError: child.hasError || child.isMissing,
+        hasError: holdsSyntaxError(child),
       },
       start,
       indent,

@@ -168,6 +168,15 @@ export function ancestor(node: Node, types: ReadonlySet<string>): Node | null {
   return null;
 }
 
+/**
+ * Whether a node holds a syntax error: an ERROR node anywhere in it, or it is itself a MISSING node. The
+ * syntax note searches down the nodes this says yes to, and the keystroke path records it per top-level
+ * statement (`Segment.hasError`), so both must ask the same question.
+ */
+export function holdsSyntaxError(node: Node): boolean {
+  return node.hasError || node.isMissing;
+}
+
 /** The top-level statement (a child of the module) that holds `node`; the module itself for the root. */
 export function topLevelStatement(node: Node): Node {
   let current = node;
