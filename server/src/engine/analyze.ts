@@ -6,12 +6,13 @@ import { FlaskModel } from './flask';
 import type { AppSetting } from './flask';
 import { FileModel } from './model';
 import { LineIndex } from './positions';
+import type { Blank } from './recovery';
 import type { Scope } from './scopes';
 import type { Segment } from './segments';
 import { holdsSyntaxError } from './syntax';
 import { collectSuppressions, isSuppressed } from './suppressions';
 import { TaintAnalyzer } from './taint';
-import type { AnalysisNote, FileAnalysis, Finding, Severity } from './types';
+import type { AnalysisNote, FileAnalysis, Finding, Range, Severity } from './types';
 
 export interface AnalyzeOptions {
   /** Rule ids or id prefixes to run (`FS2`, `FS201`, `ALL`); default all. */
@@ -24,6 +25,11 @@ export interface AnalyzeOptions {
   focus?: Focus;
   /** When given, each rule's check time (ms) is added here: for the benchmark and for finding slow rules. */
   profile?: Map<string, number>;
+  /**
+   * When the models were built from a recovered text (`recovery.ts`): the tree of the text as written,
+   * whose syntax errors are the ones reported, and what was blanked out of it.
+   */
+  written?: { tree: Tree; blanks: readonly Blank[] };
 }
 
 export function ruleSelected(
@@ -118,12 +124,14 @@ export function* analysisSteps(
   const settings: RuleSettings = { authDecorators: options.authDecorators ?? [] };
   const taint = new TaintAnalyzer(file, (scope) => urlParametersOf(flask, scope));
   const suppressions = collectSuppressions(file.comments);
+  const blanked = (options.written?.blanks ?? []).map((b) => b.range);
   const seen = new Set<string>();
   const keep = (finding: Finding) => {
     const key = `${finding.ruleId}:${finding.range.start.line}:${finding.range.start.character}`;
     if (seen.has(key)) return;
     if (isSuppressed(suppressions, finding.ruleId, finding.range.start.line, finding.range.end.line)) return;
     seen.add(key);
+    if (blanked.length > 0 && fixTouches(finding, blanked)) delete finding.fix;
     const override = options.severity?.[finding.ruleId];
     if (override) finding.severity = override;
     findings.push(finding);
@@ -147,7 +155,9 @@ export function* analysisSteps(
     }
     yield;
   }
-  const syntax = syntaxErrorNote(file.tree, lines);
+  const syntax = options.written
+    ? syntaxNote(options.written.tree, options.written.blanks, lines)
+    : syntaxErrorNote(file.tree, lines);
   if (syntax) notes.push(syntax);
   findings.sort(compareFindings);
   return { findings, notes };
@@ -183,6 +193,39 @@ export function syntaxErrorNote(
     message: `Syntax error${first ? ` (${first.isMissing ? `missing "${first.type}"` : 'unexpected text'})` : ''}: only the parts of the file that parse were analysed. Fix the syntax to get complete results.`,
     ...(first ? { range: lines.rangeOf(first.startIndex, first.endIndex) } : {}),
   };
+}
+
+/**
+ * The note for a file analysed from a recovered text: the first bracket that is never closed, else the
+ * written tree's first syntax error.
+ */
+export function syntaxNote(
+  written: Tree,
+  blanks: readonly Blank[],
+  lines: Pick<LineIndex, 'rangeOf'>,
+  statements?: readonly Pick<Segment, 'hasError'>[],
+): AnalysisNote | null {
+  const first = blanks[0];
+  if (!first) return syntaxErrorNote(written, lines, statements);
+  return {
+    kind: 'syntax-error',
+    message: `Syntax error ("${first.opener}" is never closed): the statement it opens is left out of the analysis until it is closed; the rest of the file is analysed.`,
+    range: { start: first.bracket, end: { ...first.bracket, character: first.bracket.character + 1 } },
+  };
+}
+
+/**
+ * Whether a finding's fix edits text that was blanked out for the analysis: its replacement would be
+ * computed from the blanks, not from what the user wrote there.
+ */
+export function fixTouches(finding: Finding, blanked: readonly Range[]): boolean {
+  return finding.fix?.edits.some((edit) => blanked.some((range) => overlaps(edit.range, range))) ?? false;
+}
+
+function overlaps(a: Range, b: Range): boolean {
+  const before = (p: Range['start'], q: Range['start']) =>
+    p.line < q.line || (p.line === q.line && p.character < q.character);
+  return before(a.start, b.end) && before(b.start, a.end);
 }
 
 /** The first ERROR or MISSING node, descending only into subtrees that contain one. */

@@ -1,4 +1,4 @@
-import type { Parser } from 'web-tree-sitter';
+import type { Parser, Tree } from 'web-tree-sitter';
 import { ALL_RULES } from '../rules/index';
 import type { Rule } from '../rules/rule';
 import { analyzeTree, buildModels, workspaceFactsOf } from './analyze';
@@ -7,6 +7,8 @@ import { NO_WORKSPACE_FACTS } from './context';
 import type { WorkspaceFacts } from './context';
 import { createPythonParser } from './parser';
 import type { WasmFiles } from './parser';
+import { recover } from './recovery';
+import type { Recovered } from './recovery';
 import type { FileAnalysis } from './types';
 
 /**
@@ -25,24 +27,42 @@ export class Engine {
   }
 
   analyzeText(text: string, path: string, options: AnalyzeOptions = {}): FileAnalysis {
-    const tree = this.parser.parse(text);
-    if (!tree)
-      return { findings: [], notes: [{ kind: 'skipped', message: 'The parser gave up on this file.' }] };
-    try {
-      return analyzeTree(tree, text, path, this.rules, options);
-    } finally {
-      tree.delete();
-    }
+    const analysed = this.parsed(text, (recovered, written) =>
+      analyzeTree(recovered.tree, recovered.text, path, this.rules, {
+        ...options,
+        written: { tree: written, blanks: recovered.blanks },
+      }),
+    );
+    return (
+      analysed ?? {
+        findings: [],
+        notes: [{ kind: 'skipped', message: 'The parser gave up on this file.' }],
+      }
+    );
   }
 
   /** The facts a file contributes to its workspace (custom auth decorators, guarded blueprints). */
   factsOf(text: string, path: string): WorkspaceFacts {
-    const tree = this.parser.parse(text);
-    if (!tree) return NO_WORKSPACE_FACTS;
+    return (
+      this.parsed(text, (recovered) => workspaceFactsOf(buildModels(recovered.tree, recovered.text, path))) ??
+      NO_WORKSPACE_FACTS
+    );
+  }
+
+  /**
+   * Parses `text`, recovers from brackets that are never closed (`recovery.ts`) and hands both trees to
+   * `use`; they are freed afterwards. Undefined when the parser gave up.
+   */
+  parsed<T>(text: string, use: (recovered: Recovered, written: Tree) => T): T | undefined {
+    const written = this.parser.parse(text);
+    if (!written) return undefined;
+    let recovered: Recovered | undefined;
     try {
-      return workspaceFactsOf(buildModels(tree, text, path));
+      recovered = recover(this.parser, written, text);
+      return use(recovered, written);
     } finally {
-      tree.delete();
+      if (recovered && recovered.tree !== written) recovered.tree.delete();
+      written.delete();
     }
   }
 

@@ -8,6 +8,7 @@ import { LineIndex } from './positions';
 import { segmentFactsOf, textReachesOut } from './segmentFacts';
 import type { SegmentFacts } from './segmentFacts';
 import { segmentsOf } from './segments';
+import { changedRegion } from './textDiff';
 import { treeSitterEdit } from './treeEdits';
 import type { Segment } from './segments';
 import type { FileAnalysis, Finding, Position, Range } from './types';
@@ -506,34 +507,6 @@ interface Piece {
 
 type Mover<T> = (item: T, map: (p: Position) => Position | null) => T | null;
 
-/** How many characters the two texts share at the start (`head`) and, after that, at the end (`tail`). */
-export function changedRegion(before: string, after: string): { head: number; tail: number } {
-  const shorter = Math.min(before.length, after.length);
-  let head = 0;
-  // Whole blocks first (string slices compare natively), then character by character.
-  const BLOCK = 1024;
-  while (head + BLOCK <= shorter && before.slice(head, head + BLOCK) === after.slice(head, head + BLOCK)) {
-    head += BLOCK;
-  }
-  while (head < shorter && before.charCodeAt(head) === after.charCodeAt(head)) head++;
-  let tail = 0;
-  const room = shorter - head;
-  while (
-    tail + BLOCK <= room &&
-    before.slice(before.length - tail - BLOCK, before.length - tail) ===
-      after.slice(after.length - tail - BLOCK, after.length - tail)
-  ) {
-    tail += BLOCK;
-  }
-  while (
-    tail < room &&
-    before.charCodeAt(before.length - 1 - tail) === after.charCodeAt(after.length - 1 - tail)
-  ) {
-    tail++;
-  }
-  return { head, tail };
-}
-
 /**
  * The line each segment starts on, from the previous lines: unchanged up to the edit, counted through the
  * edited statements, moved by the same amount after them (no pass over the whole text).
@@ -695,6 +668,8 @@ export function partialVersion<X extends Located>(
   maxReducedShare = MAX_REDUCED_SHARE,
 ): { kind: 'partial'; state: SegmentedState<X> } | { kind: 'whole'; reason: string } {
   if (!previous) return { kind: 'whole', reason: 'first analysis' };
+  // The same text (typing on a line that is blanked out for the analysis: see recovery.ts): the same results.
+  if (previous.text === text) return { kind: 'partial', state: previous };
   let partial = reanalyse(previous, tree, text, parser, run, maxReducedShare);
   // The keystroke that first binds a module-level name (`TIMEOUT = 3` typed at the top of the file): once
   // more, with that name's readers among the statements re-analysed, as for a name bound before.

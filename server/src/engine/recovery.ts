@@ -1,0 +1,275 @@
+import type { Parser, Tree } from 'web-tree-sitter';
+import { reparse } from './parser';
+import { changedRegion } from './textDiff';
+import { treeSitterEdit } from './treeEdits';
+import type { Position, Range } from './types';
+
+/**
+ * Recovery from a bracket left open, the commonest half-typed line (`x = foo(` typed, or the `)` at the end of
+ * a line deleted).
+ *
+ * Python's own tokenizer knows that a line starting a new statement at the indentation of the one with the
+ * open bracket means the bracket was never closed. tree-sitter's error recovery does not: it reads on as
+ * if inside the brackets and can swallow thousands of lines, so every finding below the half-typed line
+ * vanished or changed while it was being typed, and the language server re-analysed most of the file on
+ * each such keystroke. Here the statement with the open bracket is blanked out and the rest is analysed as
+ * written, as ruff does. The CLI and the language server both analyse the recovered text, so a file gets
+ * the same findings either way.
+ *
+ * The blanked statement becomes `pass` followed by its line breaks only: every line keeps its number and
+ * every other line its text, so positions (line and column, all that findings carry) are the same in both
+ * texts, while offsets after the statement are not. Typing on the half-typed line then leaves the
+ * recovered text exactly as it was: nothing is parsed or analysed again until the line breaks change or
+ * the bracket is closed.
+ *
+ * Only statements tree-sitter reports an error in are looked at: valid code is never blanked.
+ */
+export interface Blank {
+  /** The bracket that is never closed, and which one it is. */
+  bracket: Position;
+  opener: string;
+  /** What was blanked: from the statement's first character to the start of the line that ended it. */
+  range: Range;
+}
+
+/** What the analysis reads: the text as written, or the text with its unclosed statements blanked out. */
+export interface Recovered {
+  tree: Tree;
+  text: string;
+  /** Empty when the text is analysed as written (`tree` is then the written tree). */
+  blanks: readonly Blank[];
+}
+
+/** A text and its tree, as the incremental parse of the next recovered text starts from. */
+export interface ParsedText {
+  text: string;
+  tree: Tree;
+}
+
+/** More than this many unclosed statements in one file: the rest is analysed as tree-sitter parsed it. */
+const MAX_BLANKS = 8;
+
+/**
+ * The text to analyse for `written` (the tree of `text`). `previous` is the last recovered text of the same
+ * document and its tree, which the recovered text's parse starts from (it is used up: edited, then deleted);
+ * without it, the parse starts from a copy of `written`. The answer's tree is `written` itself when nothing
+ * was blanked; otherwise it is a new tree the caller owns.
+ */
+export function recover(parser: Parser, written: Tree, text: string, previous?: ParsedText): Recovered {
+  let found = written.rootNode.hasError ? findUnclosed(written, text, 0) : null;
+  if (!found) {
+    previous?.tree.delete();
+    return { tree: written, text, blanks: [] };
+  }
+  let base: ParsedText = previous ?? { text, tree: written.copy() };
+  let current = text;
+  const blanks: Blank[] = [];
+  while (found && blanks.length < MAX_BLANKS) {
+    blanks.push(blankOf(current, found));
+    const blanked = blankOut(current, found);
+    current = blanked.text;
+    // Typing on the half-typed line gives the same recovered text as last time: its tree is still right.
+    if (current !== base.text) {
+      const tree = parseFrom(parser, base, current);
+      if (!tree) return { tree: written, text, blanks: [] };
+      base = { text: current, tree };
+    }
+    found = base.tree.rootNode.hasError ? findUnclosed(base.tree, current, blanked.end) : null;
+  }
+  return { tree: base.tree, text: current, blanks };
+}
+
+/** Parses `text` incrementally from `base`, whose tree is used up. */
+function parseFrom(parser: Parser, base: ParsedText, text: string): Tree | null {
+  try {
+    const { head, tail } = changedRegion(base.text, text);
+    base.tree.edit(
+      treeSitterEdit(base.text, head, base.text.length - tail, text.slice(head, text.length - tail)),
+    );
+    return reparse(parser, text, base.tree);
+  } finally {
+    parser.reset();
+    base.tree.delete();
+  }
+}
+
+/** A statement whose bracket is never closed, by offsets in the text it was found in. */
+interface Unclosed {
+  bracket: number;
+  start: number;
+  end: number;
+}
+
+/** `text` with the statement replaced by `pass` and its line breaks; where the replacement ends. */
+export function blankOut(text: string, unclosed: Unclosed): { text: string; end: number } {
+  let breaks = '';
+  for (let i = unclosed.start; i < unclosed.end; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 10 || code === 13) breaks += text[i] as string;
+  }
+  const replacement = `pass${breaks}`;
+  return {
+    text: text.slice(0, unclosed.start) + replacement + text.slice(unclosed.end),
+    end: unclosed.start + replacement.length,
+  };
+}
+
+/** The blank, in positions (the same in the written text: lines before it are unchanged). */
+function blankOf(text: string, unclosed: Unclosed): Blank {
+  const start = positionIn(text, unclosed.start);
+  return {
+    bracket: positionIn(text, unclosed.bracket, unclosed.start, start),
+    opener: text[unclosed.bracket] as string,
+    range: { start, end: positionIn(text, unclosed.end, unclosed.start, start) },
+  };
+}
+
+/** The position of `offset`, counting line breaks as LineIndex does (from `from`, at `at`). */
+function positionIn(
+  text: string,
+  offset: number,
+  from = 0,
+  at: Position = { line: 0, character: 0 },
+): Position {
+  let line = at.line;
+  let lineStart = from - at.character;
+  for (let i = from; i < offset; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 10 || (code === 13 && text.charCodeAt(i + 1) !== 10)) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, character: offset - lineStart };
+}
+
+/** Node types of whole statements (and comments) in tree-sitter-python; anything else in a module is loose. */
+const STATEMENT = /(_statement|_definition|^comment)$/;
+
+/**
+ * The first statement at or after `from` whose bracket is still open at a line that starts a statement at
+ * its indentation or less, among the top-level statements that hold a syntax error; null for none.
+ */
+export function findUnclosed(tree: Tree, text: string, from: number): Unclosed | null {
+  // Error recovery can leave the pieces of a statement (a name, `=`, `[`, ...) loose in the module, before
+  // the ERROR node: the scan starts at the first of them.
+  let looseSince: number | null = null;
+  for (const child of tree.rootNode.children) {
+    if (!child) continue;
+    const start: number = looseSince ?? child.startIndex;
+    looseSince = STATEMENT.test(child.type) ? null : start;
+    if (child.endIndex <= from || !(child.hasError || child.isMissing)) continue;
+    const found = scanStatements(text, Math.max(lineStartOf(text, start), from), child.endIndex);
+    if (found) return found;
+  }
+  return null;
+}
+
+function lineStartOf(text: string, offset: number): number {
+  let i = offset;
+  while (i > 0) {
+    const code = text.charCodeAt(i - 1);
+    if (code === 10 || code === 13) break;
+    i--;
+  }
+  return i;
+}
+
+const OPENERS = new Set(['(', '[', '{']);
+const CLOSERS = new Set([')', ']', '}']);
+/** A line inside open brackets that starts like a statement: a name, a keyword or a decorator. */
+const STATEMENT_START = /[A-Za-z_@]/;
+
+/**
+ * Reads Python tokens from `start` (the start of a line, outside any string) the way the tokenizer does
+ * for brackets, strings, comments and line continuations, and stops at the first logical line that starts
+ * at or after `end`. Inside open brackets, a line that starts like a statement at the indentation of the
+ * logical line that opened them (or less) ends that logical line: its brackets were never closed.
+ */
+function scanStatements(text: string, start: number, end: number): Unclosed | null {
+  const open: number[] = [];
+  let logicalStart = -1;
+  let logicalIndent = 0;
+  let continued = false;
+  let i = start;
+  let atLineStart = true;
+  while (i < text.length) {
+    if (atLineStart) {
+      atLineStart = false;
+      const lineStart = i;
+      let indent = 0;
+      while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\f')) {
+        indent = text[i] === '\t' ? indent + 8 - (indent % 8) : indent + 1;
+        i++;
+      }
+      const first = text[i];
+      if (first === undefined) return null;
+      if (first === '\n' || first === '\r' || first === '#') {
+        // Blank and comment-only lines neither end nor start anything.
+      } else if (continued) {
+        continued = false;
+      } else if (open.length > 0) {
+        if (indent <= logicalIndent && STATEMENT_START.test(first)) {
+          return { bracket: open[0] as number, start: logicalStart, end: lineStart };
+        }
+      } else {
+        if (i >= end) return null;
+        logicalStart = i;
+        logicalIndent = indent;
+      }
+      continue;
+    }
+    const ch = text[i] as string;
+    if (ch === '\n' || ch === '\r') {
+      i += ch === '\r' && text[i + 1] === '\n' ? 2 : 1;
+      atLineStart = true;
+    } else if (ch === '#') {
+      while (i < text.length && text[i] !== '\n' && text[i] !== '\r') i++;
+    } else if (ch === '\\') {
+      const next = text[i + 1];
+      if (next === '\n' || next === '\r') {
+        continued = true;
+        i += next === '\r' && text[i + 2] === '\n' ? 3 : 2;
+        atLineStart = true;
+      } else {
+        i += 2;
+      }
+    } else if (ch === '"' || ch === "'") {
+      const after = skipString(text, i);
+      if (after < 0) return null;
+      i = after;
+    } else {
+      if (OPENERS.has(ch)) open.push(i);
+      else if (CLOSERS.has(ch)) open.pop();
+      i++;
+    }
+  }
+  return null;
+}
+
+/**
+ * Where the string literal starting at `quote` ends. A one-line string ends at its line's end if it is
+ * not closed (Python reports that; the next line is read as code again). -1 for a triple-quoted string that
+ * is never closed: what follows cannot be told apart from code.
+ */
+function skipString(text: string, quote: number): number {
+  const q = text[quote] as string;
+  const triple = text[quote + 1] === q && text[quote + 2] === q;
+  let i = quote + (triple ? 3 : 1);
+  while (i < text.length) {
+    const ch = text[i];
+    if (ch === '\\') {
+      i += 2;
+    } else if (triple) {
+      if (ch === q && text[i + 1] === q && text[i + 2] === q) return i + 3;
+      i++;
+    } else if (ch === q) {
+      return i + 1;
+    } else if (ch === '\n' || ch === '\r') {
+      return i;
+    } else {
+      i++;
+    }
+  }
+  return triple ? -1 : i;
+}
