@@ -9,6 +9,7 @@ import type { Focus } from '../server/src/engine/context';
 import { analyzeVersion, releaseState } from '../server/src/engine/reanalysis';
 import type { Located } from '../server/src/engine/reanalysis';
 import { treeSitterEdit } from '../server/src/engine/treeEdits';
+import { RecoveredTrees } from '../server/src/lsp/recoveredTrees';
 import { TreeStore } from '../server/src/lsp/trees';
 import { LspClient, fileUri } from '../test/helpers/lspClient';
 import type { KeyEdit } from './keystrokes';
@@ -118,6 +119,8 @@ function inProcessRun(
   analyze = true,
 ) {
   const store = new TreeStore(engine.parser);
+  // As the server does: a statement whose bracket is never closed is blanked out (engine/recovery.ts).
+  const recovered = new RecoveredTrees(engine.parser);
   const uri = fileUri(file);
   let text = initial;
   let version = 1;
@@ -126,7 +129,14 @@ function inProcessRun(
     return { models, analysis: analyzeModels(models, engine.rules, { focus }), extras: [] as Located[] };
   };
   const first = store.get(uri, text, version) as Tree;
-  let state = analyzeVersion<Located>(undefined, first, text, engine.parser, run).state;
+  const firstRecovered = recovered.of(uri, first, text);
+  let state = analyzeVersion<Located>(
+    undefined,
+    firstRecovered.tree,
+    firstRecovered.text,
+    engine.parser,
+    run,
+  ).state;
   const parse: number[] = [];
   const analysis: number[] = [];
   const both: number[] = [];
@@ -142,7 +152,8 @@ function inProcessRun(
     const t1 = performance.now();
     if (!tree) throw new Error('parse failed');
     if (analyze) {
-      const result = analyzeVersion(state, tree, text, engine.parser, run);
+      const analysed = recovered.of(uri, tree, text);
+      const result = analyzeVersion(state, analysed.tree, analysed.text, engine.parser, run);
       state = result.state;
       if (result.kind === 'partial') partial++;
       else {
@@ -159,6 +170,7 @@ function inProcessRun(
     both.push(t2 - t0);
   }
   store.dispose();
+  recovered.dispose();
   releaseState(state);
   return { parse, analysis, both, partialShare: edits.length > 0 ? partial / edits.length : 0, reasons };
 }

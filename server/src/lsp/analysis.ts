@@ -5,19 +5,22 @@ import {
   analysisSteps,
   analyzeModels,
   buildModels,
-  syntaxErrorNote,
+  fixTouches,
+  syntaxNote,
   workspaceFactsOf,
 } from '../engine/analyze';
 import type { AnalysisNote, FileAnalysis, Finding } from '../engine/types';
 import type { Engine } from '../engine/engine';
 import { releaseNodeMemo } from '../engine/nodeMemo';
 import type { Focus } from '../engine/context';
+import type { Blank } from '../engine/recovery';
 import { partialVersion, releaseState, wholeFileVersion } from '../engine/reanalysis';
 import type { SegmentedState, VersionAnalysis } from '../engine/reanalysis';
 import { changedAgainst } from '../git/baseVersions';
 import type { BaseVersion, BaseVersions } from '../git/baseVersions';
 import { touches } from '../git/changedLines';
 import { noteDiagnostics, skippedDiagnostic, toDiagnostic } from './diagnostics';
+import { RecoveredTrees } from './recoveredTrees';
 import { routesOf } from './routes';
 import type { RouteInfo } from './routes';
 import type { EffectiveSettings, SettingsManager } from './settings';
@@ -54,6 +57,7 @@ export class Analyzer {
   onFactsChanged: () => void = () => undefined;
   /** Counts real analyses (tests and logs). */
   runs = 0;
+  private readonly recovered: RecoveredTrees;
 
   constructor(
     private readonly connection: Connection,
@@ -66,7 +70,9 @@ export class Analyzer {
     private readonly pathOf: (uri: string) => string | undefined,
     /** Base versions for the "changed lines only" filter (`flaskSentinel.changedLinesOnly`). */
     private readonly baseVersions?: BaseVersions,
-  ) {}
+  ) {
+    this.recovered = new RecoveredTrees(engine.parser);
+  }
 
   cached(uri: string): DocumentAnalysis | undefined {
     return this.cache.get(uri);
@@ -155,8 +161,13 @@ export class Analyzer {
     }
     this.runs++;
     try {
-      const tree = this.trees.get(doc.uri, text, doc.version);
-      if (!tree) return base;
+      const written = this.trees.get(doc.uri, text, doc.version);
+      if (!written) return base;
+      // What the analysis reads: the text, or the text with a statement whose bracket is never closed
+      // blanked out (same offsets and positions). Everything below works on it, but the syntax note.
+      const recovered = this.recovered.of(doc.uri, written, text);
+      const { tree, blanks } = recovered;
+      const analysedText = recovered.text;
       const path = file ?? doc.uri;
       const workspace = this.workspace.factsFor(file);
       const options = { ...settings.analyze, workspace };
@@ -173,7 +184,7 @@ export class Analyzer {
       // A state kept under other settings or workspace facts cannot be re-analysed from.
       if (previous && previous.key !== key) releaseState(previous.state);
       const reusable = previous?.key === key ? previous.state : undefined;
-      const partial = partialVersion(reusable, tree, text, this.engine.parser, run);
+      const partial = partialVersion(reusable, tree, analysedText, this.engine.parser, run);
       let version: VersionAnalysis<RouteInfo>;
       if (partial.kind === 'partial') version = partial;
       else {
@@ -182,16 +193,22 @@ export class Analyzer {
         // `doc` is the live document, updated in place by edits: compare with the version analysed.
         const analysed = base.version;
         const isCurrent = () => this.document(doc.uri)?.version === analysed && this.generationKey() === key;
-        const models = buildModels(tree, text, path);
-        const analysis = await analyzeInSlices(analysisSteps(models, this.engine.rules, options), isCurrent);
+        const models = buildModels(tree, analysedText, path);
+        const steps = analysisSteps(models, this.engine.rules, {
+          ...options,
+          written: { tree: written, blanks },
+        });
+        const analysis = await analyzeInSlices(steps, isCurrent);
         // Superseded: the tree may already be edited for the newer version; nothing here may touch it.
         if (!analysis) return undefined;
         const result = { models, analysis, extras: routesOf(models, doc.uri, workspace, authDecorators) };
-        version = wholeFileVersion(tree, text, result, partial.reason, reusable?.segments);
+        version = wholeFileVersion(tree, analysedText, result, partial.reason, reusable?.segments);
       }
       if (version.state) this.segmented.set(doc.uri, { key, state: version.state });
       else this.segmented.delete(doc.uri);
       if (version.kind === 'partial') {
+        // The whole-file path leaves fixes out of blanked text as it goes (analysisSteps).
+        if (blanks.length > 0) version.state.findings = withoutFixesIn(version.state.findings, blanks);
         ({ findings, extras: routes } = version.state);
         // The document keeps its line offsets up to date: no need to index the whole text again.
         const lines = {
@@ -200,7 +217,7 @@ export class Analyzer {
             end: doc.positionAt(end),
           }),
         };
-        const syntax = syntaxErrorNote(tree, lines, version.state.segments);
+        const syntax = syntaxNote(written, blanks, lines, version.state.segments);
         notes = syntax ? [syntax] : [];
       } else {
         const { models, analysis, extras } = version.result;
@@ -210,7 +227,8 @@ export class Analyzer {
           later(() => this.onFactsChanged());
       }
       // The document's tree stays until the next edit; what was memoized about its nodes need not.
-      releaseNodeMemo(tree);
+      releaseNodeMemo(written);
+      if (tree !== written) releaseNodeMemo(tree);
       // "Changed lines only": hide findings on lines the document has not changed against the base.
       const changed = baseVersion ? changedAgainst(baseVersion, text) : undefined;
       const shown = changed ? findings.filter((f) => touches(changed, f.range)) : findings;
@@ -231,11 +249,27 @@ export class Analyzer {
     }
   }
 
+  dispose(): void {
+    this.recovered.dispose();
+  }
+
   private forgetTree(uri: string): void {
     this.trees.close(uri);
+    this.recovered.close(uri);
     releaseState(this.segmented.get(uri)?.state);
     this.segmented.delete(uri);
   }
+}
+
+/** Findings without the fixes that would edit blanked-out text (see `fixTouches`). */
+function withoutFixesIn(findings: Finding[], blanks: readonly Blank[]): Finding[] {
+  const ranges = blanks.map((b) => b.range);
+  return findings.map((finding) => {
+    if (!fixTouches(finding, ranges)) return finding;
+    const copy = { ...finding };
+    delete copy.fix;
+    return copy;
+  });
 }
 
 /** Why a text is not analysed (too large, binary), or undefined. */

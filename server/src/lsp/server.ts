@@ -403,25 +403,25 @@ export function startServer(connection: Connection, host: ServerHost): void {
       const s = await settings.effective(uri);
       const source = host.files.read(file, s.maxFileSizeKb * 1024);
       if (!('text' in source) || host.files.stamp(file) === undefined) return [];
-      const tree = engine.parser.parse(source.text);
-      if (!tree) return [];
-      try {
-        return routesOf(
-          buildModels(tree, source.text, file),
+      const routes = engine.parsed(source.text, (recovered) =>
+        routesOf(
+          buildModels(recovered.tree, recovered.text, file),
           uri,
           index.factsFor(file),
           s.analyze.authDecorators ?? [],
-        );
-      } finally {
-        tree.delete();
-      }
+        ),
+      );
+      return routes ?? [];
     } catch (error) {
       connection.console.error(`Flask Sentinel: routes of ${file} failed: ${String(error)}`);
       return [];
     }
   };
 
-  connection.onShutdown(() => trees?.dispose());
+  connection.onShutdown(() => {
+    analyzer?.dispose();
+    trees?.dispose();
+  });
   documents.listen(connection);
   connection.listen();
 }

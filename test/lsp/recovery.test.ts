@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { LspClient } from '../helpers/lspClient';
+import type { Diagnostic } from '../helpers/lspClient';
+
+/**
+ * Typing a call is mostly typing with its bracket open. The findings below the half-typed line stay where
+ * they are meanwhile (engine/recovery.ts), and closing it brings the statement's own findings in. (The
+ * server leaves syntax errors to the editor's Python support: the CLI's note is tested with the engine.)
+ */
+const TEXT = `import os
+from flask import Flask, request
+
+app = Flask(__name__)
+
+
+def helper(value):
+    return value
+
+
+@app.route("/run")
+def run():
+    return os.system("ls " + request.args["dir"])
+
+
+@app.route("/eval")
+def evaluate():
+    return str(eval(request.args["code"]))
+`;
+
+const findingsOf = (items: Diagnostic[]) =>
+  items.filter((d) => d.code !== undefined).map((d) => `${String(d.code)}@${d.range.start.line}`);
+
+describe('language server: a bracket left open while typing', () => {
+  let client: LspClient;
+  before(async () => {
+    client = await LspClient.start({ pull: true });
+  });
+  after(() => client.stop());
+
+  it('keeps the findings below the half-typed line, then finds the completed statement', async () => {
+    const uri = 'untitled:recovery.py';
+    await client.open(uri, TEXT, 1);
+    const complete = findingsOf(await client.pull(uri));
+    assert.ok(complete.includes('FS202@12') && complete.includes('FS203@17'), complete.join(' '));
+
+    // A new line in `helper`, then typed one character at a time, its bracket never closed.
+    let version = 1;
+    const line = 7;
+    const opened = '    os.system(request.args["d"]';
+    await client.change(uri, ++version, [
+      { range: { start: { line, character: 0 }, end: { line, character: 0 } }, text: `${opened}\n` },
+    ]);
+    let items = await client.pull(uri);
+    const moved = complete.map((f) => f.replace(/@(\d+)/, (_, n: string) => `@${Number(n) + 1}`));
+    assert.deepEqual(findingsOf(items), moved);
+    const typed = ' + "x"';
+    for (const [i, ch] of [...typed].entries()) {
+      const at = { line, character: opened.length + i };
+      await client.change(uri, ++version, [{ range: { start: at, end: at }, text: ch }]);
+      items = await client.pull(uri);
+      assert.deepEqual(findingsOf(items), moved, `after typing ${ch}`);
+    }
+
+    // Closed: the new statement is analysed.
+    const end = { line, character: opened.length + typed.length };
+    await client.change(uri, version + 1, [{ range: { start: end, end }, text: ')' }]);
+    items = await client.pull(uri);
+    assert.ok(findingsOf(items).includes(`FS202@${line}`), findingsOf(items).join(' '));
+
+    // And the same text opened afresh gets the same diagnostics.
+    const text = TEXT.replace('def helper(value):\n', `def helper(value):\n${opened}${typed})\n`);
+    await client.close(uri);
+    await client.open(uri, text, 1);
+    const withoutVersion = (list: Diagnostic[]) =>
+      list.map((d) => ({ ...d, data: { ...(d.data as object), version: 0 } }));
+    assert.deepEqual(withoutVersion(await client.pull(uri)), withoutVersion(items));
+    await client.close(uri);
+  });
+});
