@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import { Language, Parser } from 'web-tree-sitter';
 import type { Tree } from 'web-tree-sitter';
 import { installNodeMemo } from './nodeMemo';
+import { changedRegion } from './textDiff';
+import { treeSitterEdit } from './treeEdits';
 
 /**
  * Loads web-tree-sitter and the Python grammar exactly once per process (or web worker).
@@ -73,5 +75,24 @@ export function reparse(parser: Parser, text: string, oldTree: Tree | null): Tre
     return parser.parse(read, oldTree);
   } finally {
     parsing = false;
+  }
+}
+
+/**
+ * `text` parsed incrementally from an older text and its tree, which is used up (edited with the one
+ * change between the two texts, then deleted). For trees the engine keeps of texts it derives itself (the
+ * keystroke path's reduced file, the recovered text): the language server's documents describe their own
+ * edits instead.
+ */
+export function reparseFrom(parser: Parser, old: { text: string; tree: Tree }, text: string): Tree | null {
+  try {
+    const { head, tail } = changedRegion(old.text, text);
+    old.tree.edit(
+      treeSitterEdit(old.text, head, old.text.length - tail, text.slice(head, text.length - tail)),
+    );
+    return reparse(parser, text, old.tree);
+  } finally {
+    parser.reset();
+    old.tree.delete();
   }
 }

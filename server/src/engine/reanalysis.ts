@@ -3,13 +3,12 @@ import { compareFindings } from './analyze';
 import type { FileModels } from './analyze';
 import type { Focus } from './context';
 import { releaseNodeMemo } from './nodeMemo';
-import { reparse } from './parser';
+import { reparse, reparseFrom } from './parser';
 import { LineIndex } from './positions';
 import { segmentFactsOf, textReachesOut } from './segmentFacts';
 import type { SegmentFacts } from './segmentFacts';
 import { segmentsOf } from './segments';
 import { changedRegion } from './textDiff';
-import { treeSitterEdit } from './treeEdits';
 import type { Segment } from './segments';
 import type { FileAnalysis, Finding, Position, Range } from './types';
 
@@ -474,16 +473,11 @@ export function reanalyse<X extends Located>(
 function parseReduced(previous: SegmentedState<Located>, reduced: string, parser: Parser): Tree | null {
   const old = previous.reduced;
   previous.reduced = undefined;
+  if (old) return reparseFrom(parser, old, reduced);
   try {
-    if (!old) return reparse(parser, reduced, null);
-    const { head, tail } = changedRegion(old.text, reduced);
-    old.tree.edit(
-      treeSitterEdit(old.text, head, old.text.length - tail, reduced.slice(head, reduced.length - tail)),
-    );
-    return reparse(parser, reduced, old.tree);
+    return reparse(parser, reduced, null);
   } finally {
     parser.reset();
-    old?.tree.delete();
   }
 }
 

@@ -1,7 +1,5 @@
 import type { Parser, Tree } from 'web-tree-sitter';
-import { reparse } from './parser';
-import { changedRegion } from './textDiff';
-import { treeSitterEdit } from './treeEdits';
+import { reparseFrom } from './parser';
 import type { Position, Range } from './types';
 
 /**
@@ -70,27 +68,13 @@ export function recover(parser: Parser, written: Tree, text: string, previous?: 
     current = blanked.text;
     // Typing on the half-typed line gives the same recovered text as last time: its tree is still right.
     if (current !== base.text) {
-      const tree = parseFrom(parser, base, current);
+      const tree = reparseFrom(parser, base, current);
       if (!tree) return { tree: written, text, blanks: [] };
       base = { text: current, tree };
     }
     found = base.tree.rootNode.hasError ? findUnclosed(base.tree, current, blanked.end) : null;
   }
   return { tree: base.tree, text: current, blanks };
-}
-
-/** Parses `text` incrementally from `base`, whose tree is used up. */
-function parseFrom(parser: Parser, base: ParsedText, text: string): Tree | null {
-  try {
-    const { head, tail } = changedRegion(base.text, text);
-    base.tree.edit(
-      treeSitterEdit(base.text, head, base.text.length - tail, text.slice(head, text.length - tail)),
-    );
-    return reparse(parser, text, base.tree);
-  } finally {
-    parser.reset();
-    base.tree.delete();
-  }
 }
 
 /** A statement whose bracket is never closed, by offsets in the text it was found in. */
