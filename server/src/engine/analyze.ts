@@ -124,14 +124,12 @@ export function* analysisSteps(
   const settings: RuleSettings = { authDecorators: options.authDecorators ?? [] };
   const taint = new TaintAnalyzer(file, (scope) => urlParametersOf(flask, scope));
   const suppressions = collectSuppressions(file.comments);
-  const blanked = (options.written?.blanks ?? []).map((b) => b.range);
   const seen = new Set<string>();
   const keep = (finding: Finding) => {
     const key = `${finding.ruleId}:${finding.range.start.line}:${finding.range.start.character}`;
     if (seen.has(key)) return;
     if (isSuppressed(suppressions, finding.ruleId, finding.range.start.line, finding.range.end.line)) return;
     seen.add(key);
-    if (blanked.length > 0 && fixTouches(finding, blanked)) delete finding.fix;
     const override = options.severity?.[finding.ruleId];
     if (override) finding.severity = override;
     findings.push(finding);
@@ -160,7 +158,7 @@ export function* analysisSteps(
     : syntaxErrorNote(file.tree, lines);
   if (syntax) notes.push(syntax);
   findings.sort(compareFindings);
-  return { findings, notes };
+  return { findings: withoutFixesIn(findings, options.written?.blanks ?? []), notes };
 }
 
 /** Findings in document order (then by rule id): the order every consumer shows them in. */
@@ -220,6 +218,18 @@ export function syntaxNote(
  */
 export function fixTouches(finding: Finding, blanked: readonly Range[]): boolean {
   return finding.fix?.edits.some((edit) => blanked.some((range) => overlaps(edit.range, range))) ?? false;
+}
+
+/** Findings without the fixes that would edit blanked-out text (the same list when nothing was blanked). */
+export function withoutFixesIn(findings: Finding[], blanks: readonly Blank[]): Finding[] {
+  if (blanks.length === 0) return findings;
+  const ranges = blanks.map((b) => b.range);
+  return findings.map((finding) => {
+    if (!fixTouches(finding, ranges)) return finding;
+    const copy = { ...finding };
+    delete copy.fix;
+    return copy;
+  });
 }
 
 function overlaps(a: Range, b: Range): boolean {

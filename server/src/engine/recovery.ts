@@ -85,7 +85,7 @@ interface Unclosed {
 }
 
 /** `text` with the statement replaced by `pass` and its line breaks; where the replacement ends. */
-export function blankOut(text: string, unclosed: Unclosed): { text: string; end: number } {
+function blankOut(text: string, unclosed: Unclosed): { text: string; end: number } {
   let breaks = '';
   for (let i = unclosed.start; i < unclosed.end; i++) {
     const code = text.charCodeAt(i);
@@ -134,7 +134,7 @@ const STATEMENT = /(_statement|_definition|^comment)$/;
  * The first statement at or after `from` whose bracket is still open at a line that starts a statement at
  * its indentation or less, among the top-level statements that hold a syntax error; null for none.
  */
-export function findUnclosed(tree: Tree, text: string, from: number): Unclosed | null {
+function findUnclosed(tree: Tree, text: string, from: number): Unclosed | null {
   // Error recovery can leave the pieces of a statement (a name, `=`, `[`, ...) loose in the module, before
   // the ERROR node: the scan starts at the first of them.
   let looseSince: number | null = null;

@@ -5,15 +5,14 @@ import {
   analysisSteps,
   analyzeModels,
   buildModels,
-  fixTouches,
   syntaxNote,
+  withoutFixesIn,
   workspaceFactsOf,
 } from '../engine/analyze';
 import type { AnalysisNote, FileAnalysis, Finding } from '../engine/types';
 import type { Engine } from '../engine/engine';
 import { releaseNodeMemo } from '../engine/nodeMemo';
 import type { Focus } from '../engine/context';
-import type { Blank } from '../engine/recovery';
 import { partialVersion, releaseState, wholeFileVersion } from '../engine/reanalysis';
 import type { SegmentedState, VersionAnalysis } from '../engine/reanalysis';
 import { changedAgainst } from '../git/baseVersions';
@@ -164,7 +163,8 @@ export class Analyzer {
       const written = this.trees.get(doc.uri, text, doc.version);
       if (!written) return base;
       // What the analysis reads: the text, or the text with a statement whose bracket is never closed
-      // blanked out (same offsets and positions). Everything below works on it, but the syntax note.
+      // blanked out (same lines and positions; offsets after it differ). Everything below works on it,
+      // but the syntax note, which comes from the written tree.
       const recovered = this.recovered.of(doc.uri, written, text);
       const { tree, blanks } = recovered;
       const analysedText = recovered.text;
@@ -207,8 +207,8 @@ export class Analyzer {
       if (version.state) this.segmented.set(doc.uri, { key, state: version.state });
       else this.segmented.delete(doc.uri);
       if (version.kind === 'partial') {
-        // The whole-file path leaves fixes out of blanked text as it goes (analysisSteps).
-        if (blanks.length > 0) version.state.findings = withoutFixesIn(version.state.findings, blanks);
+        // As analysisSteps does on the whole-file path.
+        version.state.findings = withoutFixesIn(version.state.findings, blanks);
         ({ findings, extras: routes } = version.state);
         // The document keeps its line offsets up to date: no need to index the whole text again.
         const lines = {
@@ -259,17 +259,6 @@ export class Analyzer {
     releaseState(this.segmented.get(uri)?.state);
     this.segmented.delete(uri);
   }
-}
-
-/** Findings without the fixes that would edit blanked-out text (see `fixTouches`). */
-function withoutFixesIn(findings: Finding[], blanks: readonly Blank[]): Finding[] {
-  const ranges = blanks.map((b) => b.range);
-  return findings.map((finding) => {
-    if (!fixTouches(finding, ranges)) return finding;
-    const copy = { ...finding };
-    delete copy.fix;
-    return copy;
-  });
 }
 
 /** Why a text is not analysed (too large, binary), or undefined. */
