@@ -63,21 +63,22 @@ const editArb = fc.record({
 });
 
 /**
- * Offsets inside function bodies (after the first line of a def), where people type most, and in
- * decorator lines (routes change their methods, auth decorators come and go).
+ * Offsets inside function bodies (after the first line of a def), where people type most, in decorator
+ * lines (routes change their methods, auth decorators come and go), and in the class-level lines of class
+ * bodies (fields of models and forms, class attributes).
  */
 function bodyOffsets(text: string): number[] {
   const out: number[] = [];
   for (const match of text.matchAll(/^@[^\n]*/gm)) {
     for (let i = 1; i < match[0].length; i += 5) out.push((match.index ?? 0) + i);
   }
-  const def = /^([ \t]*)(async\s+)?def [^\n]*\n/gm;
-  for (const match of text.matchAll(def)) {
+  const block = /^([ \t]*)(async\s+def|def|class) [^\n]*\n/gm;
+  for (const match of text.matchAll(block)) {
     const start = (match.index ?? 0) + match[0].length;
     const end = text.indexOf('\n\n', start);
     for (let i = start; i < (end < 0 ? text.length : end); i += 7) out.push(i);
   }
-  return out.sort((a, b) => a - b);
+  return [...new Set(out)].sort((a, b) => a - b);
 }
 
 /** Where each statement starts, counted afresh (the re-analysis moves the previous lines instead). */
@@ -276,6 +277,93 @@ describe('re-analysis of the edited statement (differential)', () => {
       // A method added: lookups that count functions by name may now answer differently everywhere.
       typeAt('        return rows\n', '\n    def notify(self, body):\n        return body\n');
       typeAt('total = len(rows) + 1', ' + 2');
+    } finally {
+      doc.dispose();
+    }
+  });
+
+  it('re-analyses the callers of the methods a class edit changes, not of every method it has', () => {
+    // Models share method names (`to_dict`, `summary`), and a call `x.to_dict()` is looked up by name: when
+    // every definition of an edited class counted as changed, typing in one model's field re-analysed
+    // every view that serialises any model.
+    const source = [
+      'from flask import Flask, jsonify, request',
+      'from flask_sqlalchemy import SQLAlchemy',
+      'import sqlite3',
+      'app = Flask(__name__)',
+      'db = SQLAlchemy(app)',
+      '',
+      'class Order(db.Model):',
+      '    id = db.Column(db.Integer, primary_key=True)',
+      '    status = db.Column(db.String(32))',
+      '',
+      '    def summary(self):',
+      '        return "order"',
+      '',
+      '    def to_dict(self):',
+      '        return {"id": self.id, "summary": self.summary()}',
+      '',
+      '    def label(self):',
+      '        return "label"',
+      '',
+      'class Invoice(db.Model):',
+      '    id = db.Column(db.Integer, primary_key=True)',
+      '',
+      '    def to_dict(self):',
+      '        return {"id": self.id}',
+      '',
+      'class Repo:',
+      '    def _raw(self):',
+      '        return "1"',
+      '',
+      '    def query(self):',
+      '        return "SELECT * FROM t WHERE id = " + self._raw()',
+      '',
+      'repo = Repo()',
+      '',
+      '@app.route("/orders/<int:order_id>")',
+      'def show_order(order_id):',
+      '    return jsonify(Order.query.get_or_404(order_id).to_dict())',
+      '',
+      '@app.route("/invoices/<int:invoice_id>")',
+      'def show_invoice(invoice_id):',
+      '    return jsonify(Invoice.query.get_or_404(invoice_id).to_dict())',
+      '',
+      '@app.route("/rows")',
+      'def rows():',
+      '    return jsonify(sqlite3.connect("db").execute(repo.query()).fetchall())',
+      '',
+    ].join('\n');
+    const doc = new EditedDocument(engine, source, run);
+    const reduced = () => doc.state?.reduced?.text ?? '';
+    const typeAt = (anchor: string, inserted: string) => {
+      const at = doc.text.indexOf(anchor) + anchor.length;
+      assert.ok(at >= anchor.length, anchor);
+      return doc.edit(at, at, inserted, anchor);
+    };
+    try {
+      // A field: the views that use Order, not the one that calls another model's to_dict().
+      assert.equal(typeAt('status = db.Column(db.String(32)', ', nullable=False'), 'partial');
+      assert.match(reduced(), /def show_order/);
+      assert.doesNotMatch(reduced(), /def show_invoice/);
+      // A method no other method of the class calls: still not show_invoice.
+      assert.equal(typeAt('return "label', 'x'), 'partial');
+      assert.doesNotMatch(reduced(), /def show_invoice/);
+      // summary(), which to_dict() calls on self: every caller of a to_dict() now.
+      assert.equal(typeAt('return "order', 's'), 'partial');
+      assert.match(reduced(), /def show_invoice/);
+      // A helper method starts returning request data: the query built from it is injectable, in a view
+      // that calls query() on a module-level instance.
+      const raw = doc.text.indexOf('"1"');
+      assert.equal(doc.edit(raw, raw + 3, 'request.args["id"]', '_raw'), 'partial');
+      assert.deepEqual(
+        doc.state?.findings.map((f) => f.ruleId),
+        ['FS201'],
+        'the query built from _raw() is reported in rows()',
+      );
+      // A method renamed, then a field of the renamed class: counted whole, as the names differ.
+      typeAt('def label', 's');
+      typeAt('primary_key=True', ', index=True');
     } finally {
       doc.dispose();
     }

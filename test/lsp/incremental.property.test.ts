@@ -57,6 +57,41 @@ def b():
 def c(conn):
     return conn.execute("SELECT 1")
 `,
+  // Classes whose methods are called from views, through a module-level instance and by a shared name:
+  // edits in a field or one method re-analyse only the callers of what they change (engine/classEdits.ts).
+  `from flask import Flask, jsonify, request
+import sqlite3
+
+app = Flask(__name__)
+
+
+class Repo:
+    def _raw(self):
+        return "1"
+
+    def query(self):
+        return "SELECT * FROM t WHERE id = " + self._raw()
+
+
+class Order:
+    status = "new"
+
+    def to_dict(self):
+        return {"status": self.status}
+
+
+repo = Repo()
+
+
+@app.route("/rows")
+def rows():
+    return jsonify(sqlite3.connect("db").execute(repo.query()).fetchall())
+
+
+@app.route("/order")
+def order():
+    return jsonify(Order().to_dict())
+`,
   '',
 ];
 

@@ -1,5 +1,6 @@
 import type { Parser, Tree } from 'web-tree-sitter';
 import { compareFindings } from './analyze';
+import { definitionsAnEditChanges } from './classEdits';
 import type { FileModels } from './analyze';
 import type { Focus } from './context';
 import { releaseNodeMemo } from './nodeMemo';
@@ -154,13 +155,12 @@ export function reanalyse<X extends Located>(
   const isDefinition = (s: Segment | undefined) => s?.kind === 'function' || s?.kind === 'class';
 
   // Names the edited statements bind at module level, before and after (checked again on the reduced
-  // file's models), and the functions and methods they define at any depth (a call `x.name()` is looked
-  // up by name): statements that use them may see a different value or summary now.
+  // file's models), and the functions and methods whose meaning they may change (classEdits.ts):
+  // statements that use them may see a different value or summary now.
   const names = new Set<string>(alsoBound);
   for (const facts of beforeFacts) for (const name of facts.defines) names.add(name);
   for (const s of after) if (isDefinition(s) && s.name) names.add(s.name);
-  const defined = new Set<string>();
-  for (const s of [...before, ...after]) for (const name of s.definitions) defined.add(name);
+  const defined = definitionsAnEditChanges(before, after);
 
   const oldIndexOf = (i: number): number => (i < prefix ? i : i - changedNew + changedOld);
   const factsOf = (i: number): SegmentFacts | undefined =>

@@ -29,6 +29,8 @@ export interface Segment {
   callsBeyondSelf: ReadonlySet<string>;
   /** Names of every function and class defined in it, nested ones and methods included. */
   definitions: ReadonlySet<string>;
+  /** The functions a class defines directly in its body, in order (none for other statements). */
+  methods: readonly Method[];
   /**
    * The spaces before the statement on its line ('' at the start of a line), or null when code precedes it
    * (after `;`): only statements with an indent can be copied into a reduced file. Top-level statements are
@@ -39,6 +41,13 @@ export interface Segment {
   column: number;
   /** Whether it holds a syntax error (an ERROR or MISSING node): where the file's syntax note looks. */
   hasError: boolean;
+}
+
+/** A function defined directly in a class body, decorators included: where it lies in the class's text. */
+export interface Method {
+  name: string;
+  start: number;
+  end: number;
 }
 
 /**
@@ -62,6 +71,16 @@ function withoutInertText(text: string): string {
   return text.replace(LITERAL, (match, prefix: string | undefined, body: string | undefined) =>
     body !== undefined && /f/i.test(prefix ?? '') ? match : ' ',
   );
+}
+
+/** The names of the functions and classes `code` defines, at any depth (not in strings or comments). */
+export function definitionsIn(code: string): Set<string> {
+  return new Set(Array.from(withoutInertText(code).matchAll(DEFINITION), (m) => m[1] as string));
+}
+
+/** The words `code` calls (followed by `(`), as `Segment.calls` counts them. */
+export function callsIn(code: string): Set<string> {
+  return new Set(Array.from(withoutInertText(code).matchAll(CALL), (m) => m[1] as string));
 }
 
 function wordsOf(
@@ -186,6 +205,7 @@ function placed(
     calls: what.calls,
     callsBeyondSelf: what.callsBeyondSelf,
     definitions: what.definitions,
+    methods: what.methods,
     indent,
     column,
     hasError,
@@ -204,19 +224,34 @@ function indentBefore(text: string, start: number): string | null {
   return at === 0 || text[at - 1] === '\n' || text[at - 1] === '\r' ? text.slice(at, start) : null;
 }
 
-function shapeOf(node: Node, text: string): Pick<Segment, 'kind' | 'name' | 'decorators'> {
+const NOT_A_DEFINITION = { kind: 'other', name: null, decorators: '', methods: [] } as const;
+
+function shapeOf(node: Node, text: string): Pick<Segment, 'kind' | 'name' | 'decorators' | 'methods'> {
   const type = node.type;
-  if (type === 'comment') return { kind: 'comment', name: null, decorators: '' };
+  if (type === 'comment') return { kind: 'comment', name: null, decorators: '', methods: [] };
   const definition = type === 'decorated_definition' ? node.childForFieldName('definition') : node;
   if (definition?.type !== 'function_definition' && definition?.type !== 'class_definition') {
-    return { kind: 'other', name: null, decorators: '' };
+    return NOT_A_DEFINITION;
   }
   const name = definition.childForFieldName('name')?.text ?? null;
   // A definition whose body did not parse can still be a usable unit; its name must be there.
-  if (!name) return { kind: 'other', name: null, decorators: '' };
+  if (!name) return NOT_A_DEFINITION;
+  const isClass = definition.type === 'class_definition';
   return {
-    kind: definition.type === 'function_definition' ? 'function' : 'class',
+    kind: isClass ? 'class' : 'function',
     name,
     decorators: text.slice(node.startIndex, definition.startIndex),
+    methods: isClass ? methodsOf(definition, node.startIndex) : [],
   };
+}
+
+function methodsOf(definition: Node, statementStart: number): Method[] {
+  const methods: Method[] = [];
+  for (const child of definition.childForFieldName('body')?.namedChildren ?? []) {
+    const fn = child?.type === 'decorated_definition' ? child.childForFieldName('definition') : child;
+    const name = fn?.type === 'function_definition' ? fn.childForFieldName('name')?.text : undefined;
+    if (!child || !name) continue;
+    methods.push({ name, start: child.startIndex - statementStart, end: child.endIndex - statementStart });
+  }
+  return methods;
 }
