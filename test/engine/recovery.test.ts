@@ -101,6 +101,10 @@ class Lead(db.Model):
     assert.deepEqual(blanksOf('def f():\r\n\tx = foo(\r\n\treturn 1\r\n'), [
       { lines: [1, 2], bracket: '(', at: [1, 8] },
     ]);
+    // A lone `\r` is a line break for positions (LineIndex), not for tree-sitter's rows.
+    assert.deepEqual(blanksOf('# a\rb = 1\ndef f():\n    x = foo(\n    return 1\n'), [
+      { lines: [3, 4], bracket: '(', at: [3, 11] },
+    ]);
     const two = `def a():\n    x = foo(\n    return 1\n\n\ndef b():\n    y = bar[\n    return 2\n`;
     assert.deepEqual(blanksOf(two), [
       { lines: [1, 2], bracket: '(', at: [1, 11] },

@@ -1,4 +1,4 @@
-import type { Parser, Tree } from 'web-tree-sitter';
+import type { Node, Parser, Tree } from 'web-tree-sitter';
 import { reparseFrom } from './parser';
 import type { Position, Range } from './types';
 
@@ -82,6 +82,8 @@ interface Unclosed {
   bracket: number;
   start: number;
   end: number;
+  /** A line start at or before `start` whose line number is known: positions are counted from there. */
+  anchor: { offset: number; line: number };
 }
 
 /** `text` with the statement replaced by `pass` and its line breaks; where the replacement ends. */
@@ -100,7 +102,8 @@ function blankOut(text: string, unclosed: Unclosed): { text: string; end: number
 
 /** The blank, in positions (the same in the written text: lines before it are unchanged). */
 function blankOf(text: string, unclosed: Unclosed): Blank {
-  const start = positionIn(text, unclosed.start);
+  const { anchor } = unclosed;
+  const start = positionIn(text, unclosed.start, anchor.offset, { line: anchor.line, character: 0 });
   return {
     bracket: positionIn(text, unclosed.bracket, unclosed.start, start),
     opener: text[unclosed.bracket] as string,
@@ -137,14 +140,23 @@ const STATEMENT = /(_statement|_definition|^comment)$/;
 function findUnclosed(tree: Tree, text: string, from: number): Unclosed | null {
   // Error recovery can leave the pieces of a statement (a name, `=`, `[`, ...) loose in the module, before
   // the ERROR node: the scan starts at the first of them.
-  let looseSince: number | null = null;
+  let looseSince: Node | null = null;
+  // The tree's rows are the lines of LineIndex unless a lone `\r` breaks a line (tree-sitter counts `\n`
+  // only): then the lines are counted from the start of the file.
+  const rowsAreLines = !text.includes('\r') || !/\r(?!\n)/.test(text);
   for (const child of tree.rootNode.children) {
     if (!child) continue;
-    const start: number = looseSince ?? child.startIndex;
-    looseSince = STATEMENT.test(child.type) ? null : start;
+    const first: Node = looseSince ?? child;
+    looseSince = STATEMENT.test(child.type) ? null : first;
     if (child.endIndex <= from || !(child.hasError || child.isMissing)) continue;
-    const found = scanStatements(text, Math.max(lineStartOf(text, start), from), child.endIndex);
-    if (found) return found;
+    const lineStart = lineStartOf(text, first.startIndex);
+    const scanned = scanStatements(text, Math.max(lineStart, from), child.endIndex);
+    if (scanned) {
+      const anchor = rowsAreLines
+        ? { offset: lineStart, line: first.startPosition.row }
+        : { offset: 0, line: 0 };
+      return { ...scanned, anchor };
+    }
   }
   return null;
 }
@@ -170,7 +182,7 @@ const STATEMENT_START = /[A-Za-z_@]/;
  * at or after `end`. Inside open brackets, a line that starts like a statement at the indentation of the
  * logical line that opened them (or less) ends that logical line: its brackets were never closed.
  */
-function scanStatements(text: string, start: number, end: number): Unclosed | null {
+function scanStatements(text: string, start: number, end: number): Omit<Unclosed, 'anchor'> | null {
   const open: number[] = [];
   let logicalStart = -1;
   let logicalIndent = 0;
