@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { after, describe, it } from 'node:test';
-import { makeTree, runCli } from '../helpers/cli';
+import { CLI, makeTree, runCli } from '../helpers/cli';
 
 const VULNERABLE = `from flask import Flask, request
 import os
@@ -156,5 +157,26 @@ describe('flask-sentinel scan', () => {
       run.stdout,
       /^::error file=app\.py,line=14,col=9,endLine=14,title=FS101 debug-mode-enabled::Flask app is run with debug=True/m,
     );
+  });
+
+  it('keeps its exit code and prints no error when the reader closes the pipe early (| head)', async () => {
+    const root = makeTree({ 'app.py': VULNERABLE });
+    try {
+      const child = spawn(process.execPath, [CLI, 'scan', '.'], {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      // Closed before the report is written: every write fails with EPIPE.
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const status = await new Promise<number | null>((resolve) =>
+        child.on('close', (code) => resolve(code)),
+      );
+      assert.equal(status, 1, stderr);
+      assert.doesNotMatch(stderr, /EPIPE|Error/);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });
