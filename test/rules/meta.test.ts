@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { describe, it } from 'node:test';
 import { ALL_RULES } from '../../server/src/rules/index';
+import { RuleMetaSchema } from '../../server/src/rules/ruleMetaSchema';
 import { parseAnnotations } from '../helpers/annotations';
 import { fixturePath } from './fixtures.test';
 
@@ -15,6 +16,10 @@ describe('rule completeness', () => {
 
   for (const rule of ALL_RULES) {
     const { id, name } = rule.meta;
+    it(`${id} ${name} has metadata of the rule schema`, () => {
+      const checked = RuleMetaSchema.safeParse(rule.meta);
+      assert.ok(checked.success, `${id}: ${checked.error?.message ?? ''}`);
+    });
     it(`${id} ${name} has a fixture with ≥3 ruleid and ≥3 ok lines`, () => {
       const file = fixturePath(id, name);
       assert.ok(fs.existsSync(file), `missing fixture ${file}`);
