@@ -77,4 +77,61 @@ describe('language server: a bracket left open while typing', () => {
     assert.deepEqual(withoutVersion(await client.pull(uri)), withoutVersion(items));
     await client.close(uri);
   });
+
+  it('answers keys typed inside the open bracket as a fresh analysis would, with the current version', async () => {
+    // Such keys leave the analysed text as it was, so the server reuses its last analysis (quietEdits.ts)
+    // instead of parsing the file again: the diagnostics must still be exactly a fresh analysis's, and
+    // carry the document's version, which quick fixes are checked against.
+    const uri = 'untitled:quiet.py';
+    const opened = '    rows = db.execute(text(f"SELECT * FROM t WHERE name = {name}'.replace('{name}', '');
+    let text = TEXT.replace('def helper(value):\n', `def helper(value):\n${opened}\n`);
+    await client.open(uri, text, 1);
+    await client.pull(uri);
+    let version = 1;
+    const line = 7;
+    const fresh = async (content: string, n: number) => {
+      const other = `untitled:fresh-${n}.py`;
+      await client.open(other, content, 1);
+      const items = await client.pull(other);
+      await client.close(other);
+      return items;
+    };
+    // Versions and document names aside (the fresh analysis is of another document).
+    const comparable = (list: Diagnostic[], name: string) =>
+      JSON.parse(
+        JSON.stringify(list.map((d) => ({ ...d, data: { ...(d.data as object), version: 0 } }))).replaceAll(
+          name,
+          'DOC',
+        ),
+      ) as unknown;
+    // Letters, spaces, dots and operators after the bracket, a deletion, then a quote (not quiet).
+    const steps: { at: number; remove: number; insert: string }[] = [
+      ...[...' x.id, 5'].map((ch, i) => ({ at: opened.length + i, remove: 0, insert: ch })),
+      { at: opened.length + 2, remove: 3, insert: '' },
+      { at: opened.length + 2, remove: 0, insert: '"' },
+    ];
+    for (const step of steps) {
+      const lines = text.split('\n');
+      const current = lines[line] as string;
+      lines[line] = current.slice(0, step.at) + step.insert + current.slice(step.at + step.remove);
+      text = lines.join('\n');
+      await client.change(uri, ++version, [
+        {
+          range: { start: { line, character: step.at }, end: { line, character: step.at + step.remove } },
+          text: step.insert,
+        },
+      ]);
+      const items = await client.pull(uri);
+      const other = await fresh(text, version);
+      assert.deepEqual(
+        comparable(items, uri),
+        comparable(other, `untitled:fresh-${version}.py`),
+        JSON.stringify(step),
+      );
+      for (const d of items.filter((item) => item.code !== undefined)) {
+        assert.equal((d.data as { version: number }).version, version);
+      }
+    }
+    await client.close(uri);
+  });
 });

@@ -19,6 +19,8 @@ import { changedAgainst } from '../git/baseVersions';
 import type { BaseVersion, BaseVersions } from '../git/baseVersions';
 import { touches } from '../git/changedLines';
 import { noteDiagnostics, skippedDiagnostic, toDiagnostic } from './diagnostics';
+import { QuietEdits } from './quietEdits';
+import type { TextChange } from './quietEdits';
 import { RecoveredTrees } from './recoveredTrees';
 import { routesOf } from './routes';
 import type { RouteInfo } from './routes';
@@ -57,6 +59,7 @@ export class Analyzer {
   /** Counts real analyses (tests and logs). */
   runs = 0;
   private readonly recovered: RecoveredTrees;
+  private readonly quiet = new QuietEdits();
 
   constructor(
     private readonly connection: Connection,
@@ -79,6 +82,16 @@ export class Analyzer {
 
   isCurrent(result: DocumentAnalysis): boolean {
     return this.document(result.uri)?.version === result.version && result.key === this.generationKey();
+  }
+
+  /** A content change of an open document (before it is analysed again). */
+  noteChange(uri: string, change: TextChange): void {
+    this.quiet.changed(uri, change);
+  }
+
+  /** A full-text change of an open document. */
+  noteReplaced(uri: string): void {
+    this.quiet.forget(uri);
   }
 
   forget(uri: string): void {
@@ -158,6 +171,22 @@ export class Analyzer {
       this.forgetTree(doc.uri);
       return { ...base, diagnostics: [skippedDiagnostic(skipped)] };
     }
+    const last = this.cache.get(doc.uri);
+    const quietNotes =
+      last && last.key === key && !baseVersion ? this.quiet.quietSince(doc.uri, last.version) : undefined;
+    if (last && quietNotes) {
+      this.quiet.reused(doc.uri, doc.version);
+      // Typed inside a statement whose bracket is still open (quietEdits.ts): the text the analysis reads
+      // is what it was, so are the results. The document's tree is parsed when an edit needs it.
+      return {
+        ...last,
+        version: doc.version,
+        diagnostics: [
+          ...last.findings.map((f) => toDiagnostic(f, doc.version, doc.uri)),
+          ...noteDiagnostics(quietNotes),
+        ],
+      };
+    }
     this.runs++;
     try {
       const written = this.trees.get(doc.uri, text, doc.version);
@@ -230,6 +259,11 @@ export class Analyzer {
       releaseNodeMemo(written);
       if (tree !== written) releaseNodeMemo(tree);
       // "Changed lines only": hide findings on lines the document has not changed against the base.
+      // The next versions can reuse this analysis while the edits stay quiet, unless the document moved on
+      // during it (its edits were not measured against this version).
+      if (this.document(doc.uri)?.version === base.version)
+        this.quiet.analysed(doc.uri, base.version, blanks, notes);
+      else this.quiet.forget(doc.uri);
       const changed = baseVersion ? changedAgainst(baseVersion, text) : undefined;
       const shown = changed ? findings.filter((f) => touches(changed, f.range)) : findings;
       return {
@@ -254,6 +288,7 @@ export class Analyzer {
   }
 
   private forgetTree(uri: string): void {
+    this.quiet.forget(uri);
     this.trees.close(uri);
     this.recovered.close(uri);
     releaseState(this.segmented.get(uri)?.state);

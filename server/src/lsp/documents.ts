@@ -3,6 +3,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 import type { Edit } from 'web-tree-sitter';
 import { treeSitterEdit } from '../engine/treeEdits';
+import type { TextChange } from './quietEdits';
 
 /**
  * Open documents, with every content change also turned into a tree-sitter `Edit` so that the document's
@@ -13,6 +14,8 @@ export interface EditListener {
   /** Only documents with a tree need edits (computing one costs a scan of the text). */
   hasTree(uri: string): boolean;
   edited(uri: string, edit: Edit): void;
+  /** Every ranged change, with the text it removed (cheap: no scan of the text). */
+  changed?(uri: string, change: TextChange): void;
   /** A full-text change: the old tree is useless. */
   replaced(uri: string): void;
 }
@@ -32,13 +35,18 @@ export function applyChanges(
 ): TextDocument {
   for (const change of changes) {
     if ('range' in change && change.range) {
+      const text = document.getText();
+      let start = document.offsetAt(change.range.start);
+      let end = document.offsetAt(change.range.end);
+      if (end < start) [start, end] = [end, start];
       if (listener.hasTree(document.uri)) {
-        const text = document.getText();
-        let start = document.offsetAt(change.range.start);
-        let end = document.offsetAt(change.range.end);
-        if (end < start) [start, end] = [end, start];
         listener.edited(document.uri, treeSitterEdit(text, start, end, change.text));
       }
+      listener.changed?.(document.uri, {
+        range: { start: document.positionAt(start), end: document.positionAt(end) },
+        removed: text.slice(start, end),
+        inserted: change.text,
+      });
     } else {
       listener.replaced(document.uri);
     }

@@ -67,7 +67,11 @@ export function startServer(connection: Connection, host: ServerHost): void {
   const documents = createDocuments({
     hasTree: (uri) => trees?.hasTree(uri) ?? false,
     edited: (uri, edit) => trees.edited(uri, edit),
-    replaced: (uri) => trees?.replaced(uri),
+    changed: (uri, change) => analyzer?.noteChange(uri, change),
+    replaced: (uri) => {
+      trees?.replaced(uri);
+      analyzer?.noteReplaced(uri);
+    },
   });
 
   const refreshAll = () => {
