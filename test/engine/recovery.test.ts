@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { fixTouches } from '../../server/src/engine/analyze';
 import type { Engine } from '../../server/src/engine/engine';
-import { recover } from '../../server/src/engine/recovery';
+import { blankStands, recover } from '../../server/src/engine/recovery';
 import type { Recovered } from '../../server/src/engine/recovery';
 import type { Finding } from '../../server/src/engine/types';
 import { engine } from '../helpers/engine';
@@ -206,5 +206,26 @@ describe('recovery from a bracket never closed: the analysis', () => {
     two.tree.delete();
     writtenFirst.delete();
     writtenSecond.delete();
+  });
+});
+
+describe('recovery from a bracket never closed: whether a blank still stands after its line is edited', () => {
+  const stands = (line: string) => {
+    const text = `def f():\n${line}\n    return 1\n`;
+    return blankStands(text, text.indexOf('rows'), text.indexOf('execute(') + 7, text.indexOf('    return'));
+  };
+
+  it('stands while the first bracket stays open at the end of the line', () => {
+    assert.ok(stands('    rows = db.execute('));
+    assert.ok(stands('    rows = db.execute(text(f"SELECT * FROM t WHERE id = {x}"'));
+    assert.ok(stands(`    rows = db.execute(text("it's"), bar(1)`));
+    assert.ok(stands('    rows = db.execute("a string never closed ends with its line'));
+    assert.ok(stands('    rows = db.execute(x  # )'));
+  });
+
+  it('falls when that bracket closes or a triple-quoted string opens', () => {
+    assert.equal(stands('    rows = db.execute(text("x"))'), false);
+    assert.equal(stands('    rows = db.execute(x) + ('), false, 'another bracket is open now');
+    assert.equal(stands('    rows = db.execute("""'), false);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Blank } from '../../server/src/engine/recovery';
-import { QuietEdits, isQuietChange } from '../../server/src/lsp/quietEdits';
+import { QuietEdits, blankEdited } from '../../server/src/lsp/quietEdits';
 import type { TextChange } from '../../server/src/lsp/quietEdits';
 
 /** `    rows = db.execute(` on line 7, blanked up to the start of line 8; its bracket at character 21. */
@@ -24,48 +24,56 @@ const at = (line: number, character: number, removed = '', inserted = ''): TextC
 });
 
 describe('quiet edits: typing that leaves the analysed text as it was', () => {
-  it('counts names, spaces, dots, commas and operators typed or deleted after the open bracket', () => {
-    for (const inserted of ['x', ' ', '.', ',', '+', '=', 'text', ' * 2']) {
-      assert.ok(isQuietChange([ONE_LINE], at(7, 30, '', inserted)), inserted);
+  it('finds the blank whose line is edited after its open bracket, whatever is typed on it', () => {
+    for (const inserted of ['x', ' ', '.', ',', '+', 'text', ' * 2', '"', "'", '#', ')', '(', '{}']) {
+      assert.equal(blankEdited([ONE_LINE], at(7, 30, '', inserted)), 0, inserted);
     }
-    assert.ok(isQuietChange([ONE_LINE], at(7, 25, 'abc', '')));
-    assert.ok(isQuietChange([TWO_LINES, ONE_LINE], at(7, 22, '', 'q')), 'any blank of the file');
+    assert.equal(blankEdited([ONE_LINE], at(7, 25, 'a")', '')), 0);
+    assert.equal(blankEdited([TWO_LINES, ONE_LINE], at(7, 22, '', 'q')), 1, 'any blank of the file');
   });
 
-  it('does not count what can change how the line is tokenized', () => {
-    for (const text of ['(', ')', '[', ']', '{', '}', '"', "'", '#', '\\', '\n', '\r\n']) {
-      assert.equal(isQuietChange([ONE_LINE], at(7, 30, '', text)), false, `typed ${JSON.stringify(text)}`);
-      assert.equal(isQuietChange([ONE_LINE], at(7, 30, text, '')), false, `deleted ${JSON.stringify(text)}`);
+  it('does not count line breaks and continuations, nor edits at or before the bracket or elsewhere', () => {
+    for (const text of ['\\', '\n', '\r\n', '\r']) {
+      assert.equal(blankEdited([ONE_LINE], at(7, 30, '', text)), -1, `typed ${JSON.stringify(text)}`);
+      assert.equal(blankEdited([ONE_LINE], at(7, 30, text, '')), -1, `deleted ${JSON.stringify(text)}`);
     }
-  });
-
-  it('does not count edits at or before the bracket, on other lines, or in a blank of several lines', () => {
-    assert.equal(isQuietChange([ONE_LINE], at(7, 21, '', 'x')), false, 'at the bracket');
-    assert.equal(isQuietChange([ONE_LINE], at(7, 10, '', 'x')), false, 'before it');
-    assert.equal(isQuietChange([ONE_LINE], at(8, 4, '', 'x')), false, 'the next line');
-    assert.equal(isQuietChange([], at(7, 30, '', 'x')), false, 'no blank');
-    assert.equal(isQuietChange([TWO_LINES], at(20, 12, '', 'x')), false, 'a blank of two lines');
+    assert.equal(blankEdited([ONE_LINE], at(7, 21, '', 'x')), -1, 'at the bracket');
+    assert.equal(blankEdited([ONE_LINE], at(7, 10, '', 'x')), -1, 'before it');
+    assert.equal(blankEdited([ONE_LINE], at(8, 4, '', 'x')), -1, 'the next line');
+    assert.equal(blankEdited([], at(7, 30, '', 'x')), -1, 'no blank');
+    assert.equal(blankEdited([TWO_LINES], at(20, 12, '', 'x')), -1, 'a blank of two lines');
     const acrossLines: TextChange = {
       range: { start: { line: 7, character: 30 }, end: { line: 8, character: 2 } },
       removed: 'ab',
       inserted: '',
     };
-    assert.equal(isQuietChange([ONE_LINE], acrossLines), false);
+    assert.equal(blankEdited([ONE_LINE], acrossLines), -1);
   });
 
-  it('reuses an analysis only while every change since it is quiet, and follows the versions it stands for', () => {
+  it('reuses an analysis only while the changes are quiet and the edited blanks still stand', () => {
     const edits = new QuietEdits();
     const notes = [{ kind: 'syntax-error' as const, message: 'never closed' }];
-    edits.analysed('a', 3, [ONE_LINE], notes);
-    assert.equal(edits.quietSince('a', 3), notes);
+    const stands = () => true;
+    edits.analysed('a', 3, [TWO_LINES, ONE_LINE], notes);
+    assert.equal(edits.quietSince('a', 3, stands), notes);
     edits.changed('a', at(7, 30, '', 'x'));
-    assert.equal(edits.quietSince('a', 3), notes);
-    assert.equal(edits.quietSince('a', 2), undefined, 'another version');
+    assert.equal(edits.quietSince('a', 3, stands), notes);
+    assert.equal(edits.quietSince('a', 2, stands), undefined, 'another version');
+    const asked: Blank[] = [];
+    assert.equal(
+      edits.quietSince('a', 3, (blank) => {
+        asked.push(blank);
+        return false;
+      }),
+      undefined,
+      'the bracket was closed by what was typed',
+    );
+    assert.deepEqual(asked, [ONE_LINE], 'only the edited blank is asked about');
     edits.reused('a', 4);
-    assert.equal(edits.quietSince('a', 4), notes);
-    edits.changed('a', at(7, 31, '', ')'));
-    assert.equal(edits.quietSince('a', 4), undefined, 'the bracket closed');
+    assert.equal(edits.quietSince('a', 4, stands), notes);
+    edits.changed('a', at(7, 31, '', '\n'));
+    assert.equal(edits.quietSince('a', 4, stands), undefined, 'a line break');
     edits.analysed('a', 5, [], []);
-    assert.equal(edits.quietSince('a', 5), undefined, 'nothing blanked: nothing to reuse');
+    assert.equal(edits.quietSince('a', 5, stands), undefined, 'nothing blanked: nothing to reuse');
   });
 });

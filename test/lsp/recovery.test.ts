@@ -104,11 +104,15 @@ describe('language server: a bracket left open while typing', () => {
           'DOC',
         ),
       ) as unknown;
-    // Letters, spaces, dots and operators after the bracket, a deletion, then a quote (not quiet).
+    // Inside the f-string: letters, spaces, dots, a deletion; then the string closed, `text(` closed, a
+    // comment, and `execute(` closed at last: only that key changes what is analysed.
+    const typed = (from: number, chars: string) =>
+      [...chars].map((ch, i) => ({ at: from + i, remove: 0, insert: ch }));
     const steps: { at: number; remove: number; insert: string }[] = [
-      ...[...' x.id, 5'].map((ch, i) => ({ at: opened.length + i, remove: 0, insert: ch })),
+      ...typed(opened.length, ' x.id, 5'),
       { at: opened.length + 2, remove: 3, insert: '' },
-      { at: opened.length + 2, remove: 0, insert: '"' },
+      ...typed(opened.length + 5, '")  # ('),
+      { at: opened.length + 7, remove: 0, insert: ')' },
     ];
     for (const step of steps) {
       const lines = text.split('\n');

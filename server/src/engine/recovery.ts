@@ -130,6 +130,15 @@ function positionIn(
   return { line, character: offset - lineStart };
 }
 
+/**
+ * Whether the statement at `start` (the first character of its line's code) still has its bracket at
+ * `bracket` open when the line at `end` begins a statement: the blank recovery made of it stands as it was.
+ */
+export function blankStands(text: string, start: number, bracket: number, end: number): boolean {
+  const found = scanStatements(text, lineStartOf(text, start), start + 1);
+  return found !== null && found.start === start && found.bracket === bracket && found.end === end;
+}
+
 /** Node types of whole statements (and comments) in tree-sitter-python; anything else in a module is loose. */
 const STATEMENT = /(_statement|_definition|^comment)$/;
 

@@ -12,6 +12,7 @@ import {
 import type { AnalysisNote, FileAnalysis, Finding } from '../engine/types';
 import type { Engine } from '../engine/engine';
 import { releaseNodeMemo } from '../engine/nodeMemo';
+import { blankStands } from '../engine/recovery';
 import type { Focus } from '../engine/context';
 import { partialVersion, releaseState, wholeFileVersion } from '../engine/reanalysis';
 import type { SegmentedState, VersionAnalysis } from '../engine/reanalysis';
@@ -173,7 +174,16 @@ export class Analyzer {
     }
     const last = this.cache.get(doc.uri);
     const quietNotes =
-      last && last.key === key && !baseVersion ? this.quiet.quietSince(doc.uri, last.version) : undefined;
+      last && last.key === key && !baseVersion
+        ? this.quiet.quietSince(doc.uri, last.version, (blank) =>
+            blankStands(
+              text,
+              doc.offsetAt(blank.range.start),
+              doc.offsetAt(blank.bracket),
+              doc.offsetAt(blank.range.end),
+            ),
+          )
+        : undefined;
     if (last && quietNotes) {
       this.quiet.reused(doc.uri, doc.version);
       // Typed inside a statement whose bracket is still open (quietEdits.ts): the text the analysis reads

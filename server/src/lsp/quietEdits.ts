@@ -8,28 +8,20 @@ export interface TextChange {
   inserted: string;
 }
 
-/**
- * Characters that can change how Python's tokenizer reads a line inside open brackets: brackets, quotes,
- * comments, line continuations and line breaks. Typing anything else cannot close a bracket, open or close
- * a string, or start a statement on a new line.
- */
-const TOKEN_SHAPING = /[()[\]{}'"#\\\r\n]/;
+/** Line breaks and continuations: typing or deleting one moves lines, which a blank is made of. */
+const LINE_SHAPING = /[\\\r\n]/;
 
 /**
- * Whether a change leaves the analysed text as it was: a change on the line of a one-line statement that
- * recovery blanked out (its bracket is never closed, engine/recovery.ts), after that bracket, that neither
- * removes nor types a character that shapes tokens. The bracket stays open, the next statement still ends
- * it, and the blank is `pass` plus the same line break: every finding, fix and note stays where it was.
- *
- * This is the commonest keystroke while a call is typed (`rows = db.execute(text(f"SELECT ...`), and on a
- * large file each such key made tree-sitter's error recovery re-read the rest of the file (0.3 s at 20k
- * lines) to produce a recovered text identical to the last one.
+ * The blank (engine/recovery.ts: a statement whose bracket is never closed, left out of the analysis)
+ * whose line a change edits after the open bracket, without typing or deleting a line break; -1 for none.
+ * Only one-line blanks count. Whether the blank then still stands (the bracket still open at the end of
+ * the line) is for the text after the change to say: see `QuietEdits.quietSince`.
  */
-export function isQuietChange(blanks: readonly Blank[], change: TextChange): boolean {
-  if (TOKEN_SHAPING.test(change.removed) || TOKEN_SHAPING.test(change.inserted)) return false;
+export function blankEdited(blanks: readonly Blank[], change: TextChange): number {
+  if (LINE_SHAPING.test(change.removed) || LINE_SHAPING.test(change.inserted)) return -1;
   const { start, end } = change.range;
-  if (start.line !== end.line) return false;
-  return blanks.some(
+  if (start.line !== end.line) return -1;
+  return blanks.findIndex(
     (blank) =>
       blank.range.start.line === start.line &&
       blank.range.end.line === start.line + 1 &&
@@ -39,17 +31,24 @@ export function isQuietChange(blanks: readonly Blank[], change: TextChange): boo
   );
 }
 
-/** What the last analysis of a document saw, and whether every change since is quiet. */
+/** What the last analysis of a document saw, and what changed since. */
 interface Record {
   version: number;
   blanks: readonly Blank[];
   notes: readonly AnalysisNote[];
+  /** False once a change did more than edit the line of a blank after its bracket. */
   quiet: boolean;
+  /** The blanks whose lines were edited. */
+  touched: Set<number>;
 }
 
 /**
- * Per open document: the versions since its last analysis whose changes were all quiet (`isQuietChange`),
- * so the language server can answer with that analysis instead of parsing and analysing again.
+ * Per open document, whether every change since its last analysis was typed inside a statement whose
+ * bracket stays open. Then the text the analysis reads is what it was (the statement is blanked out to the
+ * same `pass` and line break), and so are the results: the language server answers with that analysis
+ * instead of parsing the file again. This is the commonest keystroke while a call is typed
+ * (`rows = db.execute(text(f"SELECT ...`), and on a large file each such key made tree-sitter's error
+ * recovery re-read the rest of the file (0.3 s at 20k lines) to produce the same recovered text.
  */
 export class QuietEdits {
   private readonly records = new Map<string, Record>();
@@ -57,27 +56,42 @@ export class QuietEdits {
   /** After an analysis of `version` (the document's current version) with these blanks and notes. */
   analysed(uri: string, version: number, blanks: readonly Blank[], notes: readonly AnalysisNote[]): void {
     if (blanks.length === 0) this.records.delete(uri);
-    else this.records.set(uri, { version, blanks, notes, quiet: true });
+    else this.records.set(uri, { version, blanks, notes, quiet: true, touched: new Set() });
   }
 
   changed(uri: string, change: TextChange): void {
     const record = this.records.get(uri);
-    if (record?.quiet && !isQuietChange(record.blanks, change)) record.quiet = false;
+    if (!record?.quiet) return;
+    const index = blankEdited(record.blanks, change);
+    if (index < 0) record.quiet = false;
+    else record.touched.add(index);
   }
 
   forget(uri: string): void {
     this.records.delete(uri);
   }
 
-  /** The notes of the analysis of `version`, when every change since was quiet; undefined otherwise. */
-  quietSince(uri: string, version: number): readonly AnalysisNote[] | undefined {
+  /**
+   * The notes of the analysis of `version`, when every change since was quiet and every blank they edited
+   * still stands in the text as it is now (`stands`, asked of the document's current text); else undefined.
+   */
+  quietSince(
+    uri: string,
+    version: number,
+    stands: (blank: Blank) => boolean,
+  ): readonly AnalysisNote[] | undefined {
     const record = this.records.get(uri);
-    return record?.quiet && record.version === version ? record.notes : undefined;
+    if (!record?.quiet || record.version !== version) return undefined;
+    for (const index of record.touched) {
+      if (!stands(record.blanks[index] as Blank)) return undefined;
+    }
+    return record.notes;
   }
 
-  /** That analysis now stands for `version` too (the quiet changes up to it are accounted for). */
+  /** That analysis now stands for `version` too. */
   reused(uri: string, version: number): void {
     const record = this.records.get(uri);
-    if (record) record.version = version;
+    if (!record) return;
+    record.version = version;
   }
 }
