@@ -268,12 +268,12 @@ export class Analyzer {
       // The document's tree stays until the next edit; what was memoized about its nodes need not.
       releaseNodeMemo(written);
       if (tree !== written) releaseNodeMemo(tree);
-      // "Changed lines only": hide findings on lines the document has not changed against the base.
       // The next versions can reuse this analysis while the edits stay quiet, unless the document moved on
       // during it (its edits were not measured against this version).
       if (this.document(doc.uri)?.version === base.version)
         this.quiet.analysed(doc.uri, base.version, blanks, notes);
       else this.quiet.forget(doc.uri);
+      // "Changed lines only": hide findings on lines the document has not changed against the base.
       const changed = baseVersion ? changedAgainst(baseVersion, text) : undefined;
       const shown = changed ? findings.filter((f) => touches(changed, f.range)) : findings;
       return {
