@@ -126,6 +126,19 @@ class EditedDocument {
     return version.kind;
   }
 
+  /** Types `inserted` just after the first `anchor` in the text. */
+  typeAfter(anchor: string, inserted: string): 'partial' | 'whole' {
+    const found = this.text.indexOf(anchor);
+    assert.ok(found >= 0, anchor);
+    const at = found + anchor.length;
+    return this.edit(at, at, inserted, anchor);
+  }
+
+  /** The reduced file the last partial re-analysis ran on. */
+  get reduced(): string {
+    return this.state?.reduced?.text ?? '';
+  }
+
   dispose(): void {
     this.tree.delete();
     releaseState(this.state);
@@ -260,23 +273,18 @@ describe('re-analysis of the edited statement (differential)', () => {
       '',
     ].join('\n');
     const doc = new EditedDocument(engine, source, run);
-    const reduced = () => doc.state?.reduced?.text ?? '';
-    const typeAt = (anchor: string, inserted: string) => {
-      const at = doc.text.indexOf(anchor) + anchor.length;
-      return doc.edit(at, at, inserted, anchor);
-    };
     try {
       // A method body of the first Reports: not Mailer (its self.send is its own), not the other Reports.
-      assert.equal(typeAt('total = len(rows)', ' + 1'), 'partial');
-      assert.doesNotMatch(reduced(), /class Mailer/);
-      assert.equal(reduced().match(/class Reports/g)?.length, 1);
+      assert.equal(doc.typeAfter('total = len(rows)', ' + 1'), 'partial');
+      assert.doesNotMatch(doc.reduced, /class Mailer/);
+      assert.equal(doc.reduced.match(/class Reports/g)?.length, 1);
       // Mailer's body: the route that builds a Mailer, not Reports (whose send is only called on self).
-      assert.equal(typeAt('self.send(request.form["to"], body', ', body'), 'partial');
-      assert.match(reduced(), /def notify\(\):/);
-      assert.doesNotMatch(reduced(), /class Reports/);
+      assert.equal(doc.typeAfter('self.send(request.form["to"], body', ', body'), 'partial');
+      assert.match(doc.reduced, /def notify\(\):/);
+      assert.doesNotMatch(doc.reduced, /class Reports/);
       // A method added: lookups that count functions by name may now answer differently everywhere.
-      typeAt('        return rows\n', '\n    def notify(self, body):\n        return body\n');
-      typeAt('total = len(rows) + 1', ' + 2');
+      doc.typeAfter('        return rows\n', '\n    def notify(self, body):\n        return body\n');
+      doc.typeAfter('total = len(rows) + 1', ' + 2');
     } finally {
       doc.dispose();
     }
@@ -335,23 +343,17 @@ describe('re-analysis of the edited statement (differential)', () => {
       '',
     ].join('\n');
     const doc = new EditedDocument(engine, source, run);
-    const reduced = () => doc.state?.reduced?.text ?? '';
-    const typeAt = (anchor: string, inserted: string) => {
-      const at = doc.text.indexOf(anchor) + anchor.length;
-      assert.ok(at >= anchor.length, anchor);
-      return doc.edit(at, at, inserted, anchor);
-    };
     try {
       // A field: the views that use Order, not the one that calls another model's to_dict().
-      assert.equal(typeAt('status = db.Column(db.String(32)', ', nullable=False'), 'partial');
-      assert.match(reduced(), /def show_order/);
-      assert.doesNotMatch(reduced(), /def show_invoice/);
+      assert.equal(doc.typeAfter('status = db.Column(db.String(32)', ', nullable=False'), 'partial');
+      assert.match(doc.reduced, /def show_order/);
+      assert.doesNotMatch(doc.reduced, /def show_invoice/);
       // A method no other method of the class calls: still not show_invoice.
-      assert.equal(typeAt('return "label', 'x'), 'partial');
-      assert.doesNotMatch(reduced(), /def show_invoice/);
+      assert.equal(doc.typeAfter('return "label', 'x'), 'partial');
+      assert.doesNotMatch(doc.reduced, /def show_invoice/);
       // summary(), which to_dict() calls on self: every caller of a to_dict() now.
-      assert.equal(typeAt('return "order', 's'), 'partial');
-      assert.match(reduced(), /def show_invoice/);
+      assert.equal(doc.typeAfter('return "order', 's'), 'partial');
+      assert.match(doc.reduced, /def show_invoice/);
       // A helper method starts returning request data: the query built from it is injectable, in a view
       // that calls query() on a module-level instance.
       const raw = doc.text.indexOf('"1"');
@@ -362,8 +364,8 @@ describe('re-analysis of the edited statement (differential)', () => {
         'the query built from _raw() is reported in rows()',
       );
       // A method renamed, then a field of the renamed class: counted whole, as the names differ.
-      typeAt('def label', 's');
-      typeAt('primary_key=True', ', index=True');
+      doc.typeAfter('def label', 's');
+      doc.typeAfter('primary_key=True', ', index=True');
     } finally {
       doc.dispose();
     }

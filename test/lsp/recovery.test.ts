@@ -28,6 +28,15 @@ def evaluate():
     return str(eval(request.args["code"]))
 `;
 
+/** Diagnostics to compare across versions and documents: without the version, the document named DOC. */
+const comparable = (list: Diagnostic[], name: string) =>
+  JSON.parse(
+    JSON.stringify(list.map((d) => ({ ...d, data: { ...(d.data as object), version: 0 } }))).replaceAll(
+      name,
+      'DOC',
+    ),
+  ) as unknown;
+
 const findingsOf = (items: Diagnostic[]) =>
   items.filter((d) => d.code !== undefined).map((d) => `${String(d.code)}@${d.range.start.line}`);
 
@@ -72,9 +81,7 @@ describe('language server: a bracket left open while typing', () => {
     const text = TEXT.replace('def helper(value):\n', `def helper(value):\n${opened}${typed})\n`);
     await client.close(uri);
     await client.open(uri, text, 1);
-    const withoutVersion = (list: Diagnostic[]) =>
-      list.map((d) => ({ ...d, data: { ...(d.data as object), version: 0 } }));
-    assert.deepEqual(withoutVersion(await client.pull(uri)), withoutVersion(items));
+    assert.deepEqual(comparable(await client.pull(uri), uri), comparable(items, uri));
     await client.close(uri);
   });
 
@@ -96,14 +103,6 @@ describe('language server: a bracket left open while typing', () => {
       await client.close(other);
       return items;
     };
-    // Versions and document names aside (the fresh analysis is of another document).
-    const comparable = (list: Diagnostic[], name: string) =>
-      JSON.parse(
-        JSON.stringify(list.map((d) => ({ ...d, data: { ...(d.data as object), version: 0 } }))).replaceAll(
-          name,
-          'DOC',
-        ),
-      ) as unknown;
     // Inside the f-string: letters, spaces, dots, a deletion; then the string closed, `text(` closed, a
     // comment, and `execute(` closed at last: only that key changes what is analysed.
     const typed = (from: number, chars: string) =>

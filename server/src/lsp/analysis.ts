@@ -19,7 +19,7 @@ import type { SegmentedState, VersionAnalysis } from '../engine/reanalysis';
 import { changedAgainst } from '../git/baseVersions';
 import type { BaseVersion, BaseVersions } from '../git/baseVersions';
 import { touches } from '../git/changedLines';
-import { noteDiagnostics, skippedDiagnostic, toDiagnostic } from './diagnostics';
+import { documentDiagnostics, skippedDiagnostic } from './diagnostics';
 import { QuietEdits } from './quietEdits';
 import type { TextChange } from './quietEdits';
 import { RecoveredTrees } from './recoveredTrees';
@@ -191,10 +191,7 @@ export class Analyzer {
       return {
         ...last,
         version: doc.version,
-        diagnostics: [
-          ...last.findings.map((f) => toDiagnostic(f, doc.version, doc.uri)),
-          ...noteDiagnostics(quietNotes),
-        ],
+        diagnostics: documentDiagnostics(last.findings, quietNotes, doc.version, doc.uri),
       };
     }
     this.runs++;
@@ -282,7 +279,7 @@ export class Analyzer {
         // Fix-all and hovers act on what is shown.
         findings: shown,
         routes,
-        diagnostics: [...shown.map((f) => toDiagnostic(f, doc.version, doc.uri)), ...noteDiagnostics(notes)],
+        diagnostics: documentDiagnostics(shown, notes, doc.version, doc.uri),
       };
     } catch (error) {
       // A crash in the analysis must never take the server down: log it and show nothing for this version.

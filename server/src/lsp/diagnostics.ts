@@ -59,6 +59,16 @@ export function toDiagnostic(finding: Finding, version: number, uri: string): Di
   return diagnostic;
 }
 
+/** A document version's diagnostics: its findings (stamped with the version), then its notes. */
+export function documentDiagnostics(
+  findings: readonly Finding[],
+  notes: readonly AnalysisNote[],
+  version: number,
+  uri: string,
+): Diagnostic[] {
+  return [...findings.map((f) => toDiagnostic(f, version, uri)), ...noteDiagnostics(notes)];
+}
+
 /**
  * A rule that crashed on this file, as an information diagnostic without a rule code. Syntax errors are left
  * to the Python language server: reporting them on every keystroke would only be noise.
