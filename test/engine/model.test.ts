@@ -129,4 +129,42 @@ def remove():
     ]);
     m.dispose();
   });
+
+  it("routes a class-based view's HTTP methods and dispatch_request, not other methods", async () => {
+    // A method named like an Object.prototype member (`constructor`, `toString`) once read the prototype's
+    // function as an HTTP verb.
+    const m = await modelsOf(`from flask import Flask
+from flask.views import MethodView, View
+app = Flask(__name__)
+
+class Items(MethodView):
+    def get(self):
+        return "items"
+
+    def post(self):
+        return "created"
+
+    def constructor(self):
+        return "not a route"
+
+    def toString(self):
+        return "not a route"
+
+class Report(View):
+    def dispatch_request(self):
+        return "report"
+
+app.add_url_rule("/items", view_func=Items.as_view("items"))
+app.add_url_rule("/report", view_func=Report.as_view("report"), methods=["GET", "POST"])
+`);
+    assert.deepEqual(
+      m.flask.routes.map((r) => [r.rule, r.view.name, r.methods]),
+      [
+        ['/items', 'get', ['GET']],
+        ['/items', 'post', ['POST']],
+        ['/report', 'dispatch_request', ['GET', 'POST']],
+      ],
+    );
+    m.dispose();
+  });
 });

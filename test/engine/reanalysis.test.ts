@@ -371,6 +371,83 @@ describe('re-analysis of the edited statement (differential)', () => {
     }
   });
 
+  it("leaves a class's users alone when only a method body no one calls implicitly changed", () => {
+    // Typing in a form's validator re-analysed every view that builds the form (the class name counted
+    // as changed): 10-25 ms a key on a 5k-line file. A class-based view is different: Flask calls its
+    // get/post without the name being written, and FS501 reports at the registration, elsewhere, from
+    // what the body writes.
+    const source = [
+      'from flask import Flask, render_template',
+      'from flask.views import MethodView',
+      'from flask_sqlalchemy import SQLAlchemy',
+      'from flask_wtf import FlaskForm',
+      'from wtforms import StringField',
+      'from wtforms.validators import ValidationError',
+      'app = Flask(__name__)',
+      'db = SQLAlchemy(app)',
+      '',
+      'class NoteForm(FlaskForm):',
+      '    name = StringField("Name")',
+      '',
+      '    def validate_name(self, field):',
+      '        if not field.data:',
+      '            raise ValidationError("A name is required.")',
+      '',
+      'class Notes(MethodView):',
+      '    def get(self):',
+      '        return self.render()',
+      '',
+      '    def render(self):',
+      '        return "notes"',
+      '',
+      'app.add_url_rule("/notes", view_func=Notes.as_view("notes"))',
+      '',
+      '@app.route("/notes/new", methods=["GET", "POST"])',
+      'def new_note():',
+      '    form = NoteForm()',
+      '    if form.validate_on_submit():',
+      '        return "ok"',
+      '    return render_template("new.html", form=form)',
+      '',
+    ].join('\n');
+    // The statements re-analysed (the reduced file also holds the callers, for what they pass in).
+    let focused: string[] = [];
+    const tracking = (tree: Tree, text: string, focus?: Focus) => {
+      if (focus) focused = focus.map((span) => text.slice(span.start, span.end));
+      return run(tree, text, focus);
+    };
+    const reanalysed = (pattern: RegExp) => focused.some((statement) => pattern.test(statement));
+    const doc = new EditedDocument(engine, source, tracking);
+    /** Whether FS501 reports the class-based view's registration. */
+    const registrationReported = () => {
+      const line = doc.text.slice(0, doc.text.indexOf('app.add_url_rule')).split('\n').length - 1;
+      return doc.state?.findings.some((f) => f.ruleId === 'FS501' && f.range.start.line === line) ?? false;
+    };
+    try {
+      assert.equal(doc.typeAfter('raise ValidationError("A name is required', ' here'), 'partial');
+      assert.ok(!reanalysed(/def new_note/), 'the view that builds the form is not re-analysed');
+      // A field of the form, outside its methods: the views that use the form again.
+      assert.equal(doc.typeAfter('StringField("Name"', ', default=""'), 'partial');
+      assert.ok(reanalysed(/def new_note/));
+      // The view's GET starts writing to the database: FS501 at the registration, another statement.
+      assert.equal(registrationReported(), false);
+      const get = doc.text.indexOf('return self.render()');
+      assert.equal(doc.edit(get, get, 'db.session.commit()\n        ', 'commit in get'), 'partial');
+      assert.equal(registrationReported(), true, 'the GET route now changes state');
+      // ... and stops again, through a helper the view method calls on self.
+      const commit = doc.text.indexOf('db.session.commit()\n');
+      assert.equal(
+        doc.edit(commit, commit + 'db.session.commit()\n        '.length, '', 'no commit'),
+        'partial',
+      );
+      assert.equal(registrationReported(), false);
+      assert.equal(doc.typeAfter('return "notes', 's'), 'partial');
+      assert.ok(reanalysed(/add_url_rule/));
+    } finally {
+      doc.dispose();
+    }
+  });
+
   it('gives a module-level statement the findings the whole file gives it when edited alone', () => {
     // FS405 reported urllib3.disable_warnings() only when the file had no other FS405 finding: edited on
     // its own, the reduced file (without fetch) reported it and the whole file did not.

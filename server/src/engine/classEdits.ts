@@ -1,41 +1,88 @@
+import { isClassViewMethod } from './flask';
 import { callsIn, definitionsIn } from './segments';
 import type { Method, Segment } from './segments';
 
+/** What an edit changes of the functions and classes it touches. */
+export interface EditedDefinitions {
+  /**
+   * The functions and classes whose meaning the edit can change, by name. Statements that call one of
+   * them may compute something else now: a call `x.name()` is looked up by name, in whatever class
+   * defines it.
+   */
+  changed: Set<string>;
+  /**
+   * The class the edit went into, when what its name stands for is the same: only method bodies changed,
+   * and none that runs without being named. Statements that merely mention the class need no new look.
+   */
+  classKeptMeaning: string | null;
+}
+
 /**
- * The functions and classes whose meaning an edit can change, by name. Statements that call one of them
- * may compute something else now: a call `x.name()` is looked up by name, in whatever class defines it.
- *
- * In general that is every definition in the edited statements. An edit inside one class that keeps its
+ * In general every definition in the edited statements changes. An edit inside one class that keeps its
  * methods (the same names, in the same order) changes less: the methods whose text it changed, the
  * methods of the class that call those (`self.fields()` in `to_dict`), and what the class defines outside
- * its methods (its own name, nested classes). A method's other behaviour is read from its own text: a
- * function body does not see the names of its class body. So typing in a model's field, or in one of its
- * methods, no longer re-analyses every caller of every `to_dict()` in the file. A class that holds a
- * syntax error is counted whole: its methods may not be where the tree says.
+ * its methods (its own name, nested classes) when that text changed. A method's other behaviour is read
+ * from its own text: a function body does not see the names of its class body. So typing in a model's
+ * field, or in one of its methods, no longer re-analyses every caller of every `to_dict()` in the file.
+ *
+ * The class's own name changes meaning with its methods only through the methods that run without being
+ * named: a class-based view's `get`/`post`/`dispatch_request` (its routes are registered wherever the
+ * class is, and what they report reads those bodies) and dunder methods (`__init__` runs on `Form()`).
+ * Typing in a form's `validate_name` leaves the views that build the form alone.
+ *
+ * A class that holds a syntax error is counted whole: its methods may not be where the tree says.
  */
-export function definitionsAnEditChanges(before: readonly Segment[], after: readonly Segment[]): Set<string> {
+export function definitionsAnEditChanges(
+  before: readonly Segment[],
+  after: readonly Segment[],
+): EditedDefinitions {
   const old = before[0];
   const now = after[0];
   if (before.length !== 1 || after.length !== 1 || !old || !now || !sameMethods(old, now)) {
-    return new Set([...before, ...after].flatMap((s) => [...s.definitions]));
+    return {
+      changed: new Set([...before, ...after].flatMap((s) => [...s.definitions])),
+      classKeptMeaning: null,
+    };
   }
-  const changed = new Set([...definitionsIn(outsideMethods(old)), ...definitionsIn(outsideMethods(now))]);
-  const untouched: { definitions: Set<string>; calls: Set<string> }[] = [];
+  const methods: { definitions: Set<string>; calls: Set<string>; edited: boolean }[] = [];
+  const changed = new Set<string>();
   old.methods.forEach((method, i) => {
     const was = textOf(old, method);
     const is = textOf(now, now.methods[i] as Method);
-    if (was === is) {
-      untouched.push({ definitions: definitionsIn(is), calls: callsIn(is) });
-      return;
-    }
+    const edited = was !== is;
+    methods.push({ definitions: definitionsIn(is), calls: callsIn(is), edited });
+    if (!edited) return;
     for (const name of definitionsIn(was)) changed.add(name);
     for (const name of definitionsIn(is)) changed.add(name);
   });
-  // Methods that call a changed one, transitively.
+  const outside = [outsideMethods(old), outsideMethods(now)];
+  const outsideChanged = outside[0] !== outside[1];
+  if (outsideChanged) for (const text of outside) for (const name of definitionsIn(text)) changed.add(name);
+  withCallers(changed, methods);
+  const runsUnnamed = now.methods.some(
+    (method) => changed.has(method.name) && runsWithoutBeingNamed(method.name),
+  );
+  if (outsideChanged || runsUnnamed) {
+    for (const text of outside) for (const name of definitionsIn(text)) changed.add(name);
+    withCallers(changed, methods);
+    return { changed, classKeptMeaning: null };
+  }
+  return { changed, classKeptMeaning: now.name };
+}
+
+function runsWithoutBeingNamed(method: string): boolean {
+  return isClassViewMethod(method) || /^__\w+__$/.test(method);
+}
+
+/** Adds the methods that call a changed name, transitively. */
+function withCallers(
+  changed: Set<string>,
+  methods: readonly { definitions: Set<string>; calls: Set<string>; edited: boolean }[],
+): void {
   for (let grew = true; grew;) {
     grew = false;
-    for (const method of untouched) {
-      if (![...method.calls].some((call) => changed.has(call))) continue;
+    for (const method of methods) {
+      if (method.edited || ![...method.calls].some((call) => changed.has(call))) continue;
       for (const name of method.definitions) {
         if (!changed.has(name)) {
           changed.add(name);
@@ -44,7 +91,6 @@ export function definitionsAnEditChanges(before: readonly Segment[], after: read
       }
     }
   }
-  return changed;
 }
 
 function sameMethods(old: Segment, now: Segment): boolean {

@@ -23,6 +23,14 @@ const VIEW_METHOD_NAMES: Record<string, HttpMethod> = {
   options: 'OPTIONS',
 };
 
+/**
+ * The methods of a class-based view that become routes (`get`, `post`, ..., `dispatch_request`): Flask
+ * calls them without their name being written anywhere, from wherever the class is registered.
+ */
+export function isClassViewMethod(name: string): boolean {
+  return Object.hasOwn(VIEW_METHOD_NAMES, name) || name === 'dispatch_request';
+}
+
 const APP_CONSTRUCTORS = new Set(['flask.Flask', 'quart.Quart', 'flask.app.Flask']);
 const BLUEPRINT_CONSTRUCTORS = new Set([
   'flask.Blueprint',
@@ -281,9 +289,8 @@ export class FlaskModel {
     const classDecorators = this.classViewDecorators(cls);
     for (const method of this.file.functions) {
       if (method.parent !== cls) continue;
+      if (!isClassViewMethod(method.name)) continue;
       const verb = VIEW_METHOD_NAMES[method.name];
-      const isDispatch = method.name === 'dispatch_request';
-      if (!verb && !isDispatch) continue;
       this.addRoute({
         view: method,
         registration,

@@ -160,7 +160,11 @@ export function reanalyse<X extends Located>(
   const names = new Set<string>(alsoBound);
   for (const facts of beforeFacts) for (const name of facts.defines) names.add(name);
   for (const s of after) if (isDefinition(s) && s.name) names.add(s.name);
-  const defined = definitionsAnEditChanges(before, after);
+  const { changed: defined, classKeptMeaning } = definitionsAnEditChanges(before, after);
+  // The names whose readers may see something else now: not a class the edit went into without changing
+  // what its name stands for (classEdits.ts), e.g. typing in a form's validator.
+  const readNames = new Set(names);
+  if (classKeptMeaning && !alsoBound.has(classKeptMeaning)) readNames.delete(classKeptMeaning);
 
   const oldIndexOf = (i: number): number => (i < prefix ? i : i - changedNew + changedOld);
   const factsOf = (i: number): SegmentFacts | undefined =>
@@ -227,7 +231,7 @@ export function reanalyse<X extends Located>(
     after.flatMap((s) => [...s.definitions]),
   );
   type Used = { names: Iterable<string>; defined: Iterable<string>; anyCall: boolean };
-  const usersQueue: Used[] = [{ names, defined, anyCall: !sameDefinitions }];
+  const usersQueue: Used[] = [{ names: readNames, defined, anyCall: !sameDefinitions }];
   while (usersQueue.length > 0) {
     const used = usersQueue.pop() as Used;
     const usedNames = [...used.names];
