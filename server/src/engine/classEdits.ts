@@ -55,19 +55,16 @@ export function definitionsAnEditChanges(
     for (const name of definitionsIn(was)) changed.add(name);
     for (const name of definitionsIn(is)) changed.add(name);
   });
-  const outside = [outsideMethods(old), outsideMethods(now)];
-  const outsideChanged = outside[0] !== outside[1];
-  if (outsideChanged) for (const text of outside) for (const name of definitionsIn(text)) changed.add(name);
   withCallers(changed, methods);
+  const outside = [outsideMethods(old), outsideMethods(now)];
   const runsUnnamed = now.methods.some(
     (method) => changed.has(method.name) && runsWithoutBeingNamed(method.name),
   );
-  if (outsideChanged || runsUnnamed) {
-    for (const text of outside) for (const name of definitionsIn(text)) changed.add(name);
-    withCallers(changed, methods);
-    return { changed, classKeptMeaning: null };
-  }
-  return { changed, classKeptMeaning: now.name };
+  if (outside[0] === outside[1] && !runsUnnamed) return { changed, classKeptMeaning: now.name };
+  // The class's name (and what else its body defines outside the methods) stands for something else now.
+  for (const text of outside) for (const name of definitionsIn(text)) changed.add(name);
+  withCallers(changed, methods);
+  return { changed, classKeptMeaning: null };
 }
 
 function runsWithoutBeingNamed(method: string): boolean {
