@@ -10,25 +10,27 @@ import { callArguments, dottedName, isFalsyLiteral, lastSegment, literalValue, s
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
 const STATE_CHANGING = new Set<HttpMethod>(['POST', 'PUT', 'PATCH', 'DELETE']);
-const METHOD_DECORATORS: Record<string, HttpMethod> = {
-  get: 'GET',
-  post: 'POST',
-  put: 'PUT',
-  patch: 'PATCH',
-  delete: 'DELETE',
-};
-const VIEW_METHOD_NAMES: Record<string, HttpMethod> = {
+// Maps, not object literals: the keys come from the code analysed, and `constructor` or `toString` must not
+// find Object.prototype's members.
+const METHOD_DECORATORS = new Map<string, HttpMethod>([
+  ['get', 'GET'],
+  ['post', 'POST'],
+  ['put', 'PUT'],
+  ['patch', 'PATCH'],
+  ['delete', 'DELETE'],
+]);
+const VIEW_METHOD_NAMES = new Map<string, HttpMethod>([
   ...METHOD_DECORATORS,
-  head: 'HEAD',
-  options: 'OPTIONS',
-};
+  ['head', 'HEAD'],
+  ['options', 'OPTIONS'],
+]);
 
 /**
  * The methods of a class-based view that become routes (`get`, `post`, ..., `dispatch_request`): Flask
  * calls them without their name being written anywhere, from wherever the class is registered.
  */
 export function isClassViewMethod(name: string): boolean {
-  return Object.hasOwn(VIEW_METHOD_NAMES, name) || name === 'dispatch_request';
+  return VIEW_METHOD_NAMES.has(name) || name === 'dispatch_request';
 }
 
 const APP_CONSTRUCTORS = new Set(['flask.Flask', 'quart.Quart', 'flask.app.Flask']);
@@ -79,13 +81,13 @@ export interface ConfigWrite {
   target: string;
 }
 
-const CONFIG_ATTRIBUTES: Record<string, string> = {
-  secret_key: 'SECRET_KEY',
-  debug: 'DEBUG',
-  testing: 'TESTING',
-  permanent_session_lifetime: 'PERMANENT_SESSION_LIFETIME',
-  session_cookie_name: 'SESSION_COOKIE_NAME',
-};
+const CONFIG_ATTRIBUTES = new Map([
+  ['secret_key', 'SECRET_KEY'],
+  ['debug', 'DEBUG'],
+  ['testing', 'TESTING'],
+  ['permanent_session_lifetime', 'PERMANENT_SESSION_LIFETIME'],
+  ['session_cookie_name', 'SESSION_COOKIE_NAME'],
+]);
 /** `autoescape` given a true value or a selector in Jinja options. */
 /** Binding names that can carry an app-wide setting (see findAppSettings). */
 const APP_SETTING_NAMES =
@@ -207,8 +209,11 @@ export class FlaskModel {
     const args = callArguments(decorator);
     let methods: HttpMethod[];
     if (verb === 'route') methods = methodsFrom(args.keywords.get('methods')) ?? ['GET'];
-    else if (METHOD_DECORATORS[verb]) methods = [METHOD_DECORATORS[verb]];
-    else return null;
+    else {
+      const method = METHOD_DECORATORS.get(verb);
+      if (!method) return null;
+      methods = [method];
+    }
     const rule = stringValue(args.positional[0] ?? null) ?? null;
     return {
       view,
@@ -290,7 +295,7 @@ export class FlaskModel {
     for (const method of this.file.functions) {
       if (method.parent !== cls) continue;
       if (!isClassViewMethod(method.name)) continue;
-      const verb = VIEW_METHOD_NAMES[method.name];
+      const verb = VIEW_METHOD_NAMES.get(method.name);
       this.addRoute({
         view: method,
         registration,
@@ -421,7 +426,7 @@ export class FlaskModel {
     // app.secret_key = ..., app.debug = ...
     if (left?.type === 'attribute') {
       const attribute = left.childForFieldName('attribute')?.text ?? '';
-      const key = CONFIG_ATTRIBUTES[attribute];
+      const key = CONFIG_ATTRIBUTES.get(attribute);
       const object = left.childForFieldName('object');
       if (key && object && (this.isApp(object) || /(^|\.)app$/.test(dottedName(object) ?? ''))) {
         this.configWrites.push({

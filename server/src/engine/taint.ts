@@ -103,44 +103,46 @@ const CLEANING_CALLS = new Set([
 ]);
 
 /** Sanitizers that make a value safe for particular sinks only. */
-const SANITIZERS: Record<string, SinkKind[]> = {
-  'markupsafe.escape': ['html'],
-  'flask.escape': ['html'],
-  'jinja2.escape': ['html'],
-  'html.escape': ['html'],
-  'cgi.escape': ['html'],
-  'bleach.clean': ['html'],
-  'bleach.linkify': ['html'],
-  'werkzeug.utils.escape': ['html'],
-  'markupsafe.escape_silent': ['html'],
-  'markupsafe.Markup.escape': ['html'],
-  'flask.Markup.escape': ['html'],
-  'jinja2.Markup.escape': ['html'],
-  'xml.sax.saxutils.escape': ['html'],
-  'nh3.clean': ['html'],
-  'shlex.quote': ['command'],
-  'pipes.quote': ['command'],
-  'shlex.join': ['command'],
-  'werkzeug.utils.secure_filename': ['path'],
-  'werkzeug.secure_filename': ['path'],
-  'werkzeug.utils.safe_join': ['path'],
-  'werkzeug.security.safe_join': ['path'],
-  'flask.safe_join': ['path'],
-  'flask.helpers.safe_join': ['path'],
-  'os.path.basename': ['path'],
-  'posixpath.basename': ['path'],
-  'urllib.parse.quote': ['path', 'command', 'html', 'header'],
-  'urllib.parse.quote_plus': ['path', 'command', 'html', 'header'],
-  // LDAP filter/DN escaping (python-ldap, ldap3): `filter_format` escapes the values it fills in.
-  'ldap.filter.escape_filter_chars': ['ldap'],
-  'ldap.filter.filter_format': ['ldap'],
-  'ldap.dn.escape_dn_chars': ['ldap'],
-  'ldap3.utils.conv.escape_filter_chars': ['ldap'],
-  'ldap3.utils.dn.escape_rdn': ['ldap'],
-  // A pattern made of escaped text matches that text literally: no metacharacters, no catastrophic backtracking.
-  're.escape': ['regex'],
-  'regex.escape': ['regex'],
-};
+const SANITIZERS = new Map<string, SinkKind[]>(
+  Object.entries({
+    'markupsafe.escape': ['html'],
+    'flask.escape': ['html'],
+    'jinja2.escape': ['html'],
+    'html.escape': ['html'],
+    'cgi.escape': ['html'],
+    'bleach.clean': ['html'],
+    'bleach.linkify': ['html'],
+    'werkzeug.utils.escape': ['html'],
+    'markupsafe.escape_silent': ['html'],
+    'markupsafe.Markup.escape': ['html'],
+    'flask.Markup.escape': ['html'],
+    'jinja2.Markup.escape': ['html'],
+    'xml.sax.saxutils.escape': ['html'],
+    'nh3.clean': ['html'],
+    'shlex.quote': ['command'],
+    'pipes.quote': ['command'],
+    'shlex.join': ['command'],
+    'werkzeug.utils.secure_filename': ['path'],
+    'werkzeug.secure_filename': ['path'],
+    'werkzeug.utils.safe_join': ['path'],
+    'werkzeug.security.safe_join': ['path'],
+    'flask.safe_join': ['path'],
+    'flask.helpers.safe_join': ['path'],
+    'os.path.basename': ['path'],
+    'posixpath.basename': ['path'],
+    'urllib.parse.quote': ['path', 'command', 'html', 'header'],
+    'urllib.parse.quote_plus': ['path', 'command', 'html', 'header'],
+    // LDAP filter/DN escaping (python-ldap, ldap3): `filter_format` escapes the values it fills in.
+    'ldap.filter.escape_filter_chars': ['ldap'],
+    'ldap.filter.filter_format': ['ldap'],
+    'ldap.dn.escape_dn_chars': ['ldap'],
+    'ldap3.utils.conv.escape_filter_chars': ['ldap'],
+    'ldap3.utils.dn.escape_rdn': ['ldap'],
+    // A pattern made of escaped text matches that text literally: no metacharacters, no catastrophic backtracking.
+    're.escape': ['regex'],
+    'regex.escape': ['regex'],
+  }),
+);
 
 const NOTHING: ReadonlySet<SinkKind> = new Set();
 
@@ -422,7 +424,7 @@ export class TaintAnalyzer {
     const callee = site?.callee ?? null;
     if (callee !== null) {
       if (CLEANING_CALLS.has(callee)) return null;
-      const sanitizes = SANITIZERS[callee] ?? SANITIZERS[`${lastSegment(callee)}`];
+      const sanitizes = SANITIZERS.get(callee) ?? SANITIZERS.get(lastSegment(callee));
       if (sanitizes) {
         const inner = this.firstOf(site?.args.positional ?? [], scope);
         return inner ? { ...inner, sanitized: union(inner.sanitized, sanitizes) } : null;

@@ -35,7 +35,10 @@ const NUMPY_RANDOM = new Set([
   'permutation',
 ]);
 /** Secure replacements with the same call shape (`secrets.choice(seq)`, `secrets.randbits(k)`). */
-const SECRETS_EQUIVALENT: Record<string, string> = { choice: 'choice', getrandbits: 'randbits' };
+const SECRETS_EQUIVALENT = new Map([
+  ['choice', 'choice'],
+  ['getrandbits', 'randbits'],
+]);
 
 /** Words that make a name hold a secret on their own. */
 const SECRET_WORDS = new Set([
@@ -279,7 +282,7 @@ function joinsAlphabet(ctx: RuleContext, site: CallSite): boolean {
 
 /** `random.choice(` → `secrets.choice(`, `random.getrandbits(` → `secrets.randbits(` when `secrets` is imported. */
 function secretsFix(ctx: RuleContext, site: CallSite): OffsetEdit[] | null {
-  const replacement = SECRETS_EQUIVALENT[site.name];
+  const replacement = SECRETS_EQUIVALENT.get(site.name);
   if (!replacement || !site.callee?.startsWith('random.') || !moduleImportedAs(ctx, 'secrets')) return null;
   const fn: Node | null = site.node.childForFieldName('function');
   if (!fn) return null;

@@ -35,18 +35,21 @@ const LOGGER_FACTORIES = new Set([
 const OPTION_KEYWORDS = new Set(['exc_info', 'stack_info', 'stacklevel', 'level']);
 
 /** Parts of the request that, logged whole, carry passwords, tokens, cookies or card numbers. */
-const WHOLE_REQUEST: Record<string, string> = {
-  form: 'the whole request form (request.form)',
-  values: 'every request parameter (request.values)',
-  json: 'the whole JSON body (request.json)',
-  data: 'the raw request body (request.data)',
-  get_json: 'the whole JSON body (request.get_json())',
-  get_data: 'the raw request body (request.get_data())',
-  headers: 'every request header (request.headers, Authorization and Cookie included)',
-  cookies: 'every cookie of the request (request.cookies, the session included)',
-  environ: 'the WSGI environ (request.environ, Authorization and Cookie headers included)',
-  authorization: 'the Authorization credentials (request.authorization)',
-};
+// A Map: the key is an attribute name from the code analysed (`request.toString` must find nothing).
+const WHOLE_REQUEST = new Map<string, string>(
+  Object.entries({
+    form: 'the whole request form (request.form)',
+    values: 'every request parameter (request.values)',
+    json: 'the whole JSON body (request.json)',
+    data: 'the raw request body (request.data)',
+    get_json: 'the whole JSON body (request.get_json())',
+    get_data: 'the raw request body (request.get_data())',
+    headers: 'every request header (request.headers, Authorization and Cookie included)',
+    cookies: 'every cookie of the request (request.cookies, the session included)',
+    environ: 'the WSGI environ (request.environ, Authorization and Cookie headers included)',
+    authorization: 'the Authorization credentials (request.authorization)',
+  }),
+);
 
 /** Calls and methods whose result carries their argument's (or receiver's) text unchanged. */
 const TEXT_BUILTINS = new Set(['str', 'repr', 'format', 'dict', 'list', 'tuple', 'vars']);
@@ -235,7 +238,7 @@ function leakOf(ctx: RuleContext, start: Node, scope: Scope, depth: number): Lea
       const object = node.childForFieldName('object');
       const attribute = node.childForFieldName('attribute')?.text ?? '';
       if (object && ctx.taint.isRequestObject(object)) {
-        const whole = WHOLE_REQUEST[attribute];
+        const whole = WHOLE_REQUEST.get(attribute);
         if (!whole) return null;
         return { what: capitalize(whole), named: attribute === 'authorization' };
       }
@@ -280,7 +283,7 @@ function callLeak(
   const receiver = site.receiver;
   // request.get_json() / request.get_data()
   if (receiver && ctx.taint.isRequestObject(receiver)) {
-    const whole = WHOLE_REQUEST[site.name];
+    const whole = WHOLE_REQUEST.get(site.name);
     return whole ? { what: capitalize(whole), named: false } : null;
   }
   // data.get("password"), request.headers.get("Authorization"), os.getenv("API_KEY")

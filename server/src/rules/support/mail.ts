@@ -24,21 +24,23 @@ export interface OutOfBand {
 }
 
 /** Classes that build an e-mail from their arguments, with the argument positions of text and HTML bodies. */
-const MAIL_CLASSES: Record<string, { text?: number; html?: number }> = {
-  'flask_mail.Message': { text: 2, html: 3 },
-  'flask_mailman.EmailMessage': { text: 1 },
-  'flask_mailman.EmailMultiAlternatives': { text: 1 },
-  'django.core.mail.EmailMessage': { text: 1 },
-  'django.core.mail.EmailMultiAlternatives': { text: 1 },
-  'django.core.mail.send_mail': { text: 1 },
-  'flask_emails.Message': {},
-  'emails.Message': {},
-  'email.mime.text.MIMEText': {},
-  'email.message.EmailMessage': {},
-  'email.message.Message': {},
-  'sendgrid.helpers.mail.Mail': { text: 3, html: 4 },
-  'sendgrid.Mail': { text: 3, html: 4 },
-};
+const MAIL_CLASSES = new Map<string, { text?: number; html?: number }>(
+  Object.entries({
+    'flask_mail.Message': { text: 2, html: 3 },
+    'flask_mailman.EmailMessage': { text: 1 },
+    'flask_mailman.EmailMultiAlternatives': { text: 1 },
+    'django.core.mail.EmailMessage': { text: 1 },
+    'django.core.mail.EmailMultiAlternatives': { text: 1 },
+    'django.core.mail.send_mail': { text: 1 },
+    'flask_emails.Message': {},
+    'emails.Message': {},
+    'email.mime.text.MIMEText': {},
+    'email.message.EmailMessage': {},
+    'email.message.Message': {},
+    'sendgrid.helpers.mail.Mail': { text: 3, html: 4 },
+    'sendgrid.Mail': { text: 3, html: 4 },
+  }),
+);
 
 /** Keyword (or variable) names of a message part. */
 const HTML_WORDS = new Set(['html', 'htm', 'alternatives', 'alternative']);
@@ -73,7 +75,7 @@ const WEBHOOK_CALLEES = /^(requests|httpx|aiohttp\.ClientSession|requests\.Sessi
  */
 export function channelOfCall(site: CallSite): Channel | null {
   const callee = site.callee ?? '';
-  if (MAIL_CLASSES[callee]) return 'e-mail';
+  if (MAIL_CLASSES.has(callee)) return 'e-mail';
   if (MAIL_METHODS.has(site.name)) return 'e-mail';
   // twilio: client.messages.create(body=..., to=...)
   if (site.name === 'create' && /(^|\.)messages$/.test(dottedName(site.receiver) ?? '')) return 'SMS';
@@ -165,7 +167,7 @@ export function partOfArgument(
 ): Part {
   if (keyword) return partOfName(keyword);
   const callee = site.callee ?? '';
-  const positions = MAIL_CLASSES[callee];
+  const positions = MAIL_CLASSES.get(callee);
   if (positions?.html !== undefined && index === positions.html) return 'html';
   if (positions?.text !== undefined && index === positions.text) return 'text';
   // MIMEText(body, "html"), msg.set_content(body, subtype="html"), attach_alternative(body, "text/html")
@@ -213,7 +215,7 @@ function messageAttribute(ctx: RuleContext, assignment: Node): OutOfBand | null 
   const built = ctx.file.constructorOf(object);
   const objectWords = nameWords(dottedName(object) ?? '');
   const isMessage =
-    (built !== null && MAIL_CLASSES[built] !== undefined) ||
+    (built !== null && MAIL_CLASSES.has(built)) ||
     objectWords.some((w) => ['msg', 'message', 'mail', 'email', 'letter'].includes(w));
   return isMessage ? { channel: 'e-mail', part, node: assignment } : null;
 }
