@@ -93,14 +93,26 @@ class EditedDocument {
   state: SegmentedState<Located> | undefined;
   partial = 0;
   total = 0;
+  /** The statements the last partial re-analysis ran the rules on (the reduced file also holds context). */
+  focused: string[] = [];
+  private readonly run: RunAnalysis<Located>;
 
   constructor(
     private readonly engine: Engine,
     public text: string,
-    private readonly run: RunAnalysis<Located>,
+    run: RunAnalysis<Located>,
   ) {
+    this.run = (tree, analysed, focus) => {
+      if (focus) this.focused = focus.map((span) => analysed.slice(span.start, span.end));
+      return run(tree, analysed, focus);
+    };
     this.tree = engine.parser.parse(text) as Tree;
-    this.state = analyzeVersion<Located>(undefined, this.tree, text, engine.parser, run).state;
+    this.state = analyzeVersion<Located>(undefined, this.tree, text, engine.parser, this.run).state;
+  }
+
+  /** Whether the last partial re-analysis ran the rules on a statement that matches `pattern`. */
+  reanalysed(pattern: RegExp): boolean {
+    return this.focused.some((statement) => pattern.test(statement));
   }
 
   /** Replaces text[start, end) with `inserted`, re-analyses, and checks the result. */
@@ -410,14 +422,7 @@ describe('re-analysis of the edited statement (differential)', () => {
       '    return render_template("new.html", form=form)',
       '',
     ].join('\n');
-    // The statements re-analysed (the reduced file also holds the callers, for what they pass in).
-    let focused: string[] = [];
-    const tracking = (tree: Tree, text: string, focus?: Focus) => {
-      if (focus) focused = focus.map((span) => text.slice(span.start, span.end));
-      return run(tree, text, focus);
-    };
-    const reanalysed = (pattern: RegExp) => focused.some((statement) => pattern.test(statement));
-    const doc = new EditedDocument(engine, source, tracking);
+    const doc = new EditedDocument(engine, source, run);
     /** Whether FS501 reports the class-based view's registration. */
     const registrationReported = () => {
       const line = doc.text.slice(0, doc.text.indexOf('app.add_url_rule')).split('\n').length - 1;
@@ -425,24 +430,26 @@ describe('re-analysis of the edited statement (differential)', () => {
     };
     try {
       assert.equal(doc.typeAfter('raise ValidationError("A name is required', ' here'), 'partial');
-      assert.ok(!reanalysed(/def new_note/), 'the view that builds the form is not re-analysed');
+      // The reduced file still holds the view (callers are context); the rules do not run on it.
+      assert.ok(!doc.reanalysed(/def new_note/), 'the view that builds the form is not re-analysed');
       // A field of the form, outside its methods: the views that use the form again.
       assert.equal(doc.typeAfter('StringField("Name"', ', default=""'), 'partial');
-      assert.ok(reanalysed(/def new_note/));
+      assert.ok(doc.reanalysed(/def new_note/));
       // The view's GET starts writing to the database: FS501 at the registration, another statement.
       assert.equal(registrationReported(), false);
       const get = doc.text.indexOf('return self.render()');
       assert.equal(doc.edit(get, get, 'db.session.commit()\n        ', 'commit in get'), 'partial');
       assert.equal(registrationReported(), true, 'the GET route now changes state');
-      // ... and stops again, through a helper the view method calls on self.
+      // ... and stops again.
       const commit = doc.text.indexOf('db.session.commit()\n');
       assert.equal(
         doc.edit(commit, commit + 'db.session.commit()\n        '.length, '', 'no commit'),
         'partial',
       );
       assert.equal(registrationReported(), false);
+      // A helper the view's get calls on self: the registration again.
       assert.equal(doc.typeAfter('return "notes', 's'), 'partial');
-      assert.ok(reanalysed(/add_url_rule/));
+      assert.ok(doc.reanalysed(/add_url_rule/));
     } finally {
       doc.dispose();
     }

@@ -2,6 +2,13 @@ import { isClassViewMethod } from './flask';
 import { callsIn, definitionsIn } from './segments';
 import type { Method, Segment } from './segments';
 
+/** A method of the edited class: what it defines and calls, and whether the edit changed its text. */
+interface MethodWords {
+  definitions: Set<string>;
+  calls: Set<string>;
+  edited: boolean;
+}
+
 /** What an edit changes of the functions and classes it touches. */
 export interface EditedDefinitions {
   /**
@@ -44,7 +51,7 @@ export function definitionsAnEditChanges(
       classKeptMeaning: null,
     };
   }
-  const methods: { definitions: Set<string>; calls: Set<string>; edited: boolean }[] = [];
+  const methods: MethodWords[] = [];
   const changed = new Set<string>();
   old.methods.forEach((method, i) => {
     const was = textOf(old, method);
@@ -72,10 +79,7 @@ function runsWithoutBeingNamed(method: string): boolean {
 }
 
 /** Adds the methods that call a changed name, transitively. */
-function withCallers(
-  changed: Set<string>,
-  methods: readonly { definitions: Set<string>; calls: Set<string>; edited: boolean }[],
-): void {
+function withCallers(changed: Set<string>, methods: readonly MethodWords[]): void {
   for (let grew = true; grew;) {
     grew = false;
     for (const method of methods) {

@@ -150,9 +150,6 @@ function findUnclosed(tree: Tree, text: string, from: number): Unclosed | null {
   // Error recovery can leave the pieces of a statement (a name, `=`, `[`, ...) loose in the module, before
   // the ERROR node: the scan starts at the first of them.
   let looseSince: Node | null = null;
-  // The tree's rows are the lines of LineIndex unless a lone `\r` breaks a line (tree-sitter counts `\n`
-  // only): then the lines are counted from the start of the file.
-  const rowsAreLines = !text.includes('\r') || !/\r(?!\n)/.test(text);
   for (const child of tree.rootNode.children) {
     if (!child) continue;
     const first: Node = looseSince ?? child;
@@ -161,6 +158,9 @@ function findUnclosed(tree: Tree, text: string, from: number): Unclosed | null {
     const lineStart = lineStartOf(text, first.startIndex);
     const scanned = scanStatements(text, Math.max(lineStart, from), child.endIndex);
     if (scanned) {
+      // The tree's rows are the lines of LineIndex unless a lone `\r` breaks a line (tree-sitter counts
+      // `\n` only): then the lines are counted from the start of the file.
+      const rowsAreLines = !text.includes('\r') || !/\r(?!\n)/.test(text);
       const anchor = rowsAreLines
         ? { offset: lineStart, line: first.startPosition.row }
         : { offset: 0, line: 0 };
