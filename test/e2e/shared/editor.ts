@@ -143,3 +143,36 @@ export function waitForFindings(
 
 export const hasRuleOnLine = (diagnostics: vscode.Diagnostic[], rule: string, line: number) =>
   diagnostics.some((d) => ruleOf(d) === rule && d.range.start.line === line);
+
+/**
+ * The code actions the workbench offers on `range` once `wanted` holds for them. Quick fixes are built from
+ * the diagnostics of the workbench's marker service, which hears of a change a moment after the extension
+ * host's `languages.getDiagnostics` does: asked right after `waitForFindings`, the list can still be empty.
+ */
+export function waitForCodeActions(
+  uri: vscode.Uri,
+  range: vscode.Range,
+  kind: vscode.CodeActionKind,
+  wanted: (actions: vscode.CodeAction[]) => boolean,
+  what: string,
+  timeoutMs?: number,
+): Promise<vscode.CodeAction[]> {
+  let last: vscode.CodeAction[] = [];
+  return waitFor(
+    async () => {
+      last =
+        (await vscode.commands.executeCommand<vscode.CodeAction[] | undefined>(
+          'vscode.executeCodeActionProvider',
+          uri,
+          range,
+          kind.value,
+        )) ?? [];
+      return wanted(last) ? last : undefined;
+    },
+    {
+      what: `${what} among the ${kind.value} actions`,
+      timeoutMs,
+      detail: () => `offered: ${JSON.stringify(last.map((a) => a.title))}`,
+    },
+  );
+}

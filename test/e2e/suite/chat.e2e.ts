@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
-import { extensionApi, findingsOf, lineOf, openFile, ruleOf, waitForFindings } from './helpers';
+import {
+  extensionApi,
+  findingsOf,
+  lineOf,
+  openFile,
+  ruleOf,
+  waitForCodeActions,
+  waitForFindings,
+} from './helpers';
 
 /** The chat's entry points as the extension host sees them (the panel itself is checked from the page by
  * scripts/e2e/run.mjs: offline answer, model answer from a fake Messages server, inert model HTML). */
@@ -21,20 +29,21 @@ describe('chat entry points', () => {
     const [finding] = findingsOf(doc.uri, 'FS201').filter((d) => d.range.start.line === line);
     assert.ok(finding);
 
-    const actions =
-      (await vscode.commands.executeCommand<vscode.CodeAction[]>(
-        'vscode.executeCodeActionProvider',
-        doc.uri,
-        finding.range,
-        vscode.CodeActionKind.QuickFix.value,
-      )) ?? [];
+    const askTitle = 'Ask agent about this finding (FS201)';
+    const actions = await waitForCodeActions(
+      doc.uri,
+      finding.range,
+      vscode.CodeActionKind.QuickFix,
+      (offered) => offered.some((a) => a.title === askTitle),
+      `"${askTitle}"`,
+    );
     const described = actions.map((a) => ({
       title: a.title,
       kind: a.kind?.value,
       command: a.command?.command,
     }));
-    const ask = actions.find((a) => a.title === 'Ask agent about this finding (FS201)');
-    assert.ok(ask, `no "Ask agent about this finding (FS201)" among ${JSON.stringify(described, null, 1)}`);
+    const ask = actions.find((a) => a.title === askTitle);
+    assert.ok(ask, `no "${askTitle}" among ${JSON.stringify(described, null, 1)}`);
     assert.ok(
       ask.kind && vscode.CodeActionKind.QuickFix.contains(ask.kind),
       `a quick fix kind: ${ask.kind?.value}`,

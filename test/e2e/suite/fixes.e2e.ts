@@ -10,6 +10,7 @@ import {
   openFile,
   ruleOf,
   setSetting,
+  waitForCodeActions,
   waitForFindings,
 } from './helpers';
 
@@ -32,13 +33,13 @@ describe('fixes', () => {
     ).then((ds) => ds.filter((d) => ruleOf(d) === 'FS206'));
     assert.ok(finding);
 
-    const actions =
-      (await vscode.commands.executeCommand<vscode.CodeAction[]>(
-        'vscode.executeCodeActionProvider',
-        doc.uri,
-        finding.range,
-        vscode.CodeActionKind.QuickFix.value,
-      )) ?? [];
+    const actions = await waitForCodeActions(
+      doc.uri,
+      finding.range,
+      vscode.CodeActionKind.QuickFix,
+      (offered) => offered.some((a) => a.title.endsWith('(FS206)')),
+      'an FS206 action',
+    );
     const titles = actions.map((a) => a.title);
     const described = actions.map((a) => ({
       title: a.title,

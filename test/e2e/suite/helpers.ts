@@ -18,6 +18,7 @@ export {
   openFile,
   ruleOf,
   waitFor,
+  waitForCodeActions,
   waitForFindings,
   workspaceRoot,
 } from '../shared/editor';

@@ -1,7 +1,16 @@
 import { before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import { equal, ok } from './assert';
-import { extensionApi, findings, hasRuleOnLine, lineOf, openFile, ruleOf, waitForFindings } from './helpers';
+import {
+  extensionApi,
+  findings,
+  hasRuleOnLine,
+  lineOf,
+  openFile,
+  ruleOf,
+  waitForCodeActions,
+  waitForFindings,
+} from './helpers';
 
 async function revert(doc: vscode.TextDocument): Promise<void> {
   await vscode.window.showTextDocument(doc);
@@ -21,13 +30,14 @@ describe('web extension: fixes', () => {
       await waitForFindings(doc.uri, (ds) => hasRuleOnLine(ds, 'FS206', line), `FS206@${line}`)
     ).filter((d) => ruleOf(d) === 'FS206');
     ok(finding, 'an FS206 finding');
-    const actions =
-      (await vscode.commands.executeCommand<vscode.CodeAction[]>(
-        'vscode.executeCodeActionProvider',
-        doc.uri,
-        finding.range,
-        vscode.CodeActionKind.QuickFix.value,
-      )) ?? [];
+    const actions = await waitForCodeActions(
+      doc.uri,
+      finding.range,
+      vscode.CodeActionKind.QuickFix,
+      (offered) => offered.some((a) => a.title.endsWith('(FS206)')),
+      'an FS206 action',
+      30_000,
+    );
     const titles = actions.map((a) => a.title);
     const fix = actions.find((a) => a.edit && a.title.endsWith('(FS206)') && !a.title.startsWith('Suppress'));
     ok(fix?.edit, `an FS206 fix among the quick fixes: ${JSON.stringify(titles)}`);

@@ -19,6 +19,7 @@ export {
   lineOf,
   openFile,
   ruleOf,
+  waitForCodeActions,
   workspaceRoot,
 } from '../shared/editor';
 
