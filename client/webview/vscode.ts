@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { FromWebviewSchema } from '../src/chat/protocol';
 import type { FromWebview } from '../src/chat/protocol';
 

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { PersonaInfo } from './protocol';
 import { nodeChatFs, type ChatFs } from './fsAccess';
 

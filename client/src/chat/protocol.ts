@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Every message between the chat webview and the extension host, validated with zod in BOTH directions.

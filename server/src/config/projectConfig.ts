@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * `[tool.flask-sentinel]` in `pyproject.toml`. Validated strictly: an unknown key or a bad value stops the

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The `flaskSentinel.*` editor settings: the single source of truth for their names, types, defaults and

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { RuleContext } from '../engine/context';
 import type { RuleMetaSchema } from './ruleMetaSchema';
 

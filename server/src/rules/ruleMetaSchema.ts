@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { OWASP_2021 } from './rule';
 import type { OwaspCategory } from './rule';
 
