@@ -13,6 +13,7 @@ import { holdsSyntaxError } from './syntax';
 import { collectSuppressions, isSuppressed } from './suppressions';
 import { TaintAnalyzer } from './taint';
 import type { AnalysisNote, FileAnalysis, Finding, Range, Severity } from './types';
+import { compareIds } from './compareIds';
 
 export interface AnalyzeOptions {
   /** Rule ids or id prefixes to run (`FS2`, `FS201`, `ALL`); default all. */
@@ -166,7 +167,7 @@ export function compareFindings(a: Finding, b: Finding): number {
   return (
     a.range.start.line - b.range.start.line ||
     a.range.start.character - b.range.start.character ||
-    a.ruleId.localeCompare(b.ruleId)
+    compareIds(a.ruleId, b.ruleId)
   );
 }
 
