@@ -145,7 +145,7 @@ describe('recovery from a bracket never closed: the analysis', () => {
       {
         kind: 'syntax-error',
         message:
-          'Syntax error ("(" is never closed): the statement it opens is left out of the analysis until it is closed; the rest of the file is analysed.',
+          'Syntax error ("(" is never closed): until it is closed, its statement is analysed as the code before it; the rest of the file is analysed.',
         range: { start: { line: 2, character: 7 }, end: { line: 2, character: 8 } },
       },
     ]);
@@ -189,6 +189,57 @@ describe('recovery from a bracket never closed: the analysis', () => {
     assert.equal(fixTouches(finding(3, 2), blanked), false);
     assert.equal(fixTouches(finding(5, 0), blanked), false);
     assert.equal(fixTouches(finding(1, 0), blanked), false);
+  });
+
+  it('cuts a statement at its bracket where the code before it is a statement, else blanks it whole', () => {
+    const recovered = (text: string) =>
+      sentinel.parsed(text, (r) => {
+        assert.equal(r.tree.rootNode.hasError, false, `still an error after recovery:\n${r.text}`);
+        return { text: r.text, cut: r.blanks.map((b) => b.cut) };
+      });
+    const cases: [string, string, boolean][] = [
+      ['    rows = db.execute(text(f"SELECT * FROM t WHERE id = {x}"', '    rows = db.execute', true],
+      ['    return render(', '    return render', true],
+      ['    return (value or ""', '    return ', true],
+      ['    abort(', '    abort', true],
+      ['    x = foo(a)[', '    x = foo(a)', true],
+      ['    if check(x', '    pass', false],
+      ['    for row in rows(', '    pass', false],
+      ['    with open(', '    pass', false],
+      ['    ALLOWED = [', '    pass', false],
+      ['    x = a + (', '    pass', false],
+      // Reads like an expression, does not parse as one: the parse has the last word.
+      ['    x = a if b(', '    pass', false],
+    ];
+    for (const [line, analysed, cut] of cases) {
+      const text = `def f(value, x, a, b):\n${line}\n    return 1\n`;
+      assert.deepEqual(
+        recovered(text),
+        { text: `def f(value, x, a, b):\n${analysed}\n    return 1\n`, cut: [cut] },
+        line,
+      );
+    }
+    const decorated = `@app.route("/x", methods=["POST"]\ndef x():\n    return 1\n`;
+    assert.deepEqual(recovered(decorated), { text: `pass\ndef x():\n    return 1\n`, cut: [false] });
+  });
+
+  it('leaves the recovered text and its tree as they were when the key typed opens the bracket', () => {
+    const parser = sentinel.parser;
+    const before = `def f():\n    rows = db.execute\n    return rows\n`;
+    const after = before.replace('db.execute', 'db.execute(');
+    const writtenBefore = parser.parse(before);
+    const writtenAfter = parser.parse(after);
+    assert.ok(writtenBefore && writtenAfter);
+    const one = recover(parser, writtenBefore, before);
+    assert.equal(one.tree, writtenBefore, 'nothing to recover from in valid code');
+    const last = { text: before, tree: writtenBefore.copy() };
+    const two = recover(parser, writtenAfter, after, last);
+    assert.equal(two.text, before);
+    assert.equal(two.tree, last.tree, 'no parse: the last tree is the tree of the recovered text');
+    assert.equal(two.blanks[0]?.cut, true);
+    two.tree.delete();
+    writtenBefore.delete();
+    writtenAfter.delete();
   });
 
   it('parses the next recovered text from the last one, and keeps its tree while it does not change', () => {

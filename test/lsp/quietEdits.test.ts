@@ -9,12 +9,14 @@ const ONE_LINE: Blank = {
   bracket: { line: 7, character: 21 },
   opener: '(',
   range: { start: { line: 7, character: 4 }, end: { line: 8, character: 0 } },
+  cut: true,
 };
 /** A call whose arguments went on over two lines before the next statement ended it. */
 const TWO_LINES: Blank = {
   bracket: { line: 20, character: 10 },
   opener: '(',
   range: { start: { line: 20, character: 0 }, end: { line: 22, character: 0 } },
+  cut: true,
 };
 
 const at = (line: number, character: number, removed = '', inserted = ''): TextChange => ({

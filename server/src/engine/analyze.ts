@@ -208,7 +208,9 @@ export function syntaxNote(
   if (!first) return syntaxErrorNote(written, lines, statements);
   return {
     kind: 'syntax-error',
-    message: `Syntax error ("${first.opener}" is never closed): the statement it opens is left out of the analysis until it is closed; the rest of the file is analysed.`,
+    message: first.cut
+      ? `Syntax error ("${first.opener}" is never closed): until it is closed, its statement is analysed as the code before it; the rest of the file is analysed.`
+      : `Syntax error ("${first.opener}" is never closed): the statement it opens is left out of the analysis until it is closed; the rest of the file is analysed.`,
     range: { start: first.bracket, end: { ...first.bracket, character: first.bracket.character + 1 } },
   };
 }

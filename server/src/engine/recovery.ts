@@ -14,11 +14,15 @@ import type { Position, Range } from './types';
  * written, as ruff does. The CLI and the language server both analyse the recovered text, so a file gets
  * the same findings either way.
  *
- * The blanked statement becomes `pass` followed by its line breaks only: every line keeps its number and
- * every other line its text, so positions (line and column, all that findings carry) are the same in both
- * texts, while offsets after the statement are not. Typing on the half-typed line then leaves the
- * recovered text exactly as it was: nothing is parsed or analysed again until the line breaks change or
- * the bracket is closed.
+ * The statement is cut at its open bracket: `rows = db.execute(text(f"SELECT` is analysed as `rows =
+ * db.execute`, followed by the line breaks of what was cut. That is the text the statement had before its
+ * bracket was typed (or its closing bracket deleted), so the key that opens a call leaves the recovered text
+ * as it was, with nothing to parse again; and it keeps what the statement binds. Where the cut is not a
+ * statement of its own (a decorator, a block's header, `x = [`), the statement becomes `pass` and its line
+ * breaks. Either way every line keeps its number and every other line its text, so positions (line and
+ * column, all that findings carry) are the same in both texts, while offsets after the statement are not.
+ * Typing on the half-typed line after the bracket then leaves the recovered text exactly as it was: nothing
+ * is parsed or analysed again until the line breaks change or the bracket is closed.
  *
  * Only statements tree-sitter reports an error in are looked at: valid code is never blanked.
  */
@@ -28,6 +32,8 @@ export interface Blank {
   opener: string;
   /** What was blanked: from the statement's first character to the start of the line that ended it. */
   range: Range;
+  /** Whether the statement was cut at the bracket (the code before it is analysed), or left out whole. */
+  cut: boolean;
 }
 
 /** What the analysis reads: the text as written, or the text with its unclosed statements blanked out. */
@@ -63,15 +69,22 @@ export function recover(parser: Parser, written: Tree, text: string, previous?: 
   let current = text;
   const blanks: Blank[] = [];
   while (found && blanks.length < MAX_BLANKS) {
-    blanks.push(blankOf(current, found));
-    const blanked = blankOut(current, found);
-    current = blanked.text;
-    // Typing on the half-typed line gives the same recovered text as last time: its tree is still right.
-    if (current !== base.text) {
-      const tree = reparseFrom(parser, base, current);
-      if (!tree) return { tree: written, text, blanks: [] };
-      base = { text: current, tree };
+    const before = current;
+    const unclosed = found;
+    let blanked = blankOut(before, unclosed, cutsCleanly(before, unclosed));
+    for (;;) {
+      // Typing on the half-typed line gives the same recovered text as last time: its tree is still right.
+      if (blanked.text !== base.text) {
+        const tree = reparseFrom(parser, base, blanked.text);
+        if (!tree) return { tree: written, text, blanks: [] };
+        base = { text: blanked.text, tree };
+      }
+      // A cut that does not parse as a statement of its own is blanked whole instead.
+      if (!blanked.cut || !errorIn(base.tree.rootNode, unclosed.start, blanked.end)) break;
+      blanked = blankOut(before, unclosed, false);
     }
+    blanks.push(blankOf(before, unclosed, blanked.cut));
+    current = blanked.text;
     found = base.tree.rootNode.hasError ? findUnclosed(base.tree, current, blanked.end) : null;
   }
   return { tree: base.tree, text: current, blanks };
@@ -86,28 +99,65 @@ interface Unclosed {
   anchor: { offset: number; line: number };
 }
 
-/** `text` with the statement replaced by `pass` and its line breaks; where the replacement ends. */
-function blankOut(text: string, unclosed: Unclosed): { text: string; end: number } {
+/**
+ * `text` with the statement cut at its open bracket (`cut`), or replaced by `pass`, followed by the line
+ * breaks of what was left out; where the replacement ends.
+ */
+function blankOut(
+  text: string,
+  unclosed: Unclosed,
+  cut: boolean,
+): { text: string; end: number; cut: boolean } {
+  const kept = cut ? unclosed.bracket : unclosed.start;
   let breaks = '';
-  for (let i = unclosed.start; i < unclosed.end; i++) {
+  for (let i = kept; i < unclosed.end; i++) {
     const code = text.charCodeAt(i);
     if (code === 10 || code === 13) breaks += text[i] as string;
   }
-  const replacement = `pass${breaks}`;
+  const replacement = `${cut ? '' : 'pass'}${breaks}`;
   return {
-    text: text.slice(0, unclosed.start) + replacement + text.slice(unclosed.end),
-    end: unclosed.start + replacement.length,
+    text: text.slice(0, kept) + replacement + text.slice(unclosed.end),
+    end: kept + replacement.length,
+    cut,
   };
 }
 
+/** Statements that open a block or decorate one: cut at a bracket, their header is not a statement. */
+const BLOCK_HEADER =
+  /^(?:@|(?:if|elif|else|while|for|with|def|class|try|except|finally|async|match|case)(?![\w]))/;
+/** How a cut can end and still be a whole expression: a name, a closing bracket or a string's quote. */
+const ENDS_AN_EXPRESSION = /[\w)\]}'"]$/;
+
+/**
+ * Whether the text before the open bracket, on the statement's first line, reads as a statement of its
+ * own (`x = foo`, `return render`, `db.session.execute`). The parse has the last word: `errorIn`.
+ */
+function cutsCleanly(text: string, unclosed: Unclosed): boolean {
+  const head = text.slice(unclosed.start, unclosed.bracket);
+  if (/[\r\n\\]/.test(head)) return false;
+  const trimmed = head.trimEnd();
+  return trimmed.length > 0 && !BLOCK_HEADER.test(trimmed) && ENDS_AN_EXPRESSION.test(trimmed);
+}
+
+/** Whether an ERROR or MISSING node overlaps [start, end), looking only into subtrees that hold one. */
+function errorIn(node: Node, start: number, end: number): boolean {
+  if (node.endIndex <= start || node.startIndex >= end || !node.hasError) return false;
+  if (node.isError || node.isMissing) return true;
+  for (const child of node.children) {
+    if (child && errorIn(child, start, end)) return true;
+  }
+  return false;
+}
+
 /** The blank, in positions (the same in the written text: lines before it are unchanged). */
-function blankOf(text: string, unclosed: Unclosed): Blank {
+function blankOf(text: string, unclosed: Unclosed, cut: boolean): Blank {
   const { anchor } = unclosed;
   const start = positionIn(text, unclosed.start, anchor.offset, { line: anchor.line, character: 0 });
   return {
     bracket: positionIn(text, unclosed.bracket, unclosed.start, start),
     opener: text[unclosed.bracket] as string,
     range: { start, end: positionIn(text, unclosed.end, unclosed.start, start) },
+    cut,
   };
 }
 
