@@ -46,9 +46,10 @@ interface Record {
  * Per open document, whether every change since its last analysis was typed inside a statement whose
  * bracket stays open. Then the text the analysis reads is what it was (the statement is cut at the same
  * bracket, or blanked to the same `pass`, and keeps its line break), and so are the results: the language
- * server answers with that analysis instead of parsing the file again. This is the commonest keystroke while a call is typed
- * (`rows = db.execute(text(f"SELECT ...`), and on a large file each such key made tree-sitter's error
- * recovery re-read the rest of the file (0.3 s at 20k lines) to produce the same recovered text.
+ * server answers with that analysis instead of parsing the file again. This is the commonest keystroke
+ * while a call is typed (`rows = db.execute(text(f"SELECT ...`), and on a large file each such key made
+ * tree-sitter's error recovery re-read the rest of the file (0.3 s at 20k lines) to produce the same
+ * recovered text.
  */
 export class QuietEdits {
   private readonly records = new Map<string, Record>();
