@@ -2,11 +2,10 @@ import { isClassViewMethod } from './flask';
 import { callsIn, definitionsIn } from './segments';
 import type { Method, Segment } from './segments';
 
-/** A method of the edited class: what it defines and calls, and whether the edit changed its text. */
+/** A method of the edited class that the edit left as it was: what it defines and calls. */
 interface MethodWords {
   definitions: Set<string>;
   calls: Set<string>;
-  edited: boolean;
 }
 
 /** What an edit changes of the functions and classes it touches. */
@@ -51,18 +50,19 @@ export function definitionsAnEditChanges(
       classKeptMeaning: null,
     };
   }
-  const methods: MethodWords[] = [];
+  const untouched: MethodWords[] = [];
   const changed = new Set<string>();
   old.methods.forEach((method, i) => {
     const was = textOf(old, method);
     const is = textOf(now, now.methods[i] as Method);
-    const edited = was !== is;
-    methods.push({ definitions: definitionsIn(is), calls: callsIn(is), edited });
-    if (!edited) return;
+    if (was === is) {
+      untouched.push({ definitions: definitionsIn(is), calls: callsIn(is) });
+      return;
+    }
     for (const name of definitionsIn(was)) changed.add(name);
     for (const name of definitionsIn(is)) changed.add(name);
   });
-  withCallers(changed, methods);
+  withCallers(changed, untouched);
   const outside = [outsideMethods(old), outsideMethods(now)];
   const runsUnnamed = now.methods.some(
     (method) => changed.has(method.name) && runsWithoutBeingNamed(method.name),
@@ -70,7 +70,7 @@ export function definitionsAnEditChanges(
   if (outside[0] === outside[1] && !runsUnnamed) return { changed, classKeptMeaning: now.name };
   // The class's name (and what else its body defines outside the methods) stands for something else now.
   for (const text of outside) for (const name of definitionsIn(text)) changed.add(name);
-  withCallers(changed, methods);
+  withCallers(changed, untouched);
   return { changed, classKeptMeaning: null };
 }
 
@@ -78,12 +78,12 @@ function runsWithoutBeingNamed(method: string): boolean {
   return isClassViewMethod(method) || /^__\w+__$/.test(method);
 }
 
-/** Adds the methods that call a changed name, transitively. */
-function withCallers(changed: Set<string>, methods: readonly MethodWords[]): void {
+/** Adds the untouched methods that call a changed name, transitively. */
+function withCallers(changed: Set<string>, untouched: readonly MethodWords[]): void {
   for (let grew = true; grew;) {
     grew = false;
-    for (const method of methods) {
-      if (method.edited || ![...method.calls].some((call) => changed.has(call))) continue;
+    for (const method of untouched) {
+      if (![...method.calls].some((call) => changed.has(call))) continue;
       for (const name of method.definitions) {
         if (!changed.has(name)) {
           changed.add(name);
