@@ -1,5 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import type { CallSite, FileModel } from './model';
+import { isAllowListed, isConstantLookup } from './allowLists';
 import { dominatedExtent, isDeadCode } from './branches';
 import { evaluate, truthy } from './constants';
 import { isConfigParser, valuesAtKey } from './containers';
@@ -231,17 +232,12 @@ export class TaintAnalyzer {
       case 'set_comprehension':
       case 'generator_expression':
       case 'dictionary_comprehension':
-        return this.firstOf([node.childForFieldName('body'), ...this.comprehensionIterables(node)], scope);
+        // The elements are the body's values; the body reads the iterables through the loop variables.
+        return this.taintOf(node.childForFieldName('body'), scope);
       default:
         // Containers, `or`/`and`, parentheses, `await`, unary operators, keyword arguments, f-string parts.
         return this.firstOf(node.namedChildren, scope);
     }
-  }
-
-  private comprehensionIterables(node: Node): (Node | null)[] {
-    return node.namedChildren
-      .filter((c) => c?.type === 'for_in_clause')
-      .map((c) => c?.childForFieldName('right') ?? null);
   }
 
   private firstOf(nodes: readonly (Node | null)[], scope: Scope): Taint | null {
@@ -282,6 +278,7 @@ export class TaintAnalyzer {
 
   /** `d["k"]`, `lst[0]`: the value stored at a constant key when the container's history is clear. */
   private ofSubscript(node: Node, scope: Scope): Taint | null {
+    if (isConstantLookup(this.model, node)) return null;
     const container = node.childForFieldName('value');
     const whole = () => this.taintOf(container ?? node.namedChildren[0] ?? null, scope);
     if (container?.type !== 'identifier') return whole();
@@ -336,6 +333,8 @@ export class TaintAnalyzer {
       } else {
         taint = this.taintOf(binding.value, scope);
       }
+      // `if sort not in SORTABLE: abort(400)` between the binding and this use: one of SORTABLE's values.
+      if (taint && isAllowListed(this.model, node, name, binding.at)) continue;
       if (taint && taint.sanitized.size === 0) return taint;
       if (taint) best = combine(best, taint);
     }
@@ -419,6 +418,7 @@ export class TaintAnalyzer {
   }
 
   private ofCall(node: Node, scope: Scope): Taint | null {
+    if (isConstantLookup(this.model, node)) return null;
     const site = this.model.callAt(node);
     const fn = node.childForFieldName('function');
     const callee = site?.callee ?? null;

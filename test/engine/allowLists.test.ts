@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { buildModels } from '../../server/src/engine/analyze';
+import { TaintAnalyzer } from '../../server/src/engine/taint';
+import { engine } from '../helpers/engine';
+
+const FIXTURE = path.join(__dirname, '..', 'fixtures', 'engine', 'allow-lists.py');
+
+describe('allow-list checks', () => {
+  it('clean a value only where the check guards the use', async () => {
+    const source = fs.readFileSync(FIXTURE, 'utf8');
+    const tree = (await engine()).parser.parse(source);
+    assert.ok(tree);
+    try {
+      const { file, flask } = buildModels(tree, source, 'app.py');
+      const taint = new TaintAnalyzer(file, (scope) => flask.routesOf(scope)[0]?.urlParameters ?? new Map());
+      const lines = source.split('\n');
+      const mismatches: string[] = [];
+      const counts = { tainted: 0, clean: 0 };
+      for (const site of file.callsNamed('sink')) {
+        const row = site.node.startPosition.row;
+        const expected = /#\s*(tainted|clean)$/.exec(lines[row - 1] ?? '')?.[1] as
+          'tainted' | 'clean' | undefined;
+        assert.ok(expected, `no expectation above line ${row + 1}`);
+        const got = taint.taintOf(site.args.positional[0] ?? null, site.scope) ? 'tainted' : 'clean';
+        counts[expected]++;
+        if (got !== expected)
+          mismatches.push(`line ${row + 1}: ${lines[row]?.trim()} is ${got}, expected ${expected}`);
+      }
+      assert.ok(counts.clean >= 15 && counts.tainted >= 12, `cases: ${JSON.stringify(counts)}`);
+      assert.deepEqual(mismatches, []);
+    } finally {
+      tree.delete();
+    }
+  });
+});
