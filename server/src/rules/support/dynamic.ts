@@ -117,15 +117,14 @@ export function shortText(node: Node, max = 40): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-const DENY_LIST = /block|deny|denied|banned|forbidden|black|reject|bad|disallow|unsafe|dangerous/i;
-
 const CHECKING_METHODS = new Set(['isdigit', 'isdecimal', 'isnumeric', 'isalnum', 'isalpha', 'isidentifier']);
 
 /**
- * Was one of the names `node` is built from checked before `node` in the same function — membership in an
- * allow-list (`if host not in ALLOWED_HOSTS: abort(400)`), equality with a constant, a full regular-expression
- * match (`re.fullmatch(r"[\w.-]+", host)`), or `.isalnum()`-style tests? Substring tests (`";" in cmd`) are
- * deny-lists and do not count.
+ * Was one of the names `node` is built from checked before `node` in the same function by a full
+ * regular-expression match (`re.fullmatch(r"[\w.-]+", host)`) or an `.isalnum()`-style test? Allow-lists
+ * and comparisons with constants (`if host not in ALLOWED_HOSTS: abort(400)`) are the taint engine's
+ * (engine/allowLists.ts), which also checks that the test guards the use: `if tool in ("rm", "dd"):
+ * abort(403)` is a deny-list, and `if host in ALLOWED: log(...)` guards nothing.
  */
 export function validatedBefore(ctx: RuleContext, node: Node): boolean {
   const names = new Set<string>();
@@ -136,22 +135,6 @@ export function validatedBefore(ctx: RuleContext, node: Node): boolean {
   const fn = enclosingFunction(ctx, node);
   const region = fn?.node ?? ctx.file.tree.rootNode;
   const isName = (n: Node | null | undefined): boolean => !!n && n.type === 'identifier' && names.has(n.text);
-  for (const comparison of region.descendantsOfType('comparison_operator')) {
-    if (!comparison || comparison.startIndex >= node.startIndex) continue;
-    const [left, right] = comparison.namedChildren;
-    const operators = comparison.children.filter((c) => c && !c.isNamed).map((c) => c?.text ?? '');
-    const operator = operators.join(' ');
-    if (/\bin\b/.test(operator)) {
-      // `host in ALLOWED`, not `";" in cmd`, `cmd in "abc"` (substring tests) nor `host in BLOCKED` (a deny-list).
-      if (isName(left) && right && stringValue(right) === undefined && !DENY_LIST.test(right.text))
-        return true;
-    } else if (operator === '==' || operator === '!=') {
-      // `action != "restart"`: an allow-list of one. `name == ""` / `x == None` test presence, not content.
-      const constant = isName(left) ? right : isName(right) ? left : null;
-      const value = literalValue(constant ?? null);
-      if (value !== undefined && value !== null && value !== '') return true;
-    }
-  }
   for (const call of region.descendantsOfType('call')) {
     if (!call || call.startIndex >= node.startIndex) continue;
     const site = ctx.file.callAt(call);

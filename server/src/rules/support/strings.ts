@@ -1,5 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
+import { isAllowListed, isConstantLookup } from '../../engine/allowLists';
 import { evaluate } from '../../engine/constants';
 import { isFString, isStringLiteral, literalValue } from '../../engine/syntax';
 
@@ -68,6 +69,7 @@ export function stringShape(ctx: RuleContext, node: Node | null, depth = 0): Str
           return receiver === 'unknown' && method !== 'format' && method !== 'join' ? 'unknown' : 'dynamic';
         }
       }
+      if (isConstantLookup(ctx.file, node)) return 'constant';
       if (fn?.type === 'identifier' && fn.text === 'str') return 'unknown';
       return 'unknown';
     }
@@ -83,14 +85,36 @@ export function stringShape(ctx: RuleContext, node: Node | null, depth = 0): Str
           sawConstant = true;
           continue;
         }
-        if (binding.kind !== 'assign' && binding.kind !== 'walrus') return 'unknown';
-        const shape = stringShape(ctx, binding.value, depth + 1);
+        const assigned = binding.kind === 'assign' || binding.kind === 'walrus';
+        if (!assigned && binding.kind !== 'param' && binding.kind !== 'for') return 'unknown';
+        const shape = assigned ? stringShape(ctx, binding.value, depth + 1) : 'unknown';
+        // `if sort not in SORTABLE: abort(400)` since: one of SORTABLE's strings.
+        if (shape !== 'constant' && isAllowListed(ctx.file, node, node.text, binding.at)) {
+          sawConstant = true;
+          continue;
+        }
         if (shape === 'dynamic') return 'dynamic';
         if (shape === 'unknown') return 'unknown';
         sawConstant = true;
       }
       return sawConstant ? 'constant' : 'unknown';
     }
+    case 'conditional_expression': {
+      // `"DESC" if descending else "ASC"`: one of two constants.
+      const value = stringShape(ctx, node.namedChildren[0] ?? null, depth + 1);
+      const alternative = stringShape(ctx, node.namedChildren[2] ?? null, depth + 1);
+      if (value === 'constant' && alternative === 'constant') return 'constant';
+      return value === 'dynamic' || alternative === 'dynamic' ? 'dynamic' : 'unknown';
+    }
+    case 'subscript':
+      return isConstantLookup(ctx.file, node) ? 'constant' : 'unknown';
+    case 'list_comprehension':
+    case 'set_comprehension':
+    case 'generator_expression':
+      // `[c for c in columns if c in SORTABLE]`: a collection of constants when each element is one.
+      return stringShape(ctx, node.childForFieldName('body'), depth + 1) === 'constant'
+        ? 'constant'
+        : 'unknown';
     default:
       return 'unknown';
   }
