@@ -24,86 +24,103 @@ import { dottedName, isConstantExpression, isStringLiteral, lastSegment, literal
  * derived value (`x.lower() in A`) and guards inside loops the use is not in do not count.
  */
 export function isAllowListed(model: FileModel, use: Node, name: string, boundAt: number): boolean {
+  return allowListCheck(model, use, name, boundAt) !== null;
+}
+
+/**
+ * What the checks between the binding (at `boundAt`) and `use` guarantee of `name`: `members` when it is one
+ * of a few constants, `digits` when it is made of digits only (`if not uid.isdigit(): abort(400)`: harmless
+ * in SQL, HTML, a command or a path, but `http://2130706433/` is 127.0.0.1), null when nothing.
+ */
+export function allowListCheck(model: FileModel, use: Node, name: string, boundAt: number): Check | null {
   const scopeNode = model.scopeAt(use).node;
+  let best = NONE;
   let child: Node = use;
   for (let parent = use.parent; parent; child = parent, parent = parent.parent) {
     const isBlock = parent.type === 'block' || parent.type === 'module';
-    if (parent.id === scopeNode.id) return isBlock && guardedBefore(model, parent, child, name, boundAt);
-    // Checks enclosing the binding ran before it; only earlier statements of this block can still help.
-    if (parent.startIndex < boundAt) return isBlock && guardedBefore(model, parent, child, name, boundAt);
-    if (checkedBy(model, parent, child, name)) return true;
-    if (isBlock && guardedBefore(model, parent, child, name, boundAt)) return true;
+    // Checks enclosing the binding ran before it; only earlier statements of its block can still help.
+    const last = parent.id === scopeNode.id || parent.startIndex < boundAt;
+    if (!last) best = Math.max(best, checkedBy(model, parent, child, name));
+    if (isBlock) best = Math.max(best, guardedBefore(model, parent, child, name, boundAt));
+    if (last || best === MEMBERS) break;
   }
-  return false;
+  return best === MEMBERS ? 'members' : best === DIGITS ? 'digits' : null;
 }
 
-/** Does `parent` open `child` (which holds the use) only for checked values of `name`? */
-function checkedBy(model: FileModel, parent: Node, child: Node, name: string): boolean {
+export type Check = 'members' | 'digits';
+
+/** How much a check tells of a value, weakest first: combined with Math.max / Math.min. */
+type Level = number;
+const NONE: Level = 0;
+const DIGITS: Level = 1;
+const MEMBERS: Level = 2;
+
+/** What `parent` guarantees of `name` in `child` (which holds the use), the part it opens. */
+function checkedBy(model: FileModel, parent: Node, child: Node, name: string): Level {
   switch (parent.type) {
     case 'conditional_expression': {
       const [value, condition, alternative] = parent.namedChildren;
-      if (!condition) return false;
+      if (!condition) return NONE;
       if (child.id === value?.id) return implies(model, condition, name, true);
       if (child.id === alternative?.id) return implies(model, condition, name, false);
-      return false;
+      return NONE;
     }
     case 'list_comprehension':
     case 'set_comprehension':
     case 'generator_expression':
     case 'dictionary_comprehension': {
-      if (child.id !== parent.childForFieldName('body')?.id) return false;
-      return parent.namedChildren.some(
-        (clause) =>
-          clause?.type === 'if_clause' &&
-          !!clause.namedChildren[0] &&
-          implies(model, clause.namedChildren[0], name, true),
-      );
+      if (child.id !== parent.childForFieldName('body')?.id) return NONE;
+      let best = NONE;
+      for (const clause of parent.namedChildren) {
+        const condition = clause?.type === 'if_clause' ? clause.namedChildren[0] : null;
+        if (condition) best = Math.max(best, implies(model, condition, name, true));
+      }
+      return best;
     }
     case 'block':
       return blockChecked(model, parent, name);
     default:
-      return false;
+      return NONE;
   }
 }
 
 /** A branch of an `if` entered only when `name` passed: its own condition, or an earlier one failed. */
-function blockChecked(model: FileModel, block: Node, name: string): boolean {
+function blockChecked(model: FileModel, block: Node, name: string): Level {
   const clause = block.parent;
-  if (!clause) return false;
+  if (!clause) return NONE;
   const ifStatement = clause.type === 'if_statement' ? clause : clause.parent;
-  if (ifStatement?.type !== 'if_statement') return false;
+  if (ifStatement?.type !== 'if_statement') return NONE;
+  let best = NONE;
   for (const branch of [ifStatement, ...ifStatement.namedChildren]) {
     if (!branch) continue;
     if (branch.type !== 'if_statement' && branch.type !== 'elif_clause' && branch.type !== 'else_clause')
       continue;
     const condition = branch.type === 'else_clause' ? null : branch.childForFieldName('condition');
-    const isThis = branch.id === clause.id;
-    if (isThis) return !!condition && implies(model, condition, name, true);
+    if (branch.id === clause.id) {
+      return condition ? Math.max(best, implies(model, condition, name, true)) : best;
+    }
     // An earlier branch not taken: its condition was false.
-    if (condition && implies(model, condition, name, false)) return true;
+    if (condition) best = Math.max(best, implies(model, condition, name, false));
   }
-  return false;
+  return best;
 }
 
 /** An earlier statement of `block` (after the binding, before `child`) that lets only checked values on. */
-function guardedBefore(model: FileModel, block: Node, child: Node, name: string, boundAt: number): boolean {
+function guardedBefore(model: FileModel, block: Node, child: Node, name: string, boundAt: number): Level {
+  let best = NONE;
   for (const statement of block.namedChildren) {
     if (!statement || statement.startIndex >= child.startIndex) break;
     if (statement.startIndex < boundAt) continue;
     if (statement.type === 'if_statement') {
       const condition = statement.childForFieldName('condition');
-      if (
-        condition &&
-        implies(model, condition, name, false) &&
-        leavesOrReplaces(model, statement.childForFieldName('consequence'), name)
-      )
-        return true;
+      if (condition && leavesOrReplaces(model, statement.childForFieldName('consequence'), name))
+        best = Math.max(best, implies(model, condition, name, false));
     } else if (statement.type === 'assert_statement') {
       const condition = statement.namedChildren[0];
-      if (condition && implies(model, condition, name, true)) return true;
+      if (condition) best = Math.max(best, implies(model, condition, name, true));
     }
   }
-  return false;
+  return best;
 }
 
 const LEAVING = new Set(['return_statement', 'raise_statement', 'continue_statement', 'break_statement']);
@@ -126,49 +143,58 @@ function leavesOrReplaces(model: FileModel, block: Node | null, name: string): b
   return false;
 }
 
-/** Does `condition` having the truth value `when` mean that `name` holds one of a few constants? */
-function implies(model: FileModel, condition: Node, name: string, when: boolean): boolean {
+/** String methods that are true only for text made of digits. */
+const DIGIT_CHECKS = new Set(['isdigit', 'isdecimal', 'isnumeric']);
+
+/** What `condition` having the truth value `when` tells of `name`. */
+function implies(model: FileModel, condition: Node, name: string, when: boolean): Level {
   switch (condition.type) {
     case 'parenthesized_expression': {
       const inner = condition.namedChildren[0];
-      return !!inner && implies(model, inner, name, when);
+      return inner ? implies(model, inner, name, when) : NONE;
     }
     case 'not_operator': {
       const argument = condition.childForFieldName('argument');
-      return !!argument && implies(model, argument, name, !when);
+      return argument ? implies(model, argument, name, !when) : NONE;
     }
     case 'boolean_operator': {
       const left = condition.childForFieldName('left');
       const right = condition.childForFieldName('right');
-      if (!left || !right) return false;
+      if (!left || !right) return NONE;
       const isAnd = condition.childForFieldName('operator')?.text === 'and';
-      // `a and b` true: both are; false: one is (either could be). `a or b`: the other way round.
-      return isAnd === when
-        ? implies(model, left, name, when) || implies(model, right, name, when)
-        : implies(model, left, name, when) && implies(model, right, name, when);
+      const a = implies(model, left, name, when);
+      const b = implies(model, right, name, when);
+      // `a and b` true: both hold; false: one does (either could). `a or b`: the other way round.
+      return isAnd === when ? Math.max(a, b) : Math.min(a, b);
+    }
+    case 'call': {
+      // `uid.isdigit()`
+      const site = model.callAt(condition);
+      const digits = !!site && DIGIT_CHECKS.has(site.name) && dottedName(site.receiver) === name;
+      return digits && when && site.args.positional.length === 0 ? DIGITS : NONE;
     }
     case 'comparison_operator': {
       const operands = condition.namedChildren.filter((c): c is Node => !!c && c.type !== 'comment');
-      if (operands.length !== 2) return false;
+      if (operands.length !== 2) return NONE;
       const [left, right] = operands as [Node, Node];
       const operator = condition.children
         .filter((c) => c && !c.isNamed)
         .map((c) => c?.text)
         .join(' ');
       if (operator === 'in' || operator === 'not in') {
-        if (dottedName(left) !== name || !isConstantCollection(model, right)) return false;
-        return when === (operator === 'in');
+        if (dottedName(left) !== name || !isConstantCollection(model, right)) return NONE;
+        return when === (operator === 'in') ? MEMBERS : NONE;
       }
       if (operator === '==' || operator === '!=') {
         const constant = dottedName(left) === name ? right : dottedName(right) === name ? left : null;
         const value = constant ? literalValue(constant) : undefined;
-        if (value === undefined || value === null) return false;
-        return when === (operator === '==');
+        if (value === undefined || value === null) return NONE;
+        return when === (operator === '==') ? MEMBERS : NONE;
       }
-      return false;
+      return NONE;
     }
     default:
-      return false;
+      return NONE;
   }
 }
 

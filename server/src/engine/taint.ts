@@ -1,6 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import type { CallSite, FileModel } from './model';
-import { isAllowListed, isConstantLookup } from './allowLists';
+import { allowListCheck, isConstantLookup } from './allowLists';
 import { dominatedExtent, isDeadCode } from './branches';
 import { evaluate, truthy } from './constants';
 import { isConfigParser, valuesAtKey } from './containers';
@@ -146,6 +146,20 @@ const SANITIZERS = new Map<string, SinkKind[]>(
 );
 
 const NOTHING: ReadonlySet<SinkKind> = new Set();
+
+/** Text of digits only: harmless everywhere but as a host (`http://2130706433/` is 127.0.0.1). */
+const DIGITS_ARE_SAFE: SinkKind[] = [
+  'sql',
+  'command',
+  'path',
+  'html',
+  'code',
+  'header',
+  'ldap',
+  'xpath',
+  'regex',
+  'value',
+];
 
 export class TaintAnalyzer {
   private readonly memo = new Map<number, Taint | null>();
@@ -334,7 +348,10 @@ export class TaintAnalyzer {
         taint = this.taintOf(binding.value, scope);
       }
       // `if sort not in SORTABLE: abort(400)` between the binding and this use: one of SORTABLE's values.
-      if (taint && isAllowListed(this.model, node, name, binding.at)) continue;
+      const checked = taint ? allowListCheck(this.model, node, name, binding.at) : null;
+      if (checked === 'members') continue;
+      if (taint && checked === 'digits')
+        taint = { ...taint, sanitized: union(taint.sanitized, DIGITS_ARE_SAFE) };
       if (taint && taint.sanitized.size === 0) return taint;
       if (taint) best = combine(best, taint);
     }
