@@ -46,13 +46,17 @@ export function isAuthDecorator(ctx: RuleContext, decorator: Node): boolean {
   return KNOWN_AUTH.has(name) || AUTH_NAME.test(name);
 }
 
-/** The view checks the caller itself and refuses (`if not current_user.is_authenticated: abort(401)`). */
+/**
+ * The view checks the caller itself and refuses (`if not current_user.is_authenticated: abort(401)`), or
+ * checks a request signature, as webhooks do (`if not hmac.compare_digest(sig, expected): abort(401)`,
+ * Stripe's `Webhook.construct_event`).
+ */
 export function checksCallerInBody(ctx: RuleContext, view: Scope): boolean {
   const body = view.node.childForFieldName('body');
   if (!body) return false;
   const text = body.text;
   const mentionsIdentity =
-    /current_user|get_jwt_identity|verify_jwt_in_request|get_jwt\(|\bg\.\w*user|session\s*(\.get\s*\(|\[)\s*['"]\w*(user|logged|auth|account)|request\.authorization|headers(\.get\s*\(|\[)\s*['"](authorization|x-api-key|x-auth-token)/i.test(
+    /current_user|get_jwt_identity|verify_jwt_in_request|get_jwt\(|\bg\.\w*user|session\s*(\.get\s*\(|\[)\s*['"]\w*(user|logged|auth|account)|request\.authorization|headers(\.get\s*\(|\[)\s*['"](authorization|x-api-key|x-auth-token|[\w-]*signature)|compare_digest\s*\(|construct_event\s*\(|verify_(webhook|signature)\w*\s*\(/i.test(
       text,
     );
   return mentionsIdentity && ctx.flask.refusesRequests(view);
