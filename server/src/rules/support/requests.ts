@@ -2,7 +2,7 @@ import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
 import type { Binding, Scope } from '../../engine/scopes';
 import type { Taint } from '../../engine/taint';
-import { literalValue, stringValue } from '../../engine/syntax';
+import { dottedName, literalValue, stringValue } from '../../engine/syntax';
 import { isDeadCode } from './xss';
 
 /**
@@ -337,8 +337,8 @@ export function urlGuard(ctx: RuleContext, sink: Node, url: Node, scope: Scope):
   if (!fn) return null;
   const names = relatedNames(ctx, url, fn);
   if (names.size === 0) return null;
-  // Checks before the use, and inside the URL itself (`redirect(url if is_safe_url(url) else "/")`).
-  const conditions = [...conditionsBefore(fn.node, sink.startIndex), ...conditionsBefore(url, url.endIndex)];
+  // Checks that guard the use, and inside the URL itself (`redirect(url if is_safe_url(url) else "/")`).
+  const conditions = [...guardingConditions(fn.node, sink, names), ...conditionsBefore(url, url.endIndex)];
   const mentions = (n: Node) => mentionsAny(n, names);
   const relevant = conditions.filter(mentions);
   let best: GuardStrength = null;
@@ -416,12 +416,86 @@ function mentionsAny(node: Node, names: ReadonlySet<string>): boolean {
   return identifiersIn(node).some((id) => names.has(id.text));
 }
 
-function conditionsBefore(body: Node, before: number): Node[] {
+/**
+ * The conditions before `sink` that can keep a bad URL from it: conditional expressions and loops anywhere
+ * before it (`target = url if is_safe(url) else "/"`), the `if`/`elif` branches it sits in, and earlier
+ * `if` statements of the blocks holding it with a branch that leaves (return, raise, abort) or replaces
+ * the URL (`if not is_safe(url): url = "/"`), and asserts. An `if` that only logs guards nothing, however
+ * strong its check.
+ */
+function guardingConditions(body: Node, sink: Node, names: ReadonlySet<string>): Node[] {
+  const out = conditionsBefore(body, sink.startIndex, LOOSE_CONDITION_TYPES);
+  const conditionOf = (branch: Node | null) =>
+    branch && branch.type !== 'else_clause' ? branch.childForFieldName('condition') : null;
+  let child: Node = sink;
+  for (let parent = sink.parent; parent && parent.id !== body.id; child = parent, parent = parent.parent) {
+    if (parent.type === 'if_statement' || parent.type === 'elif_clause' || parent.type === 'else_clause') {
+      // Inside a branch: its condition and those of the branches before it decided that it runs.
+      const ifStatement = parent.type === 'if_statement' ? parent : parent.parent;
+      for (const branch of ifStatement ? [ifStatement, ...ifStatement.namedChildren] : []) {
+        const condition = conditionOf(branch);
+        if (condition) out.push(condition);
+        if (branch?.id === parent.id) break;
+      }
+    }
+    if (parent.type !== 'block' && parent.type !== 'module') continue;
+    for (const statement of parent.namedChildren) {
+      if (!statement || statement.startIndex >= child.startIndex) break;
+      if (statement.type === 'assert_statement' && statement.namedChildren[0])
+        out.push(statement.namedChildren[0]);
+      if (statement.type !== 'if_statement') continue;
+      const branches = [
+        statement,
+        ...statement.namedChildren.filter((c) => c?.type === 'elif_clause' || c?.type === 'else_clause'),
+      ];
+      const blocks = branches.map((b) =>
+        b?.type === 'else_clause'
+          ? b.childForFieldName('body')
+          : (b?.childForFieldName('consequence') ?? null),
+      );
+      if (!blocks.some((block) => leavesOrRebinds(block, names))) continue;
+      for (const branch of branches) {
+        const condition = conditionOf(branch ?? null);
+        if (condition) out.push(condition);
+      }
+    }
+  }
+  return out;
+}
+
+const LEAVING_STATEMENTS = new Set([
+  'return_statement',
+  'raise_statement',
+  'continue_statement',
+  'break_statement',
+]);
+
+/** A branch that returns, raises, aborts or redirects, or assigns one of `names` anew. */
+function leavesOrRebinds(block: Node | null, names: ReadonlySet<string>): boolean {
+  for (const statement of block?.namedChildren ?? []) {
+    if (!statement) continue;
+    if (LEAVING_STATEMENTS.has(statement.type)) return true;
+    const expression = statement.type === 'expression_statement' ? statement.namedChildren[0] : null;
+    if (expression?.type === 'call') {
+      const callee = dottedName(expression.childForFieldName('function')) ?? '';
+      if (/(^|\.)(abort|exit|_exit)$/.test(callee)) return true;
+    } else if (expression?.type === 'assignment') {
+      const target = dottedName(expression.childForFieldName('left'));
+      if (target && names.has(target)) return true;
+    }
+  }
+  return false;
+}
+
+/** Value-level checks and loops: they count wherever they are before the use. */
+const LOOSE_CONDITION_TYPES = new Set(['while_statement', 'conditional_expression']);
+
+function conditionsBefore(body: Node, before: number, types: ReadonlySet<string> = CONDITION_TYPES): Node[] {
   const out: Node[] = [];
   const visit = (n: Node) => {
     if (n.startIndex >= before) return;
     if (n.type === 'function_definition' && n.id !== body.id) return;
-    if (CONDITION_TYPES.has(n.type)) {
+    if (types.has(n.type)) {
       const condition =
         n.type === 'conditional_expression'
           ? n.namedChildren[1]
