@@ -1,6 +1,13 @@
 import type { Node } from 'web-tree-sitter';
 import type { FileModel } from './model';
-import { dottedName, isConstantExpression, isStringLiteral, lastSegment, literalValue } from './syntax';
+import {
+  dottedName,
+  isConstantExpression,
+  isStringLiteral,
+  lastSegment,
+  literalValue,
+  stringValue,
+} from './syntax';
 
 /**
  * Allow-list checks: where a name can only hold one of a few values the code itself wrote.
@@ -30,7 +37,9 @@ export function isAllowListed(model: FileModel, use: Node, name: string, boundAt
 /**
  * What the checks between the binding (at `boundAt`) and `use` guarantee of `name`: `members` when it is one
  * of a few constants, `digits` when it is made of digits only (`if not uid.isdigit(): abort(400)`: harmless
- * in SQL, HTML, a command or a path, but `http://2130706433/` is 127.0.0.1), null when nothing.
+ * in SQL, HTML, a command or a path, but `http://2130706433/` is 127.0.0.1), `word` when it is made of
+ * letters, digits and `_` only (`re.fullmatch(r"[A-Za-z_]+", col)`, `name.isalnum()`: no quote, space,
+ * dash, dot, slash or markup, but still a name Python code or a host could mean), null when nothing.
  */
 export function allowListCheck(model: FileModel, use: Node, name: string, boundAt: number): Check | null {
   const scopeNode = model.scopeAt(use).node;
@@ -44,16 +53,17 @@ export function allowListCheck(model: FileModel, use: Node, name: string, boundA
     if (isBlock) best = Math.max(best, guardedBefore(model, parent, child, name, boundAt));
     if (last || best === MEMBERS) break;
   }
-  return best === MEMBERS ? 'members' : best === DIGITS ? 'digits' : null;
+  return best === MEMBERS ? 'members' : best === DIGITS ? 'digits' : best === WORD ? 'word' : null;
 }
 
-export type Check = 'members' | 'digits';
+export type Check = 'members' | 'digits' | 'word';
 
 /** How much a check tells of a value, weakest first: combined with Math.max / Math.min. */
 type Level = number;
 const NONE: Level = 0;
-const DIGITS: Level = 1;
-const MEMBERS: Level = 2;
+const WORD: Level = 1;
+const DIGITS: Level = 2;
+const MEMBERS: Level = 3;
 
 /** What `parent` guarantees of `name` in `child` (which holds the use), the part it opens. */
 function checkedBy(model: FileModel, parent: Node, child: Node, name: string): Level {
@@ -143,8 +153,104 @@ function leavesOrReplaces(model: FileModel, block: Node | null, name: string): b
   return false;
 }
 
-/** String methods that are true only for text made of digits. */
+/** String methods that are true only for text made of digits; of letters and digits. */
 const DIGIT_CHECKS = new Set(['isdigit', 'isdecimal', 'isnumeric']);
+const WORD_CHECKS = new Set(['isalnum', 'isalpha', 'isidentifier']);
+
+/** What a true `x.isdigit()`, `re.fullmatch(pattern, x)` or `PATTERN.match(x)` tells of `x`. */
+function characterCheck(model: FileModel, call: Node, name: string): Level {
+  const site = model.callAt(call);
+  if (!site) return NONE;
+  if (dottedName(site.receiver) === name && site.args.positional.length === 0) {
+    if (DIGIT_CHECKS.has(site.name)) return DIGITS;
+    if (WORD_CHECKS.has(site.name)) return WORD;
+    return NONE;
+  }
+  if (!['fullmatch', 'match', 'search'].includes(site.name)) return NONE;
+  const callee = site.callee ?? '';
+  const module = callee === `re.${site.name}` || callee === `regex.${site.name}`;
+  const subject = module ? site.args.positional[1] : site.args.positional[0];
+  if (!subject || dottedName(subject) !== name) return NONE;
+  let pattern: string | undefined;
+  if (module) {
+    if (changesAnchors(site.args.positional[2] ?? site.args.keywords.get('flags'))) return NONE;
+    pattern = stringValue(model.resolveValue(site.args.positional[0] as Node));
+  } else if (site.receiver) {
+    // WORD = re.compile(r"^\w+$"); WORD.match(x)
+    const compiled = model.resolveValue(site.receiver);
+    const compile = compiled.type === 'call' ? model.callAt(compiled) : undefined;
+    const flags = compile?.args.positional[1] ?? compile?.args.keywords.get('flags');
+    if ((compile?.callee === 're.compile' || compile?.callee === 'regex.compile') && !changesAnchors(flags))
+      pattern = stringValue(compile.args.positional[0] ?? null);
+  }
+  if (pattern === undefined) return NONE;
+  return matchesWordsOnly(pattern, site.name) ? WORD : NONE;
+}
+
+/** `re.M` lets `$` match at every line end, `re.X` changes what the pattern means: not a check then. */
+function changesAnchors(flags: Node | undefined): boolean {
+  return !!flags && /\b(M|MULTILINE|X|VERBOSE)\b/.test(flags.text);
+}
+
+/**
+ * Does a match of `pattern` by `method` cover the whole text, with only letters, digits and `_` in it? The
+ * pattern must be made of those (`[A-Za-z0-9_]` ranges, `\w`, `\d`), quantifiers, groups and alternatives,
+ * and be anchored as the method needs: `fullmatch` never, `match` at the end, `search` at both ends. `$`
+ * also matches before a final line break, which is harmless wherever a word is.
+ */
+export function matchesWordsOnly(pattern: string, method: string): boolean {
+  let body = pattern;
+  const start = /^(\^|\\A)/.exec(body);
+  if (start) body = body.slice(start[0].length);
+  const end = /(\$|\\Z|\\z)$/.exec(body);
+  if (end) body = body.slice(0, body.length - end[0].length);
+  if (method === 'search' && !start) return false;
+  if (method !== 'fullmatch' && !end) return false;
+  if (body === '') return false;
+  let depth = 0;
+  for (let i = 0; i < body.length;) {
+    const rest = body.slice(i);
+    const ch = body[i] as string;
+    if (/^\\[wd]/.test(rest)) {
+      i += 2;
+    } else if (ch === '(') {
+      // Plain and non-capturing groups; not `(?m)` and other inline flags, look-arounds or named groups.
+      if (rest.startsWith('(?') && !rest.startsWith('(?:')) return false;
+      depth++;
+      i += rest.startsWith('(?:') ? 3 : 1;
+    } else if (ch === ')') {
+      if (--depth < 0) return false;
+      i++;
+    } else if (ch === '|') {
+      // `\w+|.*` at the top: only `fullmatch` still covers the whole text with one alternative.
+      if (depth === 0 && method !== 'fullmatch') return false;
+      i++;
+    } else if (/[A-Za-z0-9_+*?]/.test(ch)) {
+      i++;
+    } else if (/^\{\d+(,\d*)?\}/.test(rest)) {
+      i = body.indexOf('}', i) + 1;
+    } else if (ch === '[') {
+      const close = body.indexOf(']', i + 1);
+      if (close < 0 || !wordClass(body.slice(i + 1, close))) return false;
+      i = close + 1;
+    } else {
+      return false;
+    }
+  }
+  return depth === 0;
+}
+
+/** The inside of `[...]` holds only letters, digits and `_`: no negation, no `-` of its own. */
+function wordClass(inside: string): boolean {
+  if (!/^(\\[wd]|[A-Za-z0-9_]-[A-Za-z0-9_]|[A-Za-z0-9_])+$/.test(inside)) return false;
+  for (const range of inside.matchAll(/([A-Za-z0-9_])-([A-Za-z0-9_])/g)) {
+    // Only within one kind: `A-z` also holds [ \ ] ^ ` and _.
+    const [from, to] = [range[1] as string, range[2] as string];
+    const kind = (c: string) => (/[a-z]/.test(c) ? 1 : /[A-Z]/.test(c) ? 2 : /[0-9]/.test(c) ? 3 : 0);
+    if (kind(from) === 0 || kind(from) !== kind(to) || from > to) return false;
+  }
+  return true;
+}
 
 /** What `condition` having the truth value `when` tells of `name`. */
 function implies(model: FileModel, condition: Node, name: string, when: boolean): Level {
@@ -167,12 +273,8 @@ function implies(model: FileModel, condition: Node, name: string, when: boolean)
       // `a and b` true: both hold; false: one does (either could). `a or b`: the other way round.
       return isAnd === when ? Math.max(a, b) : Math.min(a, b);
     }
-    case 'call': {
-      // `uid.isdigit()`
-      const site = model.callAt(condition);
-      const digits = !!site && DIGIT_CHECKS.has(site.name) && dottedName(site.receiver) === name;
-      return digits && when && site.args.positional.length === 0 ? DIGITS : NONE;
-    }
+    case 'call':
+      return when ? characterCheck(model, condition, name) : NONE;
     case 'comparison_operator': {
       const operands = condition.namedChildren.filter((c): c is Node => !!c && c.type !== 'comment');
       if (operands.length !== 2) return NONE;
@@ -181,6 +283,10 @@ function implies(model: FileModel, condition: Node, name: string, when: boolean)
         .filter((c) => c && !c.isNamed)
         .map((c) => c?.text)
         .join(' ');
+      if ((operator === 'is' || operator === 'is not') && right.type === 'none' && left.type === 'call') {
+        // `PATTERN.match(x) is None`: the match failed.
+        return when === (operator === 'is not') ? characterCheck(model, left, name) : NONE;
+      }
       if (operator === 'in' || operator === 'not in') {
         if (dottedName(left) !== name || !isConstantCollection(model, right)) return NONE;
         return when === (operator === 'in') ? MEMBERS : NONE;

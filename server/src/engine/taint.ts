@@ -148,6 +148,12 @@ const SANITIZERS = new Map<string, SinkKind[]>(
 const NOTHING: ReadonlySet<SinkKind> = new Set();
 
 /** Text of digits only: harmless everywhere but as a host (`http://2130706433/` is 127.0.0.1). */
+/**
+ * Letters, digits and `_` only: no quote, space, dash, dot, slash, bracket or line break. Still a name that
+ * evaluated code, a host or float() (`nan`) can take for something else.
+ */
+const WORDS_ARE_SAFE: SinkKind[] = ['sql', 'command', 'path', 'html', 'ldap', 'xpath', 'regex'];
+
 const DIGITS_ARE_SAFE: SinkKind[] = [
   'sql',
   'command',
@@ -350,8 +356,8 @@ export class TaintAnalyzer {
       // `if sort not in SORTABLE: abort(400)` between the binding and this use: one of SORTABLE's values.
       const checked = taint ? allowListCheck(this.model, node, name, binding.at) : null;
       if (checked === 'members') continue;
-      if (taint && checked === 'digits')
-        taint = { ...taint, sanitized: union(taint.sanitized, DIGITS_ARE_SAFE) };
+      const safeFor = checked === 'digits' ? DIGITS_ARE_SAFE : checked === 'word' ? WORDS_ARE_SAFE : null;
+      if (taint && safeFor) taint = { ...taint, sanitized: union(taint.sanitized, safeFor) };
       if (taint && taint.sanitized.size === 0) return taint;
       if (taint) best = combine(best, taint);
     }

@@ -66,7 +66,7 @@ export default defineRule({
       )
         continue;
       const taint = ctx.taint.reaches(query, 'sql', site.scope);
-      const shape = stringShape(ctx, query);
+      const shape = stringShape(ctx, query, { words: true });
       if (!taint && shape !== 'dynamic') continue;
       if (!taint && site.name === 'raw' && !looksLikeSql(ctx, query)) continue;
       const what = taint

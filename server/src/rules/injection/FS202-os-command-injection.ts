@@ -83,7 +83,7 @@ export default defineRule({
         });
         return;
       }
-      const part = builtAtRunTime(ctx, script, (n) => isQuoted(ctx, n, kind));
+      const part = builtAtRunTime(ctx, script, (n) => isQuoted(ctx, n, kind), { words: kind === 'command' });
       if (!part || validatedBefore(ctx, script)) return;
       report(
         site,

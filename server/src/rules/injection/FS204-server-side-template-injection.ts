@@ -91,7 +91,7 @@ export default defineRule({
         continue;
       }
       if (!certain) continue;
-      const part = builtAtRunTime(ctx, source, (n) => isSanitized(ctx, n));
+      const part = builtAtRunTime(ctx, source, (n) => isSanitized(ctx, n), { words: true });
       if (!part) continue;
       ctx.report(
         source,

@@ -4,6 +4,7 @@ import { isFString, literalValue, stringValue } from '../../engine/syntax';
 import { enclosingFunction } from './access';
 import { walkValue } from './files';
 import { stringShape } from './strings';
+import type { ShapeOptions } from './strings';
 
 /**
  * Shared by the code-running sinks (shell commands, eval/exec, template sources): which parts of a string are
@@ -106,8 +107,9 @@ export function builtAtRunTime(
   ctx: RuleContext,
   node: Node,
   isSafe: (node: Node) => boolean = () => false,
+  options: ShapeOptions = {},
 ): Node | null {
-  if (stringShape(ctx, node) !== 'dynamic') return null;
+  if (stringShape(ctx, node, options) !== 'dynamic') return null;
   return runtimeParts(ctx, node, isSafe)[0] ?? null;
 }
 

@@ -1,6 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
-import { isAllowListed, isConstantLookup } from '../../engine/allowLists';
+import { allowListCheck, isConstantLookup } from '../../engine/allowLists';
 import { evaluate } from '../../engine/constants';
 import { isFString, isStringLiteral, literalValue } from '../../engine/syntax';
 
@@ -12,31 +12,46 @@ import { isFString, isStringLiteral, literalValue } from '../../engine/syntax';
  */
 export type StringShape = 'constant' | 'dynamic' | 'unknown';
 
-export function stringShape(ctx: RuleContext, node: Node | null, depth = 0): StringShape {
+export interface ShapeOptions {
+  /**
+   * Count as constant a name checked to hold only letters, digits and `_` (`re.fullmatch(r"\w+", x)`):
+   * harmless in SQL, a shell word, a template or markup, not in code (`eval(name + "()")`).
+   */
+  words?: boolean;
+}
+
+export function stringShape(
+  ctx: RuleContext,
+  node: Node | null,
+  options: ShapeOptions = {},
+  depth = 0,
+): StringShape {
   if (!node || depth > 10) return 'unknown';
   if (isStringLiteral(node) || literalValue(node) !== undefined) return 'constant';
   // Folded to one value: `"x" if 7 * 42 - 86 > 200 else param`, a name assigned such a value, `m["key"]`.
   if (evaluate(ctx.file, node) !== undefined) return 'constant';
   switch (node.type) {
     case 'parenthesized_expression':
-      return stringShape(ctx, node.namedChildren[0] ?? null, depth + 1);
+      return stringShape(ctx, node.namedChildren[0] ?? null, options, depth + 1);
     case 'string':
       // A string with interpolations: constant only if every interpolated expression is.
       if (isFString(node)) {
         const parts = node.namedChildren.filter((c) => c?.type === 'interpolation');
-        return parts.every((p) => stringShape(ctx, p?.namedChildren[0] ?? null, depth + 1) === 'constant')
+        return parts.every(
+          (p) => stringShape(ctx, p?.namedChildren[0] ?? null, options, depth + 1) === 'constant',
+        )
           ? 'constant'
           : 'dynamic';
       }
       return 'constant';
     case 'concatenated_string':
-      return node.namedChildren.every((c) => stringShape(ctx, c, depth + 1) === 'constant')
+      return node.namedChildren.every((c) => stringShape(ctx, c, options, depth + 1) === 'constant')
         ? 'constant'
         : 'dynamic';
     case 'binary_operator': {
       const operator = node.childForFieldName('operator')?.text;
-      const left = stringShape(ctx, node.childForFieldName('left'), depth + 1);
-      const right = stringShape(ctx, node.childForFieldName('right'), depth + 1);
+      const left = stringShape(ctx, node.childForFieldName('left'), options, depth + 1);
+      const right = stringShape(ctx, node.childForFieldName('right'), options, depth + 1);
       if (left === 'constant' && right === 'constant') return 'constant';
       if (operator === '%' || operator === '+') {
         // `"..." % x` or `"..." + x`/`x + "..."`: a string is being assembled from a non-constant part.
@@ -58,12 +73,12 @@ export function stringShape(ctx: RuleContext, node: Node | null, depth = 0): Str
         const method = fn.childForFieldName('attribute')?.text;
         const object = fn.childForFieldName('object');
         if (method === 'format' || method === 'join' || method === 'replace' || method === 'format_map') {
-          const receiver = stringShape(ctx, object, depth + 1);
+          const receiver = stringShape(ctx, object, options, depth + 1);
           const args = node.childForFieldName('arguments');
           const argsConstant = (args?.namedChildren ?? []).every((a) => {
             if (!a) return true;
             const value = a.type === 'keyword_argument' ? a.childForFieldName('value') : a;
-            return stringShape(ctx, value, depth + 1) === 'constant' || isConstantContainer(value);
+            return stringShape(ctx, value, options, depth + 1) === 'constant' || isConstantContainer(value);
           });
           if (receiver === 'constant' && argsConstant) return 'constant';
           return receiver === 'unknown' && method !== 'format' && method !== 'join' ? 'unknown' : 'dynamic';
@@ -80,16 +95,17 @@ export function stringShape(ctx: RuleContext, node: Node | null, depth = 0): Str
       let sawConstant = false;
       for (const binding of bindings) {
         if (binding.kind === 'augassign') {
-          const added = stringShape(ctx, binding.value, depth + 1);
+          const added = stringShape(ctx, binding.value, options, depth + 1);
           if (added !== 'constant') return 'dynamic';
           sawConstant = true;
           continue;
         }
         const assigned = binding.kind === 'assign' || binding.kind === 'walrus';
         if (!assigned && binding.kind !== 'param' && binding.kind !== 'for') return 'unknown';
-        const shape = assigned ? stringShape(ctx, binding.value, depth + 1) : 'unknown';
+        const shape = assigned ? stringShape(ctx, binding.value, options, depth + 1) : 'unknown';
         // `if sort not in SORTABLE: abort(400)` since: one of SORTABLE's strings.
-        if (shape !== 'constant' && isAllowListed(ctx.file, node, node.text, binding.at)) {
+        const checked = shape === 'constant' ? null : allowListCheck(ctx.file, node, node.text, binding.at);
+        if (checked === 'members' || checked === 'digits' || (checked === 'word' && options.words)) {
           sawConstant = true;
           continue;
         }
@@ -101,8 +117,8 @@ export function stringShape(ctx: RuleContext, node: Node | null, depth = 0): Str
     }
     case 'conditional_expression': {
       // `"DESC" if descending else "ASC"`: one of two constants.
-      const value = stringShape(ctx, node.namedChildren[0] ?? null, depth + 1);
-      const alternative = stringShape(ctx, node.namedChildren[2] ?? null, depth + 1);
+      const value = stringShape(ctx, node.namedChildren[0] ?? null, options, depth + 1);
+      const alternative = stringShape(ctx, node.namedChildren[2] ?? null, options, depth + 1);
       if (value === 'constant' && alternative === 'constant') return 'constant';
       return value === 'dynamic' || alternative === 'dynamic' ? 'dynamic' : 'unknown';
     }
@@ -112,7 +128,7 @@ export function stringShape(ctx: RuleContext, node: Node | null, depth = 0): Str
     case 'set_comprehension':
     case 'generator_expression':
       // `[c for c in columns if c in SORTABLE]`: a collection of constants when each element is one.
-      return stringShape(ctx, node.childForFieldName('body'), depth + 1) === 'constant'
+      return stringShape(ctx, node.childForFieldName('body'), options, depth + 1) === 'constant'
         ? 'constant'
         : 'unknown';
     default:

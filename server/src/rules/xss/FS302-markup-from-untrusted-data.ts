@@ -65,7 +65,7 @@ export default defineRule({
 
 /** A string assembled at run time from at least one part that is neither constant nor escaped. */
 function hasUnescapedParts(ctx: RuleContext, value: Node): boolean {
-  if (stringShape(ctx, value) !== 'dynamic') return false;
+  if (stringShape(ctx, value, { words: true }) !== 'dynamic') return false;
   const node = ctx.file.resolveValue(unwrap(value));
   return dynamicParts(ctx, node).some((part) => !isSafePart(ctx, part));
 }
@@ -131,7 +131,7 @@ function dynamicParts(ctx: RuleContext, node: Node, depth = 0): Node[] {
 }
 
 function isSafePart(ctx: RuleContext, part: Node): boolean {
-  if (stringShape(ctx, part) === 'constant') return true;
+  if (stringShape(ctx, part, { words: true }) === 'constant') return true;
   if (['integer', 'float', 'true', 'false', 'none'].includes(part.type)) return true;
   if (part.type === 'call') {
     const site = ctx.file.callAt(part);
