@@ -10,7 +10,8 @@ import {
 } from './syntax';
 
 /**
- * Allow-list checks: where a name can only hold one of a few values the code itself wrote.
+ * Allow-list checks: where a name can only hold one of a few values the code itself wrote, or text of a
+ * kind that cannot carry an injection (digits; letters, digits and `_`).
  *
  * A value that passed `if sort not in SORTABLE: abort(400)` is one of SORTABLE's strings, whatever the
  * client sent: nothing of the request is left in it. That is the standard way to put a column name or a
@@ -26,14 +27,13 @@ import {
  * - a conditional expression: `x if x in A else "id"`;
  * - a comprehension's filter: `[c for c in columns if c in A]`.
  *
+ * Character checks work the same ways, with a weaker result (see `allowListCheck`): `x.isdigit()`,
+ * `x.isalnum()`, `re.fullmatch(r"[a-z_]+", x)`, `PATTERN.match(x) is None` (`matchesWordsOnly`).
+ *
  * Only checks that run after the value was bound count (the caller says where it was bound). Substring
  * tests (`x in "abc"`), deny-lists (`if x in BLOCKED: abort()` leaves every other value), checks of a
  * derived value (`x.lower() in A`) and guards inside loops the use is not in do not count.
  */
-export function isAllowListed(model: FileModel, use: Node, name: string, boundAt: number): boolean {
-  return allowListCheck(model, use, name, boundAt) !== null;
-}
-
 /**
  * What the checks between the binding (at `boundAt`) and `use` guarantee of `name`: `members` when it is one
  * of a few constants, `digits` when it is made of digits only (`if not uid.isdigit(): abort(400)`: harmless

@@ -470,7 +470,7 @@ const LEAVING_STATEMENTS = new Set([
   'break_statement',
 ]);
 
-/** A branch that returns, raises, aborts or redirects, or assigns one of `names` anew. */
+/** A branch that returns, raises or aborts, or assigns one of `names` anew. */
 function leavesOrRebinds(block: Node | null, names: ReadonlySet<string>): boolean {
   for (const statement of block?.namedChildren ?? []) {
     if (!statement) continue;
