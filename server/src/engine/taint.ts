@@ -147,6 +147,12 @@ const SANITIZERS = new Map<string, SinkKind[]>(
 
 const NOTHING: ReadonlySet<SinkKind> = new Set();
 
+const MARKUP_CLASSES = new Set(['markupsafe.Markup', 'flask.Markup', 'jinja2.Markup']);
+
+function escapedForHtml(taint: Taint | null): Taint | null {
+  return taint ? { ...taint, sanitized: union(taint.sanitized, ['html']) } : null;
+}
+
 /** Text of digits only: harmless everywhere but as a host (`http://2130706433/` is 127.0.0.1). */
 /**
  * Letters, digits and `_` only: no quote, space, dash, dot, slash, bracket or line break. Still a name that
@@ -205,6 +211,17 @@ export class TaintAnalyzer {
     return taint && !taint.sanitized.has(sink) ? taint : null;
   }
 
+  /** A `Markup(...)` built from a constant (or a name assigned one): its `%`, format() and join() escape. */
+  private isMarkup(node: Node | null, scope: Scope): boolean {
+    if (!node) return false;
+    const value = this.model.resolveValue(node, scope);
+    if (value.type !== 'call') return false;
+    const site = this.model.callAt(value);
+    if (!site?.callee || !MARKUP_CLASSES.has(site.callee)) return false;
+    const text = site.args.positional[0];
+    return !text || this.taintOf(text, scope) === null;
+  }
+
   /** Is this expression (a name or dotted name) rooted at Flask's `request` object? */
   isRequestObject(node: Node): boolean {
     const qualified = this.model.imports.resolve(node);
@@ -239,8 +256,14 @@ export class TaintAnalyzer {
       case 'false':
       case 'none':
         return null;
-      case 'binary_operator':
-        return this.firstOf([node.childForFieldName('left'), node.childForFieldName('right')], scope);
+      case 'binary_operator': {
+        const left = node.childForFieldName('left');
+        const right = node.childForFieldName('right');
+        // `Markup("<b>%s</b>") % name` escapes what it fills in.
+        if (node.childForFieldName('operator')?.text === '%' && this.isMarkup(left, scope))
+          return escapedForHtml(this.taintOf(right, scope));
+        return this.firstOf([left, right], scope);
+      }
       case 'conditional_expression': {
         // `a if cond else b`: the condition is not part of the value; a constant condition picks one side.
         const condition = evaluate(this.model, node.namedChildren[1] ?? null, scope);
@@ -463,6 +486,11 @@ export class TaintAnalyzer {
     const converter = site?.args.keywords.get('type')?.text;
     if (site && ['get', 'getlist'].includes(site.name) && converter && NUMERIC_TYPES.has(converter))
       return null;
+    // `Markup("<b>{}</b>").format(name)`, `Markup(", ").join(names)` escape their arguments.
+    if (site && (site.name === 'format' || site.name === 'join') && this.isMarkup(site.receiver, scope)) {
+      const args = node.childForFieldName('arguments');
+      return escapedForHtml(args ? this.taintOf(args, scope) : null);
+    }
     // `request.args.get("q")`, `tainted.strip()`: a method of a tainted value returns tainted data...
     if (fn?.type === 'attribute') {
       const method = fn.childForFieldName('attribute')?.text ?? '';
