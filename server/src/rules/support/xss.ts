@@ -506,9 +506,13 @@ const TEXT_METHODS = new Set([
 ]);
 /** Of those, the ones whose arguments flow into the result too. */
 const COMBINING_METHODS = new Set(['format', 'format_map', 'join', 'replace']);
-/** Functions that return their argument's text, transformed but not neutralized. */
+/**
+ * Functions that return their argument's text, transformed but not neutralized. `json.dumps` is one: it
+ * escapes quotes, not `<`, so `f"<script>var q = {json.dumps(q)}</script>"` can close the script (Jinja's
+ * `tojson` filter escapes it).
+ */
 const TEXT_FUNCTIONS =
-  /^(str|repr|format|ascii|bytes|list|tuple|dict|set|sorted|reversed|next|iter|textwrap\.(dedent|indent|fill|shorten)|urllib\.parse\.(unquote|unquote_plus)|urllib\.(unquote|unquote_plus)|base64\.(b64decode|b64encode|urlsafe_b64decode|urlsafe_b64encode|b32decode|b32encode|b16decode|b16encode|decodebytes|encodebytes|standard_b64decode|standard_b64encode)|codecs\.(decode|encode)|html\.unescape|markupsafe\.Markup|flask\.Markup|jinja2\.Markup|json\.loads|flask\.json\.loads|unicodedata\.normalize|copy\.(copy|deepcopy))$/;
+  /^(str|repr|format|ascii|bytes|list|tuple|dict|set|sorted|reversed|next|iter|textwrap\.(dedent|indent|fill|shorten)|urllib\.parse\.(unquote|unquote_plus)|urllib\.(unquote|unquote_plus)|base64\.(b64decode|b64encode|urlsafe_b64decode|urlsafe_b64encode|b32decode|b32encode|b16decode|b16encode|decodebytes|encodebytes|standard_b64decode|standard_b64encode)|codecs\.(decode|encode)|html\.unescape|markupsafe\.Markup|flask\.Markup|jinja2\.Markup|json\.loads|flask\.json\.loads|json\.dumps|flask\.json\.dumps|simplejson\.dumps|ujson\.dumps|unicodedata\.normalize|copy\.(copy|deepcopy))$/;
 /** Project helpers that escape for HTML by their name (`escape_for_html`, `html_escape`, `sanitize_html`). */
 const ESCAPER_NAME =
   /^(escape|escape_?for_?html|escape_?html|html_?escape|sanitize_?html|clean_?html|escape_?xml|xml_?escape|htmlspecialchars|encode_?for_?html)$/i;
