@@ -20,6 +20,10 @@ const SQL_FUNCTIONS = new Set([
   'sqlalchemy.text',
   'sqlalchemy.sql.text',
   'sqlalchemy.sql.expression.text',
+  // Rendered into the statement as written, unlike column(), which quotes what needs quoting.
+  'sqlalchemy.literal_column',
+  'sqlalchemy.sql.literal_column',
+  'sqlalchemy.sql.expression.literal_column',
   'pandas.read_sql',
   'pandas.read_sql_query',
 ]);
@@ -36,7 +40,7 @@ export default defineRule({
     fix: { title: 'Pass the values as query parameters', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds SQL text assembled with f-strings, `%`, `.format()`, `+` or `join` and passed to `execute`/`executemany`/`executescript` of any DB-API cursor or SQLAlchemy session/connection, to `sqlalchemy.text()`, Django/peewee `.raw()` or pandas `read_sql`. It has high confidence when request data reaches the query. A value checked against an allow-list first is constant (`if sort not in SORTABLE: abort(400)`, `if column not in ("name", "email"): column = "name"`, `COLUMNS.get(key, "name")`, `"DESC" if desc else "ASC"`), and so is one checked to be digits (`if not uid.isdigit(): abort(400)`): that is how a column name or a sort order, which cannot be a query parameter, is put into SQL safely, and it is not reported. A check that lets other values through (`if column in ("password", "token"): abort(403)`, or an `if` that only logs) does not count.',
+        'Finds SQL text assembled with f-strings, `%`, `.format()`, `+` or `join` and passed to `execute`/`executemany`/`executescript` of any DB-API cursor or SQLAlchemy session/connection, to `sqlalchemy.text()` or `literal_column()`, Django/peewee `.raw()` or pandas `read_sql`. It has high confidence when request data reaches the query. A value checked against an allow-list first is constant (`if sort not in SORTABLE: abort(400)`, `if column not in ("name", "email"): column = "name"`, `COLUMNS.get(key, "name")`, `"DESC" if desc else "ASC"`), and so is one checked to be digits (`if not uid.isdigit(): abort(400)`): that is how a column name or a sort order, which cannot be a query parameter, is put into SQL safely, and it is not reported. A check that lets other values through (`if column in ("password", "token"): abort(403)`, or an `if` that only logs) does not count.',
       why: "Values spliced into SQL text are parsed as SQL. A value such as `' OR 1=1 --` changes the query: the attacker reads or changes any table the database user can reach, and on some databases runs commands.",
       example: 'name = request.args["name"]\ncursor.execute(f"SELECT * FROM users WHERE name = \'{name}\'")',
       fix: 'name = request.args["name"]\ncursor.execute("SELECT * FROM users WHERE name = %s", (name,))\n# SQLAlchemy: db.session.execute(text("SELECT * FROM users WHERE name = :name"), {"name": name})',
