@@ -448,6 +448,8 @@ function isRealPassword(value: string, name: string, compared = false): boolean 
   const squash = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
   const v = squash(value);
   if (v === '' || v === squash(name) || nameWords(name).includes(v)) return false;
+  // Switches, not secrets: `headers["Access-Control-Allow-Credentials"] = "true"`, `TOKEN_REQUIRED = "yes"`.
+  if (/^(true|false|yes|no|on|off|enabled?|disabled?|required|optional)$/.test(v)) return false;
   // Labels and header names: "Password", "Confirm password", "X-Auth-Token", "Authorization", "Bearer"
   if (/^(authorization|bearer|basic|token|apikey|xapikey|xauthtoken)$/.test(v)) return false;
   if (/^[A-Z][A-Za-z]*(-[A-Z][A-Za-z]*)+$/.test(value)) return false;
