@@ -18,6 +18,8 @@ const EVALUATORS = new Map([
   ['__builtin__.eval', 'eval'],
   ['__builtin__.compile', 'compile'],
 ]);
+/** `getattr(obj, name)`: when its result is called, `name` picks the code that runs. */
+const REFLECTORS = new Set(['getattr', 'builtins.getattr']);
 /** Calls that import a module by name: importing runs the module's top-level code. */
 const IMPORTERS = new Set([
   '__import__',
@@ -38,7 +40,7 @@ export default defineRule({
     fix: { title: 'Parse literals with ast.literal_eval() instead of eval()', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds `eval()`, `exec()` and `compile()` (also as `builtins.eval`) given request data — query string, form, JSON, headers, cookies, URL parameters, also through variables, string formatting and helpers of the same file — and `__import__()`/`importlib.import_module()` given a module name from the request. A string assembled at run time from other values (`eval(f"{a} {op} {b}")`) is reported with medium confidence. Constant code, `ast.literal_eval()`, values converted with `int()`/`float()` and values checked against an allow-list or a full regular-expression match before use are not reported; restricted globals (`eval(expr, {"__builtins__": {}})`) are no defence and are still reported.',
+        'Finds `eval()`, `exec()` and `compile()` (also as `builtins.eval`) given request data — query string, form, JSON, headers, cookies, URL parameters, also through variables, string formatting and helpers of the same file — `__import__()`/`importlib.import_module()` given a module name from the request, and `getattr(obj, name)` with a name from the request whose result is called (`getattr(handlers, request.args["action"])()`: the client chooses the function that runs), with medium confidence. A string assembled at run time from other values (`eval(f"{a} {op} {b}")`) is reported with medium confidence. Constant code, `ast.literal_eval()`, values converted with `int()`/`float()` and values checked against an allow-list or a full regular-expression match before use are not reported; restricted globals (`eval(expr, {"__builtins__": {}})`) are no defence and are still reported.',
       why: 'Whatever reaches `eval`/`exec` runs as Python inside the server process: `__import__("os").system("...")` runs commands, reads the secret key and the database credentials, or rewrites the application. Emptying `__builtins__` does not help: `().__class__.__base__.__subclasses__()` reaches every loaded class. Importing a module named by the client runs that module\'s code and can load any module on the path.',
       example: '@app.route("/calc")\ndef calc():\n    return str(eval(request.args["expr"]))',
       fix: 'import ast\n\n@app.route("/calc")\ndef calc():\n    # literals only (numbers, strings, lists, dicts): no names, calls or attributes\n    return str(ast.literal_eval(request.args["expr"]))\n\n# structured data: json.loads(request.args["data"]); arithmetic: a small parser over ast with an allow-list of node types',
@@ -90,6 +92,17 @@ export default defineRule({
         );
         continue;
       }
+      if (REFLECTORS.has(callee) && !isShadowed(ctx, callee)) {
+        const attribute = site.args.positional[1];
+        const taint = attribute ? ctx.taint.reaches(attribute, 'code', site.scope) : null;
+        if (!attribute || !taint || validatedBefore(ctx, attribute) || !resultIsCalled(ctx, site)) continue;
+        ctx.report(
+          attribute,
+          `Request data (${taint.label}) names the attribute ${site.calleeText ?? callee}() looks up, and the result is called: the client chooses which function or method runs, including ones never meant to be reached. Map the value to a handler from an allow-list.`,
+          { taint, confidence: 'medium' },
+        );
+        continue;
+      }
       if (IMPORTERS.has(callee) && !isShadowed(ctx, callee)) {
         const name = site.args.positional[0] ?? site.args.keywords.get('name');
         const taint = name ? ctx.taint.reaches(name, 'code', site.scope) : null;
@@ -103,6 +116,20 @@ export default defineRule({
     }
   },
 });
+
+/**
+ * `getattr(handlers, name)(...)`, or `fn = getattr(handlers, name)` and a later `fn(...)` in the same
+ * function: the looked-up attribute runs. Reading an attribute (`getattr(user, field)`) is not code.
+ */
+function resultIsCalled(ctx: RuleContext, site: CallSite): boolean {
+  const parent = site.node.parent;
+  if (parent?.type === 'call' && parent.childForFieldName('function')?.id === site.node.id) return true;
+  const left = parent?.type === 'assignment' ? parent.childForFieldName('left') : null;
+  if (left?.type !== 'identifier') return false;
+  return ctx.file
+    .callsNamed(left.text)
+    .some((call) => call.scope === site.scope && call.node.startIndex > site.node.endIndex && !call.receiver);
+}
 
 /** `def eval(...)` or `eval = safe_eval` in this module: the name is not the builtin. */
 function isShadowed(ctx: RuleContext, callee: string): boolean {
