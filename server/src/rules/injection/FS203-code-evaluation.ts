@@ -35,7 +35,7 @@ export default defineRule({
     title: 'Python code evaluated from request data or a run-time string',
     severity: 'error',
     confidence: 'high',
-    cwe: ['CWE-94', 'CWE-95'],
+    cwe: ['CWE-94', 'CWE-95', 'CWE-470'],
     owasp: ['A03:2021'],
     fix: { title: 'Parse literals with ast.literal_eval() instead of eval()', safety: 'unsafe' },
     docs: {
