@@ -95,7 +95,8 @@ export default defineRule({
       if (REFLECTORS.has(callee) && !isShadowed(ctx, callee)) {
         const attribute = site.args.positional[1];
         const taint = attribute ? ctx.taint.reaches(attribute, 'code', site.scope) : null;
-        if (!attribute || !taint || validatedBefore(ctx, attribute) || !resultIsCalled(ctx, site)) continue;
+        // Not validatedBefore(): a name that passed `re.fullmatch(r"\w+", name)` is still any method's name.
+        if (!attribute || !taint || !resultIsCalled(ctx, site)) continue;
         ctx.report(
           attribute,
           `Request data (${taint.label}) names the attribute ${site.calleeText ?? callee}() looks up, and the result is called: the client chooses which function or method runs, including ones never meant to be reached. Map the value to a handler from an allow-list.`,
