@@ -1,4 +1,5 @@
 import type { Node } from 'web-tree-sitter';
+import { leavesOrRebinds } from './branches';
 import type { FileModel } from './model';
 import {
   dottedName,
@@ -123,7 +124,7 @@ function guardedBefore(model: FileModel, block: Node, child: Node, name: string,
     if (statement.startIndex < boundAt) continue;
     if (statement.type === 'if_statement') {
       const condition = statement.childForFieldName('condition');
-      if (condition && leavesOrReplaces(model, statement.childForFieldName('consequence'), name))
+      if (condition && leavesOrRebinds(model, statement.childForFieldName('consequence'), new Set([name])))
         best = Math.max(best, implies(model, condition, name, false));
     } else if (statement.type === 'assert_statement') {
       const condition = statement.namedChildren[0];
@@ -131,26 +132,6 @@ function guardedBefore(model: FileModel, block: Node, child: Node, name: string,
     }
   }
   return best;
-}
-
-const LEAVING = new Set(['return_statement', 'raise_statement', 'continue_statement', 'break_statement']);
-const LEAVING_CALLS = new Set(['abort', 'exit', '_exit']);
-
-/** The block (an `if` taken for unchecked values) returns, raises or aborts, or binds `name` anew. */
-function leavesOrReplaces(model: FileModel, block: Node | null, name: string): boolean {
-  for (const statement of block?.namedChildren ?? []) {
-    if (!statement) continue;
-    if (LEAVING.has(statement.type)) return true;
-    if (statement.type !== 'expression_statement') continue;
-    const expression = statement.namedChildren[0];
-    if (expression?.type === 'call') {
-      const callee = model.callAt(expression)?.callee;
-      if (callee && LEAVING_CALLS.has(lastSegment(callee))) return true;
-    } else if (expression?.type === 'assignment') {
-      if (dottedName(expression.childForFieldName('left')) === name) return true;
-    }
-  }
-  return false;
 }
 
 /** String methods that are true only for text made of digits; of letters and digits. */
@@ -319,11 +300,11 @@ export function isConstantCollection(model: FileModel, node: Node, depth = 0): b
     const collected = site.args.positional[0];
     if (['frozenset', 'set', 'tuple', 'list', 'sorted'].includes(site.callee ?? '') && collected)
       return isConstantCollection(model, collected, depth + 1);
-    return false;
   }
   if (isStringLiteral(value)) return false;
-  // A name or attribute in UPPER_CASE whose value is not in sight (imported, or a class attribute).
-  const dotted = value.id === node.id ? dottedName(node) : null;
+  // A name or attribute in UPPER_CASE whose value is not a literal in sight: imported, a class attribute,
+  // or loaded (`ALLOWED_HOSTS = settings.hosts()`). The project's own list, by its name.
+  const dotted = dottedName(node);
   return dotted !== null && UPPER_CASE.test(lastSegment(dotted));
 }
 

@@ -2,7 +2,7 @@ import type { Node } from 'web-tree-sitter';
 import { evaluate, truthy } from './constants';
 import type { FileModel } from './model';
 import type { Scope } from './scopes';
-import { literalValue } from './syntax';
+import { dottedName, lastSegment, literalValue } from './syntax';
 
 /** Whether a block of an `if`/`elif`/`else`/`while` runs, as far as constant conditions tell. */
 export type BranchState = 'dead' | 'always' | 'maybe';
@@ -122,4 +122,42 @@ function caseMatches(clause: Node, subject: string | number | boolean | null): b
     else if (value === subject) return true;
   }
   return unknown ? undefined : false;
+}
+
+const LEAVING_STATEMENTS = new Set([
+  'return_statement',
+  'raise_statement',
+  'continue_statement',
+  'break_statement',
+]);
+/** `abort(403)`, `sys.exit()`, `os._exit(1)`, `pytest.fail()`: calls that do not come back. */
+const LEAVING_CALLS = new Set(['abort', 'exit', '_exit', 'fail']);
+const NO_NAMES: ReadonlySet<string> = new Set();
+
+/**
+ * Does a branch's block end the way through it (return, raise, continue, break, abort()), or assign one of
+ * `names` anew? Either way, what follows the `if` sees no value that took this branch unchanged: the check
+ * that opened it guards what comes after (`if not is_safe(url): abort(400)`, `if x not in A: x = "id"`).
+ * Only the block's own statements count, not those nested in further branches.
+ */
+export function leavesOrRebinds(
+  model: FileModel,
+  block: Node | null,
+  names: ReadonlySet<string> = NO_NAMES,
+): boolean {
+  for (const statement of block?.namedChildren ?? []) {
+    if (!statement) continue;
+    if (LEAVING_STATEMENTS.has(statement.type)) return true;
+    if (statement.type !== 'expression_statement') continue;
+    const expression = statement.namedChildren[0];
+    if (expression?.type === 'call') {
+      const site = model.callAt(expression);
+      if (site && (LEAVING_CALLS.has(site.name) || LEAVING_CALLS.has(lastSegment(site.callee ?? ''))))
+        return true;
+    } else if (expression?.type === 'assignment') {
+      const target = dottedName(expression.childForFieldName('left'));
+      if (target !== null && names.has(target)) return true;
+    }
+  }
+  return false;
 }

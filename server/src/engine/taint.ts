@@ -147,24 +147,26 @@ const SANITIZERS = new Map<string, SinkKind[]>(
 
 const NOTHING: ReadonlySet<SinkKind> = new Set();
 
-const MARKUP_CLASSES = new Set(['markupsafe.Markup', 'flask.Markup', 'jinja2.Markup']);
+/** markupsafe's Markup under the names it is imported by. */
+export const MARKUP_CLASSES = new Set([
+  'markupsafe.Markup',
+  'flask.Markup',
+  'jinja2.Markup',
+  'jinja2.utils.Markup',
+  'jinja2.runtime.Markup',
+  'flask.helpers.Markup',
+]);
 
 function escapedForHtml(taint: Taint | null): Taint | null {
   return taint ? { ...taint, sanitized: union(taint.sanitized, ['html']) } : null;
 }
 
-/** Text of digits only: harmless everywhere but as a host (`http://2130706433/` is 127.0.0.1). */
-/**
- * Letters, digits and `_` only: no quote, space, dash, dot, slash, bracket or line break. Still a name that
- * evaluated code, a host or float() (`nan`) can take for something else.
- */
-const WORDS_ARE_SAFE: SinkKind[] = ['sql', 'command', 'path', 'html', 'ldap', 'xpath', 'regex'];
-
-const DIGITS_ARE_SAFE: SinkKind[] = [
+const EVERY_SINK: readonly SinkKind[] = [
   'sql',
   'command',
   'path',
   'html',
+  'url',
   'code',
   'header',
   'ldap',
@@ -172,6 +174,15 @@ const DIGITS_ARE_SAFE: SinkKind[] = [
   'regex',
   'value',
 ];
+
+/** Text of digits only: harmless everywhere but as a host (`http://2130706433/` is 127.0.0.1). */
+const DIGITS_ARE_SAFE = EVERY_SINK.filter((kind) => kind !== 'url');
+
+/**
+ * Letters, digits and `_` only: no quote, space, dash, dot, slash, bracket or line break. Still a name that
+ * evaluated code, a host or float() (`nan`) can take for something else.
+ */
+const WORDS_ARE_SAFE: SinkKind[] = ['sql', 'command', 'path', 'html', 'ldap', 'xpath', 'regex'];
 
 export class TaintAnalyzer {
   private readonly memo = new Map<number, Taint | null>();
@@ -396,21 +407,7 @@ export class TaintAnalyzer {
     return {
       source: node,
       label: `URL parameter \`${name}\``,
-      sanitized: isString
-        ? NOTHING
-        : new Set<SinkKind>([
-            'sql',
-            'command',
-            'path',
-            'html',
-            'url',
-            'code',
-            'header',
-            'ldap',
-            'xpath',
-            'regex',
-            'value',
-          ]),
+      sanitized: isString ? NOTHING : new Set(EVERY_SINK),
     };
   }
 

@@ -1,7 +1,9 @@
 import type { Node } from 'web-tree-sitter';
+import { isConstantCollection } from '../../engine/allowLists';
+import { leavesOrRebinds } from '../../engine/branches';
 import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
-import { contains, dottedName, isConstantExpression, lastSegment, stringValue } from '../../engine/syntax';
+import { contains, dottedName, lastSegment, stringValue } from '../../engine/syntax';
 
 /**
  * Shared knowledge of the files-and-paths rules (FS601–FS604): which calls open, send, delete or write a
@@ -524,7 +526,7 @@ function validates(ctx: RuleContext, condition: Node, names: Set<string>): boole
       if (membership && stringValue(left)?.includes('..')) {
         // ".." in name
         if (shares(namesIn(ctx, right).names, names)) found = true;
-      } else if (membership && isAllowList(ctx, right)) {
+      } else if (membership && right && isConstantCollection(ctx.file, right)) {
         // name in ALLOWED_FILES / name not in ("a.txt", "b.txt")
         if (shares(namesIn(ctx, left).names, names)) found = true;
       } else if (/==|!=/.test(operators) && (!!stringValue(left) || !!stringValue(right))) {
@@ -546,37 +548,6 @@ function isStrictPattern(pattern: string, full: boolean): boolean {
   if (!full && !pattern.startsWith('^') && !pattern.startsWith('\\A')) return false;
   if (!/(\$|\\Z|\\z)$/.test(pattern) && !full) return false;
   return !pattern.includes('/') && !/\.[*+]|\\S|\\W|\[\^/.test(pattern);
-}
-
-/** A constant collection: `("a", "b")`, `{"en", "fr"}`, or a name (usually UPPER_CASE) assigned one. */
-function isAllowList(ctx: RuleContext, node: Node | null): boolean {
-  if (!node) return false;
-  const value = ctx.file.resolveValue(node);
-  if (['tuple', 'list', 'set', 'dictionary'].includes(value.type)) return isConstantExpression(value);
-  if (value.type === 'call') {
-    // ALLOWED.keys(), frozenset({...})
-    const site = ctx.file.callAt(value);
-    if (site?.name === 'keys' && site.receiver) return isAllowList(ctx, site.receiver);
-    if (site && ['frozenset', 'set', 'tuple'].includes(site.name))
-      return isAllowList(ctx, site.args.positional[0] ?? null);
-  }
-  return node.type === 'identifier' && /^[A-Z][A-Z0-9_]*$/.test(node.text);
-}
-
-const TERMINATING = new Set(['return_statement', 'raise_statement', 'continue_statement', 'break_statement']);
-
-function terminates(ctx: RuleContext, block: Node | null): boolean {
-  if (!block) return false;
-  for (const statement of block.namedChildren) {
-    if (!statement) continue;
-    if (TERMINATING.has(statement.type)) return true;
-    if (statement.type === 'expression_statement') {
-      const call = statement.namedChildren[0];
-      const site = call?.type === 'call' ? ctx.file.callAt(call) : undefined;
-      if (site && ['abort', 'exit', '_exit', 'fail'].includes(site.name)) return true;
-    }
-  }
-  return false;
 }
 
 function branchesOf(ifStatement: Node): Node[] {
@@ -621,7 +592,8 @@ export function isGuardedPath(
     const condition = candidate.childForFieldName('condition');
     if (!condition || !validates(ctx, condition, names)) continue;
     if (contains(candidate, sink)) return true;
-    if (encloses(candidate, sink) && branchesOf(candidate).some((b) => terminates(ctx, b))) return true;
+    if (encloses(candidate, sink) && branchesOf(candidate).some((b) => leavesOrRebinds(ctx.file, b)))
+      return true;
   }
   // `assert` on the path also counts (commonly used in helpers)
   for (const assertion of body.descendantsOfType('assert_statement')) {

@@ -1,4 +1,5 @@
 import type { Node } from 'web-tree-sitter';
+import { leavesOrRebinds } from '../../engine/branches';
 import type { RuleContext } from '../../engine/context';
 import { contains, isConstantExpression, stringValue } from '../../engine/syntax';
 import type { OffsetEdit } from '../../engine/types';
@@ -23,7 +24,6 @@ import { walkValue } from './files';
 const CHARACTER_CHECKS = new Set(['isalnum', 'isalpha', 'isdigit', 'isdecimal', 'isnumeric', 'isidentifier']);
 const VALIDATOR_NAME =
   /(^|_)(valid|validate|validated|is_valid|check|verify|allowed|is_allowed|is_safe)(_|$)/i;
-const TERMINATING = new Set(['return_statement', 'raise_statement', 'continue_statement', 'break_statement']);
 const BLOCKS = new Set(['block', 'module']);
 
 /** Is the value `value` used at `sink` validated before it (see the module comment)? */
@@ -39,7 +39,7 @@ export function isValidatedBefore(ctx: RuleContext, sink: Node, value: Node): bo
       const condition = candidate.childForFieldName('condition');
       if (!condition || !checks(ctx, condition, names)) continue;
       if (contains(candidate, sink)) return true;
-      if (enclosesLater(candidate, sink) && branchesOf(candidate).some((b) => terminates(ctx, b)))
+      if (enclosesLater(candidate, sink) && branchesOf(candidate).some((b) => leavesOrRebinds(ctx.file, b)))
         return true;
     } else if (candidate.type === 'assert_statement') {
       if (enclosesLater(candidate, sink) && checks(ctx, candidate, names)) return true;
@@ -177,19 +177,6 @@ function branchesOf(ifStatement: Node): Node[] {
     }
   }
   return out;
-}
-
-function terminates(ctx: RuleContext, block: Node): boolean {
-  for (const statement of block.namedChildren) {
-    if (!statement) continue;
-    if (TERMINATING.has(statement.type)) return true;
-    if (statement.type === 'expression_statement') {
-      const call = statement.namedChildren[0];
-      const site = call?.type === 'call' ? ctx.file.callAt(call) : undefined;
-      if (site && ['abort', 'exit', '_exit', 'fail'].includes(site.name)) return true;
-    }
-  }
-  return false;
 }
 
 /**

@@ -1,8 +1,9 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
+import { leavesOrRebinds } from '../../engine/branches';
 import type { Binding, Scope } from '../../engine/scopes';
 import type { Taint } from '../../engine/taint';
-import { dottedName, literalValue, stringValue } from '../../engine/syntax';
+import { literalValue, stringValue } from '../../engine/syntax';
 import { isDeadCode } from './xss';
 
 /**
@@ -338,7 +339,10 @@ export function urlGuard(ctx: RuleContext, sink: Node, url: Node, scope: Scope):
   const names = relatedNames(ctx, url, fn);
   if (names.size === 0) return null;
   // Checks that guard the use, and inside the URL itself (`redirect(url if is_safe_url(url) else "/")`).
-  const conditions = [...guardingConditions(fn.node, sink, names), ...conditionsBefore(url, url.endIndex)];
+  const conditions = [
+    ...guardingConditions(ctx, fn.node, sink, names),
+    ...conditionsBefore(url, url.endIndex),
+  ];
   const mentions = (n: Node) => mentionsAny(n, names);
   const relevant = conditions.filter(mentions);
   let best: GuardStrength = null;
@@ -423,7 +427,7 @@ function mentionsAny(node: Node, names: ReadonlySet<string>): boolean {
  * the URL (`if not is_safe(url): url = "/"`), and asserts. An `if` that only logs guards nothing, however
  * strong its check.
  */
-function guardingConditions(body: Node, sink: Node, names: ReadonlySet<string>): Node[] {
+function guardingConditions(ctx: RuleContext, body: Node, sink: Node, names: ReadonlySet<string>): Node[] {
   const out = conditionsBefore(body, sink.startIndex, LOOSE_CONDITION_TYPES);
   const conditionOf = (branch: Node | null) =>
     branch && branch.type !== 'else_clause' ? branch.childForFieldName('condition') : null;
@@ -453,7 +457,7 @@ function guardingConditions(body: Node, sink: Node, names: ReadonlySet<string>):
           ? b.childForFieldName('body')
           : (b?.childForFieldName('consequence') ?? null),
       );
-      if (!blocks.some((block) => leavesOrRebinds(block, names))) continue;
+      if (!blocks.some((block) => leavesOrRebinds(ctx.file, block, names))) continue;
       for (const branch of branches) {
         const condition = conditionOf(branch ?? null);
         if (condition) out.push(condition);
@@ -461,30 +465,6 @@ function guardingConditions(body: Node, sink: Node, names: ReadonlySet<string>):
     }
   }
   return out;
-}
-
-const LEAVING_STATEMENTS = new Set([
-  'return_statement',
-  'raise_statement',
-  'continue_statement',
-  'break_statement',
-]);
-
-/** A branch that returns, raises or aborts, or assigns one of `names` anew. */
-function leavesOrRebinds(block: Node | null, names: ReadonlySet<string>): boolean {
-  for (const statement of block?.namedChildren ?? []) {
-    if (!statement) continue;
-    if (LEAVING_STATEMENTS.has(statement.type)) return true;
-    const expression = statement.type === 'expression_statement' ? statement.namedChildren[0] : null;
-    if (expression?.type === 'call') {
-      const callee = dottedName(expression.childForFieldName('function')) ?? '';
-      if (/(^|\.)(abort|exit|_exit)$/.test(callee)) return true;
-    } else if (expression?.type === 'assignment') {
-      const target = dottedName(expression.childForFieldName('left'));
-      if (target && names.has(target)) return true;
-    }
-  }
-  return false;
 }
 
 /** Value-level checks and loops: they count wherever they are before the use. */

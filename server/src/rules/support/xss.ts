@@ -5,6 +5,7 @@ import { taintThroughBindings } from './flows';
 import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
 import type { Scope } from '../../engine/scopes';
+import { MARKUP_CLASSES } from '../../engine/taint';
 import type { SinkKind, Taint } from '../../engine/taint';
 import type { OffsetEdit } from '../../engine/types';
 import { dottedName, lastSegment, stringValue } from '../../engine/syntax';
@@ -101,15 +102,6 @@ export function isNonHtmlValue(ctx: RuleContext, node: Node, depth = 0): boolean
   }
   return false;
 }
-
-export const MARKUP_CLASSES = new Set([
-  'markupsafe.Markup',
-  'flask.Markup',
-  'jinja2.Markup',
-  'jinja2.utils.Markup',
-  'jinja2.runtime.Markup',
-  'flask.helpers.Markup',
-]);
 
 export function isMarkupCall(ctx: RuleContext, node: Node): boolean {
   const value = unwrap(node);

@@ -3,7 +3,8 @@ import type { RuleContext } from '../../engine/context';
 import type { OffsetEdit } from '../../engine/types';
 import { isFString, stringPrefix, stringValue } from '../../engine/syntax';
 import { stringShape } from '../support/strings';
-import { MARKUP_CLASSES, preciseTaint, unwrap } from '../support/xss';
+import { MARKUP_CLASSES } from '../../engine/taint';
+import { preciseTaint, unwrap } from '../support/xss';
 import { defineRule } from '../rule';
 
 /** Calls whose result is safe to splice into markup: escapers, other markup, rendered templates, numbers. */
