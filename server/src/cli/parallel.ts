@@ -5,17 +5,23 @@ import { Worker } from 'node:worker_threads';
 import type { AnalyzeOptions } from '../engine/analyze';
 import type { Engine } from '../engine/engine';
 import type { SourceFile } from './files';
-import { prepareScan, scanPrepared, scanResult, scanSource } from './scan';
-import type { PreparedScan, ScanOptions, ScanResult, ScannedFile } from './scan';
+import type { WorkspaceFacts } from '../engine/context';
+import { prepareScan, ScanFacts, scanOrder, scanPrepared, scanSource, settleScan } from './scan';
+import type { AnalysedFile, PreparedScan, ScanOptions, ScanResult } from './scan';
 
-/** Main thread → scan worker (`scanWorker.ts`). */
+/**
+ * Main thread → scan worker (`scanWorker.ts`). Files come with the workspace facts learnt so far; the
+ * main thread re-analyses a file whose questions to them the complete facts answer differently.
+ */
 export type ToWorker =
   | { kind: 'options'; root: string; analyzeOptions: AnalyzeOptions }
-  | { kind: 'files'; indices: number[]; sources: SourceFile[] };
+  | { kind: 'files'; indices: number[]; sources: SourceFile[]; workspace: WorkspaceFacts };
 
 /** Scan worker → main thread: each file as it finishes; `want` when it is about to run out of work. */
 export type FromWorker =
-  { kind: 'file'; index: number; file: ScannedFile } | { kind: 'want' } | { kind: 'error'; message: string };
+  | { kind: 'file'; index: number; analysed: AnalysedFile }
+  | { kind: 'want' }
+  | { kind: 'error'; message: string };
 
 /**
  * Below this much source a worker's start (loading the bundle and compiling the parser, ~0.1 s) costs more
@@ -73,12 +79,12 @@ async function shareOut(
   workers: Worker[],
 ): Promise<ScanResult> {
   const { analysed, analyzeOptions } = prepared;
-  const queue = analysed
-    .map((_, i) => i)
-    .sort((a, b) => (analysed[b]?.text.length ?? 0) - (analysed[a]?.text.length ?? 0));
-  const results: (ScannedFile | undefined)[] = analysed.map(() => undefined);
+  const queue = scanOrder(prepared);
+  const facts = new ScanFacts(prepared);
+  const results: AnalysedFile[] = [];
   let done = 0;
-  const finished = (index: number, file: ScannedFile) => {
+  const finished = (index: number, file: AnalysedFile) => {
+    facts.learn(index, file.trace);
     results[index] = file;
     done++;
     options.onProgress?.(done, analysed.length);
@@ -90,6 +96,7 @@ async function shareOut(
       kind: 'files',
       indices,
       sources: indices.map((i) => analysed[i] as SourceFile),
+      workspace: facts.current(),
     } satisfies ToWorker);
   };
 
@@ -100,7 +107,7 @@ async function shareOut(
     };
     for (const worker of workers) {
       worker.on('message', (message: FromWorker) => {
-        if (message.kind === 'file') finished(message.index, message.file);
+        if (message.kind === 'file') finished(message.index, message.analysed);
         else if (message.kind === 'want') handOut(worker);
         else failure ??= new Error(`a scan worker failed: ${message.message}`);
         check();
@@ -121,7 +128,8 @@ async function shareOut(
       // are answered while it works.
       while (queue.length > 0 && !failure) {
         const index = queue.shift() as number;
-        finished(index, scanSource(engine, analysed[index] as SourceFile, options.root, analyzeOptions));
+        const source = analysed[index] as SourceFile;
+        finished(index, scanSource(engine, source, options.root, analyzeOptions, facts.current()));
         await new Promise((next) => setImmediate(next));
       }
       check();
@@ -129,5 +137,5 @@ async function shareOut(
   });
   await allDone;
   if (failure) throw failure;
-  return scanResult(options, prepared, results as ScannedFile[]);
+  return settleScan(engine, options, prepared, facts, results);
 }

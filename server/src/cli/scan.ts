@@ -1,10 +1,14 @@
 import * as path from 'node:path';
 import { DEFINES_FACTS, mergeFacts } from '../engine/analyze';
 import type { AnalyzeOptions } from '../engine/analyze';
+import { NO_WORKSPACE_FACTS } from '../engine/context';
+import type { WorkspaceFacts } from '../engine/context';
 import type { Engine } from '../engine/engine';
 import { fingerprintFindings } from '../engine/fingerprint';
 import { LineIndex } from '../engine/positions';
 import type { AnalysisNote, Finding, Severity } from '../engine/types';
+import { readsHold } from '../engine/workspaceReads';
+import type { WorkspaceTrace } from '../engine/workspaceReads';
 import { discoverFiles, readSource } from './files';
 import type { SkippedFile, SourceFile } from './files';
 
@@ -47,12 +51,18 @@ export const DEFAULT_MAX_FILE_SIZE_KB = 1024;
 export interface PreparedScan {
   analysed: SourceFile[];
   skipped: SkippedFile[];
+  /** Without the workspace facts: a scan learns those from the files it analyses (`ScanFacts`). */
   analyzeOptions: AnalyzeOptions;
+  /** Per analysed file: whether it can define workspace facts (`DEFINES_FACTS`). */
+  definesFacts: boolean[];
+  /** Facts of the files that are read but not analysed (`ScanOptions.analyze`). */
+  factsOfOthers: WorkspaceFacts;
 }
 
 /**
- * Discover and read the files and gather workspace facts (a decorator defined in one file protects views
- * in another). Unreadable files are skipped with a reason, never fatal.
+ * Discover and read the files. Unreadable files are skipped with a reason, never fatal. The facts of files
+ * that are only read, not analysed (a decorator defined in an unchanged file protects views in a changed
+ * one), are gathered here; the analysed files' facts come with their analysis.
  */
 export function prepareScan(engine: Engine, options: ScanOptions): PreparedScan {
   const discovery = discoverFiles(options.paths, options.exclude ?? [], options.root);
@@ -64,37 +74,48 @@ export function prepareScan(engine: Engine, options: ScanOptions): PreparedScan 
     if ('text' in source) sources.push(source);
     else skipped.push(source);
   }
-
-  const workspace = mergeFacts(
-    sources.filter((s) => DEFINES_FACTS.test(s.text)).map((s) => engine.factsOf(s.text, s.path)),
-  );
+  const analyse = options.analyze;
+  const analysed = analyse ? sources.filter((s) => analyse(s.path)) : sources;
+  const others = analyse ? sources.filter((s) => !analyse(s.path) && DEFINES_FACTS.test(s.text)) : [];
   const analyzeOptions: AnalyzeOptions = {
     ...(options.select ? { select: options.select } : {}),
     ...(options.ignore ? { ignore: options.ignore } : {}),
     ...(options.severity ? { severity: options.severity } : {}),
     ...(options.authDecorators ? { authDecorators: options.authDecorators } : {}),
-    workspace,
   };
-  const analysed = options.analyze ? sources.filter((s) => options.analyze?.(s.path)) : sources;
   return {
     analysed,
-    skipped: skipped.filter((s) => !options.analyze || options.analyze(s.path)),
+    skipped: skipped.filter((s) => !analyse || analyse(s.path)),
     analyzeOptions,
+    definesFacts: analysed.map((s) => DEFINES_FACTS.test(s.text)),
+    factsOfOthers: mergeFacts(others.map((s) => engine.factsOf(s.text, s.path))),
   };
 }
 
-/** One file's part of a scan report. */
+/** A file's part of the report, with what its analysis contributed to and asked of the workspace facts. */
+export interface AnalysedFile {
+  file: ScannedFile;
+  trace: WorkspaceTrace;
+}
+
+/** One file's part of a scan report, analysed with the workspace facts known so far. */
 export function scanSource(
   engine: Engine,
   source: SourceFile,
   root: string,
   analyzeOptions: AnalyzeOptions,
-): ScannedFile {
+  workspace: WorkspaceFacts,
+): AnalysedFile {
   const relative = relativePath(root, source.path);
-  const { findings, notes } = engine.analyzeText(source.text, source.path, analyzeOptions);
+  const trace: WorkspaceTrace = { own: NO_WORKSPACE_FACTS, reads: [] };
+  const { findings, notes } = engine.analyzeText(source.text, source.path, {
+    ...analyzeOptions,
+    workspace,
+    trace,
+  });
   // Most files have no findings: index their lines only when a fingerprint needs one.
   let lines: LineIndex | undefined;
-  return {
+  const file: ScannedFile = {
     path: relative,
     findings,
     notes,
@@ -102,9 +123,64 @@ export function scanSource(
       (lines ??= new LineIndex(source.text)).lineText(line),
     ),
   };
+  return { file, trace };
 }
 
-export function scanResult(options: ScanOptions, prepared: PreparedScan, files: ScannedFile[]): ScanResult {
+/**
+ * The order a scan analyses files in: those that define workspace facts first, so that the facts are
+ * complete before most files are analysed, then the largest first, so that no thread is left with a long
+ * file at the end.
+ */
+export function scanOrder({ analysed, definesFacts }: PreparedScan): number[] {
+  return analysed
+    .map((_, i) => i)
+    .sort(
+      (a, b) =>
+        Number(definesFacts[b]) - Number(definesFacts[a]) ||
+        (analysed[b]?.text.length ?? 0) - (analysed[a]?.text.length ?? 0),
+    );
+}
+
+/**
+ * The workspace facts a scan has learnt so far: those of the files read but not analysed, and those of
+ * each analysed file that can define facts (`DEFINES_FACTS`), as its analysis comes in.
+ */
+export class ScanFacts {
+  private readonly parts: WorkspaceFacts[];
+  private merged: WorkspaceFacts | undefined;
+
+  constructor(private readonly prepared: PreparedScan) {
+    this.parts = [prepared.factsOfOthers];
+  }
+
+  learn(index: number, trace: WorkspaceTrace): void {
+    if (!this.prepared.definesFacts[index]) return;
+    this.parts.push(trace.own);
+    this.merged = undefined;
+  }
+
+  current(): WorkspaceFacts {
+    return (this.merged ??= mergeFacts(this.parts));
+  }
+}
+
+/**
+ * The report, once every file is analysed and every file's facts are known: a file whose analysis asked a
+ * question of the workspace facts that the complete facts answer differently is analysed again.
+ */
+export function settleScan(
+  engine: Engine,
+  options: ScanOptions,
+  prepared: PreparedScan,
+  facts: ScanFacts,
+  results: readonly AnalysedFile[],
+): ScanResult {
+  const complete = facts.current();
+  const files = results.map(({ file, trace }, index) => {
+    if (readsHold(trace.reads, mergeFacts([complete, trace.own]))) return file;
+    const source = prepared.analysed[index] as SourceFile;
+    return scanSource(engine, source, options.root, prepared.analyzeOptions, complete).file;
+  });
   return {
     root: options.root,
     files,
@@ -115,12 +191,17 @@ export function scanResult(options: ScanOptions, prepared: PreparedScan, files: 
 
 /** The analysis half of a scan, on this thread (`parallel.ts` spreads it over worker threads). */
 export function scanPrepared(engine: Engine, options: ScanOptions, prepared: PreparedScan): ScanResult {
-  const files = prepared.analysed.map((source, index) => {
-    const file = scanSource(engine, source, options.root, prepared.analyzeOptions);
-    options.onProgress?.(index + 1, prepared.analysed.length);
-    return file;
-  });
-  return scanResult(options, prepared, files);
+  const facts = new ScanFacts(prepared);
+  const results: AnalysedFile[] = [];
+  let done = 0;
+  for (const index of scanOrder(prepared)) {
+    const source = prepared.analysed[index] as SourceFile;
+    const analysed = scanSource(engine, source, options.root, prepared.analyzeOptions, facts.current());
+    facts.learn(index, analysed.trace);
+    results[index] = analysed;
+    options.onProgress?.(++done, prepared.analysed.length);
+  }
+  return settleScan(engine, options, prepared, facts, results);
 }
 
 export function relativePath(root: string, file: string): string {

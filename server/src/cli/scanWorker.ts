@@ -25,8 +25,14 @@ if (port) {
         for (const [k, source] of message.sources.entries()) {
           // Ask for the next files while working on the last one, so the thread never waits idle.
           if (k === message.sources.length - 1) post({ kind: 'want' });
-          const file = scanSource(engine, source, settings.root, settings.analyzeOptions);
-          post({ kind: 'file', index: message.indices[k] as number, file });
+          const analysed = scanSource(
+            engine,
+            source,
+            settings.root,
+            settings.analyzeOptions,
+            message.workspace,
+          );
+          post({ kind: 'file', index: message.indices[k] as number, analysed });
         }
       })
       .catch((error: unknown) => {

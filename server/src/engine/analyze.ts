@@ -14,6 +14,8 @@ import { collectSuppressions, isSuppressed } from './suppressions';
 import { TaintAnalyzer } from './taint';
 import type { AnalysisNote, FileAnalysis, Finding, Range, Severity } from './types';
 import { compareIds } from './compareIds';
+import { recordingFacts } from './workspaceReads';
+import type { WorkspaceTrace } from './workspaceReads';
 
 export interface AnalyzeOptions {
   /** Rule ids or id prefixes to run (`FS2`, `FS201`, `ALL`); default all. */
@@ -31,6 +33,11 @@ export interface AnalyzeOptions {
    * whose syntax errors are the ones reported, and what was blanked out of it.
    */
   written?: { tree: Tree; blanks: readonly Blank[] };
+  /**
+   * When given, the analysis fills it in: the facts this file contributes to its workspace, and every
+   * question the rules asked of the workspace facts with its answer (`workspaceReads.ts`).
+   */
+  trace?: WorkspaceTrace;
 }
 
 export function ruleSelected(
@@ -121,7 +128,10 @@ export function* analysisSteps(
   const lines = new LineIndex(file.text);
   const notes: AnalysisNote[] = [];
   const findings: Finding[] = [];
-  const facts = mergeFacts([options.workspace ?? NO_WORKSPACE_FACTS, workspaceFactsOf(models)]);
+  const own = workspaceFactsOf(models);
+  const merged = mergeFacts([options.workspace ?? NO_WORKSPACE_FACTS, own]);
+  if (options.trace) options.trace.own = own;
+  const facts = options.trace ? recordingFacts(merged, options.trace.reads) : merged;
   const settings: RuleSettings = { authDecorators: options.authDecorators ?? [] };
   const taint = new TaintAnalyzer(file, (scope) => urlParametersOf(flask, scope));
   const suppressions = collectSuppressions(file.comments);

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { after, describe, it } from 'node:test';
+import { makeTree, runCli } from '../helpers/cli';
+
+/**
+ * A scan learns the workspace facts (a decorator that checks the caller, a refusing before_request hook,
+ * TRUSTED_HOSTS) from the files it analyses, in one pass, and re-analyses a file whose questions to them
+ * the complete facts answer differently. Here the views file is analysed first (it is the largest of the
+ * files that define facts) while the files that protect it come after: its report must be the one it gets
+ * with every fact known, on one thread and on two.
+ */
+describe('flask-sentinel scan: workspace facts defined in other files', () => {
+  // Padding, so that the scan is large enough to be shared out over two threads (256 KiB).
+  const padding = Array.from(
+    { length: 6_000 },
+    (_, i) => `def helper_${i}(value):\n    return value + ${i}\n`,
+  );
+  const views = `from flask import Blueprint, request, url_for
+from flask_mail import Message
+from functools import wraps
+from .auth import gatekeeper
+
+admin_bp = Blueprint("admin", __name__)
+shop_bp = Blueprint("shop", __name__)
+
+
+def timed(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        return view(*args, **kwargs)
+    return wrapper
+
+
+@shop_bp.route("/orders/<int:order_id>", methods=["DELETE"])
+@gatekeeper
+def delete_order(order_id):
+    Order.query.filter_by(id=order_id).delete()
+    db.session.commit()
+    return "", 204
+
+
+@admin_bp.route("/users/<int:user_id>", methods=["POST"])
+def ban_user(user_id):
+    User.query.filter_by(id=user_id).update({"banned": True})
+    db.session.commit()
+    return "", 204
+
+
+@shop_bp.route("/coupons", methods=["POST"])
+def add_coupon():
+    db.session.add(Coupon(code=request.form["code"]))
+    db.session.commit()
+    return "", 201
+
+
+@shop_bp.route("/invite", methods=["POST"])
+@gatekeeper
+def invite():
+    link = url_for("shop.join", token=make_token(), _external=True)
+    mail.send(Message("Join us", recipients=[request.form["email"]], body=link))
+    return "sent"
+
+
+${padding.join('\n')}`;
+
+  const root = makeTree({
+    'app/views.py': views,
+    'app/auth.py': `from functools import wraps
+from flask import abort
+from flask_login import current_user
+
+
+def gatekeeper(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            abort(401)
+        return view(*args, **kwargs)
+    return wrapper
+`,
+    'app/hooks.py': `from flask import abort
+from flask_login import current_user
+from .views import admin_bp
+
+
+@admin_bp.before_request
+def only_admins():
+    if not current_user.is_admin:
+        abort(403)
+`,
+    'app/config.py': `class Config:\n    TRUSTED_HOSTS = ["shop.example.com"]\n`,
+  });
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  for (const jobs of ['1', '2']) {
+    it(`reports only the unprotected route, with --jobs ${jobs}`, () => {
+      assert.ok(fs.statSync(`${root}/app/views.py`).size > 256 * 1024, 'large enough to share out');
+      const run = runCli(['scan', '.', '--format', 'json', '--fail-on', 'never', '--jobs', jobs], root);
+      assert.equal(run.status, 0, run.stderr);
+      const report = JSON.parse(run.stdout) as { findings: { ruleId: string; path: string; line: number }[] };
+      const found = report.findings.map((f) => `${f.path}:${f.line}:${f.ruleId}`);
+      // delete_order: gatekeeper (auth.py); ban_user: the hook (hooks.py); invite: TRUSTED_HOSTS (config.py).
+      assert.deepEqual(found, ['app/views.py:32:FS501']);
+    });
+  }
+});
