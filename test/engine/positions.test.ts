@@ -35,6 +35,21 @@ describe('positions are UTF-16 code units (LSP and SARIF default)', () => {
     assert.equal(lines.lineText(1), 'bé😀c');
   });
 
+  it('LineIndex places offsets the same in an LF-only text as in one with a CR somewhere', () => {
+    // Texts without any \r take a faster path: both must agree wherever the texts are the same.
+    const lf = 'import os\n\nx = 1\n\tif x:\n        y = "é😀"\n';
+    const withCr = `${lf}z = 2\r`;
+    const a = new LineIndex(lf);
+    const b = new LineIndex(withCr);
+    assert.equal(a.lineCount, 6);
+    assert.equal(b.lineCount, 7);
+    for (let offset = 0; offset <= lf.length; offset++) {
+      assert.deepEqual(a.positionAt(offset), b.positionAt(offset), `offset ${offset}`);
+    }
+    assert.deepEqual(a.positionAt(lf.length), { line: 5, character: 0 });
+    assert.equal(a.lineText(4), '        y = "é😀"');
+  });
+
   it('applies edits in any order', () => {
     assert.equal(
       applyEdits('abcdef', [

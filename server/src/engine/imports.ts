@@ -9,8 +9,11 @@ import { dottedName } from './syntax';
 export class ImportTable {
   private readonly aliases = new Map<string, string>();
   private readonly modules = new Set<string>();
+  /** Answers of `imports()`: rules ask the same few modules of every file, some once per call site. */
+  private readonly importsAnswers = new Map<string, boolean>();
 
   add(statement: Node): void {
+    this.importsAnswers.clear();
     if (statement.type === 'import_statement') {
       for (const child of statement.namedChildren) {
         if (!child) continue;
@@ -56,12 +59,12 @@ export class ImportTable {
     return dot < 0 ? target : target + dotted.slice(dot);
   }
 
-  /** Qualified name of an identifier/attribute node, or null for other expressions. */
   /** Whether a bare name is bound by an import (`os`, `req` in `from flask import request as req`). */
   isImported(name: string): boolean {
     return this.aliases.has(name);
   }
 
+  /** Qualified name of an identifier/attribute node, or null for other expressions. */
   resolve(node: Node | null): string | null {
     const dotted = dottedName(node);
     return dotted === null ? null : this.qualify(dotted);
@@ -69,11 +72,21 @@ export class ImportTable {
 
   /** Whether `module` (or a submodule of it) is imported in any form. */
   imports(module: string): boolean {
+    let answer = this.importsAnswers.get(module);
+    if (answer === undefined) {
+      answer = this.findImport(module);
+      this.importsAnswers.set(module, answer);
+    }
+    return answer;
+  }
+
+  private findImport(module: string): boolean {
+    const prefix = `${module}.`;
     for (const name of this.modules) {
-      if (name === module || name.startsWith(`${module}.`)) return true;
+      if (name === module || name.startsWith(prefix)) return true;
     }
     for (const target of this.aliases.values()) {
-      if (target === module || target.startsWith(`${module}.`)) return true;
+      if (target === module || target.startsWith(prefix)) return true;
     }
     return false;
   }

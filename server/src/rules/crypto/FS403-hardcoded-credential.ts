@@ -420,7 +420,7 @@ function holdsCredential(name: string, literal: Node, compared = false): boolean
 }
 
 /** Index of the word that makes a name a credential, or -1. */
-function credentialWordIndex(words: string[]): number {
+function credentialWordIndex(words: readonly string[]): number {
   for (let i = words.length - 1; i >= 0; i--) {
     const w = words[i] as string;
     const before = words[i - 1];

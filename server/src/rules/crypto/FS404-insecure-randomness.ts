@@ -196,7 +196,7 @@ function weakSource(ctx: RuleContext, site: CallSite): 'random' | 'uuid1' | null
   return built === 'random.Random' ? 'random' : null;
 }
 
-function words(name: string): string[] {
+function words(name: string): readonly string[] {
   return nameWords(name);
 }
 

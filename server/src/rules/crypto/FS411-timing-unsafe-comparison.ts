@@ -241,8 +241,8 @@ function paired(a: Operand, b: Operand): boolean {
   if (/2\W*\]?\)?$/.test(a.node.text) || /2\W*\]?\)?$/.test(b.node.text)) return true;
   if (wordsA.some((w) => PAIRED.has(w)) || wordsB.some((w) => PAIRED.has(w)))
     return a.secret === 'password' || b.secret === 'password';
-  const isNew = (w: string[]) => w.some((x) => CHANGE_NEW.has(x));
-  const isOld = (w: string[]) => w.some((x) => CHANGE_OLD.has(x));
+  const isNew = (w: readonly string[]) => w.some((x) => CHANGE_NEW.has(x));
+  const isOld = (w: readonly string[]) => w.some((x) => CHANGE_OLD.has(x));
   return (isNew(wordsA) && isOld(wordsB)) || (isOld(wordsA) && isNew(wordsB));
 }
 

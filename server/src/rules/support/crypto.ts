@@ -13,7 +13,25 @@ import { dottedName, lastSegment, literalValue, stringValue } from '../../engine
 // Names
 
 /** Words of an identifier or key: `rememberMeKey` → remember, me, key; `DB_PASSWORD2` → db, password. */
-export function nameWords(name: string): string[] {
+export function nameWords(name: string): readonly string[] {
+  let words = wordsOfName.get(name);
+  if (!words) {
+    if (wordsOfName.size >= WORDS_OF_NAME_LIMIT) wordsOfName.clear();
+    words = splitName(name);
+    wordsOfName.set(name, words);
+  }
+  return words;
+}
+
+/**
+ * The words of names already split: the crypto and secrets rules ask about every assigned name, argument
+ * and attribute of every file, and names repeat (`user`, `password`, `db.session`). Bounded, as the
+ * language server lives for hours.
+ */
+const wordsOfName = new Map<string, readonly string[]>();
+const WORDS_OF_NAME_LIMIT = 20_000;
+
+function splitName(name: string): readonly string[] {
   return name
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
