@@ -176,9 +176,10 @@ export function settleScan(
   results: readonly AnalysedFile[],
 ): ScanResult {
   const complete = facts.current();
-  const files = results.map(({ file, trace }, index) => {
-    if (readsHold(trace.reads, mergeFacts([complete, trace.own]))) return file;
-    const source = prepared.analysed[index] as SourceFile;
+  const files = prepared.analysed.map((source, index) => {
+    const result = results[index];
+    if (!result) throw new Error(`${source.path} was never analysed`);
+    if (readsHold(result.trace.reads, mergeFacts([complete, result.trace.own]))) return result.file;
     return scanSource(engine, source, options.root, prepared.analyzeOptions, complete).file;
   });
   return {
