@@ -6,7 +6,7 @@ import type { AnalyzeOptions } from '../engine/analyze';
 import type { Engine } from '../engine/engine';
 import type { SourceFile } from './files';
 import type { WorkspaceFacts } from '../engine/context';
-import { prepareScan, ScanFacts, scanOrder, scanPrepared, scanSource, settleScan } from './scan';
+import { prepareScan, scanOrder, scanPrepared, ScanRun } from './scan';
 import type { AnalysedFile, PreparedScan, ScanOptions, ScanResult } from './scan';
 
 /**
@@ -80,15 +80,7 @@ async function shareOut(
 ): Promise<ScanResult> {
   const { analysed, analyzeOptions } = prepared;
   const queue = scanOrder(prepared);
-  const facts = new ScanFacts(prepared);
-  const results: AnalysedFile[] = [];
-  let done = 0;
-  const finished = (index: number, file: AnalysedFile) => {
-    facts.learn(index, file.trace);
-    results[index] = file;
-    done++;
-    options.onProgress?.(done, analysed.length);
-  };
+  const run = new ScanRun(engine, options, prepared);
   const handOut = (worker: Worker) => {
     const indices = queue.splice(0, CHUNK);
     if (indices.length === 0) return;
@@ -96,18 +88,18 @@ async function shareOut(
       kind: 'files',
       indices,
       sources: indices.map((i) => analysed[i] as SourceFile),
-      workspace: facts.current(),
+      workspace: run.facts(),
     } satisfies ToWorker);
   };
 
   let failure: Error | undefined;
   const allDone = new Promise<void>((resolve) => {
     const check = () => {
-      if (done === analysed.length || failure) resolve();
+      if (run.finished || failure) resolve();
     };
     for (const worker of workers) {
       worker.on('message', (message: FromWorker) => {
-        if (message.kind === 'file') finished(message.index, message.analysed);
+        if (message.kind === 'file') run.record(message.index, message.analysed);
         else if (message.kind === 'want') handOut(worker);
         else failure ??= new Error(`a scan worker failed: ${message.message}`);
         check();
@@ -127,9 +119,7 @@ async function shareOut(
       // This thread takes files from the same queue, yielding after each so that workers asking for more
       // are answered while it works.
       while (queue.length > 0 && !failure) {
-        const index = queue.shift() as number;
-        const source = analysed[index] as SourceFile;
-        finished(index, scanSource(engine, source, options.root, analyzeOptions, facts.current()));
+        run.analyse(queue.shift() as number);
         await new Promise((next) => setImmediate(next));
       }
       check();
@@ -137,5 +127,5 @@ async function shareOut(
   });
   await allDone;
   if (failure) throw failure;
-  return settleScan(engine, options, prepared, facts, results);
+  return run.settle();
 }

@@ -51,7 +51,7 @@ export const DEFAULT_MAX_FILE_SIZE_KB = 1024;
 export interface PreparedScan {
   analysed: SourceFile[];
   skipped: SkippedFile[];
-  /** Without the workspace facts: a scan learns those from the files it analyses (`ScanFacts`). */
+  /** Without the workspace facts: a scan learns those from the files it analyses (`ScanRun`). */
   analyzeOptions: AnalyzeOptions;
   /** Per analysed file: whether it can define workspace facts (`DEFINES_FACTS`). */
   definesFacts: boolean[];
@@ -142,67 +142,80 @@ export function scanOrder({ analysed, definesFacts }: PreparedScan): number[] {
 }
 
 /**
- * The workspace facts a scan has learnt so far: those of the files read but not analysed, and those of
- * each analysed file that can define facts (`DEFINES_FACTS`), as its analysis comes in.
+ * One scan's analyses as they come in, from this thread or a worker: the files' reports, progress, and
+ * the workspace facts learnt so far (those of the files read but not analysed, and those of each analysed
+ * file that can define facts, `DEFINES_FACTS`).
  */
-export class ScanFacts {
-  private readonly parts: WorkspaceFacts[];
-  private merged: WorkspaceFacts | undefined;
+export class ScanRun {
+  private readonly results: (AnalysedFile | undefined)[];
+  private readonly factParts: WorkspaceFacts[];
+  private mergedFacts: WorkspaceFacts | undefined;
+  private done = 0;
 
-  constructor(private readonly prepared: PreparedScan) {
-    this.parts = [prepared.factsOfOthers];
+  constructor(
+    private readonly engine: Engine,
+    private readonly options: ScanOptions,
+    private readonly prepared: PreparedScan,
+  ) {
+    this.results = prepared.analysed.map(() => undefined);
+    this.factParts = [prepared.factsOfOthers];
   }
 
-  learn(index: number, trace: WorkspaceTrace): void {
-    if (!this.prepared.definesFacts[index]) return;
-    this.parts.push(trace.own);
-    this.merged = undefined;
+  /** The workspace facts known so far: what the next file is analysed with. */
+  facts(): WorkspaceFacts {
+    return (this.mergedFacts ??= mergeFacts(this.factParts));
   }
 
-  current(): WorkspaceFacts {
-    return (this.merged ??= mergeFacts(this.parts));
+  get finished(): boolean {
+    return this.done === this.prepared.analysed.length;
   }
-}
 
-/**
- * The report, once every file is analysed and every file's facts are known: a file whose analysis asked a
- * question of the workspace facts that the complete facts answer differently is analysed again.
- */
-export function settleScan(
-  engine: Engine,
-  options: ScanOptions,
-  prepared: PreparedScan,
-  facts: ScanFacts,
-  results: readonly AnalysedFile[],
-): ScanResult {
-  const complete = facts.current();
-  const files = prepared.analysed.map((source, index) => {
-    const result = results[index];
-    if (!result) throw new Error(`${source.path} was never analysed`);
-    if (readsHold(result.trace.reads, mergeFacts([complete, result.trace.own]))) return result.file;
-    return scanSource(engine, source, options.root, prepared.analyzeOptions, complete).file;
-  });
-  return {
-    root: options.root,
-    files,
-    skipped: prepared.skipped.map((s) => ({ ...s, path: relativePath(options.root, s.path) })),
-    fileCount: prepared.analysed.length,
-  };
+  /** Analyses file `index` on this thread with the facts known so far. */
+  analyse(index: number): void {
+    const source = this.prepared.analysed[index] as SourceFile;
+    this.record(
+      index,
+      scanSource(this.engine, source, this.options.root, this.prepared.analyzeOptions, this.facts()),
+    );
+  }
+
+  record(index: number, analysed: AnalysedFile): void {
+    this.results[index] = analysed;
+    if (this.prepared.definesFacts[index]) {
+      this.factParts.push(analysed.trace.own);
+      this.mergedFacts = undefined;
+    }
+    this.done++;
+    this.options.onProgress?.(this.done, this.prepared.analysed.length);
+  }
+
+  /**
+   * The report, once every file is analysed and every file's facts are known: a file whose analysis asked
+   * a question of the workspace facts that the complete facts answer differently is analysed again.
+   */
+  settle(): ScanResult {
+    const { engine, options, prepared } = this;
+    const complete = this.facts();
+    const files = prepared.analysed.map((source, index) => {
+      const result = this.results[index];
+      if (!result) throw new Error(`${source.path} was never analysed`);
+      if (readsHold(result.trace.reads, mergeFacts([complete, result.trace.own]))) return result.file;
+      return scanSource(engine, source, options.root, prepared.analyzeOptions, complete).file;
+    });
+    return {
+      root: options.root,
+      files,
+      skipped: prepared.skipped.map((s) => ({ ...s, path: relativePath(options.root, s.path) })),
+      fileCount: prepared.analysed.length,
+    };
+  }
 }
 
 /** The analysis half of a scan, on this thread (`parallel.ts` spreads it over worker threads). */
 export function scanPrepared(engine: Engine, options: ScanOptions, prepared: PreparedScan): ScanResult {
-  const facts = new ScanFacts(prepared);
-  const results: AnalysedFile[] = [];
-  let done = 0;
-  for (const index of scanOrder(prepared)) {
-    const source = prepared.analysed[index] as SourceFile;
-    const analysed = scanSource(engine, source, options.root, prepared.analyzeOptions, facts.current());
-    facts.learn(index, analysed.trace);
-    results[index] = analysed;
-    options.onProgress?.(++done, prepared.analysed.length);
-  }
-  return settleScan(engine, options, prepared, facts, results);
+  const run = new ScanRun(engine, options, prepared);
+  for (const index of scanOrder(prepared)) run.analyse(index);
+  return run.settle();
 }
 
 export function relativePath(root: string, file: string): string {
