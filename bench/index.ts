@@ -484,6 +484,7 @@ function report(r: {
     const label = `${t.lines} lines, ${t.keystrokes}/${t.planned} keys${t.budgetExhausted ? ' (budget)' : ''}`;
     const d = (x: { median: number; p95: number; max: number }) => [fmt(x.median), fmt(x.p95), fmt(x.max)];
     tRows.push([label, 'server: edit → diagnostics', ...d(t.server.keystrokeMs)]);
+    tRows.push(['', 'server, same keys again (warm)', ...d(t.server.warmKeystrokeMs)]);
     tRows.push(['', 'in-process: incremental parse', ...d(t.inProcess.parseMs)]);
     tRows.push(['', 'in-process: analysis (edited statement or file)', ...d(t.inProcess.analysisMs)]);
     tRows.push(['', 'in-process: parse + analysis', ...d(t.inProcess.parsePlusAnalysisMs)]);
@@ -492,6 +493,13 @@ function report(r: {
       'ratio server / parse',
       `${fmt(t.ratios.serverOverParseMedian, 1)}×`,
       `${fmt(t.ratios.serverOverParseP95, 1)}×`,
+      '',
+    ]);
+    tRows.push([
+      '',
+      'ratio warm server / parse',
+      `${fmt(t.ratios.warmServerOverParseMedian, 1)}×`,
+      `${fmt(t.ratios.warmServerOverParseP95, 1)}×`,
       '',
     ]);
     tRows.push(['', `partial re-analysis: ${fmt(t.inProcess.partialShare * 100, 0)}% of keys`, '', '', '']);
