@@ -488,20 +488,17 @@ function report(r: {
     tRows.push(['', 'in-process: incremental parse', ...d(t.inProcess.parseMs)]);
     tRows.push(['', 'in-process: analysis (edited statement or file)', ...d(t.inProcess.analysisMs)]);
     tRows.push(['', 'in-process: parse + analysis', ...d(t.inProcess.parsePlusAnalysisMs)]);
-    tRows.push([
+    const ratio = (label: string, median: number, p95: number) => [
       '',
-      'ratio server / parse',
-      `${fmt(t.ratios.serverOverParseMedian, 1)}×`,
-      `${fmt(t.ratios.serverOverParseP95, 1)}×`,
+      label,
+      `${fmt(median, 1)}×`,
+      `${fmt(p95, 1)}×`,
       '',
-    ]);
-    tRows.push([
-      '',
-      'ratio warm server / parse',
-      `${fmt(t.ratios.warmServerOverParseMedian, 1)}×`,
-      `${fmt(t.ratios.warmServerOverParseP95, 1)}×`,
-      '',
-    ]);
+    ];
+    tRows.push(ratio('ratio server / parse', t.ratios.serverOverParseMedian, t.ratios.serverOverParseP95));
+    tRows.push(
+      ratio('ratio warm server / parse', t.ratios.warmServerOverParseMedian, t.ratios.warmServerOverParseP95),
+    );
     tRows.push(['', `partial re-analysis: ${fmt(t.inProcess.partialShare * 100, 0)}% of keys`, '', '', '']);
     const reasons = Object.entries(t.inProcess.wholeFileReasons)
       .sort((a, b) => b[1] - a[1])
