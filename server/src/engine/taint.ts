@@ -77,6 +77,15 @@ const REQUEST_SOURCES = new Set([
 
 const REQUEST_OBJECTS = ['flask.request', 'werkzeug.local.request', 'quart.request'];
 
+/**
+ * Text that every file with request data in it contains, for rules' triggers (`Rule.trigger`). Taint
+ * starts at one of two sources only: the request object (`REQUEST_OBJECTS`: an import or the code spells
+ * out its last name, `request`, even under an alias) or a view's URL parameter (`urlParameters` in
+ * flask.ts reads a literal route rule: `<name>`, `<int:id>`, `<path(...):p>`, or `"<" "name>"` split
+ * across literals). Everything else only passes taint on. A new kind of source must widen this.
+ */
+export const REQUEST_DATA_TEXT = /\brequest\b|<\w*[(:>"']/;
+
 /** Calls whose result carries nothing of their arguments. */
 const CLEANING_CALLS = new Set([
   'int',

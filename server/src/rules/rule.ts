@@ -27,9 +27,23 @@ export type RuleMeta = z.infer<typeof RuleMetaSchema>;
 
 export interface Rule {
   readonly meta: RuleMeta;
+  /**
+   * Text every file the rule can report in contains (a module, function, header or setting name the
+   * rule's every path needs, in each of its spellings): a file without a match is not checked by this
+   * rule at all. Most rules look for a few names that most files never mention, and checking a rule
+   * costs about as much whether it finds anything or not, so this spares most of the rules' time (as
+   * semgrep's prefilters do). It must be necessary, never merely likely: a trigger that misses a spelling
+   * hides findings. `test/rules/triggers.test.ts` compares every fixture with and without triggers, and
+   * the re-analysis tests check each statement of every fixture with its reduced file's text.
+   */
+  readonly trigger?: RegExp;
   check(ctx: RuleContext): void;
 }
 
-export function defineRule(rule: { meta: RuleMeta; check(ctx: RuleContext): void }): Rule {
-  return Object.freeze({ meta: Object.freeze(rule.meta), check: (ctx: RuleContext) => rule.check(ctx) });
+export function defineRule(rule: { meta: RuleMeta; trigger?: RegExp; check(ctx: RuleContext): void }): Rule {
+  return Object.freeze({
+    meta: Object.freeze(rule.meta),
+    ...(rule.trigger ? { trigger: rule.trigger } : {}),
+    check: (ctx: RuleContext) => rule.check(ctx),
+  });
 }

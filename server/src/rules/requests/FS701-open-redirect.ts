@@ -52,6 +52,8 @@ export default defineRule({
       'https://flask.palletsprojects.com/en/stable/api/#flask.redirect',
     ],
   },
+  // redirect(), or a Location header (in any letter case) or a response's location attribute.
+  trigger: /redirect|location/i,
   check(ctx: RuleContext) {
     const taintOf = (node: Node): Taint | null => {
       const taint = preciseTaint(ctx, node, { sink: 'url', followCalls: true });

@@ -122,6 +122,8 @@ export default defineRule({
       'https://cwe.mitre.org/data/definitions/918.html',
     ],
   },
+  // An HTTP client library; http.client's connections can be reached as client.HTTPSConnection.
+  trigger: /requests|httpx|urllib|aiohttp|HTTPS?Connection/,
   check(ctx: RuleContext) {
     const taintOf = (node: Node): Taint | null => preciseTaint(ctx, node, { sink: 'url', followCalls: true });
     for (const site of ctx.file.calls) {

@@ -7,6 +7,7 @@ import { argumentAt } from '../support/files';
 import { isValidatedBefore } from '../support/queries';
 import { preciseTaint, responseKind, unwrap } from '../support/xss';
 import { defineRule } from '../rule';
+import { REQUEST_DATA_TEXT } from '../../engine/taint';
 
 /**
  * Headers whose value, when the client picks it, changes what the browser or the front-end server does —
@@ -79,6 +80,8 @@ export default defineRule({
       'https://www.trustwave.com/en-us/resources/blogs/spiderlabs-blog/reflected-file-download-a-new-web-attack-vector/',
     ],
   },
+  // Every report needs request data; a view returning (body, status, {name: value}) needs no other word.
+  trigger: REQUEST_DATA_TEXT,
   check(ctx: RuleContext) {
     const seen = new Set<number>();
     for (const write of headerWrites(ctx)) {

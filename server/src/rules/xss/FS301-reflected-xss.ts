@@ -16,6 +16,7 @@ import {
 } from '../support/xss';
 import type { PreciseTaintOptions } from '../support/xss';
 import { defineRule } from '../rule';
+import { REQUEST_DATA_TEXT } from '../../engine/taint';
 
 /** Request data itself, and text derived from it; not values other functions computed from it. */
 const REFLECTED: PreciseTaintOptions = { sink: 'html', followCalls: false };
@@ -45,6 +46,8 @@ export default defineRule({
       'https://cwe.mitre.org/data/definitions/79.html',
     ],
   },
+  // Every report needs request data.
+  trigger: REQUEST_DATA_TEXT,
   check(ctx: RuleContext) {
     const reported = new Set<number>();
     const report = (body: Node, at: Node, taint: Taint, where: string) => {

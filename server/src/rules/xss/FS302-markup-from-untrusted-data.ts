@@ -36,6 +36,7 @@ export default defineRule({
       'https://cwe.mitre.org/data/definitions/79.html',
     ],
   },
+  trigger: /Markup/,
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
       if (!site.callee || !MARKUP_CLASSES.has(site.callee) || !ctx.inFocus(site.node)) continue;

@@ -39,6 +39,8 @@ export default defineRule({
       'https://cwe.mitre.org/data/definitions/116.html',
     ],
   },
+  // An Environment or Template of jinja2, or an autoescape option, setting or function.
+  trigger: /jinja2|autoescape/,
   check(ctx: RuleContext) {
     const falsy = (node: Node) => isFalsyLiteral(ctx.file.resolveValue(unwrap(node)));
     const toTrue = (node: Node) => [replaceNode(node, 'True')];

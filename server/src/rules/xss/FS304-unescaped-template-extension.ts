@@ -61,6 +61,7 @@ export default defineRule({
       'https://cwe.mitre.org/data/definitions/79.html',
     ],
   },
+  trigger: /render_template|stream_template/,
   check(ctx: RuleContext) {
     if (ctx.workspace.appSettings.has('autoescape')) return;
     for (const site of ctx.file.calls) {
