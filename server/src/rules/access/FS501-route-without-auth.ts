@@ -35,6 +35,8 @@ export default defineRule({
       'https://flask-jwt-extended.readthedocs.io/en/stable/basic_usage.html',
     ],
   },
+  // A route this file registers: .route, add_url_rule, add_resource, or a verb decorator (@bp.post).
+  trigger: /route|add_url_rule|add_resource|@[^\n]*\.\s*(?:get|post|put|patch|delete)\b/,
   check(ctx: RuleContext) {
     for (const route of ctx.flask.routes) {
       if (!ctx.inFocus(route.registration) || !changesState(route)) continue;

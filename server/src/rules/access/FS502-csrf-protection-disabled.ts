@@ -42,6 +42,8 @@ export default defineRule({
       'https://cwe.mitre.org/data/definitions/352.html',
     ],
   },
+  // A CSRF setting, extension (CSRFProtect, SeaSurf), exempt() or form option: each says csrf.
+  trigger: /csrf|seasurf/i,
   check(ctx: RuleContext) {
     checkConfiguration(ctx);
     checkExemptions(ctx);

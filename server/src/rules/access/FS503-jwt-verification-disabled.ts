@@ -47,6 +47,7 @@ export default defineRule({
       'https://cwe.mitre.org/data/definitions/347.html',
     ],
   },
+  trigger: /jwt|jose/i,
   check(ctx: RuleContext) {
     // PyJWT, python-jose, python_jwt and Flask-JWT-Extended's JWT_* settings are all imported or named
     // with one of these words: without them, skip looking at each call.

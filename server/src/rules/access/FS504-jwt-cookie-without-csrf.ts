@@ -31,6 +31,7 @@ export default defineRule({
       'https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html',
     ],
   },
+  trigger: /JWT_COOKIE_CSRF_PROTECT|JWT_CSRF_METHODS|JWT_COOKIE_SECURE|JWT_COOKIE_SAMESITE/,
   check(ctx: RuleContext) {
     const cookies = tokensInCookies(ctx);
     if (cookies === 'no') return;

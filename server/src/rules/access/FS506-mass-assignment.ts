@@ -6,6 +6,7 @@ import type { Taint } from '../../engine/taint';
 import { dottedName, stringValue } from '../../engine/syntax';
 import { isCheckedAgainstAllowList } from '../support/access';
 import { defineRule } from '../rule';
+import { REQUEST_DATA_TEXT } from '../../engine/taint';
 
 /** Methods that write a mapping's keys as fields of a model or document. */
 const KEYWORD_WRITERS = new Set([
@@ -118,6 +119,8 @@ export default defineRule({
       'https://cwe.mitre.org/data/definitions/915.html',
     ],
   },
+  // Every report needs request data.
+  trigger: REQUEST_DATA_TEXT,
   check(ctx: RuleContext) {
     const models = new ModelClasses(ctx);
     for (const site of ctx.file.calls) {

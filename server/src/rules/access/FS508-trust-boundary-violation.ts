@@ -47,6 +47,8 @@ export default defineRule({
       'https://cheatsheetseries.owasp.org/cheatsheets/Session_Management_Cheat_Sheet.html',
     ],
   },
+  // A write to Flask's session (session[...] =, session.update(...)), under any alias.
+  trigger: /session/,
   check(ctx: RuleContext) {
     // All writes: readsBackSession looks at the others. Each reports at its key or value, inside its own write.
     const writes = sessionWrites(ctx);

@@ -27,6 +27,8 @@ export default defineRule({
       'https://cwe.mitre.org/data/definitions/489.html',
     ],
   },
+  // run(debug=...), app.debug, the DEBUG setting, or FLASK_DEBUG / FLASK_ENV in the environment.
+  trigger: /debug|DEBUG|FLASK_ENV/,
   check(ctx: RuleContext) {
     const truthy = (node: Node) => isTruthyLiteral(ctx.file.resolveValue(node));
     for (const site of ctx.file.callsNamed('run')) {

@@ -32,6 +32,7 @@ export default defineRule({
       'https://cwe.mitre.org/data/definitions/489.html',
     ],
   },
+  trigger: /run_simple|DebuggedApplication|use_debugger|use_evalex|WERKZEUG_DEBUG_PIN/,
   check(ctx: RuleContext) {
     const value = (node: Node) => ctx.file.resolveValue(node);
     /** Turns a literal `True` into `False`; values from variables are left for a person to change. */

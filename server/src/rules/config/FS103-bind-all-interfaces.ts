@@ -64,6 +64,8 @@ export default defineRule({
       'https://cwe.mitre.org/data/definitions/1327.html',
     ],
   },
+  // The hosts it knows as every interface (0.0.0.0, ::, [::], the empty host), or a listen= spec.
+  trigger: /0\.0\.0\.0|::|0:0:0:0:0:0:0:0|listen|""|''/,
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
       if (!ctx.inFocus(site.node)) continue;

@@ -49,6 +49,8 @@ export default defineRule({
       'https://owasp.org/www-community/controls/SecureCookieAttribute',
     ],
   },
+  // Only these settings are reported, and each spelling of a setting names its key.
+  trigger: /(?:SESSION|REMEMBER)_COOKIE_(?:SECURE|HTTPONLY|SAMESITE)/,
   check(ctx: RuleContext) {
     for (const prefix of PREFIXES) {
       const keys = FLAGS.map((flag) => `${prefix}${flag}`);

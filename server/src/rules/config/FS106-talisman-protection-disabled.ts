@@ -48,6 +48,7 @@ export default defineRule({
       'https://cwe.mitre.org/data/definitions/693.html',
     ],
   },
+  trigger: /talisman/i,
   check(ctx: RuleContext) {
     // Every Talisman setup names it (the import, the class, an instance called *talisman): without the
     // word in the file, skip looking at each call.

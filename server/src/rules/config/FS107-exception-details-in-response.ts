@@ -33,6 +33,8 @@ export default defineRule({
       'https://flask.palletsprojects.com/en/stable/errorhandling/',
     ],
   },
+  // An exception's details come from an except clause, an error handler, traceback or sys.
+  trigger: /except|error_?handler|traceback|exc_info|sys/,
   check(ctx: RuleContext) {
     const flow = new ExceptionFlow(ctx);
     if (!flow.active) return;

@@ -71,6 +71,8 @@ export default defineRule({
       'https://cheatsheetseries.owasp.org/cheatsheets/Forgot_Password_Cheat_Sheet.html',
     ],
   },
+  // url_for(_external=True), or the request's host in any spelling (host_url, Host, X-Forwarded-Host...).
+  trigger: /_external|host|url_root|root_url|base_url/i,
   check(ctx: RuleContext) {
     const settings = ctx.workspace.appSettings;
     // TRUSTED_HOSTS refuses requests for other hosts before any view runs.

@@ -24,6 +24,8 @@ export default defineRule({
       'https://flask.palletsprojects.com/en/stable/security/#set-cookie-options',
     ],
   },
+  // set_cookie(), or a Set-Cookie header in any letter case.
+  trigger: /set[-_]cookie/i,
   check(ctx: RuleContext) {
     for (const problem of cookieProblems(ctx)) {
       if (problem.flag !== 'httponly') continue;

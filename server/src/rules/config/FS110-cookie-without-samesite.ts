@@ -24,6 +24,8 @@ export default defineRule({
       'https://owasp.org/www-community/SameSite',
     ],
   },
+  // set_cookie(), or a Set-Cookie header in any letter case.
+  trigger: /set[-_]cookie/i,
   check(ctx: RuleContext) {
     for (const problem of cookieProblems(ctx)) {
       if (problem.flag !== 'samesite') continue;
