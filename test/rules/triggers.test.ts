@@ -29,6 +29,11 @@ describe('rule triggers', () => {
     assert.deepEqual(stateful, []);
   });
 
+  it('are set on most rules: each spares a rule on the files that never mention what it looks for', () => {
+    const count = ALL_RULES.filter((r) => r.trigger).length;
+    assert.ok(count >= ALL_RULES.length / 2, `only ${count} of ${ALL_RULES.length} rules have a trigger`);
+  });
+
   it('hide no finding of any fixture or example', () => {
     let compared = 0;
     for (const file of pythonFiles(ALL_FIXTURES, EXAMPLES)) {

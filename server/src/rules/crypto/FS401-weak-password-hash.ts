@@ -80,6 +80,9 @@ export default defineRule({
       'https://passlib.readthedocs.io/en/stable/lib/passlib.hash.html',
     ],
   },
+  // A hash from hashlib, PyCryptodome or cryptography, werkzeug's generate_password_hash, bcrypt's gensalt,
+  // passlib, or crypt with a weak method (named where it is used or imported).
+  trigger: /hashlib|Crypto|cryptography|generate_password_hash|gensalt|passlib|METHOD_CRYPT|METHOD_MD5/,
   check(ctx: RuleContext) {
     for (const hashing of passwordHashings(ctx)) {
       const algorithm = hashing.hash.algorithm ?? 'a fast hash';

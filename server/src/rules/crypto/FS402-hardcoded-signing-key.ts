@@ -1,7 +1,13 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
 import { stringValue } from '../../engine/syntax';
-import { isPlaceholder, moduleImportedAs, SIGNING_KEY_SETTINGS, signingKeyArgument } from '../support/crypto';
+import {
+  isPlaceholder,
+  moduleImportedAs,
+  SIGNING_KEY_SETTINGS,
+  SIGNING_KEY_TEXT,
+  signingKeyArgument,
+} from '../support/crypto';
 import { replaceNode } from '../support/edits';
 import { defineRule } from '../rule';
 
@@ -36,6 +42,7 @@ export default defineRule({
       'https://pyjwt.readthedocs.io/en/stable/usage.html',
     ],
   },
+  trigger: SIGNING_KEY_TEXT,
   check(ctx: RuleContext) {
     const reported = new Set<number>();
     const report = (node: Node, key: string, value: KeyValue, valueNode: Node | null, encrypts = false) => {

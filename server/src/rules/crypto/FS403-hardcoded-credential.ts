@@ -6,6 +6,7 @@ import {
   isPlaceholder,
   moduleImportedAs,
   nameWords,
+  PASSWORD_WORD_TEXT,
   SIGNING_KEY_SETTINGS,
   signingKeyArgument,
 } from '../support/crypto';
@@ -171,6 +172,28 @@ const NOT_A_CREDENTIAL = new Set([
   'state',
 ]);
 
+const CREDENTIAL_WORD =
+  /^(secret|secrets|token|apikey|apitoken|credential|credentials|creds|passkey|privatekey|accesskey|secretkey|authkey|bearer)$/;
+
+/**
+ * Text in every file this rule reports in, built from what it looks for: a name's credential word
+ * (`credentialWordIndex`, `isPasswordName`; names are split into lower-cased words, so in any letter case,
+ * with only separators or digits between `api` and `key`), basic auth, `.login(...)`, a token shape or a
+ * URL with a password.
+ */
+const CREDENTIAL_TEXT = new RegExp(
+  [
+    PASSWORD_WORD_TEXT,
+    CREDENTIAL_WORD.source.slice(2, -2),
+    `(?:${[...SECRET_KEY_QUALIFIERS].join('|')})[\\W_\\d]*key`,
+    'auth',
+    'login',
+    ...TOKEN_SHAPES.map((shape) => shape.pattern.source),
+    URL_CREDENTIALS.source,
+  ].join('|'),
+  'i',
+);
+
 export default defineRule({
   meta: {
     id: 'FS403',
@@ -195,6 +218,7 @@ export default defineRule({
       'https://owasp.org/Top10/A07_2021-Identification_and_Authentication_Failures/',
     ],
   },
+  trigger: CREDENTIAL_TEXT,
   check(ctx: RuleContext) {
     const reportedStrings = new Set<number>();
     const report = (
@@ -425,12 +449,7 @@ function credentialWordIndex(words: readonly string[]): number {
     const w = words[i] as string;
     const before = words[i - 1];
     if (isPasswordWord(w) && w !== 'pw') return i;
-    if (
-      /^(secret|secrets|token|apikey|apitoken|credential|credentials|creds|passkey|privatekey|accesskey|secretkey|authkey|bearer)$/.test(
-        w,
-      )
-    )
-      return i;
+    if (CREDENTIAL_WORD.test(w)) return i;
     if (/(secret|token|apikey)$/.test(w) && w.length > 6) return i;
     if (w === 'key' && before && SECRET_KEY_QUALIFIERS.has(before)) return i;
     if (w === 'auth' && i === words.length - 1 && i > 0) return i;

@@ -146,6 +146,8 @@ export default defineRule({
       'https://cheatsheetseries.owasp.org/cheatsheets/Cryptographic_Storage_Cheat_Sheet.html#secure-random-number-generation',
     ],
   },
+  // random (the module, numpy's, or a random.Random) or uuid.uuid1.
+  trigger: /random|uuid1/,
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
       if (!ctx.inFocus(site.node)) continue;

@@ -49,6 +49,10 @@ export default defineRule({
       'https://cwe.mitre.org/data/definitions/295.html',
     ],
   },
+  // verify=, ssl (the module or aiohttp's ssl=), urllib3's options, pycurl's SSL_VERIFY*, the environment's
+  // PYTHONHTTPSVERIFY / *_CA_BUNDLE, or disable_warnings.
+  trigger:
+    /verify|ssl|cert_reqs|assert_hostname|check_hostname|SSL_VERIFY|PYTHONHTTPSVERIFY|CA_BUNDLE|disable_warnings/,
   check(ctx: RuleContext) {
     const report = (node: Node, message: string, fix: ReturnType<typeof removeArgument>[] = []) => {
       ctx.report(node, message, { fix });

@@ -46,6 +46,7 @@ export default defineRule({
       'https://shattered.io/',
     ],
   },
+  trigger: /hashlib|Crypto|cryptography/,
   check(ctx: RuleContext) {
     const passwordHashes = passwordHashAlgorithmCalls(ctx);
     for (const site of ctx.file.calls) {

@@ -43,6 +43,8 @@ export default defineRule({
       'https://cwe.mitre.org/data/definitions/327.html',
     ],
   },
+  // A cipher or key from PyCryptodome, cryptography or paramiko, or an old TLS/SSL protocol constant.
+  trigger: /Crypto|cryptography|paramiko|SSLv[23]|TLSv1|TLSVersion/,
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
       if (!ctx.inFocus(site.node)) continue;

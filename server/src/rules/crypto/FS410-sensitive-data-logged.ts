@@ -103,6 +103,8 @@ export default defineRule({
       'https://owasp.org/Top10/A09_2021-Security_Logging_and_Monitoring_Failures/',
     ],
   },
+  // print() or a logger (logging, loguru, structlog, or a name ending in log, logger or audit).
+  trigger: /print|log|audit/i,
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
       if (!ctx.inFocus(site.node)) continue;

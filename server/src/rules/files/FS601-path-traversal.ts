@@ -73,6 +73,9 @@ export default defineRule({
       'https://werkzeug.palletsprojects.com/en/stable/utils/#werkzeug.utils.secure_filename',
     ],
   },
+  // A file sink: open(), send_file(), an os / shutil path function or a pathlib method (support/files.ts).
+  trigger:
+    /open|FileIO|send_file|send_from_directory|move|unlink|rmdir|listdir|scandir|walk|makedirs|mkdir|chmod|chown|truncate|rmtree|rename|replace|copy|read_text|read_bytes|write_text|write_bytes|touch|iterdir|symlink_to|hardlink_to/,
   check(ctx: RuleContext) {
     for (const sink of sinks(ctx)) {
       const { site, path, what } = sink;

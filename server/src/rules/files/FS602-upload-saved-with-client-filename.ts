@@ -51,6 +51,8 @@ export default defineRule({
       'https://cheatsheetseries.owasp.org/cheatsheets/File_Upload_Cheat_Sheet.html',
     ],
   },
+  // The client's file name: an upload's .filename.
+  trigger: /filename/,
   check(ctx: RuleContext) {
     for (const { site, path } of writes(ctx)) {
       const names = clientFilenamesIn(ctx, path).filter(

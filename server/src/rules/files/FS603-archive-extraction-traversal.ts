@@ -55,6 +55,8 @@ export default defineRule({
       'https://cwe.mitre.org/data/definitions/22.html',
     ],
   },
+  // tarfile, shutil.unpack_archive, or a member name taken from a zip or tar listing.
+  trigger: /tarfile|unpack_archive|infolist|getinfo|getmember|namelist|getnames/,
   check(ctx: RuleContext) {
     const globalFilter = /\.extraction_filter\s*=/.test(ctx.file.text);
     for (const site of ctx.file.callsNamed('extractall', 'extract')) {

@@ -92,6 +92,8 @@ export default defineRule({
       'https://owasp.org/www-community/vulnerabilities/Insecure_Temporary_File',
     ],
   },
+  // mktemp / tempnam / tmpnam, or a path under /tmp or /dev/shm.
+  trigger: /mktemp|tempnam|tmpnam|\/tmp|\/dev\/shm/,
   check(ctx: RuleContext) {
     for (const site of ctx.file.callsTo(...NAME_ONLY)) {
       if (!ctx.inFocus(site.node)) continue;

@@ -44,6 +44,9 @@ function splitName(name: string): readonly string[] {
 const PASSWORD_STEMS = ['password', 'passwd', 'passphrase', 'passcode', 'pword'];
 const PASSWORD_WORDS = new Set(['pwd', 'pw', 'pass', 'pswd', 'passw', 'pwhash', 'pwdhash']);
 
+/** Text that every name with a password word in it contains, in some letter case (for rules' triggers). */
+export const PASSWORD_WORD_TEXT = [...PASSWORD_STEMS, ...PASSWORD_WORDS].join('|');
+
 export function isPasswordWord(word: string): boolean {
   return PASSWORD_WORDS.has(word) || PASSWORD_STEMS.some((s) => word.startsWith(s) || word.endsWith(s));
 }
@@ -647,6 +650,14 @@ export const SIGNING_KEY_SETTINGS = new Set([
 
 /** The modules signingKeyArgument knows calls of. */
 const SIGNING_MODULES = /^(jwt|jose|authlib|itsdangerous|hmac|cryptography|Crypto|Cryptodome)\./;
+
+/**
+ * Text in every file that writes a signing key (for FS402's trigger): a setting's name, `app.secret_key`,
+ * or the name of a module a key is given to.
+ */
+export const SIGNING_KEY_TEXT = new RegExp(
+  [...SIGNING_KEY_SETTINGS, 'secret_key', SIGNING_MODULES.source.slice(2, -3)].join('|'),
+);
 
 /** The argument of a call that is a signing or encryption key, and what kind of key it is. */
 export function signingKeyArgument(site: CallSite): { node: Node; what: string } | null {
