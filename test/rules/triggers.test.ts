@@ -11,7 +11,7 @@ import { EXAMPLES, pythonFiles } from '../helpers/fixtures';
 const ALL_FIXTURES = join(__dirname, '..', 'fixtures');
 
 /**
- * A rule's trigger (Rule.trigger) lets files without a match skip the rule. It must be a necessary
+ * A rule's triggers (Rule.triggers) let files without a match skip the rule. Each must be a necessary
  * condition of every finding: here every fixture, the example app and generated Flask modules give the
  * same findings with triggers as with every rule run on every file. (The re-analysis tests check the same
  * statement by statement, on reduced files that hold only what a statement needs.)
@@ -25,12 +25,14 @@ describe('rule triggers', () => {
   });
 
   it('are plain regular expressions: no g or y flag, whose test() would depend on the last call', () => {
-    const stateful = ALL_RULES.filter((r) => r.trigger && /[gy]/.test(r.trigger.flags)).map((r) => r.meta.id);
+    const stateful = ALL_RULES.filter((r) => r.triggers.some((t) => /[gy]/.test(t.flags))).map(
+      (r) => r.meta.id,
+    );
     assert.deepEqual(stateful, []);
   });
 
   it('are set on most rules: each spares a rule on the files that never mention what it looks for', () => {
-    const count = ALL_RULES.filter((r) => r.trigger).length;
+    const count = ALL_RULES.filter((r) => r.triggers.length > 0).length;
     assert.ok(count >= ALL_RULES.length / 2, `only ${count} of ${ALL_RULES.length} rules have a trigger`);
   });
 
@@ -54,19 +56,20 @@ describe('rule triggers', () => {
     }));
     let checked = 0;
     for (const rule of ALL_RULES) {
-      if (!rule.trigger) continue;
-      const everyMatch = new RegExp(rule.trigger.source, `${rule.trigger.flags}g`);
-      for (const { file, text } of files) {
-        if (!rule.trigger.test(text)) continue;
-        const without = text.replace(everyMatch, (match) => 'x'.repeat(match.length));
-        if (rule.trigger.test(without)) continue; // writing over one match made another: nothing to learn
-        const { findings } = untriggered.analyzeText(without, file, { select: [rule.meta.id] });
-        assert.deepEqual(
-          findings.map((f) => `${f.range.start.line + 1}: ${f.message}`),
-          [],
-          `${rule.meta.id} reports in ${file} with its trigger ${String(rule.trigger)} written over`,
-        );
-        checked++;
+      for (const trigger of rule.triggers) {
+        const everyMatch = new RegExp(trigger.source, `${trigger.flags}g`);
+        for (const { file, text } of files) {
+          if (!rule.triggers.every((t) => t.test(text))) continue;
+          const without = text.replace(everyMatch, (match) => 'x'.repeat(match.length));
+          if (trigger.test(without)) continue; // writing over one match made another: nothing to learn
+          const { findings } = untriggered.analyzeText(without, file, { select: [rule.meta.id] });
+          assert.deepEqual(
+            findings.map((f) => `${f.range.start.line + 1}: ${f.message}`),
+            [],
+            `${rule.meta.id} reports in ${file} with its trigger ${String(trigger)} written over`,
+          );
+          checked++;
+        }
       }
     }
     assert.ok(checked > 100, `only ${checked} files checked`);
@@ -84,5 +87,5 @@ describe('rule triggers', () => {
 });
 
 function withoutTrigger(rule: Rule): Rule {
-  return { meta: rule.meta, check: (ctx) => rule.check(ctx) };
+  return { meta: rule.meta, triggers: [], check: (ctx) => rule.check(ctx) };
 }

@@ -149,7 +149,7 @@ export function* analysisSteps(
 
   for (const rule of rules) {
     if (!ruleSelected(rule.meta.id, options.select, options.ignore)) continue;
-    if (rule.trigger && !rule.trigger.test(file.text)) continue;
+    if (!rule.triggers.every((trigger) => trigger.test(file.text))) continue;
     const started = options.profile ? performance.now() : 0;
     try {
       rule.check(context.forRule(rule.meta));

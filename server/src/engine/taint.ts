@@ -78,7 +78,7 @@ const REQUEST_SOURCES = new Set([
 const REQUEST_OBJECTS = ['flask.request', 'werkzeug.local.request', 'quart.request'];
 
 /**
- * Text that every file with request data in it contains, for rules' triggers (`Rule.trigger`). Taint
+ * Text that every file with request data in it contains, for rules' triggers (`Rule.triggers`). Taint
  * starts at one of two sources only: the request object (`REQUEST_OBJECTS`: an import or the code spells
  * out its last name, `request`, even under an alias) or a view's URL parameter (`urlParameters` in
  * flask.ts reads a literal route rule: `<name>`, `<int:id>`, `<path(...):p>`, or `"<" "name>"` split

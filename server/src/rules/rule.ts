@@ -28,22 +28,29 @@ export type RuleMeta = z.infer<typeof RuleMetaSchema>;
 export interface Rule {
   readonly meta: RuleMeta;
   /**
-   * Text every file the rule can report in contains (a module, function, header or setting name the
-   * rule's every path needs, in each of its spellings): a file without a match is not checked by this
-   * rule at all. Most rules look for a few names that most files never mention, and checking a rule
-   * costs about as much whether it finds anything or not, so this spares most of the rules' time (as
-   * semgrep's prefilters do). It must be necessary, never merely likely: a trigger that misses a spelling
-   * hides findings. `test/rules/triggers.test.ts` compares every fixture with and without triggers, and
-   * the re-analysis tests check each statement of every fixture with its reduced file's text.
+   * Text that every file the rule can report in contains: a module, function, header or setting name
+   * that each of the rule's paths to a report needs, in each of its spellings; when there are several,
+   * each one is needed (request data, and a sink's name). A file where one has no match is not checked
+   * by the rule, as semgrep prefilters its rules by the text they need. A trigger must be necessary,
+   * never merely likely: one that misses a spelling hides findings. `test/rules/triggers.test.ts` checks
+   * every fixture with and without triggers, and the re-analysis tests check each statement of every
+   * fixture on its reduced file's text. Empty: the rule is checked on every file.
    */
-  readonly trigger?: RegExp;
+  readonly triggers: readonly RegExp[];
   check(ctx: RuleContext): void;
 }
 
-export function defineRule(rule: { meta: RuleMeta; trigger?: RegExp; check(ctx: RuleContext): void }): Rule {
+export function defineRule(rule: {
+  meta: RuleMeta;
+  trigger?: RegExp | readonly RegExp[];
+  check(ctx: RuleContext): void;
+}): Rule {
+  const { trigger } = rule;
   return Object.freeze({
     meta: Object.freeze(rule.meta),
-    ...(rule.trigger ? { trigger: rule.trigger } : {}),
+    triggers: Object.freeze(
+      trigger === undefined ? [] : trigger instanceof RegExp ? [trigger] : [...trigger],
+    ),
     check: (ctx: RuleContext) => rule.check(ctx),
   });
 }
