@@ -51,6 +51,8 @@ export default defineRule({
       'https://docs.sqlalchemy.org/en/20/core/sqlelement.html#sqlalchemy.sql.expression.text',
     ],
   },
+  // A SQL method (execute*, mogrify, raw, read_sql*, exec_driver_sql) or sqlalchemy's text / literal_column.
+  trigger: /execute|mogrify|\braw\b|read_sql|exec_driver_sql|\btext\b|literal_column/,
   check(ctx: RuleContext) {
     // Each site reports at its own query argument.
     const sites = ctx.file.callsNamed(...SQL_METHODS).filter((site) => ctx.inFocus(site.node));

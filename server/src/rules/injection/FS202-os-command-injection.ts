@@ -46,6 +46,8 @@ export default defineRule({
       'https://docs.python.org/3/library/shlex.html#shlex.quote',
     ],
   },
+  // subprocess, os.system / popen / exec* / spawn*, commands.getoutput, or paramiko's exec_command.
+  trigger: /subprocess|system|popen|getoutput|getstatusoutput|execl|execv|spawn|exec_command/,
   check(ctx: RuleContext) {
     const reported = new Set<number>();
     // A value found through a name (`argv = ["bash", "-c", x]` earlier) is reported at the call that runs it.

@@ -52,6 +52,7 @@ export default defineRule({
       'https://docs.python.org/3/library/functions.html#eval',
     ],
   },
+  trigger: /\beval\b|\bexec\b|\bcompile\b|getattr|__import__|import_module/,
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
       if (!ctx.inFocus(site.node)) continue;

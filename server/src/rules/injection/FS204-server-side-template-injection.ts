@@ -55,6 +55,8 @@ export default defineRule({
       'https://jinja.palletsprojects.com/en/stable/sandbox/',
     ],
   },
+  // render_template_string, a template built from a string (jinja2, mako, tornado).
+  trigger: /template_string|from_string|jinja2|mako|tornado/,
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
       if (!ctx.inFocus(site.node)) continue;

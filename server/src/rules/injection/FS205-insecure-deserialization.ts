@@ -72,6 +72,7 @@ export default defineRule({
       'https://numpy.org/doc/stable/reference/generated/numpy.load.html',
     ],
   },
+  trigger: /pickle|Pickle|dill|marshal|joblib|torch|numpy|shelve/,
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
       if (!ctx.inFocus(site.node)) continue;

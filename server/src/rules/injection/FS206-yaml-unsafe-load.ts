@@ -71,6 +71,8 @@ export default defineRule({
       'https://yaml.readthedocs.io/en/latest/basicuse/',
     ],
   },
+  // yaml's load, load_all, unsafe_load or full_load (safe_load is not reported).
+  trigger: /\b(?:unsafe_|full_)?load(?:_all)?\b/,
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
       if (!ctx.inFocus(site.node)) continue;

@@ -88,6 +88,7 @@ export default defineRule({
       'https://github.com/tiran/defusedxml',
     ],
   },
+  trigger: /xml|setFeature/,
   check(ctx: RuleContext) {
     // The parser a call builds, asked of any call: a parse call in focus may use one built elsewhere.
     const parsers = new Map<number, LxmlParser | null>();

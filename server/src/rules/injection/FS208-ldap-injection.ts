@@ -7,6 +7,7 @@ import { argumentAt } from '../support/files';
 import { callableAs, isValidatedBefore } from '../support/queries';
 import { escapeEdits, preciseTaint, unwrap } from '../support/xss';
 import { defineRule } from '../rule';
+import { REQUEST_DATA_TEXT } from '../../engine/taint';
 
 /** python-ldap's search methods: `(base, scope, filterstr, ...)`. No other common library has these names. */
 const PYTHON_LDAP_SEARCHES = new Set(['search_s', 'search_st', 'search_ext', 'search_ext_s']);
@@ -65,6 +66,7 @@ export default defineRule({
       'https://ldap3.readthedocs.io/en/latest/searches.html',
     ],
   },
+  trigger: [/ldap/, REQUEST_DATA_TEXT],
   check(ctx: RuleContext) {
     for (const sink of sinks(ctx)) {
       const { site } = sink;

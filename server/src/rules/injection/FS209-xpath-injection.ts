@@ -8,6 +8,7 @@ import { argumentAt, walkValue } from '../support/files';
 import { isValidatedBefore } from '../support/queries';
 import { preciseTaint, unwrap } from '../support/xss';
 import { defineRule } from '../rule';
+import { REQUEST_DATA_TEXT } from '../../engine/taint';
 
 /** Methods that evaluate their first argument as XPath on any receiver (lxml, parsel/Scrapy, libxml2). */
 const XPATH_METHODS = new Set(['xpath', 'xpathEval', 'xpathEval2', 'xpathEvalExpression']);
@@ -80,6 +81,7 @@ export default defineRule({
       'https://lxml.de/xpathxslt.html#the-xpath-method',
     ],
   },
+  trigger: [/xpath|xml|elementpath/, REQUEST_DATA_TEXT],
   check(ctx: RuleContext) {
     const xmlFile = XML_MODULES.some((m) => ctx.file.imports.imports(m));
     for (const site of ctx.file.calls) {

@@ -7,6 +7,7 @@ import { contains, stringValue } from '../../engine/syntax';
 import { isValidatedBefore } from '../support/queries';
 import { unwrap } from '../support/xss';
 import { defineRule } from '../rule';
+import { REQUEST_DATA_TEXT } from '../../engine/taint';
 
 /** Conversions that accept "nan", "inf", "infinity" (any case, with a sign) and return a special value. */
 const FLOAT_PARSERS = new Map<string, 'float' | 'decimal'>([
@@ -90,6 +91,8 @@ export default defineRule({
       'https://docs.python.org/3/library/decimal.html#decimal.Decimal.is_finite',
     ],
   },
+  // A conversion to a float (float, complex, numpy, decimal.Decimal) of request data.
+  trigger: [/float|complex|numpy|decimal/, REQUEST_DATA_TEXT],
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
       if (!ctx.inFocus(site.node)) continue;

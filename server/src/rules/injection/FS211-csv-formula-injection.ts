@@ -8,6 +8,7 @@ import { argumentAt } from '../support/files';
 import { refinedTaint } from '../support/flows';
 import { unwrap } from '../support/xss';
 import { defineRule } from '../rule';
+import { REQUEST_DATA_TEXT } from '../../engine/taint';
 
 const CSV_WRITERS = new Set([
   'csv.writer',
@@ -84,6 +85,8 @@ export default defineRule({
       'https://xlsxwriter.readthedocs.io/worksheet.html#worksheet-write',
     ],
   },
+  // A spreadsheet or CSV writer (csv's writerow, pandas, openpyxl, xlsxwriter, pyexcel) and request data.
+  trigger: [/excel|writerow|to_csv|write_csv|openpyxl|xlsxwriter/, REQUEST_DATA_TEXT],
   check(ctx: RuleContext) {
     for (const sink of sinks(ctx)) {
       const taint = taintOf(ctx, sink.value);

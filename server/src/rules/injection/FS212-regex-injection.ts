@@ -10,6 +10,7 @@ import { refinedTaint } from '../support/flows';
 import { importEdit, isValidatedBefore } from '../support/queries';
 import { unwrap } from '../support/xss';
 import { defineRule } from '../rule';
+import { REQUEST_DATA_TEXT } from '../../engine/taint';
 
 /** Functions of `re` and of the third-party `regex` module that take a pattern as first argument. */
 const PATTERN_FUNCTIONS = new Set([
@@ -81,6 +82,8 @@ export default defineRule({
       'https://docs.python.org/3/library/re.html#re.escape',
     ],
   },
+  // A regular expression (re, regex, bson's Regex, pandas' .str methods) built from request data.
+  trigger: [/\bre\b|regex|bson|\.[\s\\]*str\b/, REQUEST_DATA_TEXT],
   check(ctx: RuleContext) {
     const sinks: Sink[] = [];
     for (const site of ctx.file.calls) {

@@ -7,6 +7,7 @@ import { contains, stringValue } from '../../engine/syntax';
 import { argumentAt } from '../support/files';
 import { isDeadCode, unwrap } from '../support/xss';
 import { defineRule } from '../rule';
+import { REQUEST_DATA_TEXT } from '../../engine/taint';
 
 const MONGO_MODULES = [
   'pymongo',
@@ -111,6 +112,12 @@ export default defineRule({
       'https://pymongo.readthedocs.io/en/stable/api/pymongo/collection.html',
     ],
   },
+  // A MongoDB query method called on any object (pymongo needs no import where a collection is passed in),
+  // server-side JavaScript, or mongoengine; and request data.
+  trigger: [
+    /\.[\s\\]*(?:find|update_|replace_one|delete_|count|remove|distinct|aggregate|watch|objects)|map_reduce|\$where|\$function|\$accumulator|bson|mongoengine/,
+    REQUEST_DATA_TEXT,
+  ],
   check(ctx: RuleContext) {
     const mongoFile = MONGO_MODULES.some((m) => ctx.file.imports.imports(m));
     const javascript: Node[] = [];
