@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { generateCodebase, writeCodebase } from '../../bench/generate';
+import { enoughForThreads, MIN_PARALLEL_BYTES } from '../../server/src/cli/parallel';
 import { runCli } from '../helpers/cli';
 
 /**
@@ -23,6 +24,23 @@ describe('flask-sentinel scan --jobs', () => {
     const report = JSON.parse(one.stdout) as { summary: { files: number; findings: number } };
     assert.ok(report.summary.findings > 20, 'the generated code base has findings to compare');
     assert.equal(three.stdout, one.stdout);
+  });
+
+  it('starts worker threads only for enough source to share out', () => {
+    const files = fs
+      .readdirSync(root, { recursive: true })
+      .map((f) => path.join(root, String(f)))
+      .filter((f) => f.endsWith('.py'));
+    const bytes = files.reduce((sum, f) => sum + fs.statSync(f).size, 0);
+    assert.ok(bytes > MIN_PARALLEL_BYTES, 'the generated code base is over the threshold');
+    assert.equal(enoughForThreads(files), true);
+    // A review of the few files a commit changed: the others are only read for workspace facts.
+    const changed = new Set(files.slice(0, 3));
+    assert.equal(
+      enoughForThreads(files, (f) => changed.has(f)),
+      false,
+    );
+    assert.equal(enoughForThreads([...files.slice(0, 1), path.join(root, 'missing.py')]), false);
   });
 
   it('refuses a --jobs that is not a positive whole number', () => {

@@ -6,7 +6,7 @@ import type { AnalyzeOptions } from '../engine/analyze';
 import type { Engine } from '../engine/engine';
 import type { SourceFile } from './files';
 import type { WorkspaceFacts } from '../engine/context';
-import { prepareScan, scanOrder, scanPrepared, ScanRun } from './scan';
+import { discoverScan, prepareScan, scanOrder, scanPrepared, ScanRun } from './scan';
 import type { AnalysedFile, PreparedScan, ScanOptions, ScanResult } from './scan';
 
 /**
@@ -27,7 +27,7 @@ export type FromWorker =
  * Below this much source a worker's start (loading the bundle and compiling the parser, ~0.1 s) costs more
  * than it saves.
  */
-const MIN_PARALLEL_BYTES = 256 * 1024;
+export const MIN_PARALLEL_BYTES = 256 * 1024;
 /** Files handed to a worker at a time: enough to keep it busy while the main thread is mid-file. */
 const CHUNK = 3;
 
@@ -55,9 +55,13 @@ export async function scanInParallel(
   jobs: number,
   workerScript = path.join(__dirname, 'scanWorker.js'),
 ): Promise<ScanResult> {
-  const workers = jobs > 1 && fs.existsSync(workerScript) ? startWorkers(workerScript, jobs - 1) : [];
+  const discovery = discoverScan(options);
+  const workers =
+    jobs > 1 && fs.existsSync(workerScript) && enoughForThreads(discovery.files, options.analyze)
+      ? startWorkers(workerScript, jobs - 1)
+      : [];
   try {
-    const prepared = prepareScan(engine, options);
+    const prepared = prepareScan(engine, options, discovery);
     const total = prepared.analysed.reduce((sum, s) => sum + s.text.length, 0);
     if (workers.length === 0 || total < MIN_PARALLEL_BYTES || prepared.analysed.length < 2) {
       return scanPrepared(engine, options, prepared);
@@ -66,6 +70,27 @@ export async function scanInParallel(
   } finally {
     for (const worker of workers) void worker.terminate();
   }
+}
+
+/**
+ * Whether the files to analyse hold enough source to share out, from their sizes on disk: workers start
+ * before the files are read, and a worker started for a small scan (a few files a commit changed) would
+ * only take CPU from this thread (0.34 -> 0.40 s for the 18-file example app on two cores).
+ */
+export function enoughForThreads(files: readonly string[], analyse?: (file: string) => boolean): boolean {
+  let bytes = 0;
+  let count = 0;
+  for (const file of files) {
+    if (analyse && !analyse(file)) continue;
+    try {
+      bytes += fs.statSync(file).size;
+    } catch {
+      continue; // reading it will say why
+    }
+    count++;
+    if (bytes >= MIN_PARALLEL_BYTES && count >= 2) return true;
+  }
+  return false;
 }
 
 function startWorkers(script: string, count: number): Worker[] {

@@ -10,7 +10,7 @@ import type { AnalysisNote, Finding, Severity } from '../engine/types';
 import { readsHold } from '../engine/workspaceReads';
 import type { WorkspaceTrace } from '../engine/workspaceReads';
 import { discoverFiles, readSource } from './files';
-import type { SkippedFile, SourceFile } from './files';
+import type { Discovery, SkippedFile, SourceFile } from './files';
 
 export interface ScanOptions {
   paths: string[];
@@ -59,13 +59,21 @@ export interface PreparedScan {
   factsOfOthers: WorkspaceFacts;
 }
 
+/** The files a scan reads, found but not read yet. */
+export function discoverScan(options: ScanOptions): Discovery {
+  return discoverFiles(options.paths, options.exclude ?? [], options.root);
+}
+
 /**
- * Discover and read the files. Unreadable files are skipped with a reason, never fatal. The facts of files
+ * Discover (unless given the discovery) and read the files. Unreadable files are skipped with a reason, never fatal. The facts of files
  * that are only read, not analysed (a decorator defined in an unchanged file protects views in a changed
  * one), are gathered here; the analysed files' facts come with their analysis.
  */
-export function prepareScan(engine: Engine, options: ScanOptions): PreparedScan {
-  const discovery = discoverFiles(options.paths, options.exclude ?? [], options.root);
+export function prepareScan(
+  engine: Engine,
+  options: ScanOptions,
+  discovery: Discovery = discoverScan(options),
+): PreparedScan {
   const skipped = [...discovery.skipped];
   const maxBytes = (options.maxFileSizeKb ?? DEFAULT_MAX_FILE_SIZE_KB) * 1024;
   const sources: SourceFile[] = [];
