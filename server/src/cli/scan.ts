@@ -65,9 +65,10 @@ export function discoverScan(options: ScanOptions): Discovery {
 }
 
 /**
- * Discover (unless given the discovery) and read the files. Unreadable files are skipped with a reason, never fatal. The facts of files
- * that are only read, not analysed (a decorator defined in an unchanged file protects views in a changed
- * one), are gathered here; the analysed files' facts come with their analysis.
+ * Discover the files (unless `discovery` has) and read them. Unreadable files are skipped with a reason,
+ * never fatal. The facts of files that are only read, not analysed (a decorator defined in an unchanged
+ * file protects views in a changed one), are gathered here; the analysed files' facts come with their
+ * analysis.
  */
 export function prepareScan(
   engine: Engine,
