@@ -219,4 +219,39 @@ describe('taint precision', () => {
     assert.ok(checked >= 25, `only ${checked} cases checked`);
     assert.deepEqual(mismatches, []);
   });
+
+  it('summarises recursive helpers: their request data reaches the sink, and no rule gives up', async () => {
+    // A summary is computed by fresh analyzers: a helper that calls itself, or one that calls it back, was
+    // summarised again inside its own summary until the stack ran out, and the rule skipped the file.
+    const text = [
+      'import os',
+      'from flask import request',
+      '',
+      'def unwrap(value, depth):',
+      '    if depth:',
+      '        return unwrap(value, depth - 1)',
+      '    return request.args["cmd"]',
+      '',
+      'def ping(n):',
+      '    return pong(n)',
+      '',
+      'def pong(n):',
+      '    if n:',
+      '        return ping(n - 1)',
+      '    return request.form["host"]',
+      '',
+      '@app.route("/run")',
+      'def run():',
+      '    os.system(unwrap("x", 3))',
+      '    os.system("ping " + ping(2))',
+      '    return "ok"',
+      '',
+    ].join('\n');
+    const { findings, notes } = (await engine()).analyzeText(text, 'app.py', { select: ['FS202'] });
+    assert.deepEqual(notes, []);
+    assert.deepEqual(
+      findings.map((f) => f.range.start.line + 1),
+      [19, 20],
+    );
+  });
 });

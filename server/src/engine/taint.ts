@@ -210,6 +210,13 @@ export class TaintAnalyzer {
     private readonly requestSources = true,
     /** Off when computing summaries: a parameter must not carry what some caller passed. */
     private readonly callerParameters = true,
+    /**
+     * The functions whose summaries are being computed, by this analyzer or the ones above it: a summary
+     * is computed by new analyzers, whose own `summaries` start empty, so without this a recursive
+     * function (`return walk(node.parent)`) was summarised again inside its own summary, without end,
+     * until the stack ran out and the rule was skipped on the whole file.
+     */
+    private readonly summarising: Set<Scope> = new Set(),
   ) {}
 
   /** The taint of an expression, or null when nothing client-controlled can reach it. */
@@ -583,28 +590,42 @@ export class TaintAnalyzer {
 
   private summaryOf(fn: Scope): FunctionSummary | null {
     const known = this.summaries.get(fn);
-    if (known === 'computing') return null; // recursion: fall back to the generic rule
+    // Recursion: fall back to the generic rule.
+    if (known === 'computing' || (!known && this.summarising.has(fn))) return null;
     if (known) return known;
     // `*args`/`**kwargs` make argument-to-parameter mapping uncertain.
     const parameters = fn.node.childForFieldName('parameters')?.namedChildren ?? [];
     if (parameters.some((p) => p?.type === 'list_splat_pattern' || p?.type === 'dictionary_splat_pattern'))
       return null;
     this.summaries.set(fn, 'computing');
-    // What it returns of the request by itself, with its parameters as blank values.
-    const own = new TaintAnalyzer(this.model, this.urlParameters, this.requestSources, false);
-    const request = own.firstOf(fn.returns, fn);
-    const params = new Map<number, { sanitized: ReadonlySet<SinkKind> }>();
-    fn.params.forEach((name, index) => {
-      const probe = new TaintAnalyzer(
+    this.summarising.add(fn);
+    let summary: FunctionSummary;
+    try {
+      // What it returns of the request by itself, with its parameters as blank values.
+      const own = new TaintAnalyzer(
         this.model,
-        (scope) => (scope === fn ? new Map([[name, true]]) : new Map()),
+        this.urlParameters,
+        this.requestSources,
         false,
-        false,
+        this.summarising,
       );
-      const flow = probe.firstOf(fn.returns, fn);
-      if (flow) params.set(index, { sanitized: flow.sanitized });
-    });
-    const summary: FunctionSummary = { request: request ?? undefined, params };
+      const request = own.firstOf(fn.returns, fn);
+      const params = new Map<number, { sanitized: ReadonlySet<SinkKind> }>();
+      fn.params.forEach((name, index) => {
+        const probe = new TaintAnalyzer(
+          this.model,
+          (scope) => (scope === fn ? new Map([[name, true]]) : new Map()),
+          false,
+          false,
+          this.summarising,
+        );
+        const flow = probe.firstOf(fn.returns, fn);
+        if (flow) params.set(index, { sanitized: flow.sanitized });
+      });
+      summary = { request: request ?? undefined, params };
+    } finally {
+      this.summarising.delete(fn);
+    }
     this.summaries.set(fn, summary);
     return summary;
   }
