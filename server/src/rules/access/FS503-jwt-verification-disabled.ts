@@ -47,11 +47,10 @@ export default defineRule({
       'https://cwe.mitre.org/data/definitions/347.html',
     ],
   },
+  // PyJWT, python-jose, python_jwt and Flask-JWT-Extended's JWT_* settings are all imported or named
+  // with one of these words.
   trigger: /jwt|jose/i,
   check(ctx: RuleContext) {
-    // PyJWT, python-jose, python_jwt and Flask-JWT-Extended's JWT_* settings are all imported or named
-    // with one of these words: without them, skip looking at each call.
-    if (!/jwt|jose/i.test(ctx.file.text)) return;
     for (const site of ctx.file.calls) {
       if (!ctx.inFocus(site.node) && !optionsInFocus(ctx, site)) continue;
       const library = libraryOf(ctx, site);
