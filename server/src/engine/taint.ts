@@ -198,7 +198,7 @@ export class TaintAnalyzer {
   private readonly inProgress = new Set<number>();
 
   /** Per same-file function: which parameters flow into its return value (computed on demand). */
-  private readonly summaries = new Map<Scope, FunctionSummary | 'computing'>();
+  private readonly summaries = new Map<Scope, FunctionSummary>();
   /** Per function parameter: the taint its same-file callers pass. */
   private readonly parameterMemo = new Map<string, Taint | null>();
 
@@ -590,14 +590,12 @@ export class TaintAnalyzer {
 
   private summaryOf(fn: Scope): FunctionSummary | null {
     const known = this.summaries.get(fn);
-    // Recursion: fall back to the generic rule.
-    if (known === 'computing' || (!known && this.summarising.has(fn))) return null;
     if (known) return known;
+    if (this.summarising.has(fn)) return null; // recursion: fall back to the generic rule
     // `*args`/`**kwargs` make argument-to-parameter mapping uncertain.
     const parameters = fn.node.childForFieldName('parameters')?.namedChildren ?? [];
     if (parameters.some((p) => p?.type === 'list_splat_pattern' || p?.type === 'dictionary_splat_pattern'))
       return null;
-    this.summaries.set(fn, 'computing');
     this.summarising.add(fn);
     let summary: FunctionSummary;
     try {
