@@ -146,10 +146,17 @@ export function* analysisSteps(
     findings.push(finding);
   };
   const context = new RuleContext(file, flask, taint, facts, settings, lines, keep, options.focus ?? null);
+  // Rules share triggers (the request-data one is used by nine): each is tested once per file.
+  const triggered = new Map<RegExp, boolean>();
+  const matches = (trigger: RegExp) => {
+    let found = triggered.get(trigger);
+    if (found === undefined) triggered.set(trigger, (found = trigger.test(file.text)));
+    return found;
+  };
 
   for (const rule of rules) {
     if (!ruleSelected(rule.meta.id, options.select, options.ignore)) continue;
-    if (!rule.triggers.every((trigger) => trigger.test(file.text))) continue;
+    if (!rule.triggers.every(matches)) continue;
     const started = options.profile ? performance.now() : 0;
     try {
       rule.check(context.forRule(rule.meta));
