@@ -8,6 +8,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code !== 'EPIPE') throw error;
 });
 
+/** The `flask-sentinel` executable. */
 // The event loop is kept alive until the command is done. Without a handle of its own, node's loop runs out
 // of work while the grammar's WebAssembly compiles, and node then waits in its platform's task drain: the
 // whole scan ran from inside it, and each time the main thread yielded (to hand files to a worker) node
