@@ -26,6 +26,41 @@ describe('imports and aliases', () => {
   });
 });
 
+describe('unpacking assignments', () => {
+  it('binds each name to its own element, and to the whole value when the shapes differ', async () => {
+    const source = `from flask import request
+def view():
+    user, pw = request.form["user"], request.form["pw"]
+    (a, [b, c]) = "x", ("y", request.args["z"])
+    first, *rest = "p", request.args["q"]
+    left, right = pair()
+    left2, right2 = right, left
+    return sink(user, pw, a, b, c, first, rest, left, right, left2, right2)
+`;
+    const m = await modelsOf(source);
+    const sink = m.file.callsNamed('sink')[0];
+    assert.ok(sink);
+    const resolved = sink.args.positional.map((arg) => m.file.resolveValue(arg, sink.scope).text);
+    assert.deepEqual(resolved, [
+      'request.form["user"]',
+      'request.form["pw"]',
+      '"x"',
+      '"y"',
+      'request.args["z"]',
+      '"p", request.args["q"]', // a starred target takes the whole value
+      '"p", request.args["q"]',
+      'pair()',
+      'pair()',
+      'pair()', // swapped names still reach the call they came from
+      'pair()',
+    ]);
+    const taint = new TaintAnalyzer(m.file, () => new Map());
+    const tainted = sink.args.positional.map((arg) => taint.taintOf(arg, sink.scope) !== null);
+    assert.deepEqual(tainted, [true, true, false, false, true, true, true, false, false, false, false]);
+    m.dispose();
+  });
+});
+
 describe('taint', () => {
   const source = `from flask import Flask, request
 import shlex

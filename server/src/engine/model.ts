@@ -38,6 +38,14 @@ const MUTATORS = new Set([
  */
 const NAME_ONLY_MUTATORS = new Set(['set', 'pop', 'remove']);
 
+/** Assignment targets that unpack a sequence, and the values written as one. */
+const SEQUENCE_PATTERNS = new Set(['pattern_list', 'tuple_pattern', 'list_pattern']);
+const SEQUENCE_VALUES = new Set(['expression_list', 'tuple', 'list']);
+
+function elementsOf(node: Node): Node[] {
+  return node.namedChildren.filter((child): child is Node => child !== null && child.type !== 'comment');
+}
+
 /**
  * Everything the rules need to know about one file, computed once from one query pass: imports, scopes and
  * bindings, calls (indexed by qualified callee and by method name), and comments.
@@ -196,9 +204,28 @@ export class FileModel {
     // `a = b = value`: the inner assignment is its own capture; here only the outermost target is bound.
     let value = node.childForFieldName('right');
     while (value?.type === 'assignment') value = value.childForFieldName('right');
-    const left = node.childForFieldName('left');
-    const weak = left?.type === 'subscript';
-    for (const name of boundNames(left)) this.bind(scope, name, 'assign', node, value, node.endIndex, weak);
+    this.bindTargets(scope, node, node.childForFieldName('left'), value);
+  }
+
+  /**
+   * Binds an assignment's target to its value; `a, b = x, y` binds `a` to `x` and `b` to `y`, element by
+   * element, so that `user, pw = form["user"], form["pw"]` does not make `user` the password. Unpacking
+   * anything else (a call, a name, a starred target) binds every name to the whole value.
+   */
+  private bindTargets(scope: Scope, node: Node, target: Node | null, value: Node | null): void {
+    const targets = target && SEQUENCE_PATTERNS.has(target.type) ? elementsOf(target) : null;
+    const values = targets && value && SEQUENCE_VALUES.has(value.type) ? elementsOf(value) : null;
+    if (
+      targets &&
+      values &&
+      targets.length === values.length &&
+      ![...targets, ...values].some((n) => n.type === 'list_splat_pattern' || n.type === 'list_splat')
+    ) {
+      targets.forEach((element, i) => this.bindTargets(scope, node, element, values[i] ?? null));
+      return;
+    }
+    const weak = target?.type === 'subscript';
+    for (const name of boundNames(target)) this.bind(scope, name, 'assign', node, value, node.endIndex, weak);
   }
 
   private addFor(node: Node, scope: Scope): void {
