@@ -461,12 +461,17 @@ function isPasswordName(name: string): boolean {
   return nameWords(name).some((w) => isPasswordWord(w) && w !== 'pw');
 }
 
+const DEFAULT_ACCOUNTS = new Set(['admin', 'administrator', 'root', 'guest', 'postgres', 'sa', 'superuser']);
+
 /** A value that could be a real secret: not a placeholder, not the name itself, not a label or header name. */
 function isRealPassword(value: string, name: string, compared = false): boolean {
   if (isPlaceholder(value)) return false;
   const squash = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
   const v = squash(value);
-  if (v === '' || v === squash(name) || nameWords(name).includes(v)) return false;
+  if (v === '' || v === squash(name)) return false;
+  // A word of the name is a label (`PASSWORD_FIELD = "field"`), except the accounts every scanner tries
+  // first: `ADMIN_PASSWORD = "admin"` is a password, and the first one guessed.
+  if (nameWords(name).includes(v) && !DEFAULT_ACCOUNTS.has(v)) return false;
   // Switches, not secrets: `headers["Access-Control-Allow-Credentials"] = "true"`, `TOKEN_REQUIRED = "yes"`.
   if (/^(true|false|yes|no|on|off|enabled?|disabled?|required|optional)$/.test(v)) return false;
   // Labels and header names: "Password", "Confirm password", "X-Auth-Token", "Authorization", "Bearer"

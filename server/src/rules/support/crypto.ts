@@ -175,7 +175,14 @@ export function isPlaceholder(value: string): boolean {
     return true;
   if (/^([x*.#?_-])\1{2,}$/i.test(v) || /^\*+$/.test(v)) return true;
   const lower = v.toLowerCase().replace(/[\s_-]+/g, '');
-  if (/^(your|my|enter|insert|put|add|replace|paste|set)\w*(here|key|password|secret|token)\w*$/.test(lower))
+  // "your-api-key-here", "enter-password", "set-your-token", "my-secret-here". Not "mysecretpassword" or
+  // "my-token-123": values like those are what a tutorial or docker-compose file set and production kept.
+  if (
+    /^(your|enter|insert|replace|paste|(set|put|add|change)your)\w*(here|key|password|secret|token)\w*$/.test(
+      lower,
+    ) ||
+    /(key|password|secret|token)\w*here$/.test(lower)
+  )
     return true;
   return /^(todo|fixme|replaceme|placeholder|redacted|none|null|undefined|dummy|notset|unset|example)$/.test(
     lower,

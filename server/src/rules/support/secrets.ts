@@ -237,12 +237,49 @@ const NEGATING = new Set([
   'uses',
 ]);
 
+/** Whose `pass` is a password (`user_pass`, `db_pass`); `first_pass`, `pass_rate` and `bypass_cache` are not. */
+const PASS_OWNERS = new Set([
+  'user',
+  'admin',
+  'root',
+  'db',
+  'database',
+  'smtp',
+  'mail',
+  'email',
+  'ftp',
+  'ssh',
+  'login',
+  'account',
+  'mysql',
+  'postgres',
+  'pg',
+  'redis',
+  'ldap',
+  'proxy',
+  'wifi',
+  'new',
+  'old',
+  'current',
+  'confirm',
+]);
+
+/**
+ * Whether the word `pass` at `i` names a password: alone (a key such as `request.form["pass"]`; `pass` cannot
+ * be a Python name) or last after an owner word.
+ */
+function passMeansPassword(words: readonly string[], i: number): boolean {
+  if (words.length === 1) return true;
+  const before = words[i - 1];
+  return i === words.length - 1 && before !== undefined && PASS_OWNERS.has(before);
+}
+
 /** The kind of secret a word (with its neighbours) names, or null. */
 function kindAt(words: readonly string[], i: number): SecretKind | null {
   const w = words[i] as string;
   const before = words[i - 1];
   const after = words[i + 1];
-  if (isPasswordWord(w) && w !== 'pw' && w !== 'pass') return 'password';
+  if (isPasswordWord(w) && (w !== 'pass' || passMeansPassword(words, i))) return 'password';
   if (w === 'secret' || w === 'secrets' || (w.endsWith('secret') && w.length > 6)) return 'secret';
   if (w === 'token' || w === 'tokens' || (w.endsWith('token') && w.length > 5) || w === 'bearer')
     return 'token';
