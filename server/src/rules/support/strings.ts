@@ -53,6 +53,13 @@ export function stringShape(
       const left = stringShape(ctx, node.childForFieldName('left'), options, depth + 1);
       const right = stringShape(ctx, node.childForFieldName('right'), options, depth + 1);
       if (left === 'constant' && right === 'constant') return 'constant';
+      // `"?" * len(ids)`, `["%s"] * n`: repeating constant text gives only that text, whatever the count.
+      if (
+        operator === '*' &&
+        ((left === 'constant' && isConstantSequence(node.childForFieldName('left'))) ||
+          (right === 'constant' && isConstantSequence(node.childForFieldName('right'))))
+      )
+        return 'constant';
       if (operator === '%' || operator === '+') {
         // `"..." % x` or `"..." + x`/`x + "..."`: a string is being assembled from a non-constant part.
         const leftNode = node.childForFieldName('left');
@@ -68,6 +75,7 @@ export function stringShape(
       return left === 'dynamic' || right === 'dynamic' ? 'dynamic' : 'unknown';
     }
     case 'call': {
+      if (isNumber(ctx, node)) return 'constant';
       const fn = node.childForFieldName('function');
       if (fn?.type === 'attribute') {
         const method = fn.childForFieldName('attribute')?.text;
@@ -75,7 +83,9 @@ export function stringShape(
         if (method === 'format' || method === 'join' || method === 'replace' || method === 'format_map') {
           const receiver = stringShape(ctx, object, options, depth + 1);
           const args = node.childForFieldName('arguments');
-          const argsConstant = (args?.namedChildren ?? []).every((a) => {
+          // `", ".join("?" for _ in ids)`: a lone generator is the argument list itself.
+          const argList = args?.type === 'generator_expression' ? [args] : (args?.namedChildren ?? []);
+          const argsConstant = argList.every((a) => {
             if (!a) return true;
             const value = a.type === 'keyword_argument' ? a.childForFieldName('value') : a;
             return stringShape(ctx, value, options, depth + 1) === 'constant' || isConstantContainer(value);
@@ -134,6 +144,24 @@ export function stringShape(
     default:
       return 'unknown';
   }
+}
+
+/** Python's number conversions: their result is a number, whose text cannot carry any syntax. */
+const NUMBER_CALLS = new Set(['int', 'float', 'len', 'abs', 'round', 'bool']);
+const NUMBER_TYPES = new Set(['int', 'float', 'bool']);
+
+/** `int(x)`, `len(ids)`, `request.args.get("limit", 20, type=int)`: a call that returns a number. */
+function isNumber(ctx: RuleContext, call: Node): boolean {
+  const site = ctx.file.callAt(call);
+  if (!site) return false;
+  if (site.callee !== null && NUMBER_CALLS.has(site.callee)) return true;
+  const converter = site.args.keywords.get('type')?.text;
+  return site.name === 'get' && converter !== undefined && NUMBER_TYPES.has(converter);
+}
+
+/** A string, list or tuple written out in the code (the operand repeated by `*`). */
+function isConstantSequence(node: Node | null): boolean {
+  return !!node && (isStringy(node) || node.type === 'list' || node.type === 'tuple');
 }
 
 function isStringy(node: Node | null): boolean {
