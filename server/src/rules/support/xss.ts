@@ -74,6 +74,13 @@ const NON_HTML_NAMES = new Set([
   'dict',
 ]);
 
+/** The body of a returned `(body, status[, headers])` tuple; the value itself otherwise. */
+function responseBodyOf(returned: Node): Node {
+  const value = unwrap(returned);
+  if (value.type !== 'expression_list' && value.type !== 'tuple') return value;
+  return value.namedChildren.find((c): c is Node => !!c && c.type !== 'comment') ?? value;
+}
+
 /** Is the value surely not an HTML string: a JSON-serialized container, a response, a redirect... */
 export function isNonHtmlValue(ctx: RuleContext, node: Node, depth = 0): boolean {
   const value = unwrap(node);
@@ -83,7 +90,16 @@ export function isNonHtmlValue(ctx: RuleContext, node: Node, depth = 0): boolean
     const site = ctx.file.callAt(value);
     if (!site) return false;
     if (site.callee && (NON_HTML_CALLEES.has(site.callee) || RESPONSE_CLASSES.has(site.callee))) return true;
-    return NON_HTML_NAMES.has(site.name);
+    if (NON_HTML_NAMES.has(site.name)) return true;
+    // `return json_error(msg)` where `def json_error(m): return jsonify(error=m), 400`: a helper of this
+    // file whose every return is not HTML (its body, for a `(body, status)` tuple).
+    if (depth >= 4 || !site.callee || site.callee.includes('.')) return false;
+    const helper = ctx.file.functionsNamed(site.callee).find((f) => f.parent === ctx.file.module);
+    return (
+      !!helper &&
+      helper.returns.length > 0 &&
+      helper.returns.every((r) => isNonHtmlValue(ctx, responseBodyOf(r), depth + 1))
+    );
   }
   // `request.json` / `request.get_json()` returned whole is a dict: Flask serializes it as JSON.
   if (value.type === 'attribute' && ctx.taint.isRequestObject(value.childForFieldName('object') ?? value)) {
