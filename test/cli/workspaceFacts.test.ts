@@ -105,3 +105,61 @@ def only_admins():
     });
   }
 });
+
+describe('flask-sentinel scan: a hook guards its own blueprint, not others of the same variable name', () => {
+  const root = makeTree({
+    'app/admin.py': `from flask import Blueprint, abort, session
+
+bp = Blueprint("admin", __name__)
+
+
+@bp.before_request
+def only_admins():
+    if not session.get("is_admin"):
+        abort(403)
+
+
+@bp.route("/users/<int:user_id>", methods=["DELETE"])
+def delete_user(user_id):
+    return "", 204
+`,
+    'app/shop/__init__.py': `from flask import Blueprint, abort, g
+
+bp = Blueprint("shop", __name__)
+
+
+@bp.before_request
+def require_login():
+    if g.user is None:
+        abort(401)
+`,
+    'app/shop/views.py': `from . import bp
+
+
+@bp.route("/orders", methods=["POST"])
+def place_order():
+    return "", 201
+`,
+    'app/blog.py': `from flask import Blueprint
+
+bp = Blueprint("blog", __name__)
+
+
+@bp.route("/posts", methods=["POST"])
+def create_post():
+    return "", 201
+`,
+  });
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('reports the blog route only', () => {
+    const run = runCli(['scan', '.', '--format', 'json', '--fail-on', 'never', '--select', 'FS501'], root);
+    assert.equal(run.status, 0, run.stderr);
+    const report = JSON.parse(run.stdout) as { findings: { path: string; line: number }[] };
+    // admin: its own hook; shop/views.py: the hook on the bp it imports; blog: a hook on another blueprint.
+    assert.deepEqual(
+      report.findings.map((f) => `${f.path}:${f.line}`),
+      ['app/blog.py:6'],
+    );
+  });
+});

@@ -154,7 +154,8 @@ def remove():
         ['app', '/x', ['DELETE'], []],
       ],
     );
-    assert.deepEqual([...m.flask.guardedOwners], ['bp']);
+    // A blueprint this file creates is keyed with its name, so that another file's `bp` is not covered.
+    assert.deepEqual([...m.flask.guardedOwners], ['bp#bp']);
     assert.deepEqual(m.flask.configWrites.map((w) => `${w.key}:${w.via}`).sort(), [
       'DEBUG:update',
       'SECRET_KEY:attribute',

@@ -99,9 +99,20 @@ const CONFIG_FILE =
 const CONFIG_CLASS = /(config|settings|conf)$/i;
 const UPPER_KEY = /^[A-Z][A-Z0-9_]*$/;
 
+/** Calls that check the caller themselves: a hook making one guards its routes. */
+const VERIFIES_CALLER =
+  /(^|\.)(verify_jwt_in_request|verify_token|authenticate|login_required|check_auth|require_login|require_auth)$/;
+/** Calls that stop a request. */
+const REFUSES = /(^|\.)(abort|redirect|unauthorized|unauthorised)$/;
+/** Text of a condition about who the caller is. */
+const IDENTITY_TEXT =
+  /current_user|is_authenticated|is_anonymous|\bg\.user\b|\bsession\b|authori[sz]|\bauth|token|jwt|api_?key|user_?id|logged_?in|login|identity|permission|\brole|is_admin|is_staff|signature/i;
+
 export class FlaskModel {
   readonly appNames = new Set<string>();
   readonly blueprintNames = new Set<string>();
+  /** The name each blueprint of this file is created with: `bp = Blueprint("admin", __name__)`. */
+  private readonly blueprintLabels = new Map<string, string>();
   readonly routes: Route[] = [];
   readonly configWrites: ConfigWrite[] = [];
   /** Owners (`app`, `bp`) with a `before_request` hook that can refuse a request. */
@@ -163,6 +174,10 @@ export class FlaskModel {
       const target = dottedName(parent.childForFieldName('left'));
       if (!target) continue;
       (isApp ? this.appNames : this.blueprintNames).add(target);
+      const label = isBlueprint
+        ? stringValue(site.args.positional[0] ?? site.args.keywords.get('name') ?? null)
+        : null;
+      if (label) this.blueprintLabels.set(target, label);
     }
     // `app = create_app()` at module level: the factory's product is an app.
     for (const site of this.file.calls) {
@@ -330,26 +345,74 @@ export class FlaskModel {
     return out;
   }
 
+  /**
+   * The key a hook on `owner` guards under, as a workspace fact: `bp#admin` for a blueprint this file
+   * creates (`bp = Blueprint("admin", ...)`), so that a hook on admin.py's `bp` does not cover shop.py's
+   * `bp`; the plain name for an owner imported from elsewhere (`from .views import admin_bp`).
+   */
+  guardKey(owner: string): string {
+    const label = this.blueprintLabels.get(owner);
+    return label === undefined ? owner : `${owner}#${label}`;
+  }
+
+  /** The name the blueprint `owner` is created with in this file (`Blueprint("admin", ...)`), if it is. */
+  blueprintLabelOf(owner: string): string | undefined {
+    return this.blueprintLabels.get(owner);
+  }
+
   private findGuards(): void {
     const hooks = new Set(['before_request', 'before_app_request']);
+    const guard = (hook: string, owner: string) => {
+      if (hook === 'before_app_request') this.guardedOwners.add('*');
+      else this.guardedOwners.add(this.guardKey(owner));
+    };
     for (const fn of this.file.functions) {
       for (const decorator of fn.decorators) {
         const target = decorator.type === 'call' ? decorator.childForFieldName('function') : decorator;
         if (target?.type !== 'attribute') continue;
         const hook = target.childForFieldName('attribute')?.text ?? '';
-        if (!hooks.has(hook) || !this.refusesRequests(fn)) continue;
-        const owner = dottedName(target.childForFieldName('object')) ?? '';
-        this.guardedOwners.add(hook === 'before_app_request' ? '*' : owner);
+        if (!hooks.has(hook) || !this.refusesUnknownCallers(fn)) continue;
+        guard(hook, dottedName(target.childForFieldName('object')) ?? '');
       }
     }
     // `app.before_request(check_auth)`
     for (const site of this.file.callsNamed('before_request', 'before_app_request')) {
       const name = dottedName(site.args.positional[0] ?? null);
       const fn = name ? this.file.functionsNamed(name)[0] : undefined;
-      if (fn && this.refusesRequests(fn)) {
-        this.guardedOwners.add(site.name === 'before_app_request' ? '*' : (dottedName(site.receiver) ?? ''));
-      }
+      if (fn && this.refusesUnknownCallers(fn)) guard(site.name, dottedName(site.receiver) ?? '');
     }
+  }
+
+  /**
+   * A `before_request` hook that checks who is calling: it verifies a login or token outright
+   * (`verify_jwt_in_request()`), or it refuses the request (abort, redirect, raise, a 401/403) under a
+   * condition, or in an `except`, about the caller's identity. A hook that only reads the session to load
+   * the user (flaskr's `load_logged_in_user`), forces HTTPS or shows a maintenance page guards nothing.
+   */
+  private refusesUnknownCallers(fn: Scope): boolean {
+    const { startIndex, endIndex } = fn.node;
+    const refusals: Node[] = [];
+    for (const site of this.file.calls) {
+      if (site.node.startIndex < startIndex || site.node.endIndex > endIndex) continue;
+      const callee = site.callee ?? '';
+      if (VERIFIES_CALLER.test(callee)) return true;
+      if (REFUSES.test(callee)) refusals.push(site.node);
+    }
+    for (const node of fn.node.descendantsOfType(['raise_statement', 'return_statement'])) {
+      if (node.type === 'raise_statement' || /\b(401|403)\b/.test(node.text)) refusals.push(node);
+    }
+    return refusals.some((refusal) => {
+      for (let at = refusal.parent; at && at.id !== fn.node.id; at = at.parent) {
+        const condition =
+          at.type === 'if_statement' || at.type === 'elif_clause' || at.type === 'while_statement'
+            ? at.childForFieldName('condition')
+            : at.type === 'try_statement'
+              ? at.childForFieldName('body')
+              : null;
+        if (condition && IDENTITY_TEXT.test(condition.text)) return true;
+      }
+      return false;
+    });
   }
 
   /** A hook or wrapper that can stop a request: it aborts, raises, redirects or returns a response early. */

@@ -65,6 +65,14 @@ export function checksCallerInBody(ctx: RuleContext, view: Scope): boolean {
 export function isGuardedByHook(ctx: RuleContext, route: Route): boolean {
   const guarded = ctx.workspace.guardedOwners;
   if (guarded.has('*') || guarded.has(route.owner)) return true;
+  // A hook on a blueprint of the same name counts when it is the same blueprint (`bp#admin` for admin.py's
+  // `bp`), or when the route's blueprint is imported and so cannot be told apart.
+  const label = ctx.flask.blueprintLabelOf(route.owner);
+  if (label !== undefined) {
+    if (guarded.has(`${route.owner}#${label}`)) return true;
+  } else {
+    for (const key of guarded) if (key.startsWith(`${route.owner}#`)) return true;
+  }
   // A refusing hook on the app covers the blueprints registered on it.
   for (const owner of guarded) {
     if (ctx.flask.appNames.has(owner) || /(^|\.)app$/.test(owner)) return true;
