@@ -527,8 +527,9 @@ function validates(ctx: RuleContext, condition: Node, names: Set<string>): boole
         // ".." in name
         if (shares(namesIn(ctx, right).names, names)) found = true;
       } else if (membership && right && isConstantCollection(ctx.file, right)) {
-        // name in ALLOWED_FILES / name not in ("a.txt", "b.txt")
-        if (shares(namesIn(ctx, left).names, names)) found = true;
+        // name in ALLOWED_FILES / name not in ("a.txt", "b.txt"); not `ext in ALLOWED_EXTENSIONS` with
+        // `ext = name.rsplit(".", 1)[1]`, which "../../x.png" passes.
+        if (left && shares(namesIn(ctx, left).names, names) && !isPartOfName(ctx, left)) found = true;
       } else if (/==|!=/.test(operators) && (!!stringValue(left) || !!stringValue(right))) {
         // name == "report.pdf" (not `name == ""`, the "no file selected" check)
         if (shares(namesIn(ctx, left).names, names) || shares(namesIn(ctx, right).names, names)) found = true;
@@ -538,6 +539,31 @@ function validates(ctx: RuleContext, condition: Node, names: Set<string>): boole
   };
   visit(condition);
   return found;
+}
+
+/** Calls and attributes that take a part of a file name or path: its extension, its last component. */
+const PART_CALLS = new Set(['split', 'rsplit', 'splitext', 'partition', 'rpartition', 'basename', 'dirname']);
+const PART_ATTRIBUTES = new Set(['suffix', 'suffixes', 'stem', 'name', 'parent', 'parts']);
+
+/**
+ * Whether `value` is a part of a name rather than the whole of it: `name.rsplit(".", 1)[1]`,
+ * `os.path.splitext(name)[1]`, `Path(name).suffix`, `name[-4:]`, or a variable holding one.
+ */
+function isPartOfName(ctx: RuleContext, value: Node): boolean {
+  let part = false;
+  walkValue(ctx, value, (n) => {
+    if (n.type === 'call' && PART_CALLS.has(ctx.file.callAt(n)?.name ?? '')) part = true;
+    else if (n.type === 'attribute' && PART_ATTRIBUTES.has(n.childForFieldName('attribute')?.text ?? ''))
+      part = true;
+    else if (n.type === 'subscript') {
+      // An index or a slice takes a part; `request.files["doc"]` picks the whole upload.
+      const index = n.childForFieldName('subscript');
+      if (index?.type === 'slice' || index?.type === 'integer' || index?.type === 'unary_operator')
+        part = true;
+    }
+    return part ? 'stop' : undefined;
+  });
+  return part;
 }
 
 /** String methods that only accept values without `/` and `.`. */
