@@ -77,14 +77,22 @@ const REQUEST_SOURCES = new Set([
 
 const REQUEST_OBJECTS = ['flask.request', 'werkzeug.local.request', 'quart.request'];
 
+/** Flask-RESTful's (and its forks') request parser: `parser.parse_args()` returns the request's values. */
+const REQUEST_PARSERS = new Set([
+  'flask_restful.reqparse.RequestParser',
+  'flask_restx.reqparse.RequestParser',
+  'flask_restplus.reqparse.RequestParser',
+]);
+
 /**
  * Text that every file with request data in it contains, for rules' triggers (`Rule.triggers`). Taint
- * starts at one of two sources only: the request object (`REQUEST_OBJECTS`: an import or the code spells
- * out its last name, `request`, even under an alias) or a view's URL parameter (`urlParameters` in
+ * starts at one of three sources only: the request object (`REQUEST_OBJECTS`: an import or the code spells
+ * out its last name, `request`, even under an alias), a view's URL parameter (`urlParameters` in
  * flask.ts reads a literal route rule: `<name>`, `<int:id>`, `<path(...):p>`, or `"<" "name>"` split
- * across literals). Everything else only passes taint on. A new kind of source must widen this.
+ * across literals), or Flask-RESTful's `parse_args()`. Everything else only passes taint on. A new kind
+ * of source must widen this.
  */
-export const REQUEST_DATA_TEXT = /\brequest\b|<\w*[(:>"']/;
+export const REQUEST_DATA_TEXT = /\brequest\b|<\w*[(:>"']|parse_args/;
 
 /** Calls whose result carries nothing of their arguments. */
 const CLEANING_CALLS = new Set([
@@ -479,6 +487,11 @@ export class TaintAnalyzer {
   private ofCall(node: Node, scope: Scope): Taint | null {
     if (isConstantLookup(this.model, node)) return null;
     const site = this.model.callAt(node);
+    if (this.requestSources && site?.name === 'parse_args' && site.receiver) {
+      const parser = this.model.constructorOf(site.receiver, scope);
+      if (parser !== null && REQUEST_PARSERS.has(parser))
+        return { source: node, label: 'parse_args()', sanitized: NOTHING };
+    }
     const fn = node.childForFieldName('function');
     const callee = site?.callee ?? null;
     if (callee !== null) {

@@ -602,6 +602,8 @@ function computePrecise(
       if (!site) return null;
       if (ESCAPER_NAME.test(site.name) && options.sink === 'html') return null;
       if (site.receiver && ctx.taint.isRequestObject(site.receiver)) return taint;
+      // A source of its own: Flask-RESTful's `parser.parse_args()`.
+      if (taint.source.id === node.id) return taint;
       if (taint.label.includes('(via ') && site.callee && !site.callee.includes('.')) return taint;
       // A function or method of this file: the engine's summary says exactly which arguments flow out.
       if (ctx.taint.callsSameFileFunction(site)) return taint;
