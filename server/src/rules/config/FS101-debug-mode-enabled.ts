@@ -2,6 +2,7 @@ import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
 import { isTruthyLiteral, stringValue } from '../../engine/syntax';
 import { replaceNode } from '../support/edits';
+import { isDevelopmentConfiguration, isTestConfiguration } from '../support/config';
 import { defineRule } from '../rule';
 
 export default defineRule({
@@ -16,7 +17,7 @@ export default defineRule({
     fix: { title: 'Turn debug mode off', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds Flask apps run or configured with debug mode on: `app.run(debug=True)`, `app.debug = True`, `DEBUG = True` in `app.config` or a config class, and `FLASK_DEBUG` set in the environment from code.',
+        'Finds Flask apps run or configured with debug mode on: `app.run(debug=True)`, `app.debug = True`, `DEBUG = True` in `app.config` or a config class, and `FLASK_DEBUG` set in the environment from code. A test configuration (`TestingConfig`, conftest.py) is left out; a development one (`DevelopmentConfig`, an `if app.debug:` branch) is reported with low confidence.',
       why: 'Debug mode serves the Werkzeug interactive debugger on every error page. Anyone who can trigger an exception (or guess the PIN, which is derived from guessable machine data) gets a Python console in the server process: remote code execution. It also leaks source code and configuration in tracebacks.',
       example: 'app = Flask(__name__)\napp.run(debug=True)',
       fix: 'app = Flask(__name__)\n# Debug only from the environment of a developer machine, never from code.\napp.run(debug=os.environ.get("FLASK_DEBUG") == "1")',
@@ -47,12 +48,17 @@ export default defineRule({
     }
     for (const write of ctx.flask.configWritesOf('DEBUG')) {
       if (!ctx.inFocus(write.node) || !truthy(write.value)) continue;
+      // A test configuration never serves anyone; a development one should not, but is often what the
+      // app factory loads by default: reported, with low confidence.
+      if (isTestConfiguration(ctx, write.node)) continue;
+      const development = isDevelopmentConfiguration(write.node);
       const message =
         write.via === 'attribute'
           ? 'app.debug is set to True: the Werkzeug debugger allows code execution.'
           : 'DEBUG is set to True in the Flask configuration: the Werkzeug debugger allows code execution.';
       ctx.report(write.node, message, {
         fix: write.value.type === 'true' ? [replaceNode(write.value, 'False')] : [],
+        ...(development ? { confidence: 'low' as const } : {}),
       });
     }
     // os.environ["FLASK_DEBUG"] = "1" / os.environ.setdefault("FLASK_ENV", "development")
