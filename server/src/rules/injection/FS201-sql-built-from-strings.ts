@@ -15,7 +15,14 @@ const SQL_METHODS = new Set([
   'read_sql',
   'read_sql_query',
   'exec_driver_sql',
+  'execute_sql', // peewee
+  // The `databases` package (`await database.fetch_all(query=...)`); common method names elsewhere too,
+  // so only reported for text that reads as SQL.
+  'fetch_all',
+  'fetch_one',
+  'fetch_val',
 ]);
+const SQL_ONLY_IF_IT_READS_AS_SQL = new Set(['raw', 'fetch_all', 'fetch_one', 'fetch_val']);
 const SQL_FUNCTIONS = new Set([
   'sqlalchemy.text',
   'sqlalchemy.sql.text',
@@ -40,7 +47,7 @@ export default defineRule({
     fix: { title: 'Pass the values as query parameters', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds SQL text assembled with f-strings, `%`, `.format()`, `+` or `join` and passed to `execute`/`executemany`/`executescript` of any DB-API cursor or SQLAlchemy session/connection, to `sqlalchemy.text()` or `literal_column()`, Django/peewee `.raw()` or pandas `read_sql`. It has high confidence when request data reaches the query. A value checked against an allow-list first is constant (`if sort not in SORTABLE: abort(400)`, `if column not in ("name", "email"): column = "name"`, `COLUMNS.get(key, "name")`, `"DESC" if desc else "ASC"`), and so is one checked to be digits (`if not uid.isdigit(): abort(400)`): that is how a column name or a sort order, which cannot be a query parameter, is put into SQL safely, and it is not reported. A check that lets other values through (`if column in ("password", "token"): abort(403)`, or an `if` that only logs) does not count.',
+        'Finds SQL text assembled with f-strings, `%`, `.format()`, `+` or `join` and passed to `execute`/`executemany`/`executescript` of any DB-API cursor or SQLAlchemy session/connection, to `sqlalchemy.text()` or `literal_column()`, Django/peewee `.raw()`, peewee\'s `execute_sql()`, the `databases` package\'s `fetch_all`/`fetch_one`/`fetch_val` (for text that reads as SQL) or pandas `read_sql`; the query may also be passed as `query=` or `operation=`. It has high confidence when request data reaches the query. A value checked against an allow-list first is constant (`if sort not in SORTABLE: abort(400)`, `if column not in ("name", "email"): column = "name"`, `COLUMNS.get(key, "name")`, `"DESC" if desc else "ASC"`), and so is one checked to be digits (`if not uid.isdigit(): abort(400)`): that is how a column name or a sort order, which cannot be a query parameter, is put into SQL safely, and it is not reported. A check that lets other values through (`if column in ("password", "token"): abort(403)`, or an `if` that only logs) does not count.',
       why: "Values spliced into SQL text are parsed as SQL. A value such as `' OR 1=1 --` changes the query: the attacker reads or changes any table the database user can reach, and on some databases runs commands.",
       example: 'name = request.args["name"]\ncursor.execute(f"SELECT * FROM users WHERE name = \'{name}\'")',
       fix: 'name = request.args["name"]\ncursor.execute("SELECT * FROM users WHERE name = %s", (name,))\n# SQLAlchemy: db.session.execute(text("SELECT * FROM users WHERE name = :name"), {"name": name})',
@@ -52,7 +59,7 @@ export default defineRule({
     ],
   },
   // A SQL method (execute*, mogrify, raw, read_sql*, exec_driver_sql) or sqlalchemy's text / literal_column.
-  trigger: /execute|mogrify|\braw\b|read_sql|exec_driver_sql|\btext\b|literal_column/,
+  trigger: /execute|mogrify|\braw\b|read_sql|exec_driver_sql|fetch_(?:all|one|val)|\btext\b|literal_column/,
   check(ctx: RuleContext) {
     // Each site reports at its own query argument.
     const sites = ctx.file.callsNamed(...SQL_METHODS).filter((site) => ctx.inFocus(site.node));
@@ -62,7 +69,11 @@ export default defineRule({
     }
     for (const site of sites) {
       const query =
-        site.args.positional[0] ?? site.args.keywords.get('sql') ?? site.args.keywords.get('statement');
+        site.args.positional[0] ??
+        site.args.keywords.get('sql') ??
+        site.args.keywords.get('statement') ??
+        site.args.keywords.get('query') ?? // psycopg2, pymysql, databases
+        site.args.keywords.get('operation'); // mysql-connector
       if (!query) continue;
       // `execute(text(...))`: the inner text() call is checked on its own.
       if (
@@ -74,7 +85,10 @@ export default defineRule({
       const taint = ctx.taint.reaches(query, 'sql', site.scope);
       const shape = stringShape(ctx, query, { words: true });
       if (!taint && shape !== 'dynamic') continue;
-      if (!taint && site.name === 'raw' && !looksLikeSql(ctx, query)) continue;
+      if (SQL_ONLY_IF_IT_READS_AS_SQL.has(site.name) && !looksLikeSql(ctx, query)) {
+        // `Model.objects.raw(...)` is SQL whatever it holds; a `fetch_all(...)` of another API is not.
+        if (site.name !== 'raw' || !taint) continue;
+      }
       const what = taint
         ? `Request data (${taint.label}) reaches`
         : 'A string built at run time is passed to';
