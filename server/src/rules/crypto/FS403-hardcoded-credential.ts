@@ -1,6 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
-import { dottedName, stringValue } from '../../engine/syntax';
+import { dottedName, isFString, stringValue } from '../../engine/syntax';
 import {
   isPasswordWord,
   isPlaceholder,
@@ -391,7 +391,8 @@ export default defineRule({
         string.parent?.type === 'concatenated_string'
       )
         continue;
-      const text = stringValue(string);
+      // An f-string's fixed text counts: f"postgresql://shop:Sh0pPass77@{DB_HOST}/shop".
+      const text = stringValue(string) ?? (isFString(string) ? fixedText(string) : undefined);
       if (text === undefined || signingKeys.has(string.id)) continue;
       const shape = TOKEN_SHAPES.find((s) => s.pattern.test(text));
       if (shape && !/EXAMPLE|example|xxxx|XXXX/.test(text)) {
@@ -406,7 +407,7 @@ export default defineRule({
         continue;
       }
       const url = URL_CREDENTIALS.exec(text);
-      if (url && isRealPassword(url[2] ?? '', url[1] ?? '')) {
+      if (url && !url[2]?.includes(INTERPOLATED) && isRealPassword(url[2] ?? '', url[1] ?? '')) {
         report(
           string,
           string,
@@ -416,6 +417,19 @@ export default defineRule({
     }
   },
 });
+
+/** Stands for an f-string's interpolated values in its fixed text. */
+const INTERPOLATED = '\uE000';
+
+/** An f-string's text with each interpolation replaced by INTERPOLATED. */
+function fixedText(fString: Node): string {
+  let text = '';
+  for (const part of fString.namedChildren) {
+    if (part?.type === 'string_content' || part?.type === 'escape_sequence') text += part.text;
+    else if (part?.type === 'interpolation') text += INTERPOLATED;
+  }
+  return text;
+}
 
 /**
  * The string literal a credential value may be, or null. Its value (not an f-string with values, not empty,
