@@ -137,6 +137,11 @@ const SANITIZERS = new Map<string, SinkKind[]>(
     'jinja2.Markup.escape': ['html'],
     'xml.sax.saxutils.escape': ['html'],
     'nh3.clean': ['html'],
+    // psycopg's SQL composition: an identifier or literal is quoted for the statement it is put into.
+    'psycopg2.sql.Identifier': ['sql'],
+    'psycopg2.sql.Literal': ['sql'],
+    'psycopg.sql.Identifier': ['sql'],
+    'psycopg.sql.Literal': ['sql'],
     'shlex.quote': ['command'],
     'pipes.quote': ['command'],
     'shlex.join': ['command'],

@@ -22,6 +22,8 @@ const SQL_METHODS = new Set([
   'fetch_one',
   'fetch_val',
 ]);
+/** SQLAlchemy's methods that bind values to a text() statement or describe its result. */
+const BINDING_METHODS = new Set(['bindparams', 'params', 'columns']);
 const SQL_ONLY_IF_IT_READS_AS_SQL = new Set(['raw', 'fetch_all', 'fetch_one', 'fetch_val']);
 const SQL_FUNCTIONS = new Set([
   'sqlalchemy.text',
@@ -68,13 +70,19 @@ export default defineRule({
       if (!sites.includes(site)) sites.push(site);
     }
     for (const site of sites) {
-      const query =
+      let query =
         site.args.positional[0] ??
         site.args.keywords.get('sql') ??
         site.args.keywords.get('statement') ??
         site.args.keywords.get('query') ?? // psycopg2, pymysql, databases
         site.args.keywords.get('operation'); // mysql-connector
       if (!query) continue;
+      // `text("... :n").bindparams(n=value)`: the values are bound as parameters, the statement is text().
+      while (query.type === 'call') {
+        const bound = ctx.file.callAt(query);
+        if (!bound?.receiver || !BINDING_METHODS.has(bound.name)) break;
+        query = bound.receiver;
+      }
       // `execute(text(...))`: the inner text() call is checked on its own.
       if (
         query.type === 'call' &&

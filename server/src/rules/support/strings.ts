@@ -76,6 +76,12 @@ export function stringShape(
     }
     case 'call': {
       if (isNumber(ctx, node)) return 'constant';
+      // psycopg's composition quotes what it puts in: sql.SQL("... {}").format(sql.Identifier(name)).
+      const composed = ctx.file.callAt(node)?.callee ?? '';
+      if (PSYCOPG_QUOTED.test(composed)) return 'constant';
+      if (PSYCOPG_SQL.test(composed)) {
+        return stringShape(ctx, ctx.file.callAt(node)?.args.positional[0] ?? null, options, depth + 1);
+      }
       const fn = node.childForFieldName('function');
       if (fn?.type === 'attribute') {
         const method = fn.childForFieldName('attribute')?.text;
@@ -145,6 +151,10 @@ export function stringShape(
       return 'unknown';
   }
 }
+
+/** psycopg's `sql.SQL(text)`, and the pieces it quotes itself when composed into one. */
+const PSYCOPG_SQL = /^psycopg2?\.sql\.SQL$/;
+const PSYCOPG_QUOTED = /^psycopg2?\.sql\.(Identifier|Literal|Placeholder)$/;
 
 /** Python's number conversions: their result is a number, whose text cannot carry any syntax. */
 const NUMBER_CALLS = new Set(['int', 'float', 'len', 'abs', 'round', 'bool']);
