@@ -208,14 +208,42 @@ export function saysSecret(name: string): boolean {
   for (let i = 0; i < w.length; i++) {
     const word = w[i] as string;
     const before = w[i - 1];
-    if (SECRET_WORDS.has(word)) return true;
-    if (/(token|password|passwd|secret|apikey|nonce)$/.test(word) && word.length > 5) return true;
-    if ((word === 'key' || word === 'code' || word === 'id') && before && SECRET_QUALIFIERS.has(before))
-      return true;
-    if (word === 'code' && w.length === 1) return true;
+    const secret =
+      SECRET_WORDS.has(word) ||
+      (/(token|password|passwd|secret|apikey|nonce)$/.test(word) && word.length > 5) ||
+      ((word === 'key' || word === 'code' || word === 'id') && !!before && SECRET_QUALIFIERS.has(before)) ||
+      (word === 'code' && w.length === 1);
+    // `password_length`, `token_ttl`, `reset_code_delay`: a number about the secret, not the secret.
+    if (secret) return !w.slice(i + 1).some((after) => MEASURES.has(after));
   }
   return false;
 }
+
+/** Words after a secret's name that make the name a measure of it. */
+const MEASURES = new Set([
+  'length',
+  'len',
+  'size',
+  'count',
+  'digits',
+  'bits',
+  'bytes',
+  'chars',
+  'delay',
+  'timeout',
+  'ttl',
+  'expiry',
+  'expires',
+  'expiration',
+  'age',
+  'lifetime',
+  'attempts',
+  'retries',
+  'min',
+  'max',
+  'interval',
+  'wait',
+]);
 
 function isSecretDestination(ctx: RuleContext, d: Destination): boolean {
   switch (d.kind) {
