@@ -12,6 +12,7 @@ import {
   OPEN_CALLEES,
   PATH_FUNCTIONS,
   secureFilenameName,
+  uploadOrigin,
   SEND_FILE_CALLEES,
   SEND_FROM_DIRECTORY_CALLEES,
 } from '../support/files';
@@ -60,7 +61,7 @@ export default defineRule({
     fix: { title: 'Reduce the client value to a plain file name with secure_filename()', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds request data (query string, form, JSON, headers, cookies, URL parameters) that reaches a filesystem path: `open`/`io.open`/`codecs.open`/`os.open`, `flask.send_file`, the directory of `send_from_directory`, `os.remove/unlink/rmdir/rename/replace/listdir/scandir/walk/makedirs/mkdir/chmod`, `shutil.copy/copyfile/copytree/move/rmtree`, and pathlib paths (`Path(name)`, `BASE / name`) read, written, opened or deleted — also through `os.path.join`, string formatting and same-file helpers. Values passed through `secure_filename`, `safe_join` or `os.path.basename`, and paths checked before use (`os.path.realpath(p).startswith(BASE)`, `Path(p).resolve().is_relative_to(BASE)`, `os.path.commonpath`, `".." in name`) are not reported. The file name argument of `send_from_directory` is safe (Flask joins it safely) and is not reported.',
+        'Finds request data (query string, form, JSON, headers, cookies, URL parameters) that reaches a filesystem path: `open`/`io.open`/`codecs.open`/`os.open`, `flask.send_file`, the directory of `send_from_directory`, `os.remove/unlink/rmdir/rename/replace/listdir/scandir/walk/makedirs/mkdir/chmod`, `shutil.copy/copyfile/copytree/move/rmtree`, the destination of an uploaded file\'s `save()`, and pathlib paths (`Path(name)`, `BASE / name`) read, written, opened or deleted — also through `os.path.join`, string formatting and same-file helpers. Values passed through `secure_filename`, `safe_join` or `os.path.basename`, and paths checked before use (`os.path.realpath(p).startswith(BASE)`, `Path(p).resolve().is_relative_to(BASE)`, `os.path.commonpath`, `".." in name`) are not reported. The file name argument of `send_from_directory` is safe (Flask joins it safely) and is not reported.',
       why: 'A value such as `../../../etc/passwd` or an absolute path makes the server read, overwrite or delete files outside the directory the developer had in mind: source code, configuration with secrets, SSH keys, or the application itself. `os.path.join(BASE, "/etc/passwd")` even drops `BASE` entirely.',
       example:
         '@app.route("/download")\ndef download():\n    name = request.args["file"]\n    return send_file(os.path.join(UPLOAD_DIR, name))',
@@ -73,9 +74,9 @@ export default defineRule({
       'https://werkzeug.palletsprojects.com/en/stable/utils/#werkzeug.utils.secure_filename',
     ],
   },
-  // A file sink: open(), send_file(), an os / shutil path function or a pathlib method (support/files.ts).
+  // A file sink: open(), send_file(), an upload's save(), an os / shutil path function or a pathlib method.
   trigger:
-    /open|FileIO|send_file|send_from_directory|move|unlink|rmdir|listdir|scandir|walk|makedirs|mkdir|chmod|chown|truncate|rmtree|rename|replace|copy|read_text|read_bytes|write_text|write_bytes|touch|iterdir|symlink_to|hardlink_to/,
+    /open|FileIO|save|send_file|send_from_directory|move|unlink|rmdir|listdir|scandir|walk|makedirs|mkdir|chmod|chown|truncate|rmtree|rename|replace|copy|read_text|read_bytes|write_text|write_bytes|touch|iterdir|symlink_to|hardlink_to/,
   check(ctx: RuleContext) {
     for (const sink of sinks(ctx)) {
       const { site, path, what } = sink;
@@ -83,6 +84,7 @@ export default defineRule({
       if (!taint) continue;
       // `open(os.path.join(UPLOAD, f.filename), "wb")`: an upload saved under its client name (FS602).
       if (isUploadWriteSink(ctx, site, path)) continue;
+      if (site.name === 'save' && clientFilenamesIn(ctx, path).some((f) => f.origin !== null)) continue;
       // Other data of an uploaded file (its content, archive members read from it) is not a path it chose;
       // archive member names written to disk are FS603's.
       if (taint.label === 'request.files' && !clientFilenamesIn(ctx, path).some((f) => f.origin !== null))
@@ -116,6 +118,12 @@ function sinks(ctx: RuleContext): Sink[] {
     if (callee !== null && SEND_FROM_DIRECTORY_CALLEES.has(callee)) {
       const path = argumentAt(site, 0, 'directory');
       if (path) out.push({ site, path, what: `the directory of ${calleeLabel(site)}()` });
+      continue;
+    }
+    // request.files["doc"].save(dst): where the server writes the upload.
+    if (site.name === 'save' && site.receiver && uploadOrigin(ctx, site.receiver) !== null) {
+      const path = argumentAt(site, 0, 'dst');
+      if (path) out.push({ site, path, what: 'the path an upload is saved to' });
       continue;
     }
     const signature = callee !== null ? PATH_FUNCTIONS.get(callee) : undefined;
