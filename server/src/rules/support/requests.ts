@@ -61,6 +61,10 @@ export function hostTaint(ctx: RuleContext, url: Node, taintOf: TaintOf, depth =
     const bindings = ctx.file
       .reaching(node.text, node, ctx.file.scopeAt(node))
       .filter((b) => !isDeadCode(ctx, b.node));
+    if (bindings.length === 1 && bindings[0]?.kind === 'param') {
+      const atCalls = hostTaintAtCalls(ctx, node, taintOf, depth);
+      if (atCalls !== undefined) return atCalls;
+    }
     const strong = bindings.filter((b) => !b.weak);
     if (strong.length > 1 && bindings.every((b) => !b.weak)) {
       for (const binding of bindings) {
@@ -74,6 +78,37 @@ export function hostTaint(ctx: RuleContext, url: Node, taintOf: TaintOf, depth =
     }
   }
   return firstHostPart(flatten(ctx, node, taintOf, depth));
+}
+
+/**
+ * A parameter of a module-level function of this file, judged at each of its calls with the argument the
+ * caller passes: `def api_get(url): return requests.get(url)` called as `api_get(f"{API}/items/{q}")` fixes
+ * the host, `api_get(request.args["url"])` does not. The taint engine's view of a parameter is one taint
+ * merged over every caller, which loses the constant prefix each caller puts before the client's part.
+ * Undefined when the calls cannot tell: none in this file, or one passing `*args`/`**kwargs`.
+ */
+function hostTaintAtCalls(
+  ctx: RuleContext,
+  param: Node,
+  taintOf: TaintOf,
+  depth: number,
+): Taint | null | undefined {
+  let fn: Scope | null = ctx.file.scopeAt(param);
+  while (fn && !(fn.kind === 'function' && fn.params.includes(param.text))) fn = fn.parent;
+  if (!fn || fn.parent !== ctx.file.module) return undefined;
+  const index = fn.params.indexOf(param.text);
+  const calls = ctx.file.callsNamed(fn.name).filter((site) => site.callee === fn.name);
+  if (calls.length === 0) return undefined;
+  let found: Taint | null = null;
+  for (const site of calls) {
+    const spread = site.args.list?.namedChildren.some(
+      (arg) => arg?.type === 'list_splat' || arg?.type === 'dictionary_splat',
+    );
+    if (spread) return undefined;
+    const argument = site.args.positional[index] ?? site.args.keywords.get(param.text);
+    found ??= argument ? hostTaint(ctx, argument, taintOf, depth + 1) : null;
+  }
+  return found && { ...found, label: `${found.label} (passed to ${fn.name}())` };
 }
 
 function firstHostPart(parts: Part[]): Taint | null {
