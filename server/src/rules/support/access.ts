@@ -178,15 +178,30 @@ export function isCheckedAgainstAllowList(ctx: RuleContext, node: Node, names: r
       .map((c) => c?.text ?? '')
       .join(' ');
     if (!/\bin\b|==/.test(operators)) continue;
-    if (mentions(comparison)) return true;
+    // `origin in ALLOWED` checks the value; `"example.com" in origin` is a substring test any value
+    // containing it passes (`https://example.com.evil.net`).
+    if (/\bin\b/.test(operators) ? mentions(comparison.namedChildren[0] ?? null) : mentions(comparison))
+      return true;
   }
   for (const call of region.descendantsOfType('call')) {
     if (!call || call.startIndex > node.startIndex) continue;
     const site = ctx.file.callAt(call);
     if (!site || !CHECK_METHODS.test(site.name)) continue;
+    // `origin.endswith("example.com")` lets `evilexample.com` through; `.endswith(".example.com")` does not.
+    if (site.name === 'endswith' && !endsAtBoundary(site.args.positional[0] ?? null)) continue;
     if (site.args.positional.some((a) => mentions(a)) || mentions(site.receiver)) return true;
   }
   return false;
+}
+
+/** An `endswith` suffix that starts at a name boundary (`.example.com`), or one that is not a literal. */
+function endsAtBoundary(suffix: Node | null): boolean {
+  if (!suffix) return true;
+  const items = suffix.type === 'tuple' ? suffix.namedChildren : [suffix];
+  return items.every((item) => {
+    const text = item ? stringValue(item) : undefined;
+    return text === undefined || /^[./:@]/.test(text);
+  });
 }
 
 /** The start of the line holding `offset` (for removing whole lines, decorators for instance). */
