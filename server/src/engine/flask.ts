@@ -245,8 +245,10 @@ export class FlaskModel {
   private routesFromAddUrlRule(site: CallSite): void {
     if (!this.isRouteOwner(site.receiver)) return;
     const rule = stringValue(site.args.positional[0] ?? null) ?? null;
-    const viewNode = site.args.keywords.get('view_func') ?? site.args.positional[2] ?? null;
-    if (!viewNode) return;
+    const written = site.args.keywords.get('view_func') ?? site.args.positional[2] ?? null;
+    if (!written) return;
+    // `item = ItemAPI.as_view("item"); app.add_url_rule(..., view_func=item)` (the docs' register_api).
+    const viewNode = written.type === 'identifier' ? this.file.resolveValue(written) : written;
     const explicit = methodsFrom(site.args.keywords.get('methods'));
     const owner = dottedName(site.receiver) ?? '';
     // `view_func=Items.as_view("items")`: a class-based view.
@@ -254,7 +256,8 @@ export class FlaskModel {
       const fn = viewNode.childForFieldName('function');
       const className = fn?.type === 'attribute' ? dottedName(fn.childForFieldName('object')) : null;
       const cls = className === null ? undefined : this.file.classesNamed(className)[0];
-      if (cls) this.addClassViewRoutes(cls, viewNode, owner, rule, explicit);
+      if (cls)
+        this.addClassViewRoutes(cls, viewNode === written ? viewNode : site.node, owner, rule, explicit);
       return;
     }
     const name = dottedName(viewNode);
