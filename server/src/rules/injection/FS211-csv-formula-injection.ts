@@ -101,7 +101,39 @@ export default defineRule({
 });
 
 function taintOf(ctx: RuleContext, node: Node): Taint | null {
-  return refinedTaint(ctx, node, { sink: 'value', cleans: (n) => neutralizes(ctx, n) });
+  return refinedTaint(ctx, node, {
+    sink: 'value',
+    cleans: (n) => neutralizes(ctx, n) || prefixedWhenItMatters(ctx, n),
+  });
+}
+
+/**
+ * A name given the quote prefix by an `if` that tests its first character, with nothing assigned after:
+ *
+ *     if name[:1] in ("=", "+", "-", "@"):
+ *         name = "'" + name
+ *
+ * Past the `if`, the name either has the prefix or does not start with a trigger character. The
+ * unprefixed assignment before it still reaches the cell, but only for values that are safe.
+ */
+function prefixedWhenItMatters(ctx: RuleContext, name: Node): boolean {
+  if (name.type !== 'identifier') return false;
+  const bindings = ctx.file.reaching(name.text, name, ctx.file.scopeAt(name));
+  const mentionsName = new RegExp(`(^|[^\\w.])${name.text}\\b`);
+  return bindings.some((binding) => {
+    if (binding.kind !== 'assign' || !binding.value || !neutralizes(ctx, binding.value)) return false;
+    const statement =
+      binding.node.parent?.type === 'expression_statement' ? binding.node.parent : binding.node;
+    const block = statement.parent;
+    const test = block?.parent;
+    if (test?.type !== 'if_statement' || test.childForFieldName('consequence')?.id !== block?.id)
+      return false;
+    if (test.namedChildren.some((c) => c?.type === 'elif_clause' || c?.type === 'else_clause')) return false;
+    const condition = test.childForFieldName('condition')?.text ?? '';
+    if (!/startswith|\bin\b|\[0\]|\[:1\]/.test(condition) || /\bnot\b/.test(condition)) return false;
+    if (!mentionsName.test(condition)) return false;
+    return bindings.every((other) => other === binding || other.at <= test.startIndex);
+  });
 }
 
 function sinks(ctx: RuleContext): Sink[] {
