@@ -239,10 +239,7 @@ export default defineRule({
     for (const site of ctx.file.calls) {
       if (!ctx.inFocus(site.node)) continue;
       const key = signingKeyArgument(site);
-      if (!key) continue;
-      // `JWT_SECRET = "..."` used by `jwt.encode(payload, JWT_SECRET)`: FS402 reports it, at the use.
-      signingKeys.add(key.node.id);
-      signingKeys.add(ctx.file.resolveValue(key.node).id);
+      if (key) signingKeys.add(key.node.id);
     }
 
     // name = "literal", self.token = "literal", config["MAIL_PASSWORD"] = "literal", os.environ["X"] = "literal"
@@ -252,7 +249,7 @@ export default defineRule({
       const right = assignment?.childForFieldName('right');
       if (!assignment || !left || !right) continue;
       const literal = credentialLiteral(right);
-      if (!literal || signingKeys.has(literal.id)) continue;
+      if (!literal) continue;
       let name: string | undefined;
       let fixable = false;
       if (left.type === 'identifier') {
