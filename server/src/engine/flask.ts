@@ -358,11 +358,6 @@ export class FlaskModel {
     return label === undefined ? owner : `${owner}#${label}`;
   }
 
-  /** The name the blueprint `owner` is created with in this file (`Blueprint("admin", ...)`), if it is. */
-  blueprintLabelOf(owner: string): string | undefined {
-    return this.blueprintLabels.get(owner);
-  }
-
   private findGuards(): void {
     const hooks = new Set(['before_request', 'before_app_request']);
     const guard = (hook: string, owner: string) => {
@@ -393,10 +388,8 @@ export class FlaskModel {
    * the user (flaskr's `load_logged_in_user`), forces HTTPS or shows a maintenance page guards nothing.
    */
   private refusesUnknownCallers(fn: Scope): boolean {
-    const { startIndex, endIndex } = fn.node;
     const refusals: Node[] = [];
-    for (const site of this.file.calls) {
-      if (site.node.startIndex < startIndex || site.node.endIndex > endIndex) continue;
+    for (const site of this.callsIn(fn)) {
       const callee = site.callee ?? '';
       if (VERIFIES_CALLER.test(callee)) return true;
       if (REFUSES.test(callee)) refusals.push(site.node);
@@ -418,11 +411,17 @@ export class FlaskModel {
     });
   }
 
-  /** A hook or wrapper that can stop a request: it aborts, raises, redirects or returns a response early. */
-  refusesRequests(fn: Scope): boolean {
+  /** The calls written inside `fn`, nested functions included (a decorator's wrapper). */
+  private *callsIn(fn: Scope): Generator<CallSite> {
     const { startIndex, endIndex } = fn.node;
     for (const site of this.file.calls) {
-      if (site.node.startIndex < startIndex || site.node.endIndex > endIndex) continue;
+      if (site.node.startIndex >= startIndex && site.node.endIndex <= endIndex) yield site;
+    }
+  }
+
+  /** A hook or wrapper that can stop a request: it aborts, raises, redirects or returns a response early. */
+  refusesRequests(fn: Scope): boolean {
+    for (const site of this.callsIn(fn)) {
       const callee = site.callee ?? '';
       if (
         /(^|\.)(abort|verify_jwt_in_request|redirect|unauthorized|login_required|verify_token|authenticate)$/.test(

@@ -513,10 +513,7 @@ export class TaintAnalyzer {
       const summarized = this.ofSameFileCall(site, scope);
       if (summarized !== undefined) return summarized;
     }
-    // `request.args.get("page", type=int)`: Werkzeug converts the value; a number carries no text.
-    const converter = site?.args.keywords.get('type')?.text;
-    if (site && ['get', 'getlist'].includes(site.name) && converter && NUMERIC_TYPES.has(converter))
-      return null;
+    if (site && isNumericGet(site)) return null;
     // `Markup("<b>{}</b>").format(name)`, `Markup(", ").join(names)` escape their arguments.
     if (site && (site.name === 'format' || site.name === 'join') && this.isMarkup(site.receiver, scope)) {
       const args = node.childForFieldName('arguments');
@@ -658,6 +655,16 @@ const GETTERS = new Set(['get', 'getint', 'getfloat', 'getboolean']);
 
 /** `type=` converters of Werkzeug's `MultiDict.get` whose result carries no text. */
 const NUMERIC_TYPES = new Set(['int', 'float', 'bool']);
+
+/** `request.args.get("page", type=int)`: Werkzeug converts the value; a number carries no text. */
+export function isNumericGet(site: CallSite): boolean {
+  const converter = site.args.keywords.get('type')?.text;
+  return (
+    (site.name === 'get' || site.name === 'getlist') &&
+    converter !== undefined &&
+    NUMERIC_TYPES.has(converter)
+  );
+}
 
 /** Methods whose result carries no client data even when called on it. */
 const SAFE_METHODS = new Set([

@@ -107,6 +107,11 @@ function taintOf(ctx: RuleContext, node: Node): Taint | null {
   });
 }
 
+/** A condition that looks at a value's first character: `v.startswith(...)`, `v[0] in ...`, `v[:1] in ...`. */
+function testsFirstCharacter(condition: string): boolean {
+  return /startswith|\bin\b|\[0\]|\[:1\]/.test(condition);
+}
+
 /**
  * A name given the quote prefix by an `if` that tests its first character, with nothing assigned after:
  *
@@ -130,7 +135,7 @@ function prefixedWhenItMatters(ctx: RuleContext, name: Node): boolean {
       return false;
     if (test.namedChildren.some((c) => c?.type === 'elif_clause' || c?.type === 'else_clause')) return false;
     const condition = test.childForFieldName('condition')?.text ?? '';
-    if (!/startswith|\bin\b|\[0\]|\[:1\]/.test(condition) || /\bnot\b/.test(condition)) return false;
+    if (!testsFirstCharacter(condition) || /\bnot\b/.test(condition)) return false;
     if (!mentionsName.test(condition)) return false;
     return bindings.every((other) => other === binding || other.at <= test.startIndex);
   });
@@ -456,7 +461,7 @@ function neutralizes(ctx: RuleContext, node: Node, depth = 0): boolean {
     case 'conditional_expression': {
       // `"'" + v if v.startswith(("=", "+", "-", "@")) else v`
       const [whenTrue, condition, whenFalse] = value.namedChildren;
-      if (!condition || !/startswith|\bin\b|\[0\]|\[:1\]/.test(condition.text)) return false;
+      if (!condition || !testsFirstCharacter(condition.text)) return false;
       return [whenTrue, whenFalse].some((branch) => !!branch && neutralizes(ctx, branch, depth + 1));
     }
     default:

@@ -67,11 +67,11 @@ export function isGuardedByHook(ctx: RuleContext, route: Route): boolean {
   if (guarded.has('*') || guarded.has(route.owner)) return true;
   // A hook on a blueprint of the same name counts when it is the same blueprint (`bp#admin` for admin.py's
   // `bp`), or when the route's blueprint is imported and so cannot be told apart.
-  const label = ctx.flask.blueprintLabelOf(route.owner);
-  if (label !== undefined) {
-    if (guarded.has(`${route.owner}#${label}`)) return true;
+  const key = ctx.flask.guardKey(route.owner);
+  if (key !== route.owner) {
+    if (guarded.has(key)) return true;
   } else {
-    for (const key of guarded) if (key.startsWith(`${route.owner}#`)) return true;
+    for (const other of guarded) if (other.startsWith(`${route.owner}#`)) return true;
   }
   // A refusing hook on the app covers the blueprints registered on it.
   for (const owner of guarded) {

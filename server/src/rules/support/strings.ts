@@ -2,6 +2,7 @@ import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
 import { allowListCheck, isConstantLookup } from '../../engine/allowLists';
 import { evaluate } from '../../engine/constants';
+import { isNumericGet } from '../../engine/taint';
 import { isFString, isStringLiteral, literalValue } from '../../engine/syntax';
 
 /**
@@ -75,13 +76,14 @@ export function stringShape(
       return left === 'dynamic' || right === 'dynamic' ? 'dynamic' : 'unknown';
     }
     case 'call': {
-      if (isNumber(ctx, node)) return 'constant';
+      const site = ctx.file.callAt(node);
+      const callee = site?.callee ?? '';
+      // A number (`int(x)`, `len(ids)`, a typed `get`) carries no syntax.
+      if (site && (NUMBER_CALLS.has(callee) || isNumericGet(site))) return 'constant';
       // psycopg's composition quotes what it puts in: sql.SQL("... {}").format(sql.Identifier(name)).
-      const composed = ctx.file.callAt(node)?.callee ?? '';
-      if (PSYCOPG_QUOTED.test(composed)) return 'constant';
-      if (PSYCOPG_SQL.test(composed)) {
-        return stringShape(ctx, ctx.file.callAt(node)?.args.positional[0] ?? null, options, depth + 1);
-      }
+      if (PSYCOPG_QUOTED.test(callee)) return 'constant';
+      if (PSYCOPG_SQL.test(callee))
+        return stringShape(ctx, site?.args.positional[0] ?? null, options, depth + 1);
       const fn = node.childForFieldName('function');
       if (fn?.type === 'attribute') {
         const method = fn.childForFieldName('attribute')?.text;
@@ -158,16 +160,6 @@ const PSYCOPG_QUOTED = /^psycopg2?\.sql\.(Identifier|Literal|Placeholder)$/;
 
 /** Python's number conversions: their result is a number, whose text cannot carry any syntax. */
 const NUMBER_CALLS = new Set(['int', 'float', 'len', 'abs', 'round', 'bool']);
-const NUMBER_TYPES = new Set(['int', 'float', 'bool']);
-
-/** `int(x)`, `len(ids)`, `request.args.get("limit", 20, type=int)`: a call that returns a number. */
-function isNumber(ctx: RuleContext, call: Node): boolean {
-  const site = ctx.file.callAt(call);
-  if (!site) return false;
-  if (site.callee !== null && NUMBER_CALLS.has(site.callee)) return true;
-  const converter = site.args.keywords.get('type')?.text;
-  return site.name === 'get' && converter !== undefined && NUMBER_TYPES.has(converter);
-}
 
 /** A string, list or tuple written out in the code (the operand repeated by `*`). */
 function isConstantSequence(node: Node | null): boolean {

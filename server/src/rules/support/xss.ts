@@ -74,6 +74,11 @@ const NON_HTML_NAMES = new Set([
   'dict',
 ]);
 
+/** The module-level function of this file called `name` (not a method of that name). */
+function moduleFunction(ctx: RuleContext, name: string): Scope | undefined {
+  return ctx.file.functionsNamed(name).find((f) => f.parent === ctx.file.module);
+}
+
 /** The body of a returned `(body, status[, headers])` tuple; the value itself otherwise. */
 function responseBodyOf(returned: Node): Node {
   const value = unwrap(returned);
@@ -94,7 +99,7 @@ export function isNonHtmlValue(ctx: RuleContext, node: Node, depth = 0): boolean
     // `return json_error(msg)` where `def json_error(m): return jsonify(error=m), 400`: a helper of this
     // file whose every return is not HTML (its body, for a `(body, status)` tuple).
     if (depth >= 4 || !site.callee || site.callee.includes('.')) return false;
-    const helper = ctx.file.functionsNamed(site.callee).find((f) => f.parent === ctx.file.module);
+    const helper = moduleFunction(ctx, site.callee);
     return (
       !!helper &&
       helper.returns.length > 0 &&
@@ -639,7 +644,7 @@ function computePrecise(
 function helperReturnsInput(ctx: RuleContext, name: string, seen: Set<string> = new Set()): boolean {
   if (seen.has(name)) return false;
   seen.add(name);
-  const helper = ctx.file.functionsNamed(name).find((f) => f.parent === ctx.file.module);
+  const helper = moduleFunction(ctx, name);
   if (!helper || helper.params.length === 0) return false;
   const params = new Set(helper.params);
   const fromParams = (node: Node, depth: number): boolean => {
