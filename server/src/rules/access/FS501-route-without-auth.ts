@@ -1,6 +1,8 @@
 import type { RuleContext } from '../../engine/context';
 import { isStateChanging } from '../../engine/flask';
 import type { Route } from '../../engine/flask';
+import type { CallSite } from '../../engine/model';
+import type { Node } from 'web-tree-sitter';
 import { routeIsAuthenticated } from '../support/auth';
 import { defineRule } from '../rule';
 
@@ -71,9 +73,34 @@ function isPublicByNature(route: Route): boolean {
   });
 }
 
-/** Writes in a view body that change server state even on a GET. */
-const STATE_WRITE =
-  /\.(commit|delete|add|add_all|insert_one|insert_many|update_one|update_many|delete_one|delete_many|save|remove|destroy)\s*\(|\bsession\s*\[[^\]]+\]\s*=|\b(INSERT|UPDATE|DELETE)\s+(INTO|FROM|\w+\s+SET)\b/;
+/** Methods that write to a database, a store or the disk: a view calling one changes state even on a GET. */
+const WRITE_METHODS = new Set([
+  'commit',
+  'delete',
+  'add',
+  'add_all',
+  'insert_one',
+  'insert_many',
+  'update_one',
+  'update_many',
+  'delete_one',
+  'delete_many',
+  'save',
+  'remove',
+  'destroy',
+]);
+const SQL_WRITE = /\b(INSERT|UPDATE|DELETE)\s+(INTO|FROM|\w+\s+SET)\b/;
+/** Values built in memory: `.add`, `.remove` and `.save` on them change nothing on the server. */
+const IN_MEMORY_NODES = new Set([
+  'set',
+  'list',
+  'dictionary',
+  'set_comprehension',
+  'list_comprehension',
+  'dictionary_comprehension',
+]);
+const IN_MEMORY_CONSTRUCTORS =
+  /^(set|frozenset|list|dict|collections\.\w+|io\.(BytesIO|StringIO)|PIL\.\w+(\.\w+)*)$/;
 
 export default defineRule({
   meta: {
@@ -102,7 +129,7 @@ export default defineRule({
   trigger: /route|add_url_rule|add_resource|@[^\n]*\.\s*(?:get|post|put|patch|delete)\b/,
   check(ctx: RuleContext) {
     for (const route of ctx.flask.routes) {
-      if (!ctx.inFocus(route.registration) || !changesState(route)) continue;
+      if (!ctx.inFocus(route.registration) || !changesState(ctx, route)) continue;
       if (isPublicByNature(route)) continue;
       if (routeIsAuthenticated(ctx, route)) continue;
       const methods = route.methods.join(', ');
@@ -115,8 +142,38 @@ export default defineRule({
   },
 });
 
-function changesState(route: Route): boolean {
+/**
+ * A state-changing method, or a view that writes: SQL that inserts, updates or deletes, or a call such as
+ * `db.session.commit()`, `Item.query.delete()`, `doc.save()`. The session is not server state: it belongs
+ * to the caller (and FS508 judges what goes into it).
+ */
+function changesState(ctx: RuleContext, route: Route): boolean {
   if (isStateChanging(route.methods)) return true;
   const body = route.view.node.childForFieldName('body');
-  return body !== null && STATE_WRITE.test(body.text);
+  if (body === null) return false;
+  if (SQL_WRITE.test(body.text)) return true;
+  return ctx.file.calls.some(
+    (site) =>
+      site.node.startIndex >= body.startIndex &&
+      site.node.endIndex <= body.endIndex &&
+      WRITE_METHODS.has(site.name) &&
+      site.receiver !== null &&
+      !writesInMemory(ctx, site),
+  );
+}
+
+/** `seen.add(tag)` on a set, `resp.headers.add(...)`, `img.save(buffer, "PNG")`: nothing stored. */
+function writesInMemory(ctx: RuleContext, site: CallSite): boolean {
+  const receiver = site.receiver as Node;
+  if (/(^|\.)headers$/.test(receiver.text)) return true;
+  if (isInMemory(ctx, receiver)) return true;
+  const first = site.args.positional[0];
+  return site.name === 'save' && first !== undefined && isInMemory(ctx, first);
+}
+
+function isInMemory(ctx: RuleContext, node: Node): boolean {
+  const value = ctx.file.resolveValue(node);
+  if (IN_MEMORY_NODES.has(value.type)) return true;
+  const constructor = ctx.file.constructorOf(value);
+  return constructor !== null && IN_MEMORY_CONSTRUCTORS.test(constructor);
 }
