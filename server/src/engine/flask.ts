@@ -105,8 +105,38 @@ const VERIFIES_CALLER =
 /** Calls that stop a request. */
 const REFUSES = /(^|\.)(abort|redirect|unauthorized|unauthorised)$/;
 /** Text of a condition about who the caller is. */
+/** Status codes that refuse a caller for who they are (in `abort(...)` or a returned response). */
+const DENIES_ACCESS = /\b(401|403)\b|\b(Unauthorized|Forbidden)\b/;
+/**
+ * Words of CSRF and rate-limit checks, which also read tokens and the session but do not say who is calling:
+ * `request.form["csrf_token"] != session["csrf_token"]`, `bucket.consume_token(request.remote_addr)`.
+ */
+const NOT_IDENTITY =
+  /session\s*(?:\.\s*get\s*\(|\[)\s*["'][^"']*(?:csrf|xsrf)[^"']*["']\s*[\])]?|\w*(?:csrf|xsrf|bucket|throttl|rate_?limit|consume_token)\w*/gi;
 const IDENTITY_TEXT =
-  /current_user|is_authenticated|is_anonymous|\bg\.user\b|\bsession\b|authori[sz]|\bauth|token|jwt|api_?key|user_?id|logged_?in|login|identity|permission|\brole|is_admin|is_staff|signature/i;
+  /current_user|is_authenticated|is_anonymous|\bg\.(?:get\(\s*["'])?user\b|getattr\(\s*g\s*,\s*["']user\b|\bsession\b|authori[sz]|\bauth|token|jwt|api_?key|user_?id|logged_?in|login|identity|permission|\brole|is_admin|is_staff|signature/i;
+
+function isAboutIdentity(condition: string): boolean {
+  return IDENTITY_TEXT.test(condition.replace(NOT_IDENTITY, ''));
+}
+
+/** Whether `node` runs only under a condition of `within`: in an if, a loop test, a try or an except. */
+function isConditional(node: Node, within: Node): boolean {
+  for (let at = node.parent; at && at.id !== within.id; at = at.parent) {
+    if (CONDITIONAL_PARENTS.has(at.type)) return true;
+  }
+  return false;
+}
+const CONDITIONAL_PARENTS = new Set([
+  'if_statement',
+  'elif_clause',
+  'else_clause',
+  'while_statement',
+  'try_statement',
+  'except_clause',
+  'conditional_expression',
+  'boolean_operator',
+]);
 
 export class FlaskModel {
   readonly appNames = new Set<string>();
@@ -382,20 +412,25 @@ export class FlaskModel {
   }
 
   /**
-   * A `before_request` hook that checks who is calling: it verifies a login or token outright
-   * (`verify_jwt_in_request()`), or it refuses the request (abort, redirect, raise, a 401/403) under a
-   * condition, or in an `except`, about the caller's identity. A hook that only reads the session to load
-   * the user (flaskr's `load_logged_in_user`), forces HTTPS or shows a maintenance page guards nothing.
+   * A `before_request` hook or a decorator's wrapper that checks who is calling: it verifies a login or
+   * token outright (`verify_jwt_in_request()`), aborts with 401 or 403 under some condition, or refuses the
+   * request (abort, redirect, raise, a 401/403 response) under a condition, or in an `except`, about the
+   * caller's identity. A hook that only reads the session to load the user (flaskr's
+   * `load_logged_in_user`), forces HTTPS or shows a maintenance page guards nothing, and neither does a
+   * CSRF or rate-limit check.
    */
   private refusesUnknownCallers(fn: Scope): boolean {
     const refusals: Node[] = [];
     for (const site of this.callsIn(fn)) {
       const callee = site.callee ?? '';
       if (VERIFIES_CALLER.test(callee)) return true;
-      if (REFUSES.test(callee)) refusals.push(site.node);
+      if (!REFUSES.test(callee)) continue;
+      // `abort(401)`, `abort(403)`: a refusal for who the caller is, whatever the condition reads.
+      if (DENIES_ACCESS.test(site.args.list?.text ?? '') && isConditional(site.node, fn.node)) return true;
+      refusals.push(site.node);
     }
     for (const node of fn.node.descendantsOfType(['raise_statement', 'return_statement'])) {
-      if (node.type === 'raise_statement' || /\b(401|403)\b/.test(node.text)) refusals.push(node);
+      if (node.type === 'raise_statement' || DENIES_ACCESS.test(node.text)) refusals.push(node);
     }
     return refusals.some((refusal) => {
       for (let at = refusal.parent; at && at.id !== fn.node.id; at = at.parent) {
@@ -405,7 +440,7 @@ export class FlaskModel {
             : at.type === 'try_statement'
               ? at.childForFieldName('body')
               : null;
-        if (condition && IDENTITY_TEXT.test(condition.text)) return true;
+        if (condition && isAboutIdentity(condition.text)) return true;
       }
       return false;
     });
@@ -423,17 +458,13 @@ export class FlaskModel {
   refusesRequests(fn: Scope): boolean {
     for (const site of this.callsIn(fn)) {
       const callee = site.callee ?? '';
-      if (
-        /(^|\.)(abort|verify_jwt_in_request|redirect|unauthorized|login_required|verify_token|authenticate)$/.test(
-          callee,
-        )
-      ) {
-        return true;
-      }
+      if (/(^|\.)(verify_jwt_in_request|login_required|verify_token|authenticate)$/.test(callee)) return true;
+      // A redirect or abort every request reaches is the view's answer, not a check.
+      if (REFUSES.test(callee) && isConditional(site.node, fn.node)) return true;
     }
-    const body = fn.node.text;
-    return /\braise\b|\breturn\b[^\n]*\b(401|403)\b|is_authenticated|current_user|session\s*\.\s*get|session\s*\[/.test(
-      body,
+    // Reading `current_user` or `session[...]` fails for a caller who is not signed in; `session.get` does not.
+    return /\braise\b|\breturn\b[^\n]*\b(401|403)\b|is_authenticated|current_user|session\s*\[/.test(
+      fn.node.text,
     );
   }
 
@@ -566,7 +597,7 @@ export class FlaskModel {
 
   /**
    * A decorator defined here is an auth decorator when it wraps the view in a function that checks who is
-   * calling and refuses (abort/redirect/401/403/verify_jwt_in_request).
+   * calling, as a guarding `before_request` hook does (`refusesUnknownCallers`).
    */
   private findAuthDecoratorDefinitions(): void {
     for (const fn of this.file.functions) {
@@ -574,12 +605,7 @@ export class FlaskModel {
       const inner = this.file.functions.filter((f) => f.parent === fn);
       const wrapper = inner.find((f) => fn.returns.some((r) => r.text === f.name));
       if (!wrapper) continue;
-      const text = wrapper.node.text;
-      const checksCaller =
-        /current_user|session|\bg\.\w*user|authorization|token|jwt|api_key|apikey|verify|is_admin|role|permission/i.test(
-          text,
-        );
-      if (checksCaller && this.refusesRequests(wrapper)) this.authDecoratorDefinitions.add(fn.name);
+      if (this.refusesUnknownCallers(wrapper)) this.authDecoratorDefinitions.add(fn.name);
     }
   }
 }
