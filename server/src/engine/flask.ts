@@ -267,7 +267,9 @@ export class FlaskModel {
       rule,
       methods,
       urlParameters: urlParameters(rule),
-      decorators: view.decorators.filter((d) => d.id !== decorator.id),
+      // Decorators apply bottom-up: the route registers what those below it made; those above it wrap a
+      // function nobody calls through the route (`@login_required` over `@app.route` protects nothing).
+      decorators: view.decorators.filter((d) => d.startIndex > decorator.startIndex),
       classView: null,
     };
   }

@@ -3,7 +3,7 @@ import { isStateChanging } from '../../engine/flask';
 import type { Route } from '../../engine/flask';
 import type { CallSite } from '../../engine/model';
 import type { Node } from 'web-tree-sitter';
-import { routeIsAuthenticated } from '../support/auth';
+import { isAuthDecorator, routeIsAuthenticated } from '../support/auth';
 import { defineRule } from '../rule';
 
 /**
@@ -134,9 +134,14 @@ export default defineRule({
       if (routeIsAuthenticated(ctx, route)) continue;
       const methods = route.methods.join(', ');
       const where = route.rule ? ` ${route.rule}` : '';
+      const misplaced = route.view.decorators.find(
+        (d) => d.startIndex < route.registration.startIndex && isAuthDecorator(ctx, d),
+      );
       ctx.report(
         route.registration,
-        `${methods} route${where} (${route.view.name}) changes state but has no authentication: add an auth decorator such as @login_required or a guarding before_request hook.`,
+        misplaced
+          ? `${methods} route${where} (${route.view.name}) changes state but has no authentication: @${misplaced.text} sits above the route decorator, so the route registers the view without it. Move it below @${routeDecoratorName(route)}.`
+          : `${methods} route${where} (${route.view.name}) changes state but has no authentication: add an auth decorator such as @login_required or a guarding before_request hook.`,
       );
     }
   },
@@ -147,6 +152,15 @@ export default defineRule({
  * `db.session.commit()`, `Item.query.delete()`, `doc.save()`. The session is not server state: it belongs
  * to the caller (and FS508 judges what goes into it).
  */
+/** `app.route`, `bp.post`: the registering decorator as written, without its arguments. */
+function routeDecoratorName(route: Route): string {
+  const registration = route.registration;
+  return (
+    (registration.type === 'call' ? registration.childForFieldName('function') : registration)?.text ??
+    'route'
+  );
+}
+
 function changesState(ctx: RuleContext, route: Route): boolean {
   if (isStateChanging(route.methods)) return true;
   const body = route.view.node.childForFieldName('body');
