@@ -154,7 +154,9 @@ function headerValueProblems(ctx: RuleContext, at: Node, node: Node | null): Coo
   if (value.type !== 'string' && value.type !== 'concatenated_string') return [];
   const text = value.text;
   if (/max-age\s*=\s*(0|-)|expires\s*=[^;]*1970/i.test(text)) return [];
-  const name = (stringValue(value) ?? text).split('=')[0]?.trim() ?? '';
+  // An f-string has no fixed value: its name is the text before the first `=`, after the prefix and quote.
+  const fixed = stringValue(value) ?? text.replace(/^[rRuUfFbB]*("""|'''|"|')/, '');
+  const name = fixed.split('=')[0]?.trim() ?? '';
   // Only a plain one-line literal written in place can be edited safely.
   const editable =
     value === node && value.type === 'string' && !/^[rRuUfF]*('''|""")/.test(text) && !/^[bB]/.test(text);
