@@ -7,6 +7,8 @@ import type { AppSetting } from './flask';
 import { FileModel } from './model';
 import { LineIndex } from './positions';
 import type { Blank } from './recovery';
+import { requestArguments } from './requestArguments';
+import type { ViewParameter } from './requestArguments';
 import type { Scope } from './scopes';
 import type { Segment } from './segments';
 import { holdsSyntaxError } from './syntax';
@@ -133,7 +135,12 @@ export function* analysisSteps(
   if (options.trace) options.trace.own = own;
   const facts = options.trace ? recordingFacts(merged, options.trace.reads) : merged;
   const settings: RuleSettings = { authDecorators: options.authDecorators ?? [] };
-  const taint = new TaintAnalyzer(file, (scope) => urlParametersOf(flask, scope));
+  const viewParameters = new Map<Scope, ReadonlyMap<string, boolean | ViewParameter>>();
+  const taint = new TaintAnalyzer(file, (scope) => {
+    let parameters = viewParameters.get(scope);
+    if (!parameters) viewParameters.set(scope, (parameters = viewParametersOf(file, flask, scope)));
+    return parameters;
+  });
   const suppressions = collectSuppressions(file.comments);
   const seen = new Set<string>();
   const keep = (finding: Finding) => {
@@ -268,14 +275,19 @@ function firstSyntaxError(root: Node): Node | null {
   return null;
 }
 
-function urlParametersOf(flask: FlaskModel, scope: Scope): ReadonlyMap<string, boolean> {
+/** A view's parameters that carry request data: URL converters, and what request-parsing decorators pass. */
+function viewParametersOf(
+  file: FileModel,
+  flask: FlaskModel,
+  scope: Scope,
+): ReadonlyMap<string, boolean | ViewParameter> {
   const routes = flask.routesOf(scope);
-  if (routes.length === 0) return EMPTY;
-  const merged = new Map<string, boolean>();
+  const merged = new Map<string, boolean | ViewParameter>();
   for (const route of routes) {
-    for (const [name, isText] of route.urlParameters) merged.set(name, (merged.get(name) ?? false) || isText);
+    for (const [name, isText] of route.urlParameters) merged.set(name, merged.get(name) === true || isText);
   }
+  if (scope.decorators.length === 0) return merged;
+  for (const [name, parameter] of requestArguments(file, scope, new Set(merged.keys())))
+    merged.set(name, parameter);
   return merged;
 }
-
-const EMPTY: ReadonlyMap<string, boolean> = new Map();

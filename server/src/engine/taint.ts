@@ -7,6 +7,7 @@ import { isConfigParser, valuesAtKey } from './containers';
 import type { ContainerView } from './containers';
 import { lookupScope } from './scopes';
 import type { Binding, Scope } from './scopes';
+import type { ViewParameter } from './requestArguments';
 import { dottedName, lastSegment } from './syntax';
 
 /**
@@ -86,13 +87,14 @@ const REQUEST_PARSERS = new Set([
 
 /**
  * Text that every file with request data in it contains, for rules' triggers (`Rule.triggers`). Taint
- * starts at one of three sources only: the request object (`REQUEST_OBJECTS`: an import or the code spells
+ * starts at one of these sources only: the request object (`REQUEST_OBJECTS`: an import or the code spells
  * out its last name, `request`, even under an alias), a view's URL parameter (`urlParameters` in
  * flask.ts reads a literal route rule: `<name>`, `<int:id>`, `<path(...):p>`, or `"<" "name>"` split
- * across literals), or Flask-RESTful's `parse_args()`. Everything else only passes taint on. A new kind
- * of source must widen this.
+ * across literals), Flask-RESTful's `parse_args()`, or the parameters request-parsing decorators pass
+ * (engine/requestArguments.ts: `@use_args`, `@use_kwargs`, `@blp.arguments`, flask-pydantic's `@validate`).
+ * Everything else only passes taint on. A new kind of source must widen this.
  */
-export const REQUEST_DATA_TEXT = /\brequest\b|<\w*[(:>"']|parse_args/;
+export const REQUEST_DATA_TEXT = /\brequest\b|<\w*[(:>"']|parse_args|use_args|use_kwargs|\.arguments\(|flask_pydantic/;
 
 /** Calls whose result carries nothing of their arguments. */
 const CLEANING_CALLS = new Set([
@@ -217,8 +219,11 @@ export class TaintAnalyzer {
 
   constructor(
     private readonly model: FileModel,
-    /** Parameters of these function scopes carry URL data (Flask view converters). */
-    private readonly urlParameters: (scope: Scope) => ReadonlyMap<string, boolean>,
+    /**
+     * Parameters of these function scopes carry request data: Flask's URL converters (true when the value
+     * is free text) or what a request-parsing decorator passes (engine/requestArguments.ts).
+     */
+    private readonly urlParameters: (scope: Scope) => ReadonlyMap<string, boolean | ViewParameter>,
     /** Off when computing function summaries: only the parameter under study is a source then. */
     private readonly requestSources = true,
     /** Off when computing summaries: a parameter must not carry what some caller passed. */
@@ -430,14 +435,11 @@ export class TaintAnalyzer {
   private ofParameter(name: string, node: Node, scope: Scope): Taint | null {
     const owner = this.functionScopeOf(scope, name);
     if (!owner) return null;
-    const parameters = this.urlParameters(owner);
-    const isString = parameters.get(name);
-    if (isString === undefined) return this.callerParameters ? this.fromCallers(owner, name) : null;
-    return {
-      source: node,
-      label: `URL parameter \`${name}\``,
-      sanitized: isString ? NOTHING : new Set(EVERY_SINK),
-    };
+    const parameter = this.urlParameters(owner).get(name);
+    if (parameter === undefined) return this.callerParameters ? this.fromCallers(owner, name) : null;
+    const { text, label } =
+      typeof parameter === 'boolean' ? { text: parameter, label: `URL parameter \`${name}\`` } : parameter;
+    return { source: node, label, sanitized: text ? NOTHING : new Set(EVERY_SINK) };
   }
 
   /**
