@@ -174,6 +174,17 @@ def handler():
     sink(conf.get("section", "keyA"))
     # tainted
     sink(conf.get("section", "keyB"))
+    # clean
+    sink(conf["section"]["keyA"])
+    # tainted
+    sink(conf["section"]["keyB"])
+
+    kept = ["safe", param, "moresafe"]
+    kept.remove("safe")
+    # clean
+    sink(kept[1])
+    # tainted
+    sink(kept[0])
 
     pair = [param, "b"]
     # tainted

@@ -107,6 +107,10 @@ function mutation(view: ContainerView, binding: Binding, key: Constant): Node | 
       if (written === undefined || args.length !== 2) return undefined;
       return sameConstant(written, key) ? (args[1] ?? null) : null;
     }
+    case 'pop':
+    case 'remove':
+      // A removal writes nothing: the value stored before, if any, is what a read may still find.
+      return null;
     case 'update': {
       if (args.length === 0 && typeof key === 'string') return site.args.keywords.get(key) ?? null;
       const literal = args.length === 1 && args[0]?.type === 'dictionary' ? args[0] : null;
@@ -147,7 +151,7 @@ function literalElement(view: ContainerView, value: Node, key: Constant): Node |
 }
 
 /**
- * `lst[i]` after a straight run of appends, inserts and pops from a literal: replays them in order. Only
+ * `lst[i]` after a straight run of appends, inserts, pops and removes from a literal: replays them in order. Only
  * when every step runs on every path to the read; otherwise unknown.
  */
 function listElement(view: ContainerView, index: number): Node[] | undefined {
@@ -184,6 +188,23 @@ function listElement(view: ContainerView, index: number): Node[] | undefined {
         const at = args.length === 0 ? -1 : constant(args[0]);
         if (typeof at !== 'number' || items.length === 0) return undefined;
         items.splice(at < 0 ? items.length + at : at, 1);
+        break;
+      }
+      case 'remove': {
+        // The first item equal to the constant; an earlier item that is not a constant might be it.
+        const target = constant(args[0]);
+        if (target === undefined) return undefined;
+        let at = -1;
+        for (const [i, item] of items.entries()) {
+          const value = item ? evaluate(view.model, item, view.scope) : undefined;
+          if (value === undefined) return undefined;
+          if (sameConstant(value, target)) {
+            at = i;
+            break;
+          }
+        }
+        if (at < 0) return undefined;
+        items.splice(at, 1);
         break;
       }
       case 'extend': {

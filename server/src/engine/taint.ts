@@ -94,7 +94,8 @@ const REQUEST_PARSERS = new Set([
  * (engine/requestArguments.ts: `@use_args`, `@use_kwargs`, `@blp.arguments`, flask-pydantic's `@validate`).
  * Everything else only passes taint on. A new kind of source must widen this.
  */
-export const REQUEST_DATA_TEXT = /\brequest\b|<\w*[(:>"']|parse_args|use_args|use_kwargs|\.arguments\(|flask_pydantic/;
+export const REQUEST_DATA_TEXT =
+  /\brequest\b|<\w*[(:>"']|parse_args|use_args|use_kwargs|\.arguments\(|flask_pydantic/;
 
 /** Calls whose result carries nothing of their arguments. */
 const CLEANING_CALLS = new Set([
@@ -367,13 +368,36 @@ export class TaintAnalyzer {
   /** `d["k"]`, `lst[0]`: the value stored at a constant key when the container's history is clear. */
   private ofSubscript(node: Node, scope: Scope): Taint | null {
     if (isConstantLookup(this.model, node)) return null;
+    const values = this.storedValues(node, scope);
+    if (values !== undefined) return this.firstOf(values, scope);
     const container = node.childForFieldName('value');
-    const whole = () => this.taintOf(container ?? node.namedChildren[0] ?? null, scope);
-    if (container?.type !== 'identifier') return whole();
+    return this.taintOf(container ?? node.namedChildren[0] ?? null, scope);
+  }
+
+  /**
+   * The values a read of a local container may give: `d["k"]`, `lst[1]`, `d.get("k", default)`,
+   * `conf.get("section", "option")`, `conf["section"]["option"]`. Undefined when the read is not one of
+   * these or the container's history cannot be followed (containers.ts).
+   */
+  storedValues(node: Node, scope: Scope = this.model.scopeAt(node)): Node[] | undefined {
+    if (node.type === 'call') {
+      const site = this.model.callAt(node);
+      return site ? this.keyedGetValues(site, scope) : undefined;
+    }
+    if (node.type !== 'subscript') return undefined;
+    const container = node.childForFieldName('value');
     const key = evaluate(this.model, node.childForFieldName('subscript'), scope);
-    if (key === undefined) return whole();
-    const values = valuesAtKey(this.containerView(container, scope), key);
-    return values === undefined ? whole() : this.firstOf(values, scope);
+    if (!container || key === undefined) return undefined;
+    // `conf["section"]["option"]` on a local ConfigParser: the option's value, as `conf.get(...)` reads it.
+    const parser = container.type === 'subscript' ? container.childForFieldName('value') : null;
+    if (parser?.type === 'identifier' && typeof key === 'string') {
+      const view = this.containerView(parser, scope);
+      const section = evaluate(this.model, container.childForFieldName('subscript'), scope);
+      if (!isConfigParser(view) || typeof section !== 'string') return undefined;
+      return valuesAtKey(view, [section, key]);
+    }
+    if (container.type !== 'identifier') return undefined;
+    return valuesAtKey(this.containerView(container, scope), key);
   }
 
   private containerView(name: Node, scope: Scope): ContainerView {
@@ -388,25 +412,30 @@ export class TaintAnalyzer {
 
   /** `d.get("k")`, `conf.get("section", "option")` on a local dict or ConfigParser. */
   private ofKeyedGet(site: CallSite, scope: Scope): Taint | null | undefined {
+    const values = this.keyedGetValues(site, scope);
+    return values === undefined ? undefined : this.firstOf(values, scope);
+  }
+
+  /** The values `d.get("k", default)` or `conf.get("section", "option", fallback=...)` may give. */
+  private keyedGetValues(site: CallSite, scope: Scope): Node[] | undefined {
     const receiver = site.receiver;
     if (receiver?.type !== 'identifier' || !GETTERS.has(site.name)) return undefined;
     const view = this.containerView(receiver, scope);
     const args = site.args.positional;
     const constant = (i: number) => evaluate(this.model, args[i] ?? null, scope);
+    const present = (nodes: (Node | null | undefined)[]) => nodes.filter((n): n is Node => !!n);
     if (isConfigParser(view)) {
       const section = constant(0);
       const option = constant(1);
       if (section === undefined || option === undefined) return undefined;
       const values = valuesAtKey(view, [section, option]);
-      return values === undefined
-        ? undefined
-        : this.firstOf([...values, site.args.keywords.get('fallback') ?? null], scope);
+      return values === undefined ? undefined : present([...values, site.args.keywords.get('fallback')]);
     }
     if (site.name !== 'get') return undefined;
     const key = constant(0);
     if (key === undefined) return undefined;
     const values = valuesAtKey(view, key);
-    return values === undefined ? undefined : this.firstOf([...values, args[1] ?? null], scope);
+    return values === undefined ? undefined : present([...values, args[1]]);
   }
 
   private ofName(node: Node, name: string, scope: Scope): Taint | null {

@@ -31,6 +31,17 @@ export function stringShape(
   if (isStringLiteral(node) || literalValue(node) !== undefined) return 'constant';
   // Folded to one value: `"x" if 7 * 42 - 86 > 200 else param`, a name assigned such a value, `m["key"]`.
   if (evaluate(ctx.file, node) !== undefined) return 'constant';
+  // A read of a local container whose every possible value is constant: `lst[1]` after appends and pops,
+  // `conf.get("section", "keyA")`, `d.get("k", "default")`.
+  if (node.type === 'subscript' || node.type === 'call') {
+    const stored = ctx.taint.storedValues(node);
+    if (
+      stored !== undefined &&
+      stored.length > 0 &&
+      stored.every((value) => stringShape(ctx, value, options, depth + 1) === 'constant')
+    )
+      return 'constant';
+  }
   switch (node.type) {
     case 'parenthesized_expression':
       return stringShape(ctx, node.namedChildren[0] ?? null, options, depth + 1);
