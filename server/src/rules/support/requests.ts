@@ -261,6 +261,14 @@ function callParts(ctx: RuleContext, node: Node, next: (n: Node) => Part[], tain
     return [...next(base), { node: reference, text: null, taint: null }];
   }
   const fn = node.childForFieldName('function');
+  // `item_url(i)` with `def item_url(i): return f"{API}/items/{i}"`: the helper fixes the host. Only trusted
+  // to clear a call: when its returned expression leaves the host open, the taint engine judges the call
+  // with what it knows of the helper (a check before its `return`, as in Flask's get_redirect_target).
+  const helper = fn?.type === 'identifier' ? returnedByHelper(ctx, fn.text) : undefined;
+  if (helper) {
+    const parts = next(helper);
+    if (firstHostPart(parts) === null) return parts;
+  }
   if (fn?.type !== 'attribute' || !site.receiver) return null;
   if (site.name === 'format') {
     const format = constantString(ctx, site.receiver);
@@ -283,6 +291,13 @@ function callParts(ctx: RuleContext, node: Node, next: (n: Node) => Part[], tain
     return [leaf(node, taintOf)];
   }
   return null;
+}
+
+/** The one expression a module-level function of this file returns, if it has exactly one `return`. */
+function returnedByHelper(ctx: RuleContext, name: string): Node | undefined {
+  const [fn, ...others] = ctx.file.functionsNamed(name);
+  if (!fn || others.length > 0 || fn.parent !== ctx.file.module || fn.returns.length !== 1) return undefined;
+  return fn.returns[0];
 }
 
 function formatParts(
