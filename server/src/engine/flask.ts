@@ -139,6 +139,7 @@ const CONDITIONAL_PARENTS = new Set([
 ]);
 
 export class FlaskModel {
+  private ownModuleConfig: boolean | undefined;
   readonly appNames = new Set<string>();
   readonly blueprintNames = new Set<string>();
   /** The name each blueprint of this file is created with: `bp = Blueprint("admin", __name__)`. */
@@ -543,9 +544,23 @@ export class FlaskModel {
       (CONFIG_CLASS.test(scope.name) || scope.bases.some((b) => CONFIG_CLASS.test(b.text)))
     ) {
       this.configWrites.push({ key: name, value, node: statement, via: 'class', target: '' });
-    } else if (scope.kind === 'module' && CONFIG_FILE.test(this.file.path)) {
+    } else if (scope.kind === 'module' && (CONFIG_FILE.test(this.file.path) || this.loadsOwnModule())) {
       this.configWrites.push({ key: name, value, node: statement, via: 'module', target: '' });
     }
+  }
+
+  /**
+   * `app.config.from_object(__name__)`: the module's own upper-case names are the configuration (the
+   * early Flask tutorial's `DEBUG = True`, `SECRET_KEY = "development key"`).
+   */
+  private loadsOwnModule(): boolean {
+    this.ownModuleConfig ??= this.file
+      .callsNamed('from_object')
+      .some(
+        (site) =>
+          site.args.positional[0]?.text === '__name__' && /(^|\.)config$/.test(site.receiver?.text ?? ''),
+      );
+    return this.ownModuleConfig;
   }
 
   configWritesOf(...keys: string[]): ConfigWrite[] {

@@ -1,6 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
-import { isTruthyLiteral, stringValue } from '../../engine/syntax';
+import { isTruthyLiteral, literalValue, stringValue } from '../../engine/syntax';
 import { replaceNode } from '../support/edits';
 import { isDevelopmentConfiguration, isTestConfiguration } from '../support/config';
 import { defineRule } from '../rule';
@@ -17,7 +17,7 @@ export default defineRule({
     fix: { title: 'Turn debug mode off', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds Flask apps run or configured with debug mode on: `app.run(debug=True)`, `app.debug = True`, `DEBUG = True` in `app.config` or a config class, and `FLASK_DEBUG` set in the environment from code. A test configuration (`TestingConfig`, conftest.py) is left out; a development one (`DevelopmentConfig`, an `if app.debug:` branch) is reported with low confidence.',
+        'Finds Flask apps run or configured with debug mode on: `app.run(debug=True)`, `app.debug = True`, `DEBUG = True` in `app.config`, a config class or a module loaded with `from_object(__name__)`, a debug setting read from the environment with an "on" default (`os.environ.get("DEBUG", True)`), and `FLASK_DEBUG` set in the environment from code. A test configuration (`TestingConfig`, conftest.py) is left out; a development one (`DevelopmentConfig`, an `if app.debug:` branch) is reported with low confidence.',
       why: 'Debug mode serves the Werkzeug interactive debugger on every error page. Anyone who can trigger an exception (or guess the PIN, which is derived from guessable machine data) gets a Python console in the server process: remote code execution. It also leaks source code and configuration in tracebacks.',
       example: 'app = Flask(__name__)\napp.run(debug=True)',
       fix: 'app = Flask(__name__)\n# Debug only from the environment of a developer machine, never from code.\napp.run(debug=os.environ.get("FLASK_DEBUG") == "1")',
@@ -35,8 +35,14 @@ export default defineRule({
     for (const site of ctx.file.callsNamed('run')) {
       if (!ctx.inFocus(site.node)) continue;
       const debug = site.args.keywords.get('debug');
-      if (!debug || !truthy(debug)) continue;
+      if (!debug) continue;
       if (!ctx.flask.isApp(site.receiver) && !ctx.flask.usesFlask) continue;
+      const fallback = onByDefault(ctx, debug);
+      if (fallback) {
+        reportDefault(ctx, debug.parent ?? debug, 'debug', fallback);
+        continue;
+      }
+      if (!truthy(debug)) continue;
       const literal = ctx.file.resolveValue(debug);
       ctx.report(
         debug.parent ?? debug,
@@ -47,10 +53,16 @@ export default defineRule({
       );
     }
     for (const write of ctx.flask.configWritesOf('DEBUG')) {
-      if (!ctx.inFocus(write.node) || !truthy(write.value)) continue;
+      if (!ctx.inFocus(write.node)) continue;
       // A test configuration never serves anyone; a development one should not, but is often what the
       // app factory loads by default: reported, with low confidence.
       if (isTestConfiguration(ctx, write.node)) continue;
+      const fallback = onByDefault(ctx, write.value);
+      if (fallback && !isDevelopmentConfiguration(write.node)) {
+        reportDefault(ctx, write.node, 'DEBUG', fallback);
+        continue;
+      }
+      if (!truthy(write.value)) continue;
       const development = isDevelopmentConfiguration(write.node);
       const message =
         write.via === 'attribute'
@@ -81,6 +93,32 @@ export default defineRule({
     }
   },
 });
+
+/**
+ * The default of `os.environ.get("DEBUG", True)` / `os.getenv("FLASK_DEBUG", "1")` when it turns debug on:
+ * a server started without the variable (a container, a process manager) runs with the debugger.
+ */
+function onByDefault(ctx: RuleContext, node: Node): Node | null {
+  const value = ctx.file.resolveValue(node);
+  if (value.type !== 'call') return null;
+  const site = ctx.file.callAt(value);
+  if (!site || !ENV_LOOKUPS.has(site.callee ?? '')) return null;
+  const fallback = site.args.positional[1] ?? site.args.keywords.get('default');
+  if (!fallback) return null;
+  const literal = literalValue(ctx.file.resolveValue(fallback));
+  const on =
+    literal === true || literal === 1 || (typeof literal === 'string' && /^(1|true|yes|on)$/i.test(literal));
+  return on ? fallback : null;
+}
+const ENV_LOOKUPS = new Set(['os.environ.get', 'os.getenv']);
+
+function reportDefault(ctx: RuleContext, at: Node, setting: string, fallback: Node): void {
+  ctx.report(
+    at,
+    `${setting} comes from the environment but defaults to ${fallback.text}: a server started without the variable runs the Werkzeug debugger, which allows code execution. Default to off.`,
+    { fix: fallback.type === 'true' ? [replaceNode(fallback, 'False')] : [] },
+  );
+}
 
 function isDebugEnvironment(key: string, value: Node | null): boolean {
   const text = stringValue(value)?.toLowerCase();
