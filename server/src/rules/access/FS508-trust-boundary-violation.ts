@@ -1,7 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
 import type { Taint } from '../../engine/taint';
-import { contains, stringValue } from '../../engine/syntax';
+import { contains, isFalsyLiteral, stringValue } from '../../engine/syntax';
 import { argumentAt, valueContains } from '../support/files';
 import { isValidatedBefore, statementOf } from '../support/queries';
 import { preciseTaint, unwrap } from '../support/xss';
@@ -15,6 +15,8 @@ const IDENTITY_KEY =
 const CREDENTIAL_CHECK =
   /check_?password|verify|authenticate|checkpw|check_pw|compare_digest|login_user|validate_login|check_credentials|simple_bind|bind_s$|^bind$|totp|otp/i;
 const SECRET_NAME = /passw|pwd|passcode|otp|totp/i;
+/** Checks that a human or the form is real, not who is sending it. */
+const NOT_CREDENTIALS = /captcha|csrf|xsrf/i;
 
 interface SessionWrite {
   at: Node;
@@ -35,7 +37,7 @@ export default defineRule({
     owasp: ['A04:2021'],
     docs: {
       summary:
-        'Finds request data stored as it came in the Flask session: `session["user"] = request.form["user"]`, `session.setdefault(...)`, `session.update(role=...)`, and session keys the client names (`session[request.args["key"]] = ...`). Values converted (`int()`), checked before (allow-list membership, equality with a constant, an anchored regex, `isalnum()`, a `validate_*` helper), looked up in the database, or stored after a credential check in the same view (`check_password_hash`, `verify`, `login_user`...) are not reported. Keys that name an identity or a privilege (`user`, `user_id`, `role`, `is_admin`, `email`, `tenant`...) are reported with medium confidence, other keys with low confidence. `session.update(request.form)` is FS506\'s (mass assignment). `flask.g` is not checked: it lives for one request, so what is stored there is not trusted by later requests.',
+        'Finds request data stored as it came in the Flask session: `session["user"] = request.form["user"]`, `session.setdefault(...)`, `session.update(role=...)`, and session keys the client names (`session[request.args["key"]] = ...`). Values converted (`int()`, except under a key that names an identity: the client still picks which user), checked before (allow-list membership, equality with a constant, an anchored regex, `isalnum()`, a `validate_*` helper), looked up in the database, or stored after a credential check in the same view (`check_password_hash`, `verify`, `login_user`...) are not reported. Keys that name an identity or a privilege (`user`, `user_id`, `role`, `is_admin`, `email`, `tenant`...) are reported with medium confidence, other keys with low confidence. `session.update(request.form)` is FS506\'s (mass assignment). `flask.g` is not checked: it lives for one request, so what is stored there is not trusted by later requests.',
       why: 'The session is signed by the server, so the rest of the application reads it as facts the server established: who is logged in, their role, the tenant they belong to. Copying a request value there without checking it turns "the client said so" into "the server said so": a login form that stores `session["user"] = request.form["user"]` before (or without) checking the password logs anyone in as anyone, and a stored `role` or `next` URL reaches code that no longer validates it.',
       example:
         '@app.post("/login")\ndef login():\n    session["user"] = request.form["username"]\n    if not check_password(request.form["username"], request.form["password"]):\n        abort(401)\n    return redirect("/")',
@@ -66,15 +68,18 @@ export default defineRule({
         continue;
       }
       if (!write.value) continue;
-      const taint = taintOf(ctx, write.value);
+      const identity = keyText !== undefined && IDENTITY_KEY.test(keyText);
+      const asText = taintOf(ctx, write.value);
+      const taint = asText ?? (identity ? convertedIdentity(ctx, write.value) : null);
       if (!taint || isValidatedBefore(ctx, write.at, write.value) || afterCredentialCheck(ctx, write.at))
         continue;
       if (readsBackSession(ctx, write, writes, taint)) continue;
       const shown = keyText !== undefined ? `session["${keyText}"]` : 'the session';
-      const identity = keyText !== undefined && IDENTITY_KEY.test(keyText);
       ctx.report(
         write.value,
-        `Request data (${taint.label}) is stored unvalidated in ${shown}: later requests read the session as set by the server, so the client decides this value. Validate it first (allow-list, int(), a database lookup) or store what the server derived instead.`,
+        asText
+          ? `Request data (${taint.label}) is stored unvalidated in ${shown}: later requests read the session as set by the server, so the client decides this value. Validate it first (allow-list, int(), a database lookup) or store what the server derived instead.`
+          : `Request data (${taint.label}) is converted and stored in ${shown}: the conversion checks its type, not that the client may act as that identity. Store what the server derived after checking credentials (the user it looked up and authenticated).`,
         { taint, confidence: identity ? 'medium' : 'low' },
       );
     }
@@ -157,11 +162,28 @@ function afterCredentialCheck(ctx: RuleContext, at: Node): boolean {
   const before = statementOf(at).startIndex;
   for (const site of ctx.file.calls) {
     if (site.scope !== scope || site.node.startIndex >= before) continue;
-    if (CREDENTIAL_CHECK.test(site.name)) return true;
+    if (CREDENTIAL_CHECK.test(site.name) && !NOT_CREDENTIALS.test(site.name)) return true;
   }
   for (const comparison of scope.node.descendantsOfType('comparison_operator')) {
     if (!comparison || comparison.startIndex >= before) continue;
+    // `if password == "":` checks that a password was typed, not that it is right.
+    const operands = comparison.namedChildren.filter((c): c is Node => c !== null);
+    if (operands.some((o) => isFalsyLiteral(o))) continue;
     if (SECRET_NAME.test(comparison.text)) return true;
   }
   return false;
 }
+
+/**
+ * `session["user_id"] = int(request.form["user_id"])`: a number is harmless in a query, but under a key
+ * that says who the user is, the client still chose which user. The request data inside the conversion.
+ */
+function convertedIdentity(ctx: RuleContext, value: Node): Taint | null {
+  const resolved = unwrap(ctx.file.resolveValue(unwrap(value)));
+  if (resolved.type !== 'call') return null;
+  const site = ctx.file.callAt(resolved);
+  const argument = site?.args.positional[0];
+  if (!site || !argument || !CONVERSIONS.has(site.callee ?? '')) return null;
+  return taintOf(ctx, argument);
+}
+const CONVERSIONS = new Set(['int', 'float', 'str', 'uuid.UUID']);
