@@ -1,7 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
-import { dottedName, isTruthyLiteral, stringValue } from '../../engine/syntax';
+import { dottedName, isFalsyLiteral, isTruthyLiteral, stringValue } from '../../engine/syntax';
 import type { OffsetEdit } from '../../engine/types';
 import { configWritesOfKey, isCheckedAgainstAllowList, isTestOnlyConfiguration } from '../support/access';
 import { addArgument, replaceNode } from '../support/edits';
@@ -351,10 +351,25 @@ function checkHeaderValue(ctx: RuleContext, where: Node, value: Node): void {
   const names = [value.text];
   if (value.type === 'identifier') names.push(value.text);
   if (resolved !== value) names.push(resolved.text);
-  if (value.type === 'conditional_expression' || isCheckedAgainstAllowList(ctx, where, names)) return;
+  // `origin if origin in ALLOWED else ""` checks; `origin if origin else "*"` only tests that one was sent.
+  if (value.type === 'conditional_expression' && !isPresenceTest(value.namedChildren[1] ?? null)) return;
+  if (isCheckedAgainstAllowList(ctx, where, names)) return;
   ctx.report(
     where,
     `Access-Control-Allow-Origin echoes the request (${taint.label}) without an allow-list check: every site is trusted, including with cookies. Compare the Origin against a list of trusted origins before sending it back.`,
     { severity: 'error', confidence: 'high', taint },
   );
+}
+
+/** `origin`, `not origin`, `origin is not None`, `origin != ""`: whether a value is there, not which. */
+function isPresenceTest(condition: Node | null): boolean {
+  if (!condition) return false;
+  if (condition.type === 'identifier' || condition.type === 'attribute') return true;
+  if (condition.type === 'not_operator') return isPresenceTest(condition.childForFieldName('argument'));
+  if (condition.type === 'parenthesized_expression')
+    return isPresenceTest(condition.namedChildren[0] ?? null);
+  if (condition.type === 'comparison_operator') {
+    return condition.namedChildren.some((operand) => operand !== null && isFalsyLiteral(operand));
+  }
+  return false;
 }

@@ -178,6 +178,12 @@ export function isCheckedAgainstAllowList(ctx: RuleContext, node: Node, names: r
       .map((c) => c?.text ?? '')
       .join(' ');
     if (!/\bin\b|==/.test(operators)) continue;
+    // `key in fields` with `fields = User.__table__.columns.keys()`: every column is allowed.
+    const against = comparison.namedChildren[comparison.namedChildren.length - 1] ?? null;
+    if (against && /__table__|__mapper__|__dict__|\bcolumns\b/.test(ctx.file.resolveValue(against).text))
+      continue;
+    // `if key in PROTECTED: continue` skips what is listed and lets everything else through.
+    if (isDenyList(comparison, /\bnot\s+in\b|!=/.test(operators))) continue;
     // `origin in ALLOWED` checks the value; `"example.com" in origin` is a substring test any value
     // containing it passes (`https://example.com.evil.net`).
     if (/\bin\b/.test(operators) ? mentions(comparison.namedChildren[0] ?? null) : mentions(comparison))
@@ -189,9 +195,60 @@ export function isCheckedAgainstAllowList(ctx: RuleContext, node: Node, names: r
     if (!site || !CHECK_METHODS.test(site.name)) continue;
     // `origin.endswith("example.com")` lets `evilexample.com` through; `.endswith(".example.com")` does not.
     if (site.name === 'endswith' && !endsAtBoundary(site.args.positional[0] ?? null)) continue;
+    // `re.match(r"https://.*\.example\.com", origin)` also matches `https://a.example.com.evil.net`.
+    if ((site.name === 'match' || site.name === 'search') && !anchoredAtEnd(ctx, site)) continue;
     if (site.args.positional.some((a) => mentions(a)) || mentions(site.receiver)) return true;
   }
   return false;
+}
+
+/**
+ * A membership or equality test used as a deny-list, which lets every value it does not name through: its
+ * `if` leaves the loop or the function when the value IS listed (`if key in PROTECTED: continue`), or
+ * runs its body when it is NOT (`if key not in PROTECTED: setattr(...)`). `if key not in ALLOWED:
+ * continue` and `if origin in ALLOWED: ...` are allow-lists.
+ */
+function isDenyList(comparison: Node, negated: boolean): boolean {
+  let condition = comparison;
+  let inverted = negated;
+  while (condition.parent?.type === 'not_operator' || condition.parent?.type === 'parenthesized_expression') {
+    if (condition.parent.type === 'not_operator') inverted = !inverted;
+    condition = condition.parent;
+  }
+  const statement = condition.parent;
+  if (statement?.type !== 'if_statement' || statement.childForFieldName('condition')?.id !== condition.id)
+    return false;
+  const body = statement.childForFieldName('consequence');
+  const exits =
+    body !== null &&
+    body.namedChildren.length > 0 &&
+    body.namedChildren.every(
+      (s) =>
+        s !== null &&
+        (['continue_statement', 'return_statement', 'raise_statement', 'break_statement'].includes(s.type) ||
+          (s.type === 'expression_statement' && /^abort\s*\(/.test(s.text))),
+    );
+  // Exiting when listed, or writing (inside the `if`) only when not listed.
+  return exits ? !inverted : inverted;
+}
+
+/** `re.match`/`re.search` (or a compiled pattern's) with a literal pattern that ends in `$` or `\Z`. */
+function anchoredAtEnd(
+  ctx: RuleContext,
+  site: { receiver: Node | null; args: { positional: Node[] } },
+): boolean {
+  const receiver = site.receiver ? ctx.file.resolveValue(site.receiver) : null;
+  const compiled = receiver?.type === 'call' ? ctx.file.callAt(receiver) : undefined;
+  const patternNode =
+    compiled?.callee === 're.compile'
+      ? compiled.args.positional[0]
+      : site.receiver?.text === 're'
+        ? site.args.positional[0]
+        : undefined;
+  const pattern = patternNode ? stringValue(ctx.file.resolveValue(patternNode)) : undefined;
+  // A pattern this code does not spell out is taken on trust.
+  if (pattern === undefined) return true;
+  return /(\$|\\Z)\)*$/.test(pattern);
 }
 
 /** An `endswith` suffix that starts at a name boundary (`.example.com`), or one that is not a literal. */
