@@ -1,10 +1,12 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
-import { dottedName, isFalsyLiteral, literalValue, stringValue } from '../../engine/syntax';
+import { dottedName, literalValue, stringValue } from '../../engine/syntax';
+import { truthy } from '../../engine/constants';
 import type { OffsetEdit } from '../../engine/types';
 import { argumentOf, calleeNode } from './config';
 import { addArgument, replaceNode } from './edits';
+import { possibleValues } from './values';
 
 /**
  * Cookie attributes that protect a cookie, checked on `set_cookie(...)` calls and hand-written `Set-Cookie`
@@ -68,7 +70,10 @@ export function cookieProblems(ctx: RuleContext): CookieProblem[] {
 }
 
 function setCookieProblems(ctx: RuleContext, site: CallSite): CookieProblem[] {
-  if (site.args.hasSplat || !site.args.list || !site.receiver) return [];
+  if (!site.args.list || !site.receiver) return [];
+  // `**COOKIE_OPTIONS` with a dict literal of this file: its keys are keyword arguments.
+  const splatted = splatKeywords(ctx, site);
+  if (site.args.hasSplat && !splatted) return [];
   if (NOT_A_RESPONSE.test(dottedName(site.receiver) ?? '')) return [];
   const key = argumentOf(site, 'key', 0);
   // `jar.set_cookie(cookie)`: one Cookie object, not a name.
@@ -79,7 +84,7 @@ function setCookieProblems(ctx: RuleContext, site: CallSite): CookieProblem[] {
   const problems: CookieProblem[] = [];
   for (const flag of ['secure', 'httponly', 'samesite'] as const) {
     if (flag === 'httponly' && SCRIPT_READABLE.test(name)) continue;
-    const argument = argumentOf(site, flag, POSITION[flag]);
+    const argument = argumentOf(site, flag, POSITION[flag]) ?? splatted?.get(flag);
     const common = { flag, at: calleeNode(site), name, sensitive: SENSITIVE.test(name), header: false };
     if (!argument) {
       problems.push({
@@ -89,12 +94,41 @@ function setCookieProblems(ctx: RuleContext, site: CallSite): CookieProblem[] {
       });
       continue;
     }
-    const value = ctx.file.resolveValue(argument);
-    const off =
-      isFalsyLiteral(value) || (flag === 'samesite' && stringValue(value)?.toLowerCase() === 'none');
+    // A flag chosen at run time (`secure=flag`, `flag = True if ... else False`) is off when any path
+    // that runs gives it an off value.
+    const off = possibleValues(ctx, argument).some(
+      ({ constant }) =>
+        (constant !== undefined && !truthy(constant)) ||
+        (flag === 'samesite' && typeof constant === 'string' && constant.toLowerCase() === 'none'),
+    );
     if (off) problems.push({ ...common, explicit: true, fix: [replaceNode(argument, SAFE_VALUE[flag])] });
   }
   return problems;
+}
+
+/**
+ * The keyword arguments a call passes through `**name` when `name` is a dict literal assigned in this
+ * file (`COOKIE_OPTIONS = {"secure": False, ...}`), with the call's own keywords; null when a splat cannot
+ * be read (`*args`, a dict built elsewhere).
+ */
+function splatKeywords(ctx: RuleContext, site: CallSite): Map<string, Node> | null {
+  const out = new Map<string, Node>();
+  for (const argument of site.args.list?.namedChildren ?? []) {
+    if (argument?.type === 'list_splat') return null;
+    if (argument?.type !== 'dictionary_splat') continue;
+    const expression = argument.namedChildren[0];
+    const dict = expression ? ctx.file.resolveValue(expression) : null;
+    if (dict?.type !== 'dictionary') return null;
+    for (const pair of dict.namedChildren) {
+      if (pair?.type === 'comment') continue;
+      if (pair?.type !== 'pair') return null;
+      const key = stringValue(pair.childForFieldName('key'));
+      const value = pair.childForFieldName('value');
+      if (key === undefined || !value) return null;
+      out.set(key, value);
+    }
+  }
+  return out;
 }
 
 function isString(ctx: RuleContext, node: Node): boolean {

@@ -2,6 +2,7 @@ import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
 import { dottedName, lastSegment, literalValue, stringValue } from '../../engine/syntax';
+import { possibleValues } from './values';
 
 /**
  * Shared knowledge of the crypto-and-secrets family (FS401–FS407): what identifiers say about the value they
@@ -454,9 +455,19 @@ export function hashConstruction(ctx: RuleContext, site: CallSite): HashConstruc
       return { site, algorithm: fn, data, algorithmCall: site.node };
     }
     if (fn === 'new') {
-      const name = stringOf(ctx, argument(site, 0, 'name'));
+      // A name chosen at run time hashes with the weakest algorithm any path gives it.
+      const name = argument(site, 0, 'name');
+      const names = name
+        ? possibleValues(ctx, name).map((value) =>
+            typeof value.constant === 'string' ? value.constant.toLowerCase() : undefined,
+          )
+        : [];
+      const algorithm =
+        names.find((n) => n !== undefined && BROKEN_HASHES.has(n)) ??
+        names.find((n) => n !== undefined) ??
+        null;
       const data = argument(site, 1, 'data', 'string') ?? null;
-      return { site, algorithm: name?.toLowerCase() ?? null, data, algorithmCall: site.node };
+      return { site, algorithm, data, algorithmCall: site.node };
     }
     return null;
   }

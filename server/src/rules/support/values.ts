@@ -1,0 +1,67 @@
+import type { Node } from 'web-tree-sitter';
+import type { RuleContext } from '../../engine/context';
+import { evaluate, truthy } from '../../engine/constants';
+import type { Constant } from '../../engine/constants';
+import { isDeadCode } from './xss';
+
+const MAX_DEPTH = 8;
+
+/** One value an expression may have: where it comes from, and what it is when that is a constant. */
+export interface PossibleValue {
+  node: Node;
+  constant: Constant | undefined;
+}
+
+/**
+ * The expressions a value may come from when the code runs: a name assigned on several paths gives each
+ * assignment a branch that runs can reach (a branch constant conditions rule out gives none), a
+ * conditional expression gives its branch when the condition folds to a constant and both otherwise, and
+ * a read of a local dict, list or ConfigParser gives what was stored at that place. What cannot be
+ * followed (a parameter, a call, an attribute such as `yaml.SafeLoader`) is itself one of the values.
+ *
+ * For settings chosen at run time: `hashlib.new(algorithm)` with `algorithm` set to "sha256" in one branch
+ * and "md5" in the other can hash with MD5; `secure=flag` with `flag = True if ... else False` can be False.
+ * A value the code never sees a single assignment for is not taken as safe because of that.
+ */
+export function possibleValues(ctx: RuleContext, node: Node, depth = 0): PossibleValue[] {
+  const value = unwrap(node);
+  const folded = evaluate(ctx.file, value);
+  if (depth > MAX_DEPTH || folded !== undefined) return [{ node: value, constant: folded }];
+  const unknown = [{ node: value, constant: undefined }];
+  switch (value.type) {
+    case 'identifier': {
+      const bindings = ctx.file
+        .reaching(value.text, value, ctx.file.scopeAt(value))
+        .filter((binding) => !isDeadCode(ctx, binding.node));
+      const assigned = bindings.filter(
+        (binding) =>
+          (binding.kind === 'assign' || binding.kind === 'walrus') && !binding.weak && binding.value,
+      );
+      if (bindings.length === 0 || assigned.length !== bindings.length) return unknown;
+      return assigned.flatMap((binding) => possibleValues(ctx, binding.value as Node, depth + 1));
+    }
+    case 'conditional_expression': {
+      const [whenTrue, condition, whenFalse] = value.namedChildren;
+      if (!whenTrue || !condition || !whenFalse) return unknown;
+      const test = evaluate(ctx.file, condition);
+      if (test !== undefined) return possibleValues(ctx, truthy(test) ? whenTrue : whenFalse, depth + 1);
+      return [...possibleValues(ctx, whenTrue, depth + 1), ...possibleValues(ctx, whenFalse, depth + 1)];
+    }
+    case 'subscript':
+    case 'call': {
+      const stored = ctx.taint.storedValues(value);
+      if (!stored || stored.length === 0) return unknown;
+      return stored.flatMap((item) => possibleValues(ctx, item, depth + 1));
+    }
+    default:
+      return unknown;
+  }
+}
+
+function unwrap(node: Node): Node {
+  let current = node;
+  while (current.type === 'parenthesized_expression' && current.namedChildren.length === 1) {
+    current = current.namedChildren[0] as Node;
+  }
+  return current;
+}
