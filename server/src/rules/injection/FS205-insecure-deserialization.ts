@@ -4,7 +4,7 @@ import type { CallSite } from '../../engine/model';
 import type { Confidence, OffsetEdit } from '../../engine/types';
 import { addArgument, keywordArgumentOf, removeArgument, replaceNode } from '../support/edits';
 import { argumentAt } from '../support/files';
-import { importedCallee, isTrue, isTrustedValue } from '../support/deserialization';
+import { importedCallee, isDeepCopy, isTrue, isTrustedValue } from '../support/deserialization';
 import { defineRule } from '../rule';
 
 /** How a deserializer takes its input, which decides how much an unknown input is worth reporting. */
@@ -88,6 +88,7 @@ export default defineRule({
       const fix = fixFor(ctx, site, callee);
       const fixTitle = callee === 'torch.load' ? 'Pass weights_only=True' : 'Drop allow_pickle=True';
       const advice = adviceFor(callee);
+      if (isDeepCopy(ctx, input)) continue;
       const taint = ctx.taint.reaches(input, 'code', site.scope);
       if (taint) {
         // secure_filename()/basename() keep the client to file names in one directory: still its choice.

@@ -2,6 +2,7 @@ import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
 import { dottedName, isFString, isStringLiteral, lastSegment, literalValue } from '../../engine/syntax';
+import { isDeadCode } from './xss';
 
 /**
  * Helpers of the rules about parsers that do more than read data: unpicklers (FS205), YAML loaders (FS206)
@@ -104,10 +105,31 @@ const TRUSTED_WHEN_ARGUMENTS_ARE = new Set([
   'tempfile.gettempdir',
   'io.BytesIO',
   'io.StringIO',
+  // Encodings of constant bytes are constant bytes.
+  'base64.b64decode',
+  'base64.b64encode',
+  'base64.urlsafe_b64decode',
+  'base64.urlsafe_b64encode',
+  'base64.standard_b64decode',
+  'base64.decodebytes',
+  'binascii.a2b_base64',
+  'binascii.unhexlify',
+  'bytes.fromhex',
+  'codecs.decode',
+  'zlib.decompress',
+  'gzip.decompress',
 ]);
 
 /** Methods that open or read the app's own files (`app.open_resource("model.pkl")`). */
 const RESOURCE_METHODS = new Set(['open_resource', 'open_instance_resource']);
+
+const DUMPS = /(^|\.)(pickle|cPickle|_pickle|dill|cloudpickle|marshal)\.dumps$/;
+
+/** `pickle.loads(pickle.dumps(x))`: a deep copy, which rebuilds only what the program serialized itself. */
+export function isDeepCopy(ctx: RuleContext, input: Node): boolean {
+  const value = ctx.file.resolveValue(input);
+  return value.type === 'call' && DUMPS.test(ctx.file.callAt(value)?.callee ?? '');
+}
 
 /** Names of module-level settings by convention (`MODEL_PATH`, `settings.CACHE_DIR`). */
 const CONSTANT_NAME = /^_?[A-Z][A-Z0-9_]*$/;
@@ -157,15 +179,20 @@ export function isTrustedValue(
       // `Path(__file__).parent`, `MODEL.name`
       return next(object);
     }
-    case 'subscript':
+    case 'subscript': {
+      // A local dict, list or ConfigParser: what was stored at that place (`blobs["keyA"]`).
+      const stored = ctx.taint.storedValues(node);
+      if (stored) return stored.every(next);
       // `app.config["MODEL_PATH"]`, `os.environ["CACHE"]`, `PATHS["model"]`
       return next(node.childForFieldName('value'));
+    }
     case 'call': {
       const site = ctx.file.callAt(node);
       if (!site) return false;
+      const stored = ctx.taint.storedValues(node);
+      if (stored) return stored.every(next);
       const callee = site.callee;
-      if (callee && /(^|\.)(pickle|cPickle|_pickle|dill|cloudpickle|marshal)\.dumps$/.test(callee))
-        return true;
+      if (callee && DUMPS.test(callee)) return true;
       const args = [...site.args.positional, ...site.args.keywords.values()];
       if (site.args.hasSplat) return false;
       if (callee && TRUSTED_WHEN_ARGUMENTS_ARE.has(callee)) return args.every(next);
@@ -183,7 +210,8 @@ export function isTrustedValue(
 function trustedName(ctx: RuleContext, node: Node, name: string, depth: number, seen: Set<number>): boolean {
   if (name === '__file__' || name === '__name__') return true;
   const scope = ctx.file.scopeAt(node);
-  const bindings = ctx.file.reaching(name, node, scope);
+  // A branch constant conditions rule out assigns nothing (`if 7 * 42 - num > 200: bar = BLOB else: ...`).
+  const bindings = ctx.file.reaching(name, node, scope).filter((b) => !isDeadCode(ctx, b.node));
   if (bindings.length === 0) {
     // An imported setting (`from config import MODEL_PATH`) or a module global defined elsewhere.
     return CONSTANT_NAME.test(lastSegment(name));
