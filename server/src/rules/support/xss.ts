@@ -526,6 +526,12 @@ const COMBINING_METHODS = new Set(['format', 'format_map', 'join', 'replace']);
  */
 const TEXT_FUNCTIONS =
   /^(str|repr|format|ascii|bytes|list|tuple|dict|set|sorted|reversed|next|iter|textwrap\.(dedent|indent|fill|shorten)|urllib\.parse\.(unquote|unquote_plus)|urllib\.(unquote|unquote_plus)|base64\.(b64decode|b64encode|urlsafe_b64decode|urlsafe_b64encode|b32decode|b32encode|b16decode|b16encode|decodebytes|encodebytes|standard_b64decode|standard_b64encode)|codecs\.(decode|encode)|html\.unescape|markupsafe\.Markup|flask\.Markup|jinja2\.Markup|json\.loads|flask\.json\.loads|json\.dumps|flask\.json\.dumps|simplejson\.dumps|ujson\.dumps|unicodedata\.normalize|copy\.(copy|deepcopy))$/;
+/**
+ * Functions that return their input's text edited: HTML escaping leaves `*)(uid=*`, `1 or 1=1` and `; rm`
+ * as they were, so for any sink but HTML the request text goes on; `re.sub` edits what it is given.
+ */
+const TEXT_OUTSIDE_HTML =
+  /^(html\.escape|cgi\.escape|markupsafe\.escape|flask\.escape|jinja2\.escape|xml\.sax\.saxutils\.escape|re\.sub|re\.subn)$/;
 /** Project helpers that escape for HTML by their name (`escape_for_html`, `html_escape`, `sanitize_html`). */
 const ESCAPER_NAME =
   /^(escape|escape_?for_?html|escape_?html|html_?escape|sanitize_?html|clean_?html|escape_?xml|xml_?escape|htmlspecialchars|encode_?for_?html)$/i;
@@ -619,6 +625,7 @@ function computePrecise(
         return COMBINING_METHODS.has(site.name) ? firstOf([site.receiver, ...args]) : next(site.receiver);
       }
       if (site.callee && TEXT_FUNCTIONS.test(site.callee)) return firstOf(args);
+      if (options.sink !== 'html' && site.callee && TEXT_OUTSIDE_HTML.test(site.callee)) return firstOf(args);
       // `Form(request.form).name.data`, `Comment(body=...)`: an object built to hold the data.
       if (/^[A-Z]/.test(lastSegment(site.callee ?? site.name))) return firstOf(args);
       // `row(name)` where `def row(n): return f"<td>{n}</td>"`: a helper in this file that returns its input.
