@@ -6,7 +6,9 @@ import type { OffsetEdit } from '../../engine/types';
 import { contains, dottedName, lastSegment, stringValue, topLevelStatement } from '../../engine/syntax';
 import { addArgument, replaceNode } from '../support/edits';
 import { argumentAt } from '../support/files';
-import { importedCallee, isFalse, isTrue, moduleAlias } from '../support/deserialization';
+import { importedCallee, moduleAlias } from '../support/deserialization';
+import { possibleValues, returnedByHelper, splatKeywords } from '../support/values';
+import type { Constant } from '../../engine/constants';
 import { defineRule } from '../rule';
 
 const LXML_MODULES = ['lxml.etree', 'lxml.objectify'];
@@ -151,22 +153,26 @@ export default defineRule({
 });
 
 function lxmlParser(ctx: RuleContext, site: CallSite): LxmlParser {
-  const resolveArg = site.args.keywords.get('resolve_entities');
-  const noNetwork = site.args.keywords.get('no_network');
-  const loadDtd = site.args.keywords.get('load_dtd');
-  let resolve: LxmlParser['resolve'] = 'default';
+  // `etree.XMLParser(**PARSER_OPTIONS)` with a dict literal of this file reads as its keywords.
+  const splatted = splatKeywords(ctx, site);
+  const keyword = (name: string) => site.args.keywords.get(name) ?? splatted?.get(name);
+  const resolveArg = keyword('resolve_entities');
+  const noNetwork = keyword('no_network');
+  const loadDtd = keyword('load_dtd');
+  let resolve: LxmlParser['resolve'] = site.args.hasSplat && !splatted ? 'unknown' : 'default';
   if (resolveArg) {
-    const value = stringValue(ctx.file.resolveValue(resolveArg));
-    if (isFalse(ctx, resolveArg) || value === 'internal') resolve = 'false';
-    else if (isTrue(ctx, resolveArg)) resolve = 'true';
+    // A flag chosen at run time resolves entities when any path that runs turns it on.
+    const values = possibleValues(ctx, resolveArg).map((v) => v.constant);
+    if (values.every((v) => v === false || v === 0 || v === 'internal')) resolve = 'false';
+    else if (values.some(isOn)) resolve = 'true';
     else resolve = 'unknown';
   }
   const dangerous: DangerousFlag[] = [];
   if (resolve === 'true' && resolveArg)
     dangerous.push({ value: resolveArg, safe: 'False', effect: 'resolves external entities' });
-  const dtd = !!loadDtd && isTrue(ctx, loadDtd);
+  const dtd = mayBe(ctx, loadDtd, isOn);
   // Without entity substitution, the network matters only for fetching a DTD.
-  if (noNetwork && isFalse(ctx, noNetwork) && (resolve !== 'false' || dtd))
+  if (noNetwork && mayBe(ctx, noNetwork, isOff) && (resolve !== 'false' || dtd))
     dangerous.push({ value: noNetwork, safe: 'True', effect: 'fetches entities and DTDs over the network' });
   if (loadDtd && dtd && resolve !== 'false')
     dangerous.push({ value: loadDtd, safe: 'False', effect: 'loads external DTDs' });
@@ -220,7 +226,10 @@ function checkLxmlSink(
     const given = argumentAt(site, 1, 'parser');
     if (given) {
       // A parser built in this file without resolve_entities: lxml's default (before 5.0) resolves them.
-      const built = ctx.file.resolveValue(given);
+      let built = ctx.file.resolveValue(given);
+      // `etree.fromstring(data, make_parser())` where make_parser returns the parser it builds.
+      const returned = built.type === 'call' ? helperReturn(ctx, built) : undefined;
+      if (returned) built = ctx.file.resolveValue(returned);
       const parser = built.type === 'call' ? parserAt(built) : undefined;
       if (!parser) return;
       if (parser.dangerous.length > 0) {
@@ -281,7 +290,7 @@ function checkSaxFeature(ctx: RuleContext, site: CallSite): void {
   const taint = site.receiver ? saxInputTaint(ctx, site.receiver) : null;
   ctx.report(
     site.node,
-    `${taint ? `Request data (${taint.label}) is parsed by a SAX parser that` : 'This SAX parser'} resolves external entities (${lastSegment(name.replace(/-/g, '_'))}): a document can read local files or internal URLs through them. Leave the feature off, or use defusedxml.sax.`,
+    `${taint ? `Request data (${taint.label}) is parsed by a SAX parser that` : 'This SAX parser'} resolves external entities (${featureName(name)}): a document can read local files or internal URLs through them. Leave the feature off, or use defusedxml.sax.`,
     {
       confidence: taint ? 'high' : 'medium',
       taint,
@@ -294,7 +303,7 @@ function checkSaxFeature(ctx: RuleContext, site: CallSite): void {
 /** The external-entity feature `parser.setFeature(feature, True)` turns on, or null. */
 function externalFeature(ctx: RuleContext, site: CallSite): string | null {
   const [feature, value] = site.args.positional;
-  if (!feature || !value || !isTrue(ctx, value)) return null;
+  if (!feature || !value || !mayBe(ctx, value, isOn)) return null;
   const name = stringValue(ctx.file.resolveValue(feature)) ?? ctx.file.imports.resolve(feature);
   return name && SAX_EXTERNAL_FEATURES.has(name) ? name : null;
 }
@@ -347,7 +356,7 @@ function checkSaxParse(ctx: RuleContext, site: CallSite, opened: readonly Opened
     if (!taint || taint.sanitized.has('path')) continue;
     ctx.report(
       site.node,
-      `Request data (${taint.label}) is parsed by a SAX parser whose external entities are turned on at module level (${lastSegment(feature.replace(/-/g, '_'))}): a document can read local files or internal URLs through them. Leave the feature off, or use defusedxml.sax.`,
+      `Request data (${taint.label}) is parsed by a SAX parser whose external entities are turned on at module level (${featureName(feature)}): a document can read local files or internal URLs through them. Leave the feature off, or use defusedxml.sax.`,
       { confidence: 'high', taint },
     );
     return;
@@ -359,4 +368,29 @@ interface OpenedSaxParser {
   site: CallSite;
   feature: string;
   isParser: (node: Node) => boolean;
+}
+
+const isOn = (value: Constant | undefined) => value === true || value === 1;
+const isOff = (value: Constant | undefined) => value === false || value === 0;
+
+/** Whether any value a path that runs gives `node` passes `test` (support/values.ts). */
+function mayBe(
+  ctx: RuleContext,
+  node: Node | undefined,
+  test: (value: Constant | undefined) => boolean,
+): boolean {
+  return !!node && possibleValues(ctx, node).some((v) => test(v.constant));
+}
+
+/** The expression `make_parser()` returns, when `make_parser` is a module-level function of this file. */
+function helperReturn(ctx: RuleContext, call: Node): Node | undefined {
+  const fn = call.childForFieldName('function');
+  return fn?.type === 'identifier' ? returnedByHelper(ctx, fn.text) : undefined;
+}
+
+/** `feature_external_ges` for the constant or its URL (`http://xml.org/sax/features/external-general-entities`). */
+function featureName(feature: string): string {
+  if (feature.endsWith('external-general-entities')) return 'feature_external_ges';
+  if (feature.endsWith('external-parameter-entities')) return 'feature_external_pes';
+  return lastSegment(feature);
 }

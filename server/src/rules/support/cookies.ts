@@ -6,7 +6,7 @@ import { truthy } from '../../engine/constants';
 import type { OffsetEdit } from '../../engine/types';
 import { argumentOf, calleeNode } from './config';
 import { addArgument, replaceNode } from './edits';
-import { possibleValues } from './values';
+import { possibleValues, splatKeywords } from './values';
 
 /**
  * Cookie attributes that protect a cookie, checked on `set_cookie(...)` calls and hand-written `Set-Cookie`
@@ -104,31 +104,6 @@ function setCookieProblems(ctx: RuleContext, site: CallSite): CookieProblem[] {
     if (off) problems.push({ ...common, explicit: true, fix: [replaceNode(argument, SAFE_VALUE[flag])] });
   }
   return problems;
-}
-
-/**
- * The keyword arguments a call passes through `**name` when `name` is a dict literal assigned in this
- * file (`COOKIE_OPTIONS = {"secure": False, ...}`), with the call's own keywords; null when a splat cannot
- * be read (`*args`, a dict built elsewhere).
- */
-function splatKeywords(ctx: RuleContext, site: CallSite): Map<string, Node> | null {
-  const out = new Map<string, Node>();
-  for (const argument of site.args.list?.namedChildren ?? []) {
-    if (argument?.type === 'list_splat') return null;
-    if (argument?.type !== 'dictionary_splat') continue;
-    const expression = argument.namedChildren[0];
-    const dict = expression ? ctx.file.resolveValue(expression) : null;
-    if (dict?.type !== 'dictionary') return null;
-    for (const pair of dict.namedChildren) {
-      if (pair?.type === 'comment') continue;
-      if (pair?.type !== 'pair') return null;
-      const key = stringValue(pair.childForFieldName('key'));
-      const value = pair.childForFieldName('value');
-      if (key === undefined || !value) return null;
-      out.set(key, value);
-    }
-  }
-  return out;
 }
 
 function isString(ctx: RuleContext, node: Node): boolean {

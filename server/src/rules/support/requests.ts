@@ -4,6 +4,7 @@ import { leavesOrRebinds } from '../../engine/branches';
 import type { Binding, Scope } from '../../engine/scopes';
 import type { Taint } from '../../engine/taint';
 import { literalValue, stringValue } from '../../engine/syntax';
+import { returnedByHelper } from './values';
 import { isDeadCode } from './xss';
 
 /**
@@ -291,13 +292,6 @@ function callParts(ctx: RuleContext, node: Node, next: (n: Node) => Part[], tain
     return [leaf(node, taintOf)];
   }
   return null;
-}
-
-/** The one expression a module-level function of this file returns, if it has exactly one `return`. */
-function returnedByHelper(ctx: RuleContext, name: string): Node | undefined {
-  const [fn, ...others] = ctx.file.functionsNamed(name);
-  if (!fn || others.length > 0 || fn.parent !== ctx.file.module || fn.returns.length !== 1) return undefined;
-  return fn.returns[0];
 }
 
 function formatParts(

@@ -1,5 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
+import type { CallSite } from '../../engine/model';
+import { stringValue } from '../../engine/syntax';
 import { evaluate, truthy } from '../../engine/constants';
 import type { Constant } from '../../engine/constants';
 import { isDeadCode } from './xss';
@@ -64,4 +66,36 @@ function unwrap(node: Node): Node {
     current = current.namedChildren[0] as Node;
   }
   return current;
+}
+
+/**
+ * The keyword arguments a call passes through `**name` when `name` is a dict literal assigned in this
+ * file (`COOKIE_OPTIONS = {"secure": False, ...}`); null when a splat cannot be read (`*args`, a dict
+ * built elsewhere). The call's own keywords are in `site.args.keywords`.
+ */
+export function splatKeywords(ctx: RuleContext, site: CallSite): Map<string, Node> | null {
+  const out = new Map<string, Node>();
+  for (const argument of site.args.list?.namedChildren ?? []) {
+    if (argument?.type === 'list_splat') return null;
+    if (argument?.type !== 'dictionary_splat') continue;
+    const expression = argument.namedChildren[0];
+    const dict = expression ? ctx.file.resolveValue(expression) : null;
+    if (dict?.type !== 'dictionary') return null;
+    for (const pair of dict.namedChildren) {
+      if (pair?.type === 'comment') continue;
+      if (pair?.type !== 'pair') return null;
+      const key = stringValue(pair.childForFieldName('key'));
+      const value = pair.childForFieldName('value');
+      if (key === undefined || !value) return null;
+      out.set(key, value);
+    }
+  }
+  return out;
+}
+
+/** The one expression a module-level function of this file returns, if it has exactly one `return`. */
+export function returnedByHelper(ctx: RuleContext, name: string): Node | undefined {
+  const [fn, ...others] = ctx.file.functionsNamed(name);
+  if (!fn || others.length > 0 || fn.parent !== ctx.file.module || fn.returns.length !== 1) return undefined;
+  return fn.returns[0];
 }
