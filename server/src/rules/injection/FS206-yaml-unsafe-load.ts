@@ -1,4 +1,5 @@
 import type { Node } from 'web-tree-sitter';
+import { evaluate, truthy } from '../../engine/constants';
 import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
 import type { OffsetEdit } from '../../engine/types';
@@ -125,10 +126,11 @@ function loaderVerdict(ctx: RuleContext, node: Node, depth = 0): Verdict {
   if (node.type === 'parenthesized_expression' && node.namedChildren[0])
     return loaderVerdict(ctx, node.namedChildren[0], depth + 1);
   if (node.type === 'conditional_expression') {
-    const branches = [node.namedChildren[0], node.namedChildren[2]].map((b) =>
-      b ? loaderVerdict(ctx, b, depth + 1) : 'unknown',
-    );
-    return worst(branches);
+    // `yaml.SafeLoader if 7 * 42 - num > 200 else yaml.UnsafeLoader`: a constant condition picks one.
+    const [whenTrue, condition, whenFalse] = node.namedChildren;
+    const folded = condition ? evaluate(ctx.file, condition) : undefined;
+    const taken = folded === undefined ? [whenTrue, whenFalse] : [truthy(folded) ? whenTrue : whenFalse];
+    return worst(taken.map((b) => (b ? loaderVerdict(ctx, b, depth + 1) : 'unknown')));
   }
   if (node.type === 'call') {
     // getattr(yaml, "CSafeLoader", yaml.SafeLoader): the C loader when libyaml is there, else the default.
