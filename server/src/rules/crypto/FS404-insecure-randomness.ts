@@ -4,6 +4,7 @@ import type { CallSite } from '../../engine/model';
 import type { OffsetEdit } from '../../engine/types';
 import { lastSegment } from '../../engine/syntax';
 import { destinations, destinationsOfName, moduleImportedAs, nameWords } from '../support/crypto';
+import { isDeadCode } from '../support/xss';
 import type { Destination } from '../support/crypto';
 import { defineRule } from '../rule';
 
@@ -152,7 +153,8 @@ export default defineRule({
     for (const site of ctx.file.calls) {
       if (!ctx.inFocus(site.node)) continue;
       const weak = weakSource(ctx, site);
-      if (!weak) continue;
+      // In a branch constant conditions rule out (`if 7 * 42 - num > 200: ... else: random...`), it never runs.
+      if (!weak || isDeadCode(ctx, site.node)) continue;
       const places = destinations(ctx, site.node, 3);
       // random.shuffle(chars) works in place: what matters is where `chars` goes.
       const shuffled = site.name === 'shuffle' ? site.args.positional[0] : undefined;
