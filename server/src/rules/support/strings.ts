@@ -1,5 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
+import type { Scope } from '../../engine/scopes';
 import { allowListCheck, isConstantLookup } from '../../engine/allowLists';
 import { evaluate } from '../../engine/constants';
 import { isNumericGet } from '../../engine/taint';
@@ -115,6 +116,14 @@ export function stringShape(
       }
       if (isConstantLookup(ctx.file, node)) return 'constant';
       if (fn?.type === 'identifier' && fn.text === 'str') return 'unknown';
+      // `normalise(name)` where every `return` of this file's `normalise` gives a constant ("guest").
+      const helper = fn ? helperOf(ctx, fn) : undefined;
+      if (
+        helper &&
+        helper.returns.length > 0 &&
+        helper.returns.every((r) => stringShape(ctx, r, options, depth + 1) === 'constant')
+      )
+        return 'constant';
       return 'unknown';
     }
     case 'identifier': {
@@ -185,4 +194,23 @@ function isConstantContainer(node: Node | null): boolean {
   if (!node) return true;
   if (!['list', 'tuple', 'dictionary', 'set'].includes(node.type)) return false;
   return node.namedChildren.every((c) => !c || literalValue(c) !== undefined || c.type === 'pair');
+}
+
+/**
+ * The function of this file a call runs: a module-level function by name, or a method of a class of this
+ * file called on a new instance (`Helper().transform(x)`). Undefined when it cannot be told.
+ */
+function helperOf(ctx: RuleContext, fn: Node): Scope | undefined {
+  if (fn.type === 'identifier') {
+    const [only, ...others] = ctx.file.functionsNamed(fn.text);
+    return only && others.length === 0 && only.parent === ctx.file.module ? only : undefined;
+  }
+  if (fn.type !== 'attribute') return undefined;
+  const object = fn.childForFieldName('object');
+  const method = fn.childForFieldName('attribute')?.text;
+  const built = object?.type === 'call' ? object.childForFieldName('function') : null;
+  if (built?.type !== 'identifier' || !method) return undefined;
+  const [cls, ...others] = ctx.file.classesNamed(built.text);
+  if (!cls || others.length > 0) return undefined;
+  return ctx.file.functionsNamed(method).find((f) => f.parent === cls);
 }
