@@ -1,3 +1,7 @@
+/**
+ * What a value or an argument is when the code runs, as far as this file says: the values an expression
+ * may take, the keywords a `**dict` passes, the expression a small helper returns.
+ */
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
@@ -23,7 +27,7 @@ export interface PossibleValue {
  *
  * For settings chosen at run time: `hashlib.new(algorithm)` with `algorithm` set to "sha256" in one branch
  * and "md5" in the other can hash with MD5; `secure=flag` with `flag = True if ... else False` can be False.
- * A value the code never sees a single assignment for is not taken as safe because of that.
+ * Read through one assignment at most, such names were unknown, and rules took unknown for safe.
  */
 export function possibleValues(ctx: RuleContext, node: Node, depth = 0): PossibleValue[] {
   const value = unwrap(node);
