@@ -23,7 +23,7 @@ export default defineRule({
     fix: { title: 'Let Markup escape the values: Markup(template).format(...)', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds `Markup(...)` (from `markupsafe`, `flask` or `jinja2`, under any alias) given a string that is not constant: request data (high confidence), or a string assembled at run time with an f-string, `%`, `.format()`, `+` or `join` from values that are not escaped (medium confidence). `Markup` marks its argument as safe HTML, so Jinja\'s autoescaping leaves it alone. Constant markup (`Markup("<br>")`), `Markup("<b>{}</b>").format(x)` and `Markup("<b>%s</b>") % x` (which escape their arguments) and values already passed through `escape()` are not reported.',
+        'Finds `Markup(...)` (from `markupsafe`, `flask` or `jinja2`, under any alias) given a string that is not constant: request data (high confidence), or a string assembled at run time with an f-string, `%`, `.format()`, `+` or `join` from values that are not escaped (medium confidence). `Markup` marks its argument as safe HTML, so Jinja\'s autoescaping leaves it alone. Constant markup (`Markup("<br>")`), `Markup("<b>{}</b>").format(x)` and `Markup("<b>%s</b>") % x` (which escape their arguments) and values already passed through `escape()` are not reported. Request data passed to `render_template_string` for a value its template marks `|safe` (or renders in an `{% autoescape false %}` block) is reported too: it is Markup by another name.',
       why: 'Jinja escapes every value in a template except `Markup` objects. Wrapping a string that contains user input in `Markup` switches that protection off for it: a value such as `<img src=x onerror=alert(document.cookie)>` is rendered as live HTML in every page that shows it (reflected or stored XSS).',
       example:
         '@app.route("/profile")\ndef profile():\n    bio = request.args.get("bio", "")\n    return render_template("profile.html", bio=Markup(f"<p>{bio}</p>"))',
@@ -36,8 +36,10 @@ export default defineRule({
       'https://cwe.mitre.org/data/definitions/79.html',
     ],
   },
-  trigger: /Markup/,
+  // Markup(...), or a template string that marks a value `|safe` or turns autoescaping off.
+  trigger: /Markup|\|\s*safe\b|autoescape/,
   check(ctx: RuleContext) {
+    checkSafeTemplateValues(ctx);
     for (const site of ctx.file.calls) {
       if (!site.callee || !MARKUP_CLASSES.has(site.callee) || !ctx.inFocus(site.node)) continue;
       const value =
@@ -197,4 +199,49 @@ function fix(ctx: RuleContext, value: Node): OffsetEdit[] {
     ];
   }
   return [];
+}
+
+const TEMPLATE_STRING_RENDERERS = new Set([
+  'flask.render_template_string',
+  'flask.templating.render_template_string',
+  'quart.render_template_string',
+]);
+
+/**
+ * `render_template_string("<p>{{ name|safe }}</p>", name=request.args["name"])`: `|safe` (or an
+ * `{% autoescape false %}` block) does for a template value what Markup() does, so request data passed
+ * for it is rendered as live HTML.
+ */
+function checkSafeTemplateValues(ctx: RuleContext): void {
+  for (const site of ctx.file.calls) {
+    if (!site.callee || !TEMPLATE_STRING_RENDERERS.has(site.callee) || !ctx.inFocus(site.node)) continue;
+    const template = site.args.positional[0] ?? site.args.keywords.get('source');
+    const text = template ? stringValue(ctx.file.resolveValue(template)) : undefined;
+    if (text === undefined) continue;
+    const unescaped = unescapedVariables(text);
+    for (const [name, value] of site.args.keywords) {
+      if (!unescaped.has(name)) continue;
+      const taint = preciseTaint(ctx, value, { sink: 'html', followCalls: true });
+      if (!taint) continue;
+      ctx.report(
+        value,
+        `Request data (${taint.label}) is passed to the template as ${name}, which the template renders without escaping (|safe or autoescape off): drop |safe, or escape the value before passing it.`,
+        { taint, confidence: 'high', severity: 'error' },
+      );
+    }
+  }
+}
+
+/** Names a Jinja template renders without escaping: `{{ name|safe }}`, and any `{{ ... }}` in an autoescape-off block. */
+function unescapedVariables(template: string): Set<string> {
+  const out = new Set<string>();
+  for (const match of template.matchAll(/\{\{\s*([A-Za-z_]\w*)[^}]*?\|\s*safe\b[^}]*\}\}/g)) {
+    out.add(match[1] as string);
+  }
+  for (const block of template.matchAll(
+    /\{%-?\s*autoescape\s+(?:false|False)\s*-?%\}([\s\S]*?)\{%-?\s*endautoescape\s*-?%\}/g,
+  )) {
+    for (const use of (block[1] ?? '').matchAll(/\{\{\s*([A-Za-z_]\w*)/g)) out.add(use[1] as string);
+  }
+  return out;
 }
