@@ -9,7 +9,7 @@ import {
   signingKeyArgument,
 } from '../support/crypto';
 import { replaceNode } from '../support/edits';
-import { isTestConfiguration } from '../support/config';
+import { isDevelopmentConfiguration, isTestConfiguration } from '../support/config';
 import { defineRule } from '../rule';
 
 /** Calls that read the environment or a config with a default: `os.environ.get("K", "dev")`. */
@@ -30,7 +30,7 @@ export default defineRule({
     fix: { title: 'Read the key from the environment', safety: 'unsafe' },
     docs: {
       summary:
-        "Finds signing keys written as literals: Flask's `SECRET_KEY` (`app.secret_key = ...`, `app.config[...]`, `.update()`, `from_mapping()`, config classes and modules, module-level `SECRET_KEY = ...`), `JWT_SECRET_KEY`, `SECURITY_PASSWORD_SALT`, `WTF_CSRF_SECRET_KEY`, `SECRET_KEY_FALLBACKS`; the key passed to PyJWT/python-jose/authlib `jwt.encode`/`jwt.decode`, itsdangerous serializers and signers, `hmac.new`, `Fernet` and pycryptodome ciphers — also through a variable. Environment lookups whose default is a literal (`os.environ.get('SECRET_KEY', 'dev')`) are reported with low confidence. Empty strings and `None` are not reported (Flask refuses to sign with them). Keys in test code (conftest.py, `test_*.py`, a `TestingConfig`, an `if app.testing:` branch) are left out.",
+        "Finds signing keys written as literals: Flask's `SECRET_KEY` (`app.secret_key = ...`, `app.config[...]`, `.update()`, `from_mapping()`, config classes and modules, module-level `SECRET_KEY = ...`), `JWT_SECRET_KEY`, `SECURITY_PASSWORD_SALT`, `WTF_CSRF_SECRET_KEY`, `SECRET_KEY_FALLBACKS`; the key passed to PyJWT/python-jose/authlib `jwt.encode`/`jwt.decode`, itsdangerous serializers and signers, `hmac.new`, `Fernet` and pycryptodome ciphers — also through a variable. Environment lookups whose default is a literal (`os.environ.get('SECRET_KEY', 'dev')`) are reported with low confidence. Empty strings and `None` are not reported (Flask refuses to sign with them). Keys in test code (conftest.py, `test_*.py`, files under `tests/`, a `TestingConfig`, an `if app.testing:` branch) are left out, and a `DevelopmentConfig`'s keys are reported with low confidence.",
       why: "Whoever knows the key can forge what it signs (or decrypt what it encrypts). With Flask's `SECRET_KEY` an attacker signs their own session cookie (`{'user_id': 1, 'is_admin': True}`), bypassing login; with a JWT key they mint tokens for any user. A key in source is in every clone, fork, CI log and backup of the repository, and in the same value on every deployment that forgot to override it.",
       example:
         'app = Flask(__name__)\napp.config["SECRET_KEY"] = "super-secret-key"\n\ntoken = jwt.encode({"sub": user.id}, "jwt-secret", algorithm="HS256")',
@@ -63,10 +63,11 @@ export default defineRule({
         valueNode && value.literal === valueNode && moduleImportedAs(ctx, 'os')
           ? [replaceNode(valueNode, `os.environ["${envName(key)}"]`)]
           : [];
+      // A DevelopmentConfig's key signs a developer's local data, unless that config is what gets deployed.
       ctx.report(
         node,
         `${key} is hard-coded: anyone with the source can ${encrypts ? 'decrypt what it protects' : 'forge what it signs'}. Load it from the environment or a secrets manager.`,
-        { fix },
+        { fix, ...(isDevelopmentConfiguration(node) ? { confidence: 'low' as const } : {}) },
       );
     };
 

@@ -11,6 +11,7 @@ import {
   signingKeyArgument,
 } from '../support/crypto';
 import { replaceNode } from '../support/edits';
+import { isDevelopmentConfiguration, isTestConfiguration } from '../support/config';
 import { defineRule } from '../rule';
 
 /** Token shapes that are secrets wherever they appear. */
@@ -206,7 +207,7 @@ export default defineRule({
     fix: { title: 'Read the credential from the environment', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds string literals given to names, keys and keywords that hold credentials — password/passwd/pwd/passphrase, secret, token, api_key/apikey, access_key, private_key, credential — in assignments (`DB_PASSWORD = "..."`, `self.token = "..."`, `config["MAIL_PASSWORD"] = "..."`), keyword arguments (`connect(user="app", password="s3cret")`), parameter defaults (`def login(user, password="admin")`), dictionary literals (`{"api_key": "..."}`) comparisons (`if password == "letmein"`), basic-auth pairs (`auth=("user", "pw")`, `HTTPBasicAuth("user", "pw")`) and `smtp.login(user, "pw")`; URLs with a password in them (`postgresql://app:s3cret@db/app`); and well-known token shapes anywhere in a string (AWS `AKIA...`, GitHub `ghp_...`, Slack `xox?-...`, Stripe `sk_live_...`, Google `AIza...`, PEM private keys). Empty strings, `None`, placeholders (`"<password>"`, `"${DB_PASSWORD}"`, `"xxx"`, `"your-api-key-here"`), environment lookups, names that describe rather than hold a credential (`password_field`, `PASSWORD_MIN_LENGTH`, `TOKEN_HEADER`, `password_reset_url`) and values that are just the name itself (`password_field = "password"`) are left alone. Flask signing keys (`SECRET_KEY`...) are FS402\'s.',
+        'Finds string literals given to names, keys and keywords that hold credentials — password/passwd/pwd/passphrase, secret, token, api_key/apikey, access_key, private_key, credential — in assignments (`DB_PASSWORD = "..."`, `self.token = "..."`, `config["MAIL_PASSWORD"] = "..."`), keyword arguments (`connect(user="app", password="s3cret")`), parameter defaults (`def login(user, password="admin")`), dictionary literals (`{"api_key": "..."}`) comparisons (`if password == "letmein"`), basic-auth pairs (`auth=("user", "pw")`, `HTTPBasicAuth("user", "pw")`) and `smtp.login(user, "pw")`; URLs with a password in them (`postgresql://app:s3cret@db/app`); and well-known token shapes anywhere in a string (AWS `AKIA...`, GitHub `ghp_...`, Slack `xox?-...`, Stripe `sk_live_...`, Google `AIza...`, PEM private keys). Empty strings, `None`, placeholders (`"<password>"`, `"${DB_PASSWORD}"`, `"xxx"`, `"your-api-key-here"`), environment lookups, names that describe rather than hold a credential (`password_field`, `PASSWORD_MIN_LENGTH`, `TOKEN_HEADER`, `password_reset_url`) and values that are just the name itself (`password_field = "password"`) are left alone. Flask signing keys (`SECRET_KEY`...) are FS402\'s. Test code (conftest.py, `test_*.py`, files under `tests/`, a `TestingConfig`) is left out, and a `DevelopmentConfig`\'s values are reported with low confidence.',
       why: 'Credentials in source end up in every clone, fork, container image and CI log, and cannot be rotated without a release. Leaked cloud, payment and database credentials are found by bots scanning public repositories within minutes of a push.',
       example:
         'DB_PASSWORD = "pr0d-p@ss"\nengine = create_engine("postgresql://app:pr0d-p@ss@db.internal/app")\nstripe.api_key = "sk_live_51H8..."',
@@ -229,11 +230,14 @@ export default defineRule({
     ) => {
       if (reportedStrings.has(literal.id)) return;
       reportedStrings.add(literal.id);
+      // conftest.py, test_*.py, a TestingConfig: a password that signs in to the test app only.
+      if (isTestConfiguration(ctx, node)) return;
       const fix =
         options.fixName && moduleImportedAs(ctx, 'os')
           ? [replaceNode(literal, `os.environ["${envName(options.fixName)}"]`)]
           : [];
-      ctx.report(node, message, { fix, confidence: options.confidence });
+      const development = isDevelopmentConfiguration(node) ? ('low' as const) : undefined;
+      ctx.report(node, message, { fix, confidence: development ?? options.confidence });
     };
     const signingKeys = new Set<number>();
     for (const site of ctx.file.calls) {

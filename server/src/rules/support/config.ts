@@ -114,6 +114,8 @@ function enclosingDefinitionNames(node: Node): string[] {
 /** Configuration meant for tests: a `TestingConfig` class, a test function, `conftest.py`, `if app.testing:`. */
 export function isTestConfiguration(ctx: RuleContext, node: Node): boolean {
   if (/(^|[\\/])(conftest|test_[^\\/]*|[^\\/]*_test)\.py$/.test(ctx.file.path)) return true;
+  // Anything under a tests/ folder (pytest's layout): fixtures, factories, helpers of the test suite.
+  if (/(^|[\\/])tests[\\/]/.test(ctx.file.path)) return true;
   if (enclosingDefinitionNames(node).some((name) => TEST_NAME.test(name))) return true;
   for (let current = node.parent; current; current = current.parent) {
     if (current.type !== 'if_statement') continue;
