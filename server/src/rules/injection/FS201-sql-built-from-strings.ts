@@ -90,6 +90,9 @@ export default defineRule({
         SQL_FUNCTIONS.has(ctx.file.callAt(query)?.callee ?? '')
       )
         continue;
+      // `execute(select(Note).where(Note.title.contains(q)))`: a statement object binds every value it is
+      // given; only a text() inside it holds SQL text, and that call is checked on its own.
+      if (isStatementObject(ctx, query)) continue;
       const taint = ctx.taint.reaches(query, 'sql', site.scope);
       const shape = stringShape(ctx, query, { words: true });
       if (!taint && shape !== 'dynamic') continue;
@@ -207,6 +210,57 @@ function insideSqlLiteral(sql: string, marker: string): boolean {
     } else if (char === "'" || char === '"') {
       quote = char;
     }
+  }
+  return false;
+}
+
+/** SQLAlchemy's statement constructors: `sqlalchemy.select`, Flask-SQLAlchemy's `db.select`, `table.insert()`. */
+const STATEMENT_CONSTRUCTORS = new Set([
+  'select',
+  'insert',
+  'update',
+  'delete',
+  'union',
+  'union_all',
+  'exists',
+]);
+/** Methods that refine a statement and return another statement. */
+const STATEMENT_METHODS = new Set([
+  'where',
+  'filter',
+  'filter_by',
+  'values',
+  'order_by',
+  'group_by',
+  'having',
+  'limit',
+  'offset',
+  'join',
+  'outerjoin',
+  'options',
+  'returning',
+  'distinct',
+  'select_from',
+  'with_only_columns',
+  'execution_options',
+  'on_conflict_do_nothing',
+  'on_conflict_do_update',
+]);
+
+/** A SQLAlchemy Core/ORM statement built by its constructors, not SQL text. */
+function isStatementObject(ctx: RuleContext, query: Node): boolean {
+  let node = ctx.file.resolveValue(query);
+  for (let depth = 0; depth < 20 && node.type === 'call'; depth++) {
+    const site = ctx.file.callAt(node);
+    if (!site) return false;
+    if (STATEMENT_METHODS.has(site.name) && site.receiver) {
+      node = ctx.file.resolveValue(site.receiver);
+      continue;
+    }
+    if (!STATEMENT_CONSTRUCTORS.has(site.name)) return false;
+    const callee = site.callee ?? '';
+    // sqlalchemy.select(...), db.select(...) (Flask-SQLAlchemy), users_table.insert(), Note.__table__.delete()
+    return callee.startsWith('sqlalchemy.') || site.receiver !== null;
   }
   return false;
 }
