@@ -319,7 +319,10 @@ export function isConstantLookup(model: FileModel, node: Node): boolean {
   } else if (node.type === 'call') {
     const site = model.callAt(node);
     const fallback = site?.args.positional[1] ?? site?.args.keywords.get('default');
-    if (site?.name !== 'get' || (fallback && literalValue(fallback) === undefined)) return false;
+    // The default may be a literal or another entry of a constant table (`ORDERINGS["name"]`).
+    const constantFallback =
+      !fallback || literalValue(fallback) !== undefined || isConstantLookup(model, fallback);
+    if (site?.name !== 'get' || !constantFallback) return false;
     container = site.receiver;
   }
   if (container?.type !== 'identifier') return false;
