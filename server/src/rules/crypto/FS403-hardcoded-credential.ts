@@ -171,6 +171,14 @@ const NOT_A_CREDENTIAL = new Set([
   'position',
   'status',
   'state',
+  // `OAUTH_TOKEN_SCOPES = "read write"`, `PASSWORD_HASHER = "argon2"`, `SECRET_ROTATION = "monthly"`.
+  'scope',
+  'scopes',
+  'hasher',
+  'hashers',
+  'rotation',
+  'interval',
+  'schedule',
 ]);
 
 const CREDENTIAL_WORD =

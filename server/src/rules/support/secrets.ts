@@ -21,7 +21,8 @@ export type SecretKind =
   | 'card number'
   | 'card security code'
   | 'social security number'
-  | 'one-time code';
+  | 'one-time code'
+  | 'PIN';
 
 /** Words before `key` that make it a secret key rather than a dictionary or cache key. */
 const KEY_QUALIFIERS = new Set([
@@ -301,6 +302,7 @@ function kindAt(words: readonly string[], i: number): SecretKind | null {
     return 'card number';
   if (w === 'cc' && ['number', 'num', 'no'].includes(after ?? '')) return 'card number';
   if (w === 'otp' || w === 'totp' || w === 'hotp') return 'one-time code';
+  if (w === 'pin' || w === 'pincode' || w === 'passcode') return 'PIN';
   if (w === 'code' && before !== undefined && CODE_QUALIFIERS.has(before)) return 'one-time code';
   return null;
 }
