@@ -4,6 +4,7 @@ import type { CallSite } from '../../engine/model';
 import { dottedName, lastSegment, literalValue, stringValue } from '../../engine/syntax';
 import { isFalse, qualifiedValue } from '../support/crypto';
 import { removeArgument } from '../support/edits';
+import { splatKeywords } from '../support/values';
 import { defineRule } from '../rule';
 
 /** HTTP-client methods that take `verify=`/`ssl=`, on modules and on session/client objects. */
@@ -37,7 +38,7 @@ export default defineRule({
     fix: { title: 'Remove verify=False (verification is the default)', safety: 'safe' },
     docs: {
       summary:
-        'Finds HTTPS clients told not to check the server certificate: `verify=False` on any `requests` or `httpx` call, session or client (`requests.get`, `requests.request`, `requests.Session().get`, `httpx.Client(verify=False)`, `session.verify = False`), aiohttp `ssl=False`/`verify_ssl=False`, `ssl._create_unverified_context` (called or installed as `ssl._create_default_https_context`), SSL contexts with `check_hostname = False` or `verify_mode = ssl.CERT_NONE`, `cert_reqs=ssl.CERT_NONE`/`"CERT_NONE"` (`ssl.wrap_socket`, urllib3 `PoolManager`), client-side `ssl.wrap_socket()` without `cert_reqs` (its default is `CERT_NONE`), urllib3 `assert_hostname=False`, boto3 clients with `verify=False`, pycurl `SSL_VERIFYPEER`/`SSL_VERIFYHOST` set to 0, and `PYTHONHTTPSVERIFY=0`. `urllib3.disable_warnings()` is reported as information.',
+        'Finds HTTPS clients told not to check the server certificate: `verify=False` on any `requests` or `httpx` call, session or client (`requests.get`, `requests.request`, `requests.Session().get`, `httpx.Client(verify=False)`, `session.verify = False`), aiohttp `ssl=False`/`verify_ssl=False`, `ssl._create_unverified_context` (called or installed as `ssl._create_default_https_context`), SSL contexts with `check_hostname = False` or `verify_mode = ssl.CERT_NONE`, `cert_reqs=ssl.CERT_NONE`/`"CERT_NONE"` (`ssl.wrap_socket`, urllib3 `PoolManager`), client-side `ssl.wrap_socket()` without `cert_reqs` (its default is `CERT_NONE`), urllib3 `assert_hostname=False`, boto3 clients with `verify=False`, pycurl `SSL_VERIFYPEER`/`SSL_VERIFYHOST` set to 0, `PYTHONHTTPSVERIFY=0`, and database, search and secrets clients told the same: Elasticsearch/OpenSearch `verify_certs=False`, pymongo `tlsAllowInvalidCertificates=True`/`tlsInsecure=True`/`tlsAllowInvalidHostnames=True`, redis `ssl_cert_reqs=None`/`ssl_check_hostname=False`, hvac `verify=False`. `verify=False` passed through a `**dict` literal of the file counts. `urllib3.disable_warnings()` is reported as information.',
       why: 'Without certificate verification, anyone on the network path (public Wi-Fi, a compromised router, a malicious proxy, DNS spoofing) can impersonate the server: they read the credentials and data the app sends and return whatever responses they like — a man-in-the-middle attack that TLS exists to stop.',
       example: 'resp = requests.get("https://api.partner.example/orders", verify=False)',
       fix: 'resp = requests.get("https://api.partner.example/orders")  # verifies by default\n# Private CA: requests.get(url, verify="/etc/ssl/certs/internal-ca.pem")',
@@ -52,7 +53,7 @@ export default defineRule({
   // verify=, ssl (the module or aiohttp's ssl=), urllib3's options, pycurl's SSL_VERIFY*, the environment's
   // PYTHONHTTPSVERIFY / *_CA_BUNDLE, or disable_warnings.
   trigger:
-    /verify|ssl|cert_reqs|assert_hostname|check_hostname|SSL_VERIFY|PYTHONHTTPSVERIFY|CA_BUNDLE|disable_warnings/,
+    /verify|ssl|tls|cert_reqs|assert_hostname|check_hostname|SSL_VERIFY|PYTHONHTTPSVERIFY|CA_BUNDLE|disable_warnings/,
   check(ctx: RuleContext) {
     const report = (node: Node, message: string, fix: ReturnType<typeof removeArgument>[] = []) => {
       ctx.report(node, message, { fix });
@@ -64,11 +65,14 @@ export default defineRule({
       if (!ctx.inFocus(site.node)) continue;
       const callee = site.callee ?? '';
       // requests.get(url, verify=False), httpx.Client(verify=False), session.get(..., verify=False), boto3.client(..., verify=False)
-      const verify = site.args.keywords.get('verify');
+      // `**REQUEST_OPTIONS` with a dict literal of this file counts as its keywords (reported at the `**`).
+      const ownVerify = site.args.keywords.get('verify');
+      const verify = ownVerify ?? splatKeywords(ctx, site)?.get('verify');
       if (verify && isFalse(ctx, verify) && isVerifyingCall(ctx, site, usesHttpClient)) {
         const literal = verify.type === 'false' && verify.parent?.type === 'keyword_argument';
+        const splat = site.args.list?.namedChildren.find((a) => a?.type === 'dictionary_splat');
         report(
-          verify.parent ?? verify,
+          ownVerify ? (verify.parent ?? verify) : (splat ?? site.node),
           `${site.calleeText ?? site.name}() is called with verify=False: the server certificate is not checked, so anyone on the network can intercept the connection. Remove it (or pass a CA bundle path).`,
           literal && verify.parent ? [removeArgument(ctx, verify.parent)] : [],
         );
@@ -84,6 +88,16 @@ export default defineRule({
             );
           }
         }
+      }
+      // Database, search and secrets clients: Elasticsearch(verify_certs=False), MongoClient(tlsInsecure=True),
+      // redis.Redis(ssl_cert_reqs=None). The keyword names are these libraries' own.
+      for (const [keyword, turnsOff] of CLIENT_FLAGS) {
+        const value = site.args.keywords.get(keyword);
+        if (!value || !turnsOff(ctx, value)) continue;
+        report(
+          value.parent ?? value,
+          `${site.calleeText ?? site.name}() is created with ${value.parent?.text ?? keyword}: the server certificate is not checked, so anyone on the network can intercept the connection. Remove it (or pass a CA bundle).`,
+        );
       }
       // cert_reqs=ssl.CERT_NONE / "CERT_NONE" (ssl.wrap_socket, urllib3.PoolManager, SSLContext.wrap_socket)
       const certReqs = site.args.keywords.get('cert_reqs');
@@ -210,7 +224,7 @@ export default defineRule({
 /** Whether a call with `verify=` is an HTTP client call (not, say, PyJWT's `decode(verify=False)`). */
 function isVerifyingCall(ctx: RuleContext, site: CallSite, usesHttpClient: boolean): boolean {
   const callee = site.callee ?? '';
-  if (/^(requests|httpx)\./.test(callee)) return true;
+  if (/^(requests|httpx|hvac)\./.test(callee)) return true;
   if (/^boto3\.|^botocore\./.test(callee)) return true;
   if (['client', 'resource'].includes(site.name) && ctx.file.imports.imports('boto3')) return true;
   if (!HTTP_METHODS.has(site.name) || !site.receiver) return false;
@@ -225,6 +239,21 @@ function isVerifyingCall(ctx: RuleContext, site: CallSite, usesHttpClient: boole
   const name = dottedName(receiver) ?? '';
   return !/(^|\.)(jwt|jws|jose|token)$/i.test(name);
 }
+
+const isTrue = (ctx: RuleContext, node: Node) => {
+  const value = literalValue(ctx.file.resolveValue(node));
+  return value === true || value === 1;
+};
+
+/** Keywords of database, search and secrets clients that switch certificate checks off, and the off test. */
+const CLIENT_FLAGS: readonly [string, (ctx: RuleContext, node: Node) => boolean][] = [
+  ['verify_certs', isFalse], // elasticsearch, opensearch
+  ['tlsAllowInvalidCertificates', isTrue], // pymongo, motor
+  ['tlsInsecure', isTrue],
+  ['tlsAllowInvalidHostnames', isTrue],
+  ['ssl_cert_reqs', (ctx, node) => isCertNone(ctx, node) || ctx.file.resolveValue(node).type === 'none'], // redis, pymongo 3
+  ['ssl_check_hostname', isFalse], // redis
+];
 
 function isCertNone(ctx: RuleContext, node: Node): boolean {
   const name = qualifiedValue(ctx, node);
