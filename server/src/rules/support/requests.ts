@@ -553,6 +553,32 @@ function conditionStrength(
   return best;
 }
 
+/**
+ * A test of the host that other hosts pass: `host.endswith("example.com")` (`evilexample.com`), any
+ * `host.startswith(...)` (`api.example.com.evil.net`), `"example.com" in host`. `.endswith(".example.com")`
+ * is a real suffix check.
+ */
+function isLooseHostTest(host: Node): boolean {
+  const parent = host.parent;
+  const method = parent?.type === 'attribute' ? parent.childForFieldName('attribute')?.text : undefined;
+  if (method === 'startswith') return true;
+  if (method === 'endswith') {
+    const suffix = parent?.parent?.childForFieldName('arguments')?.namedChildren[0] ?? null;
+    const items = suffix?.type === 'tuple' ? suffix.namedChildren : [suffix];
+    return items.some((item) => {
+      const text = item ? stringValue(item) : undefined;
+      return text !== undefined && !text.startsWith('.');
+    });
+  }
+  if (parent?.type === 'comparison_operator' && parent.namedChildren[1]?.id === host.id) {
+    const left = parent.namedChildren[0] ?? null;
+    const operators = parent.children.filter((c) => c && !c.isNamed).map((c) => c?.text ?? '');
+    const membership = operators.some((o) => o === 'in' || o.replace(/\s+/g, ' ') === 'not in');
+    return membership && stringValue(left) !== undefined;
+  }
+  return false;
+}
+
 function nodeStrength(
   ctx: RuleContext,
   n: Node,
@@ -572,7 +598,8 @@ function nodeStrength(
   }
   if (n.type === 'attribute') {
     const attribute = n.childForFieldName('attribute')?.text ?? '';
-    if (HOST_ATTRIBUTES.has(attribute) && mentions(n.childForFieldName('object'))) return 'strong';
+    if (HOST_ATTRIBUTES.has(attribute) && mentions(n.childForFieldName('object')))
+      return isLooseHostTest(n) ? null : 'strong';
     if (attribute === 'scheme' && mentions(n.childForFieldName('object'))) return 'weak';
     return null;
   }
