@@ -366,7 +366,8 @@ function sheetLibrary(
           if (workbook && workbookLibrary(ctx, workbook, scope) === 'openpyxl') return 'openpyxl';
           continue;
         }
-        if (!['assign', 'with', 'walrus'].includes(binding.kind)) continue;
+        // `ws["A1"] = "Company"` writes a cell: it does not say what `ws` is.
+        if (!['assign', 'with', 'walrus'].includes(binding.kind) || binding.weak) continue;
         const kind = sheetLibrary(ctx, binding.value, scope, null, depth + 1);
         if (kind) return kind;
         const literal = unwrap(binding.value).type;
