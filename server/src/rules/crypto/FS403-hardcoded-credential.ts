@@ -290,6 +290,8 @@ export default defineRule({
     // f(password="literal"), dict(api_key="literal")
     for (const site of ctx.file.calls) {
       if (!ctx.inFocus(site.node)) continue;
+      // `url_for("reset_password", token="t")`: keywords of url_for are URL parameters.
+      if (site.name === 'url_for') continue;
       for (const [name, value] of site.args.keywords) {
         if (signingKeys.has(value.id)) continue;
         const literal = credentialLiteral(value);
