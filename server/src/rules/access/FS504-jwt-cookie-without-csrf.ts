@@ -40,6 +40,7 @@ export default defineRule({
     const inFocus = (write: ConfigWrite) => ctx.inFocus(write.node);
     for (const write of configWritesOfKey(ctx, 'JWT_COOKIE_CSRF_PROTECT').filter(inFocus)) {
       if (!isFalsyLiteral(ctx.file.resolveValue(write.value)) || !relevant(write)) continue;
+      if (tokensInCookies(ctx, write) === 'no') continue;
       ctx.report(
         write.node,
         cookies === 'yes'
@@ -86,8 +87,16 @@ export default defineRule({
  * the file sets access cookies, 'no' when every visible `JWT_TOKEN_LOCATION` leaves them out, 'unknown'
  * otherwise.
  */
-function tokensInCookies(ctx: RuleContext): 'yes' | 'no' | 'unknown' {
-  const locations = configWritesOfKey(ctx, 'JWT_TOKEN_LOCATION');
+function tokensInCookies(ctx: RuleContext, near?: ConfigWrite): 'yes' | 'no' | 'unknown' {
+  let locations = configWritesOfKey(ctx, 'JWT_TOKEN_LOCATION');
+  // In a config class that sets its own JWT_TOKEN_LOCATION, that one applies (ApiConfig reads headers
+  // while WebConfig reads cookies).
+  const home = near ? ctx.file.scopeAt(near.node) : undefined;
+  let classOwn = false;
+  if (home?.kind === 'class') {
+    const own = locations.filter((w) => ctx.file.scopeAt(w.node) === home);
+    if (own.length > 0) [locations, classOwn] = [own, true];
+  }
   let sawOther = false;
   for (const write of locations) {
     const value = ctx.file.resolveValue(write.value);
@@ -97,6 +106,7 @@ function tokensInCookies(ctx: RuleContext): 'yes' | 'no' | 'unknown' {
     if (names.includes('cookies')) return 'yes';
     sawOther = true;
   }
+  if (classOwn) return 'no';
   if (ctx.file.callsNamed('set_access_cookies', 'set_refresh_cookies').length > 0) return 'yes';
   return sawOther ? 'no' : 'unknown';
 }
