@@ -178,8 +178,11 @@ function isHarmless(ctx: RuleContext, call: Node, depth: number): boolean {
       const site = outer ? ctx.file.callAt(outer) : undefined;
       if (!site) return false;
       const callee = site.callee ?? '';
-      if (SPECIAL_VALUE_CHECKS.has(callee) || RAISING_ON_SPECIAL.has(callee) || FORMATTING.has(callee))
-        return true;
+      // round(x) raises on NaN; round(x, 2) returns NaN.
+      const raises =
+        RAISING_ON_SPECIAL.has(callee) &&
+        (callee !== 'round' || (site.args.positional.length === 1 && !site.args.keywords.has('ndigits')));
+      if (SPECIAL_VALUE_CHECKS.has(callee) || raises || FORMATTING.has(callee)) return true;
       if (site.name === 'format' && outer?.childForFieldName('function')?.type === 'attribute') return true;
       return CHECKER_NAME.test(site.name) && !callee.includes('.');
     }
@@ -196,7 +199,7 @@ function isHarmless(ctx: RuleContext, call: Node, depth: number): boolean {
     case 'assignment': {
       const left = parent.childForFieldName('left');
       if (parent.childForFieldName('right')?.id !== node.id || left?.type !== 'identifier') return false;
-      return isGuardedName(ctx, left.text, parent, ctx.file.scopeAt(parent));
+      return isGuardedName(ctx, left.text, parent, ctx.file.scopeAt(parent), depth);
     }
     case 'return_statement':
       return returnedHarmlessly(ctx, ctx.file.scopeAt(parent), depth);
@@ -225,10 +228,10 @@ function returnedHarmlessly(ctx: RuleContext, fn: Scope, depth: number): boolean
 
 /**
  * `amount = float(...)`: are the uses of `amount` that this assignment reaches all harmless — none at all,
- * a NaN/infinity check among them, a range check that NaN fails (`if not 0 < amount <= limit: abort()`,
+ * each one harmless where it is (formatted as text, passed to `int()`), a NaN/infinity check among them, a range check that NaN fails (`if not 0 < amount <= limit: abort()`,
  * `assert amount > 0`), or every use inside the body of an `if` whose condition compares the number?
  */
-function isGuardedName(ctx: RuleContext, name: string, assignment: Node, scope: Scope): boolean {
+function isGuardedName(ctx: RuleContext, name: string, assignment: Node, scope: Scope, depth = 0): boolean {
   const reads: Node[] = [];
   for (const id of scope.node.descendantsOfType('identifier')) {
     if (!id || id.text !== name || id.startIndex < assignment.endIndex) continue;
@@ -238,6 +241,8 @@ function isGuardedName(ctx: RuleContext, name: string, assignment: Node, scope: 
   }
   if (reads.length === 0) return true;
   if (reads.some((read) => isSpecialValueCheck(ctx, read) || isFailingRangeCheck(read))) return true;
+  // `weight = float(...)` then only `f"{weight:.2f} kg"`: every use is harmless where it is.
+  if (reads.every((read) => isHarmless(ctx, read, depth + 1))) return true;
   const outside = reads.filter((read) => !inCondition(read));
   return outside.length > 0 && outside.every((read) => insideComparedBranch(read, name));
 }
