@@ -43,7 +43,7 @@ const PUBLIC_WORDS = new Set([
 ]);
 /** Words public only beside another: `reset_password`, `confirm_email`, `/activate/<token>`. */
 const PUBLIC_WITH = new Map<string, readonly string[]>([
-  ['reset', ['password', 'pwd']],
+  ['reset', ['password', 'pwd', 'request']],
   ['password', ['reset', 'forgot', 'recover', 'recovery']],
   ['verify', ['email', 'account', 'token']],
   ['confirm', ['email', 'account', 'token']],
@@ -68,7 +68,7 @@ function isPublicByNature(route: Route): boolean {
   const joined = words.slice(1).map((w, i) => `${words[i] ?? ''}${w}`);
   return [...words, ...joined].some((word) => {
     if (PUBLIC_WORDS.has(word)) return true;
-    if (PUBLIC_ALONE.has(word)) return words.every((w) => w === word || FILLER_WORDS.has(w));
+    if (PUBLIC_ALONE.has(word) && words.every((w) => w === word || FILLER_WORDS.has(w))) return true;
     return PUBLIC_WITH.get(word)?.some((partner) => words.includes(partner)) ?? false;
   });
 }

@@ -65,6 +65,10 @@ export default defineRule({
       if (!taint) return;
       const via = /\(via (\w+)\(\)\)$/.exec(taint.label);
       if (via?.[1] && helperValidates(ctx, via[1])) return;
+      // `redirect(safe_next_url(request.args["next"]))`: a same-file helper that checks what it returns.
+      const wrapped = ctx.file.resolveValue(target);
+      const helper = wrapped.type === 'call' ? wrapped.childForFieldName('function') : null;
+      if (helper?.type === 'identifier' && helperValidates(ctx, helper.text)) return;
       const guard = urlGuard(ctx, at, target, scope);
       if (guard === 'strong') return;
       const message =
