@@ -302,10 +302,25 @@ export function isConstantCollection(model: FileModel, node: Node, depth = 0): b
       return isConstantCollection(model, collected, depth + 1);
   }
   if (isStringLiteral(value)) return false;
+  // `current_app.config["SUPPORTED_LOCALES"]`, `app.config.get("ALLOWED_HOSTS")`: a list the deployment set.
+  if (isConfigSetting(model, value)) return true;
   // A name or attribute in UPPER_CASE whose value is not a literal in sight: imported, a class attribute,
   // or loaded (`ALLOWED_HOSTS = settings.hosts()`). The project's own list, by its name.
   const dotted = dottedName(node);
   return dotted !== null && UPPER_CASE.test(lastSegment(dotted));
+}
+
+/** `x.config["UPPER_KEY"]` or `x.config.get("UPPER_KEY")`: a Flask setting, named by its key. */
+function isConfigSetting(model: FileModel, node: Node): boolean {
+  const isConfig = (n: Node | null) =>
+    n?.type === 'attribute' && n.childForFieldName('attribute')?.text === 'config';
+  if (node.type === 'subscript') {
+    const key = stringValue(node.childForFieldName('subscript'));
+    return isConfig(node.childForFieldName('value')) && key !== undefined && UPPER_CASE.test(key);
+  }
+  const site = node.type === 'call' ? model.callAt(node) : undefined;
+  const key = stringValue(site?.args.positional[0] ?? null);
+  return site?.name === 'get' && isConfig(site.receiver) && key !== undefined && UPPER_CASE.test(key);
 }
 
 /**
