@@ -140,7 +140,13 @@ export function stringShape(
         }
         const assigned = binding.kind === 'assign' || binding.kind === 'walrus';
         if (!assigned && binding.kind !== 'param' && binding.kind !== 'for') return 'unknown';
-        const shape = assigned ? stringShape(ctx, binding.value, options, depth + 1) : 'unknown';
+        // `for i in range(n)` (also in a comprehension): a number, which carries no syntax.
+        const counter = binding.kind === 'for' && isRangeCall(ctx, binding.value);
+        const shape = assigned
+          ? stringShape(ctx, binding.value, options, depth + 1)
+          : counter
+            ? 'constant'
+            : 'unknown';
         // `if sort not in SORTABLE: abort(400)` since: one of SORTABLE's strings.
         const checked = shape === 'constant' ? null : allowListCheck(ctx.file, node, node.text, binding.at);
         if (checked === 'members' || checked === 'digits' || (checked === 'word' && options.words)) {
@@ -213,4 +219,8 @@ function helperOf(ctx: RuleContext, fn: Node): Scope | undefined {
   const [cls, ...others] = ctx.file.classesNamed(built.text);
   if (!cls || others.length > 0) return undefined;
   return ctx.file.functionsNamed(method).find((f) => f.parent === cls);
+}
+
+function isRangeCall(ctx: RuleContext, node: Node | null): boolean {
+  return node?.type === 'call' && ctx.file.callAt(node)?.callee === 'range';
 }
