@@ -3,6 +3,7 @@ import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
 import type { OffsetEdit } from '../../engine/types';
 import { stringShape } from '../support/strings';
+import { possibleValues } from '../support/values';
 import { defineRule } from '../rule';
 
 /** Calls that run their first argument as SQL, whatever the driver or ORM object they are called on. */
@@ -247,20 +248,30 @@ const STATEMENT_METHODS = new Set([
   'on_conflict_do_update',
 ]);
 
-/** A SQLAlchemy Core/ORM statement built by its constructors, not SQL text. */
-function isStatementObject(ctx: RuleContext, query: Node): boolean {
-  let node = ctx.file.resolveValue(query);
-  for (let depth = 0; depth < 20 && node.type === 'call'; depth++) {
+/**
+ * A SQLAlchemy Core/ORM statement built by its constructors, not SQL text: through a name refined step by
+ * step (`stmt = select(Note)`, `stmt = stmt.where(...)` in branches, `stmt = stmt.limit(n)`).
+ */
+function isStatementObject(ctx: RuleContext, query: Node, depth = 0): boolean {
+  if (depth > 12) return false;
+  const values = possibleValues(ctx, query);
+  return values.length > 0 && values.every(({ node }) => isStatementCall(ctx, node, depth));
+}
+
+function isStatementCall(ctx: RuleContext, start: Node, depth: number): boolean {
+  let node = start;
+  for (let step = 0; step < 20; step++) {
+    if (node.type === 'identifier') return isStatementObject(ctx, node, depth + 1);
+    if (node.type !== 'call') return false;
     const site = ctx.file.callAt(node);
     if (!site) return false;
     if (STATEMENT_METHODS.has(site.name) && site.receiver) {
-      node = ctx.file.resolveValue(site.receiver);
+      node = site.receiver;
       continue;
     }
     if (!STATEMENT_CONSTRUCTORS.has(site.name)) return false;
-    const callee = site.callee ?? '';
     // sqlalchemy.select(...), db.select(...) (Flask-SQLAlchemy), users_table.insert(), Note.__table__.delete()
-    return callee.startsWith('sqlalchemy.') || site.receiver !== null;
+    return (site.callee ?? '').startsWith('sqlalchemy.') || site.receiver !== null;
   }
   return false;
 }
