@@ -54,7 +54,13 @@ interface HeaderWrite {
   at: Node;
   name: Node | null;
   value: Node | null;
+  /** The header a write sets without naming it (`resp.mimetype = v` sets Content-Type). */
+  implied?: string;
 }
+
+/** Response attributes and keywords that set Content-Type. */
+const CONTENT_TYPE_SETTERS = new Set(['mimetype', 'content_type']);
+const FILE_SENDERS = new Set(['flask.send_file', 'flask.helpers.send_file', 'flask.send_from_directory']);
 
 export default defineRule({
   meta: {
@@ -67,7 +73,7 @@ export default defineRule({
     owasp: ['A03:2021'],
     docs: {
       summary:
-        'Finds request data written into Flask/Werkzeug response headers — `resp.headers[...] = ...`, `resp.headers.add/set/setdefault/extend(...)`, `make_response(body, status, {...})`, `Response(..., headers={...})`, `return body, status, {...}` from a view — and cookie names chosen by the client (`resp.set_cookie(request.args["name"], ...)`). A client-chosen header *name* is reported with high confidence: Werkzeug checks only values for line breaks, and its development server (like some other servers) writes a name with CR/LF as it is, splitting the response. A client-chosen *value* of a header that carries meaning — `Content-Type`, `Content-Disposition`, `Set-Cookie`, `Refresh`, `Link`, `Content-Security-Policy`, CORS headers other than the origin, and `X-Accel-Redirect`/`X-Sendfile` — is a warning; any other header value is reported as information only, because Werkzeug raises `ValueError` on CR/LF in header values, so the value cannot add headers. Cookie *values* are normal and not reported; `Location` is FS701\'s and `Access-Control-Allow-Origin` FS505\'s. Values percent-encoded with `urllib.parse.quote` and echoes of the same request header (`X-Request-ID`) are not reported.',
+        'Finds request data written into Flask/Werkzeug response headers — `resp.headers[...] = ...`, `resp.headers.add/set/setdefault/extend(...)`, `make_response(body, status, {...})`, `Response(..., headers={...})`, `return body, status, {...}` from a view, and the Content-Type set by `resp.mimetype`/`resp.content_type` or the `mimetype=`/`content_type=` of `Response(...)` and `send_file(...)` — and cookie names chosen by the client (`resp.set_cookie(request.args["name"], ...)`). A client-chosen header *name* is reported with high confidence: Werkzeug checks only values for line breaks, and its development server (like some other servers) writes a name with CR/LF as it is, splitting the response. A client-chosen *value* of a header that carries meaning — `Content-Type`, `Content-Disposition`, `Set-Cookie`, `Refresh`, `Link`, `Content-Security-Policy`, CORS headers other than the origin, and `X-Accel-Redirect`/`X-Sendfile` — is a warning; any other header value is reported as information only, because Werkzeug raises `ValueError` on CR/LF in header values, so the value cannot add headers. Cookie *values* are normal and not reported; `Location` is FS701\'s and `Access-Control-Allow-Origin` FS505\'s. Values percent-encoded with `urllib.parse.quote` and echoes of the same request header (`X-Request-ID`) are not reported.',
       why: 'Header names and some header values steer the browser and the servers in front of the app. A client-chosen name injects `Set-Cookie` or, with CR/LF on a server that does not check names, whole headers and a forged body (response splitting, cache poisoning). A client-chosen `Content-Type: text/html` makes a JSON or text response run script (XSS); `Content-Disposition` lets a link download `invoice.bat` from your domain; `X-Accel-Redirect: /internal/secrets` makes nginx serve a protected internal file; `Refresh: 0;url=https://evil.example` redirects.',
       example:
         '@app.route("/export")\ndef export():\n    resp = make_response(build_csv())\n    resp.headers["Content-Disposition"] = f"attachment; filename={request.args[\'name\']}"\n    resp.headers[request.args["header"]] = request.args["value"]\n    return resp',
@@ -114,7 +120,8 @@ function taintOf(ctx: RuleContext, node: Node): Taint | null {
 }
 
 function checkWrite(ctx: RuleContext, write: HeaderWrite): void {
-  const constantName = write.name ? stringValue(ctx.file.resolveValue(write.name)) : undefined;
+  const constantName =
+    write.implied ?? (write.name ? stringValue(ctx.file.resolveValue(write.name)) : undefined);
   const header = constantName?.toLowerCase();
   if (header && OTHER_RULES.has(header)) return;
   const nameTaint = write.name && header === undefined ? taintOf(ctx, write.name) : null;
@@ -175,6 +182,14 @@ function headerWrites(ctx: RuleContext): HeaderWrite[] {
   for (const assignment of ctx.file.nodesOfType('assignment')) {
     if (!assignment || !ctx.inFocus(assignment)) continue;
     const left = assignment.childForFieldName('left');
+    // resp.mimetype = v / resp.content_type = v
+    const attribute = left?.type === 'attribute' ? left.childForFieldName('attribute')?.text : undefined;
+    const object = left?.childForFieldName('object');
+    if (attribute && CONTENT_TYPE_SETTERS.has(attribute) && object && isResponseObject(ctx, object)) {
+      const value = assignment.childForFieldName('right');
+      out.push({ at: assignment, name: null, value, implied: 'Content-Type' });
+      continue;
+    }
     if (left?.type !== 'subscript') continue;
     const container = left.childForFieldName('value');
     if (!container || !isResponseHeaders(ctx, container, headerDicts)) continue;
@@ -201,8 +216,16 @@ function headerWrites(ctx: RuleContext): HeaderWrite[] {
       }
       continue;
     }
-    // Response(body, status, headers) / make_response(body, status, headers)
+    // Response(body, mimetype=...), send_file(f, mimetype=...): Content-Type by keyword.
     const kind = responseKind(ctx, site);
+    if (kind === 'Response' || FILE_SENDERS.has(site.callee ?? '')) {
+      for (const keyword of CONTENT_TYPE_SETTERS) {
+        const value = site.args.keywords.get(keyword);
+        if (value && ctx.inFocus(site.node))
+          out.push({ at: site.node, name: null, value, implied: 'Content-Type' });
+      }
+    }
+    // Response(body, status, headers) / make_response(body, status, headers)
     if (kind === 'Response') {
       out.push(...pairsOf(ctx, argumentAt(site, 2, 'headers'), site.node));
     } else if (kind === 'make_response') {
