@@ -47,6 +47,7 @@ export default defineRule({
   check(ctx: RuleContext) {
     checkConfiguration(ctx);
     checkExemptions(ctx);
+    checkClassExemptions(ctx);
     checkForms(ctx);
   },
 });
@@ -113,6 +114,29 @@ function methodsOf(ctx: RuleContext, view: Scope): HttpMethod[] | null {
   if (['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'].includes(verb))
     return [verb as HttpMethod];
   return null;
+}
+
+/** `class ItemAPI(MethodView): decorators = [csrf.exempt]`: every method of the view is exempt. */
+function checkClassExemptions(ctx: RuleContext): void {
+  for (const cls of ctx.file.classes) {
+    for (const binding of cls.bindings.get('decorators') ?? []) {
+      const list = binding.kind === 'assign' ? binding.value : null;
+      if (!list || !['list', 'tuple'].includes(list.type) || !ctx.inFocus(list)) continue;
+      for (const item of list.namedChildren) {
+        if (!item || !isCsrfExtension(ctx, exemptReceiver(item))) continue;
+        const methods = ctx.file.functions
+          .filter((f) => f.parent === cls)
+          .map((f) => f.name.toUpperCase())
+          .filter((m): m is HttpMethod => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(m));
+        if (methods.length === 0) continue;
+        ctx.report(
+          item,
+          `${cls.name} is exempt from CSRF protection but accepts ${methods.join('/')}: any site can submit it with the user's cookies. Remove ${item.text} from its decorators or protect the view another way (token auth, not cookies).`,
+          { confidence: 'high' },
+        );
+      }
+    }
+  }
 }
 
 function checkExemptions(ctx: RuleContext): void {
