@@ -145,6 +145,28 @@ function uncheckedMembers(ctx: RuleContext, site: CallSite): boolean {
   // members=tar: iterating the TarFile yields every member, unchecked
   if (tarOrigin(ctx, members).kind === 'tar') return true;
   const value = ctx.file.resolveValue(members);
+  // `[m for m in tar.getmembers() if not m.name.startswith("/")]`: a filter that never looks at `..`
+  // (or at where the member lands) lets "../../x" through.
+  if (value.type === 'list_comprehension' || value.type === 'generator_expression') {
+    const clause = value.namedChildren.find((c) => c?.type === 'for_in_clause');
+    const iterated = clause?.childForFieldName('right') ?? null;
+    if (!iterated || !(isAllMembers(ctx, iterated, site) || tarOrigin(ctx, iterated).kind === 'tar'))
+      return false;
+    const conditions = value.namedChildren
+      .filter((c) => c?.type === 'if_clause')
+      .map((c) => c?.text ?? '')
+      .join(' ');
+    return !TRAVERSAL_CHECK.test(conditions);
+  }
+  return isAllMembers(ctx, value, site);
+}
+
+/** What a filter of members must look at to stop traversal: `..`, or the resolved path it extracts to. */
+const TRAVERSAL_CHECK = /\.\.|realpath|abspath|commonpath|is_relative_to|resolve\(|normpath|safe|valid/;
+
+/** `tar.getmembers()` of the archive being extracted. */
+function isAllMembers(ctx: RuleContext, node: Node, site: CallSite): boolean {
+  const value = ctx.file.resolveValue(node);
   if (value.type !== 'call') return false;
   const inner = ctx.file.callAt(value);
   return inner?.name === 'getmembers' && dottedName(inner.receiver) === dottedName(site.receiver);
