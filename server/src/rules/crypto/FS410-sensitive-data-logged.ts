@@ -244,6 +244,13 @@ function leakOf(ctx: RuleContext, start: Node, scope: Scope, depth: number): Lea
         if (!whole) return null;
         return { what: capitalize(whole), named: attribute === 'authorization' };
       }
+      // `app.config` / `current_app.config` logged whole: SECRET_KEY and every other credential in it.
+      if (
+        attribute === 'config' &&
+        object &&
+        (ctx.flask.isApp(object) || /(^|\.)(current_)?app$/.test(object.text))
+      )
+        return { what: `The whole Flask configuration (${node.text}, SECRET_KEY included)`, named: true };
       return nameLeak(ctx, node);
     }
     case 'subscript': {
