@@ -2,26 +2,14 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { SEARCH_APP_IN_DEBUG } from '../helpers/apps';
 import { makeTree } from '../helpers/cli';
 import { LspClient, fileUri } from '../helpers/lspClient';
 
 // Mirrors PROJECT_LOOKUP_TTL_MS in server/src/lsp/settings.ts (the server runs as its own process).
 const LOOKUP_TTL_MS = 1000;
 
-const APP = `from flask import Flask, request
-import sqlite3
-
-app = Flask(__name__)
-
-
-@app.route("/search")
-def search():
-    db = sqlite3.connect("shop.db")
-    return str(db.execute(f"SELECT * FROM items WHERE name = '{request.args['q']}'").fetchall())
-
-
-app.run(debug=True)
-`;
+const APP = SEARCH_APP_IN_DEBUG;
 
 const ignoring = (rule: string) => `[tool.flask-sentinel]\nignore = ["${rule}"]\n`;
 

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
+import { SEARCH_APP_IN_DEBUG } from '../helpers/apps';
 import { makeTree } from '../helpers/cli';
 import { LspClient, fileUri } from '../helpers/lspClient';
 import type { Diagnostic } from '../helpers/lspClient';
@@ -15,20 +16,7 @@ interface FileReport {
   items?: Diagnostic[];
 }
 
-const VULNERABLE = `from flask import Flask, request
-import sqlite3
-
-app = Flask(__name__)
-
-
-@app.route("/search")
-def search():
-    db = sqlite3.connect("shop.db")
-    return str(db.execute(f"SELECT * FROM items WHERE name = '{request.args['q']}'").fetchall())
-
-
-app.run(debug=True)
-`;
+const VULNERABLE = SEARCH_APP_IN_DEBUG;
 
 const CLEAN = `def add(a, b):
     return a + b

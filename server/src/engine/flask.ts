@@ -424,7 +424,7 @@ export class FlaskModel {
    */
   private refusesUnknownCallers(fn: Scope): boolean {
     const refusals: Node[] = [];
-    for (const site of this.callsIn(fn)) {
+    for (const site of this.file.callsIn(fn.node)) {
       const callee = site.callee ?? '';
       if (VERIFIES_CALLER.test(callee)) return true;
       if (!REFUSES.test(callee)) continue;
@@ -449,17 +449,9 @@ export class FlaskModel {
     });
   }
 
-  /** The calls written inside `fn`, nested functions included (a decorator's wrapper). */
-  private *callsIn(fn: Scope): Generator<CallSite> {
-    const { startIndex, endIndex } = fn.node;
-    for (const site of this.file.calls) {
-      if (site.node.startIndex >= startIndex && site.node.endIndex <= endIndex) yield site;
-    }
-  }
-
   /** A hook or wrapper that can stop a request: it aborts, raises, redirects or returns a response early. */
   refusesRequests(fn: Scope): boolean {
-    for (const site of this.callsIn(fn)) {
+    for (const site of this.file.callsIn(fn.node)) {
       const callee = site.callee ?? '';
       if (/(^|\.)(verify_jwt_in_request|login_required|verify_token|authenticate)$/.test(callee)) return true;
       // A redirect or abort every request reaches is the view's answer, not a check.

@@ -290,6 +290,12 @@ export class FileModel {
     return this.callByNodeId.get(node.id);
   }
 
+  /** The calls written inside `node` (a function, a body), nested functions included. */
+  callsIn(node: Node): CallSite[] {
+    const { startIndex, endIndex } = node;
+    return this.calls.filter((site) => site.node.startIndex >= startIndex && site.node.endIndex <= endIndex);
+  }
+
   /** The scope a function/class definition node opens. */
   scopeOf(definition: Node): Scope | undefined {
     return this.scopeByNodeId.get(definition.id);

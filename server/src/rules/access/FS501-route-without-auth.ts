@@ -166,14 +166,9 @@ function changesState(ctx: RuleContext, route: Route): boolean {
   const body = route.view.node.childForFieldName('body');
   if (body === null) return false;
   if (SQL_WRITE.test(body.text)) return true;
-  return ctx.file.calls.some(
-    (site) =>
-      site.node.startIndex >= body.startIndex &&
-      site.node.endIndex <= body.endIndex &&
-      WRITE_METHODS.has(site.name) &&
-      site.receiver !== null &&
-      !writesInMemory(ctx, site),
-  );
+  return ctx.file
+    .callsIn(body)
+    .some((site) => WRITE_METHODS.has(site.name) && site.receiver !== null && !writesInMemory(ctx, site));
 }
 
 /** `seen.add(tag)` on a set, `resp.headers.add(...)`, `img.save(buffer, "PNG")`: nothing stored. */

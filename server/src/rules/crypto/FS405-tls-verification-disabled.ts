@@ -3,6 +3,7 @@ import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
 import { dottedName, lastSegment, literalValue, stringValue } from '../../engine/syntax';
 import { isFalse, qualifiedValue } from '../support/crypto';
+import { isTrue } from '../support/deserialization';
 import { removeArgument } from '../support/edits';
 import { splatKeywords } from '../support/values';
 import { defineRule } from '../rule';
@@ -239,11 +240,6 @@ function isVerifyingCall(ctx: RuleContext, site: CallSite, usesHttpClient: boole
   const name = dottedName(receiver) ?? '';
   return !/(^|\.)(jwt|jws|jose|token)$/i.test(name);
 }
-
-const isTrue = (ctx: RuleContext, node: Node) => {
-  const value = literalValue(ctx.file.resolveValue(node));
-  return value === true || value === 1;
-};
 
 /** Keywords of database, search and secrets clients that switch certificate checks off, and the off test. */
 const CLIENT_FLAGS: readonly [string, (ctx: RuleContext, node: Node) => boolean][] = [

@@ -7,7 +7,7 @@ import { contains, dottedName, lastSegment, stringValue, topLevelStatement } fro
 import { addArgument, replaceNode } from '../support/edits';
 import { argumentAt } from '../support/files';
 import { importedCallee, moduleAlias } from '../support/deserialization';
-import { possibleValues, returnedByHelper, splatKeywords } from '../support/values';
+import { possibleValues, returnedByCall, splatKeywords } from '../support/values';
 import type { Constant } from '../../engine/constants';
 import { defineRule } from '../rule';
 
@@ -228,7 +228,7 @@ function checkLxmlSink(
       // A parser built in this file without resolve_entities: lxml's default (before 5.0) resolves them.
       let built = ctx.file.resolveValue(given);
       // `etree.fromstring(data, make_parser())` where make_parser returns the parser it builds.
-      const returned = built.type === 'call' ? helperReturn(ctx, built) : undefined;
+      const returned = returnedByCall(ctx, built);
       if (returned) built = ctx.file.resolveValue(returned);
       const parser = built.type === 'call' ? parserAt(built) : undefined;
       if (!parser) return;
@@ -380,12 +380,6 @@ function mayBe(
   test: (value: Constant | undefined) => boolean,
 ): boolean {
   return !!node && possibleValues(ctx, node).some((v) => test(v.constant));
-}
-
-/** The expression `make_parser()` returns, when `make_parser` is a module-level function of this file. */
-function helperReturn(ctx: RuleContext, call: Node): Node | undefined {
-  const fn = call.childForFieldName('function');
-  return fn?.type === 'identifier' ? returnedByHelper(ctx, fn.text) : undefined;
 }
 
 /** `feature_external_ges` for the constant or its URL (`http://xml.org/sax/features/external-general-entities`). */

@@ -252,7 +252,7 @@ function anchoredAtEnd(
 }
 
 /** An `endswith` suffix that starts at a name boundary (`.example.com`), or one that is not a literal. */
-function endsAtBoundary(suffix: Node | null): boolean {
+export function endsAtBoundary(suffix: Node | null): boolean {
   if (!suffix) return true;
   const items = suffix.type === 'tuple' ? suffix.namedChildren : [suffix];
   return items.every((item) => {

@@ -4,8 +4,9 @@ import { leavesOrRebinds } from '../../engine/branches';
 import type { Binding, Scope } from '../../engine/scopes';
 import type { Taint } from '../../engine/taint';
 import { literalValue, stringValue } from '../../engine/syntax';
-import { returnedByHelper } from './values';
-import { isDeadCode } from './xss';
+import { endsAtBoundary } from './access';
+import { returnedByCall } from './values';
+import { isDeadCode, moduleFunction, unwrap } from './xss';
 
 /**
  * Shared by the open-redirect and SSRF rules: does client data decide the *host* a URL points to, and was
@@ -145,14 +146,6 @@ export function fixesHost(prefix: string): boolean {
   return /[/?#]/.test(prefix);
 }
 
-function unwrap(node: Node): Node {
-  let current = node;
-  while (current.type === 'parenthesized_expression' && current.namedChildren.length === 1) {
-    current = current.namedChildren[0] as Node;
-  }
-  return current;
-}
-
 function leaf(node: Node, taintOf: TaintOf): Part {
   const value = literalValue(node);
   const text = typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null;
@@ -265,7 +258,7 @@ function callParts(ctx: RuleContext, node: Node, next: (n: Node) => Part[], tain
   // `item_url(i)` with `def item_url(i): return f"{API}/items/{i}"`: the helper fixes the host. Only trusted
   // to clear a call: when its returned expression leaves the host open, the taint engine judges the call
   // with what it knows of the helper (a check before its `return`, as in Flask's get_redirect_target).
-  const helper = fn?.type === 'identifier' ? returnedByHelper(ctx, fn.text) : undefined;
+  const helper = returnedByCall(ctx, node);
   if (helper) {
     const parts = next(helper);
     if (firstHostPart(parts) === null) return parts;
@@ -401,7 +394,7 @@ export function urlGuard(ctx: RuleContext, sink: Node, url: Node, scope: Scope):
 
 /** Whether a same-file helper (`get_redirect_target()`) validates what it returns. */
 export function helperValidates(ctx: RuleContext, name: string): boolean {
-  const helper = ctx.file.functionsNamed(name).find((f) => f.parent === ctx.file.module);
+  const helper = moduleFunction(ctx, name);
   if (!helper) return false;
   const conditions = conditionsBefore(helper.node, helper.node.endIndex);
   return conditions.some((c) => conditionStrength(ctx, c, null, true) === 'strong');
@@ -563,12 +556,7 @@ function isLooseHostTest(host: Node): boolean {
   const method = parent?.type === 'attribute' ? parent.childForFieldName('attribute')?.text : undefined;
   if (method === 'startswith') return true;
   if (method === 'endswith') {
-    const suffix = parent?.parent?.childForFieldName('arguments')?.namedChildren[0] ?? null;
-    const items = suffix?.type === 'tuple' ? suffix.namedChildren : [suffix];
-    return items.some((item) => {
-      const text = item ? stringValue(item) : undefined;
-      return text !== undefined && !text.startsWith('.');
-    });
+    return !endsAtBoundary(parent?.parent?.childForFieldName('arguments')?.namedChildren[0] ?? null);
   }
   if (parent?.type === 'comparison_operator' && parent.namedChildren[1]?.id === host.id) {
     const left = parent.namedChildren[0] ?? null;

@@ -5,6 +5,7 @@ import { allowListCheck, isConstantLookup } from '../../engine/allowLists';
 import { evaluate } from '../../engine/constants';
 import { isNumericGet } from '../../engine/taint';
 import { isFString, isStringLiteral, literalValue } from '../../engine/syntax';
+import { moduleFunction } from './xss';
 
 /**
  * How a string-valued expression was built:
@@ -207,10 +208,7 @@ function isConstantContainer(node: Node | null): boolean {
  * file called on a new instance (`Helper().transform(x)`). Undefined when it cannot be told.
  */
 function helperOf(ctx: RuleContext, fn: Node): Scope | undefined {
-  if (fn.type === 'identifier') {
-    const [only, ...others] = ctx.file.functionsNamed(fn.text);
-    return only && others.length === 0 && only.parent === ctx.file.module ? only : undefined;
-  }
+  if (fn.type === 'identifier') return moduleFunction(ctx, fn.text);
   if (fn.type !== 'attribute') return undefined;
   const object = fn.childForFieldName('object');
   const method = fn.childForFieldName('attribute')?.text;

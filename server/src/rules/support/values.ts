@@ -8,7 +8,7 @@ import type { CallSite } from '../../engine/model';
 import { stringValue } from '../../engine/syntax';
 import { evaluate, truthy } from '../../engine/constants';
 import type { Constant } from '../../engine/constants';
-import { isDeadCode } from './xss';
+import { isDeadCode, moduleFunction, unwrap } from './xss';
 
 const MAX_DEPTH = 8;
 
@@ -64,14 +64,6 @@ export function possibleValues(ctx: RuleContext, node: Node, depth = 0): Possibl
   }
 }
 
-function unwrap(node: Node): Node {
-  let current = node;
-  while (current.type === 'parenthesized_expression' && current.namedChildren.length === 1) {
-    current = current.namedChildren[0] as Node;
-  }
-  return current;
-}
-
 /**
  * The keyword arguments a call passes through `**name` when `name` is a dict literal assigned in this
  * file (`COOKIE_OPTIONS = {"secure": False, ...}`); null when a splat cannot be read (`*args`, a dict
@@ -97,9 +89,9 @@ export function splatKeywords(ctx: RuleContext, site: CallSite): Map<string, Nod
   return out;
 }
 
-/** The one expression a module-level function of this file returns, if it has exactly one `return`. */
-export function returnedByHelper(ctx: RuleContext, name: string): Node | undefined {
-  const [fn, ...others] = ctx.file.functionsNamed(name);
-  if (!fn || others.length > 0 || fn.parent !== ctx.file.module || fn.returns.length !== 1) return undefined;
-  return fn.returns[0];
+/** The one expression `helper(...)` returns, when `helper` is a module-level function of this file with one `return`. */
+export function returnedByCall(ctx: RuleContext, call: Node): Node | undefined {
+  const callee = call.type === 'call' ? call.childForFieldName('function') : null;
+  const fn = callee?.type === 'identifier' ? moduleFunction(ctx, callee.text) : undefined;
+  return fn?.returns.length === 1 ? fn.returns[0] : undefined;
 }

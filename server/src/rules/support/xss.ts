@@ -75,7 +75,8 @@ const NON_HTML_NAMES = new Set([
 ]);
 
 /** The module-level function of this file called `name` (not a method of that name). */
-function moduleFunction(ctx: RuleContext, name: string): Scope | undefined {
+/** The module-level function of this file named `name` (the first, if it is defined more than once). */
+export function moduleFunction(ctx: RuleContext, name: string): Scope | undefined {
   return ctx.file.functionsNamed(name).find((f) => f.parent === ctx.file.module);
 }
 
