@@ -112,11 +112,37 @@ export async function runCommand(page, title) {
   await row.click();
 }
 
-async function openFile(page, relative) {
-  await page.keyboard.press('Control+P');
+/**
+ * Ctrl+P with `text` typed into the quick-open box. Tried again when the box is not usable: right after a
+ * modal dialog closes, the workbench is still inert for a moment and the focus it gives back closes the
+ * box (seen once in CI: "element is inert", then "element is not visible" for 30 s).
+ */
+async function quickOpen(page, text) {
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(relative);
+  for (let attempt = 1; ; attempt++) {
+    // A modal dialog marks the rest of the workbench inert; wait for it to be lifted (not fatal: the retry
+    // below still covers a box that closes under us).
+    await page
+      .waitForFunction(() => !document.querySelector('[inert]'), null, { timeout: 5_000 })
+      .catch(() => {});
+    await page.keyboard.press('Control+P');
+    try {
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(text, { timeout: 5_000 });
+      return input;
+    } catch (error) {
+      if (attempt === 3) throw error;
+      console.log(
+        `[e2e] quick open "${text}": the box was not usable (${String(error.message).split('\n')[0]}); again`,
+      );
+      await page.keyboard.press('Escape');
+      await sleep(500);
+    }
+  }
+}
+
+async function openFile(page, relative) {
+  await quickOpen(page, relative);
   const name = relative.split('/').pop();
   await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
   await page.keyboard.press('Enter');
@@ -125,10 +151,7 @@ async function openFile(page, relative) {
 
 /** Ctrl+P ":line": the cursor to line `line` (1-based) of the active editor, which gets the focus. */
 async function goToLine(page, line) {
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(`:${line}`);
+  const input = await quickOpen(page, `:${line}`);
   await page.keyboard.press('Enter');
   await input.waitFor({ state: 'hidden', timeout: 10_000 });
 }
