@@ -10,6 +10,7 @@ import {
   isFalse,
   nameWords,
   passwordHashAlgorithmCalls,
+  prefixQueried,
   stringOf,
 } from '../support/crypto';
 import { replaceNode } from '../support/edits';
@@ -55,11 +56,14 @@ export default defineRule({
       if (!found || passwordHashes.has(site.node.id)) continue;
       const usedForSecurity = site.args.keywords.get('usedforsecurity');
       if (usedForSecurity && isFalse(ctx, usedForSecurity)) continue;
-      const nonSecurity = looksNonSecurity(ctx, site.node);
+      // A short prefix of the digest sent out is a range query (Have I Been Pwned takes SHA-1 prefixes):
+      // the algorithm is the service's, so SHA-256 would break it.
+      const rangeQuery = prefixQueried(ctx, site.node);
+      const nonSecurity = rangeQuery || looksNonSecurity(ctx, site.node);
       ctx.report(
         site.node,
         `${found.name} is broken (practical collisions): use SHA-256 or better${nonSecurity ? ', or pass usedforsecurity=False if this digest protects nothing' : ''}.`,
-        { confidence: nonSecurity ? 'low' : undefined, fix: sha256Fix(ctx, site) ?? [] },
+        { confidence: nonSecurity ? 'low' : undefined, fix: rangeQuery ? [] : (sha256Fix(ctx, site) ?? []) },
       );
     }
   },

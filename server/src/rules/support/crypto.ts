@@ -513,7 +513,10 @@ export function passwordHashings(ctx: RuleContext): PasswordHashing[] {
     if (!hash || (!ctx.inFocus(site.node) && !ctx.inFocus(hash.algorithmCall))) continue;
     const secretToo = hash.algorithm !== null && BROKEN_HASHES.has(hash.algorithm);
     const evidence = passwordEvidence(ctx, hash, secretToo);
-    if (evidence) found.push({ hash, node: site.node, evidence });
+    if (!evidence) continue;
+    if (preHashed(ctx, hash)) continue;
+    if (evidence === STORED_AS_PASSWORD || !notAPasswordStore(ctx, hash) || storedAsPassword(ctx, site.node))
+      found.push({ hash, node: site.node, evidence });
   }
   passwordHashCache.set(ctx, found);
   return found;
@@ -541,12 +544,69 @@ function passwordEvidence(ctx: RuleContext, hash: HashConstruction, secretToo: b
         if (data && mentionsPassword(ctx, data)) return 'its input is a password';
         if (data && secretToo && isSecretName(data)) return 'its input is a secret';
       } else if (['hexdigest', 'digest', 'finalize'].includes(call.name)) {
-        if (storedAsPassword(ctx, call.node)) return 'its digest is stored as a password';
+        if (storedAsPassword(ctx, call.node)) return STORED_AS_PASSWORD;
       }
     }
   }
-  if (storedAsPassword(ctx, site.node)) return 'its digest is stored as a password';
+  if (storedAsPassword(ctx, site.node)) return STORED_AS_PASSWORD;
   return null;
+}
+
+const STORED_AS_PASSWORD = 'its digest is stored as a password';
+
+/** Callees that hash a password properly: a fast digest passed to them is a pre-hash, not the stored hash. */
+const PASSWORD_HASHERS =
+  /(^|\.)(hashpw|checkpw|generate_password_hash|check_password_hash)$|^(argon2|passlib)\..*\.(hash|verify|encrypt)$|^hashlib\.(scrypt|pbkdf2_hmac)$/;
+/** A hex prefix this short identifies no password: it is a k-anonymity range query (Have I Been Pwned). */
+const MAX_PREFIX_QUERY = 10;
+
+/**
+ * A fast digest handed to bcrypt/argon2/werkzeug is a pre-hash, not the stored hash: bcrypt reads only 72
+ * bytes, so long passwords are hashed first (and the value the function returns is bcrypt's).
+ */
+function preHashed(ctx: RuleContext, hash: HashConstruction): boolean {
+  return destinations(ctx, hash.site.node, 2).some(
+    (d) => d.kind === 'argument' && d.call !== undefined && PASSWORD_HASHERS.test(d.call.callee ?? ''),
+  );
+}
+
+/**
+ * A password hashed with a fast hash for something other than storing it, unless the digest is stored as
+ * a password anyway: the call says `usedforsecurity=False`, or only a short prefix of the digest is used
+ * (the Have I Been Pwned range API gets the first five hex digits of the SHA-1).
+ */
+function notAPasswordStore(ctx: RuleContext, hash: HashConstruction): boolean {
+  return isFalse(ctx, hash.site.args.keywords.get('usedforsecurity')) || prefixQueried(ctx, hash.site.node);
+}
+
+/** `sha1(pw).hexdigest()[:5]`, or `digest = sha1(pw).hexdigest().upper()` read as `digest[:5]`. */
+export function prefixQueried(ctx: RuleContext, hashCall: Node): boolean {
+  let node = hashCall;
+  // Up the method chain: `.hexdigest()`, `.upper()`.
+  while (node.parent?.type === 'attribute' && node.parent.parent?.type === 'call') node = node.parent.parent;
+  if (isShortPrefix(node.parent, node)) return true;
+  const name = heldIn(node);
+  if (!name) return false;
+  const assignment = node.parent as Node;
+  const scope = ctx.file.scopeAt(assignment);
+  return scope.node
+    .descendantsOfType('identifier')
+    .some(
+      (use) =>
+        !!use && use.text === name && use.startIndex >= assignment.endIndex && isShortPrefix(use.parent, use),
+    );
+}
+
+function isShortPrefix(parent: Node | null, value: Node): boolean {
+  if (parent?.type !== 'subscript' || parent.childForFieldName('value')?.id !== value.id) return false;
+  const slice = parent.childForFieldName('subscript');
+  if (slice?.type !== 'slice') return false;
+  // `[:5]`, `[0:5]`: the bounds are the slice's named children, the colon is not.
+  const bounds = slice.children.map((c) => (c?.type === ':' ? ':' : (c?.text ?? '')));
+  const colon = bounds.indexOf(':');
+  const start = bounds.slice(0, colon).join('');
+  const stop = Number(bounds.slice(colon + 1).join(''));
+  return (start === '' || start === '0') && Number.isInteger(stop) && stop > 0 && stop <= MAX_PREFIX_QUERY;
 }
 
 /** `secret`, `client_secret.encode()`, `self.api_secret`: a bare name that says secret, maybe encoded. */
