@@ -1,5 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
+import type { CallSite } from '../../engine/model';
 import { dottedName, isFString, stringValue } from '../../engine/syntax';
 import {
   isPasswordWord,
@@ -187,8 +188,9 @@ const CREDENTIAL_WORD =
 /**
  * Text in every file this rule reports in, built from what it looks for: a name's credential word
  * (`credentialWordIndex`, `isPasswordName`; names are split into lower-cased words, so in any letter case,
- * with only separators or digits between `api` and `key`), basic auth, `.login(...)`, a token shape or a
- * URL with a password.
+ * with only separators or digits between `api` and `key`), basic auth and Authorization headers,
+ * `.login(...)`, the calls of positionalPassword, a token shape or a URL with a password; connection
+ * strings and seeded accounts say `password`/`pwd`.
  */
 const CREDENTIAL_TEXT = new RegExp(
   [
@@ -197,6 +199,8 @@ const CREDENTIAL_TEXT = new RegExp(
     `(?:${[...SECRET_KEY_QUALIFIERS].join('|')})[\\W_\\d]*key`,
     'auth',
     'login',
+    // Calls whose argument is a password by its position (positionalPassword).
+    'MySQLdb|pymysql|FTP|ldap3|bind_s|simple_bind',
     ...TOKEN_SHAPES.map((shape) => shape.pattern.source),
     URL_CREDENTIALS.source,
   ].join('|'),
@@ -215,7 +219,7 @@ export default defineRule({
     fix: { title: 'Read the credential from the environment', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds string literals given to names, keys and keywords that hold credentials — password/passwd/pwd/passphrase, secret, token, api_key/apikey, access_key, private_key, credential — in assignments (`DB_PASSWORD = "..."`, `self.token = "..."`, `config["MAIL_PASSWORD"] = "..."`), keyword arguments (`connect(user="app", password="s3cret")`), parameter defaults (`def login(user, password="admin")`), dictionary literals (`{"api_key": "..."}`) comparisons (`if password == "letmein"`), basic-auth pairs (`auth=("user", "pw")`, `HTTPBasicAuth("user", "pw")`) and `smtp.login(user, "pw")`; URLs with a password in them (`postgresql://app:s3cret@db/app`); and well-known token shapes anywhere in a string (AWS `AKIA...`, GitHub `ghp_...`, Slack `xox?-...`, Stripe `sk_live_...`, Google `AIza...`, PEM private keys). Empty strings, `None`, placeholders (`"<password>"`, `"${DB_PASSWORD}"`, `"xxx"`, `"your-api-key-here"`), environment lookups, names that describe rather than hold a credential (`password_field`, `PASSWORD_MIN_LENGTH`, `TOKEN_HEADER`, `password_reset_url`) and values that are just the name itself (`password_field = "password"`) are left alone. Flask signing keys (`SECRET_KEY`...) are FS402\'s. Test code (conftest.py, `test_*.py`, files under `tests/`, a `TestingConfig`) is left out, and a `DevelopmentConfig`\'s values are reported with low confidence.',
+        'Finds string literals given to names, keys and keywords that hold credentials — password/passwd/pwd/passphrase, secret, token, api_key/apikey, access_key, private_key, credential — in assignments (`DB_PASSWORD = "..."`, `self.token = "..."`, `config["MAIL_PASSWORD"] = "..."`), keyword arguments (`connect(user="app", password="s3cret")`), parameter defaults (`def login(user, password="admin")`), dictionary literals (`{"api_key": "..."}`) comparisons (`if password == "letmein"`), basic-auth pairs (`auth=("user", "pw")`, also through a constant, `HTTPBasicAuth("user", "pw")`), `smtp.login(user, "pw")` and passwords passed by position (`pymysql.connect(host, user, "pw")`, `ftplib.FTP(host, user, "pw")`, `conn.simple_bind_s(dn, "pw")`); Authorization headers with a literal token (`{"Authorization": "Bearer 9f8e..."}`); accounts given a literal password (`user.set_password("...")`, `generate_password_hash("...")`, except a decoy such as `DUMMY_HASH` used to equalise timing); URLs and connection strings with a password in them (`postgresql://app:s3cret@db/app`, `host=db user=app password=s3cret`, `...;UID=sa;PWD=s3cret`); and well-known token shapes anywhere in a string (AWS `AKIA...`, GitHub `ghp_...`, Slack `xox?-...`, Stripe `sk_live_...`, Google `AIza...`, PEM private keys). Empty strings, `None`, placeholders (`"<password>"`, `"${DB_PASSWORD}"`, `"xxx"`, `"your-api-key-here"`), environment lookups, names that describe rather than hold a credential (`password_field`, `PASSWORD_MIN_LENGTH`, `TOKEN_HEADER`, `password_reset_url`) and values that are just the name itself (`password_field = "password"`) are left alone. Flask signing keys (`SECRET_KEY`...) are FS402\'s. Test code (conftest.py, `test_*.py`, files under `tests/`, a `TestingConfig`) is left out, and a `DevelopmentConfig`\'s values are reported with low confidence.',
       why: 'Credentials in source end up in every clone, fork, container image and CI log, and cannot be rotated without a release. Leaked cloud, payment and database credentials are found by bots scanning public repositories within minutes of a push.',
       example:
         'DB_PASSWORD = "pr0d-p@ss"\nengine = create_engine("postgresql://app:pr0d-p@ss@db.internal/app")\nstripe.api_key = "sk_live_51H8..."',
@@ -277,6 +281,11 @@ export default defineRule({
         const container = dottedName(left.childForFieldName('value')) ?? '';
         fixable = /(^|\.)config$/.test(container);
       }
+      // headers["Authorization"] = "Bearer 9f8e..."
+      if (name && left.type === 'subscript' && authorizationCredential(name, literal)) {
+        report(assignment, literal, AUTHORIZATION_MESSAGE);
+        continue;
+      }
       if (!name || !holdsCredential(name, literal)) continue;
       report(
         assignment,
@@ -303,27 +312,47 @@ export default defineRule({
           `${describe(name)} is passed as a hard-coded literal: load it from the environment or a secrets manager.`,
         );
       }
-      // requests.get(url, auth=("user", "s3cret")) / HTTPBasicAuth("user", "s3cret")
+      // requests.get(url, auth=("user", "s3cret")) / HTTPBasicAuth("user", "s3cret"), also through a
+      // constant (`BASIC = ("svc", "pw")`, `auth=BASIC`).
       const auth = site.args.keywords.get('auth');
+      const pair = auth ? ctx.file.resolveValue(auth) : undefined;
       const basic = /(^|\.)(HTTPBasicAuth|HTTPDigestAuth|BasicAuth)$/.test(site.callee ?? '')
         ? site.args.positional[1]
-        : auth?.type === 'tuple' && auth.namedChildren.length === 2
-          ? (auth.namedChildren[1] ?? undefined)
+        : pair?.type === 'tuple' && pair.namedChildren.length === 2
+          ? (pair.namedChildren[1] ?? undefined)
           : undefined;
       // smtp.login("user", "s3cret"), ftp.login(user, "s3cret")
       const login =
         site.name === 'login' && site.receiver && site.args.positional.length === 2
           ? site.args.positional[1]
           : undefined;
-      for (const value of [basic, login]) {
+      for (const value of [basic, login, positionalPassword(site)]) {
         const literal = value ? credentialLiteral(value) : null;
         if (value && literal && isRealPassword(stringValue(literal) ?? '', 'password')) {
+          // Through a constant, the finding is where it is used for authentication.
+          const inCall = value.startIndex >= site.node.startIndex && value.endIndex <= site.node.endIndex;
           report(
-            value,
+            inCall ? value : (auth ?? site.node),
             literal,
             'A hard-coded password is passed for authentication: load it from the environment or a secrets manager.',
           );
         }
+      }
+      // generate_password_hash("Adm1n!2024"), user.set_password("demo"): an account created with a password
+      // everyone who reads the source knows (a seed or create-admin command).
+      const seeded = seededPassword(site);
+      const seededLiteral = seeded ? credentialLiteral(seeded) : null;
+      if (
+        seeded &&
+        seededLiteral &&
+        isRealPassword(stringValue(seededLiteral) ?? '', 'password') &&
+        !isDecoy(site)
+      ) {
+        report(
+          seeded,
+          seededLiteral,
+          'An account is given a hard-coded password: anyone with the source can sign in with it. Read it from the environment or generate one and show it once.',
+        );
       }
       // os.environ.get("DB_PASSWORD", "s3cret"): a credential that silently falls back to a literal.
       if (site.callee && /^(os\.environ\.get|os\.getenv|os\.environ\.setdefault)$/.test(site.callee)) {
@@ -355,13 +384,18 @@ export default defineRule({
         `Parameter ${name} defaults to a hard-coded ${describeKind(name)}: require the caller to pass it.`,
       );
     }
-    // {"api_key": "literal"}
+    // {"api_key": "literal"}, {"Authorization": "Bearer 9f8e..."}
     for (const pair of ctx.file.nodesOfType('pair')) {
       if (!pair || !ctx.inFocus(pair)) continue;
       const name = stringValue(pair?.childForFieldName('key') ?? null);
       const value = pair?.childForFieldName('value');
       const literal = value ? credentialLiteral(value) : null;
-      if (!pair || !name || !literal || !holdsCredential(name, literal)) continue;
+      if (!pair || !name || !literal) continue;
+      if (authorizationCredential(name, literal)) {
+        report(pair, literal, AUTHORIZATION_MESSAGE);
+        continue;
+      }
+      if (!holdsCredential(name, literal)) continue;
       report(
         pair,
         literal,
@@ -396,7 +430,8 @@ export default defineRule({
     // Token shapes and URLs with a password, in any string: only when the file's text has one at all
     // (walking every string literal of a file is costly, and these shapes are rare).
     const text = ctx.file.text;
-    const mayHold = TOKEN_SHAPES.some((s) => s.pattern.test(text)) || URL_CREDENTIALS.test(text);
+    const mayHold =
+      TOKEN_SHAPES.some((s) => s.pattern.test(text)) || URL_CREDENTIALS.test(text) || DSN_PASSWORD.test(text);
     for (const string of mayHold ? ctx.file.nodesOfType('string') : []) {
       if (
         !string ||
@@ -426,6 +461,15 @@ export default defineRule({
           string,
           string,
           'URL contains a hard-coded password: build it from environment variables or read the whole URL from one.',
+        );
+        continue;
+      }
+      const dsn = dsnPassword(text);
+      if (dsn !== undefined && !dsn.includes(INTERPOLATED) && isRealPassword(dsn, 'password')) {
+        report(
+          string,
+          string,
+          'Connection string contains a hard-coded password: build it from environment variables or read the whole string from one.',
         );
       }
     }
@@ -544,4 +588,91 @@ function describe(name: string): string {
 
 function envName(name: string): string {
   return nameWords(name).join('_').toUpperCase();
+}
+
+const AUTHORIZATION_MESSAGE =
+  'An Authorization header carries a hard-coded token: load the token from the environment or a secrets manager.';
+
+/** `Bearer 9f8e...`, `token ghx...`, `Basic dXNlcjpwdw==`: a scheme and a credential. */
+const AUTHORIZATION_VALUE = /^(bearer|token|basic|bot|apikey|key|sso-key|digest)\s+(\S+)$/i;
+
+/** A credential this short or with no digit is a word, a label or a placeholder, not a token. */
+function authorizationCredential(header: string, literal: Node): boolean {
+  if (!/^(proxy-)?authorization$/i.test(header)) return false;
+  const match = AUTHORIZATION_VALUE.exec((stringValue(literal) ?? '').trim());
+  const credential = match?.[2] ?? '';
+  return credential.length >= 12 && /\d/.test(credential) && isRealPassword(credential, 'token');
+}
+
+/**
+ * libpq and ODBC connection strings: `host=db user=shop password=Sh0pPass77`,
+ * `DRIVER={...};SERVER=db;UID=sa;PWD=S3cret!`. A string only counts with a second connection keyword, so
+ * that SQL (`password = ?`, `SET password=%s`) is not one.
+ */
+const DSN_PASSWORD = /(?:^|[\s;])(?:password|passwd|pwd)\s*=\s*([^\s;'"]+)/i;
+const DSN_OTHER_KEY =
+  /(?:^|[\s;])(?:host|hostaddr|server|dbname|database|user|uid|port|driver|data source)\s*=/i;
+
+function dsnPassword(text: string): string | undefined {
+  const match = DSN_PASSWORD.exec(text);
+  if (!match || !DSN_OTHER_KEY.test(text)) return undefined;
+  const value = match[1] ?? '';
+  // SQL placeholders and bind parameters: `:pw`, `%s`, `?`, `$1`, `@pw`.
+  return /^[:%?$@{]/.test(value) ? undefined : value;
+}
+
+/**
+ * The argument that is a password by its position: `pymysql.connect("db", "root", "pw", "shop")`,
+ * `MySQLdb.connect(host, user, passwd, db)`, `ftplib.FTP(host, user, passwd)`,
+ * `ldap3.Connection(server, user, password)`, `conn.simple_bind_s(who, cred)`.
+ */
+function positionalPassword(site: CallSite): Node | undefined {
+  const callee = site.callee ?? '';
+  if (
+    /^(pymysql|MySQLdb|mysqldb)\.(connect|Connect|Connection|connections\.Connection)$/.test(callee) ||
+    /^ftplib\.FTP(_TLS)?$/.test(callee) ||
+    /^ldap3\.(core\.connection\.)?Connection$/.test(callee)
+  )
+    return site.args.positional[2];
+  if (/^(simple_bind_s|simple_bind|bind_s)$/.test(site.name) && site.receiver) return site.args.positional[1];
+  return undefined;
+}
+
+/** `generate_password_hash("pw")`, `bcrypt.hashpw(b"pw", salt)`, `user.set_password("pw")`: the password. */
+function seededPassword(site: CallSite): Node | undefined {
+  const callee = site.callee ?? '';
+  if (/(^|\.)generate_password_hash$/.test(callee) || /^bcrypt\.hashpw$/.test(callee))
+    return site.args.positional[0] ?? site.args.keywords.get('password');
+  if (
+    /^(set_password|setPassword|set_pass)$/.test(site.name) &&
+    site.receiver &&
+    site.args.positional.length === 1
+  )
+    return site.args.positional[0];
+  return undefined;
+}
+
+/** Words naming an account or hash that exists only to make a missing user cost as much as a real one. */
+const DECOY_WORDS = new Set([
+  'dummy',
+  'fake',
+  'decoy',
+  'placeholder',
+  'timing',
+  'sentinel',
+  'missing',
+  'nonexistent',
+]);
+
+/**
+ * `_DUMMY_USER.set_password("...")`, `DUMMY_HASH = generate_password_hash("...")`: a decoy hash checked when
+ * the user does not exist (so that both cases take as long), which nobody signs in with.
+ */
+function isDecoy(site: CallSite): boolean {
+  const names: string[] = [];
+  if (site.receiver) names.push(site.receiver.text);
+  const parent = site.node.parent;
+  if (parent?.type === 'assignment' && parent.childForFieldName('right')?.id === site.node.id)
+    names.push(parent.childForFieldName('left')?.text ?? '');
+  return names.some((name) => nameWords(name).some((word) => DECOY_WORDS.has(word)));
 }
