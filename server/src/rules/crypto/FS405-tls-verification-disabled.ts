@@ -39,7 +39,7 @@ export default defineRule({
     fix: { title: 'Remove verify=False (verification is the default)', safety: 'safe' },
     docs: {
       summary:
-        'Finds HTTPS clients told not to check the server certificate: `verify=False` on any `requests` or `httpx` call, session or client (`requests.get`, `requests.request`, `requests.Session().get`, `httpx.Client(verify=False)`, `session.verify = False`), aiohttp `ssl=False`/`verify_ssl=False`, `ssl._create_unverified_context` (called or installed as `ssl._create_default_https_context`), SSL contexts with `check_hostname = False` or `verify_mode = ssl.CERT_NONE`, `cert_reqs=ssl.CERT_NONE`/`"CERT_NONE"` (`ssl.wrap_socket`, urllib3 `PoolManager`), client-side `ssl.wrap_socket()` without `cert_reqs` (its default is `CERT_NONE`), urllib3 `assert_hostname=False`, boto3 clients with `verify=False`, pycurl `SSL_VERIFYPEER`/`SSL_VERIFYHOST` set to 0, `PYTHONHTTPSVERIFY=0`, and database, search and secrets clients told the same: Elasticsearch/OpenSearch `verify_certs=False`, pymongo `tlsAllowInvalidCertificates=True`/`tlsInsecure=True`/`tlsAllowInvalidHostnames=True`, redis `ssl_cert_reqs=None`/`ssl_check_hostname=False`, hvac `verify=False`. `verify=False` passed through a `**dict` literal of the file counts. `urllib3.disable_warnings()` is reported as information.',
+        'Finds HTTPS clients told not to check the server certificate: `verify=False` on any `requests` or `httpx` call, session or client (`requests.get`, `requests.request`, `requests.Session().get`, `httpx.Client(verify=False)`, `session.verify = False`), aiohttp `ssl=False`/`verify_ssl=False`, `ssl._create_unverified_context` (called or installed as `ssl._create_default_https_context`), SSL contexts with `check_hostname = False` or `verify_mode = ssl.CERT_NONE`, `cert_reqs=ssl.CERT_NONE`/`"CERT_NONE"` (`ssl.wrap_socket`, urllib3 `PoolManager`) and `ssl.CERT_NONE` given to any other option (ldap3 `Tls(validate=...)`, websocket-client `sslopt={"cert_reqs": ...}`), a client `ssl.SSLContext(ssl.PROTOCOL_TLS)` (or with no protocol) that the function never makes verify, client-side `ssl.wrap_socket()` without `cert_reqs` (its default is `CERT_NONE`), urllib3 `assert_hostname=False`, boto3 clients with `verify=False`, pycurl `SSL_VERIFYPEER`/`SSL_VERIFYHOST` set to 0, `PYTHONHTTPSVERIFY=0`, and database, search and secrets clients told the same: Elasticsearch/OpenSearch `verify_certs=False`, pymongo `tlsAllowInvalidCertificates=True`/`tlsInsecure=True`/`tlsAllowInvalidHostnames=True`, redis `ssl_cert_reqs=None`/`ssl_check_hostname=False`, hvac `verify=False`. `verify=False` passed through a `**dict` literal of the file counts. `urllib3.disable_warnings()` is reported as information.',
       why: 'Without certificate verification, anyone on the network path (public Wi-Fi, a compromised router, a malicious proxy, DNS spoofing) can impersonate the server: they read the credentials and data the app sends and return whatever responses they like — a man-in-the-middle attack that TLS exists to stop.',
       example: 'resp = requests.get("https://api.partner.example/orders", verify=False)',
       fix: 'resp = requests.get("https://api.partner.example/orders")  # verifies by default\n# Private CA: requests.get(url, verify="/etc/ssl/certs/internal-ca.pem")',
@@ -178,6 +178,40 @@ export default defineRule({
       );
     }
 
+    // CERT_NONE given to any other setting: ldap3 `Tls(validate=ssl.CERT_NONE)`, websocket-client
+    // `sslopt={"cert_reqs": ssl.CERT_NONE}`, a dict of SSL options. (A comparison with it is a check, not a
+    // setting, and keywords and assignments reported above are not reported twice.)
+    const certNone = /CERT_NONE/.test(ctx.file.text);
+    for (const node of certNone ? ctx.file.nodesOfType(['attribute', 'identifier']) : []) {
+      if (!node || !ctx.inFocus(node) || !/CERT_NONE$/.test(node.text)) continue;
+      if (node.type === 'identifier' && node.parent?.type === 'attribute') continue;
+      if (ctx.file.imports.resolve(node) !== 'ssl.CERT_NONE') continue;
+      const parent = node.parent;
+      const setting =
+        parent?.type === 'pair' && parent.childForFieldName('value')?.id === node.id
+          ? stringValue(parent.childForFieldName('key'))
+          : parent?.type === 'keyword_argument' && parent.childForFieldName('value')?.id === node.id
+            ? parent.childForFieldName('name')?.text
+            : undefined;
+      if (!parent || !setting) continue;
+      if (parent.type === 'keyword_argument' && /^(ssl_)?cert_reqs$/.test(setting)) continue;
+      report(parent, `${setting} = CERT_NONE turns off certificate verification: use ssl.CERT_REQUIRED.`);
+    }
+
+    // ssl.SSLContext(ssl.PROTOCOL_TLS) used as a client: that protocol's contexts start with CERT_NONE and
+    // check_hostname False (only PROTOCOL_TLS_CLIENT and create_default_context() verify).
+    for (const site of ctx.file.calls) {
+      if (site.callee !== 'ssl.SSLContext' || !ctx.inFocus(site.node)) continue;
+      const protocol = qualifiedValue(ctx, site.args.positional[0] ?? site.args.keywords.get('protocol'));
+      if (protocol && !/^ssl\.PROTOCOL_(TLS|SSLv23|TLSv1(_1|_2)?)$/.test(protocol)) continue;
+      if (!unverifiedClientContext(ctx, site.node)) continue;
+      ctx.report(
+        site.node,
+        `ssl.SSLContext(${protocol ? lastSegment(protocol) : ''}) does not verify certificates or host names until told to: use ssl.create_default_context() (or PROTOCOL_TLS_CLIENT).`,
+        { confidence: 'medium' },
+      );
+    }
+
     for (const assignment of ctx.file.nodesOfType('assignment')) {
       const left = assignment?.childForFieldName('left');
       const right = assignment?.childForFieldName('right');
@@ -265,4 +299,31 @@ function disablesVerifyEnv(key: Node | null | undefined, value: Node | null | un
   if (k === 'PYTHONHTTPSVERIFY') return v === '0';
   if (k === 'CURL_CA_BUNDLE' || k === 'REQUESTS_CA_BUNDLE') return v === '';
   return false;
+}
+
+/**
+ * A context built by `call` that nothing makes verify or marks as a server's: held in a name (or returned)
+ * whose later uses in the same function never set `verify_mode`/`check_hostname`, load a certificate chain
+ * (a server's context) or wrap with `server_side=True`.
+ */
+function unverifiedClientContext(ctx: RuleContext, call: Node): boolean {
+  const parent = call.parent;
+  let name: string | undefined;
+  if (parent?.type === 'assignment' && parent.childForFieldName('right')?.id === call.id) {
+    const left = parent.childForFieldName('left');
+    name = left?.type === 'identifier' ? left.text : left?.type === 'attribute' ? left.text : undefined;
+    if (!name) return false;
+  } else if (parent?.type !== 'return_statement') {
+    return false;
+  }
+  // Inside a function only: at module level the uses are in other top-level statements, which a keystroke
+  // elsewhere does not re-analyse this one for.
+  const scope = ctx.file.scopeAt(call);
+  if (scope.kind !== 'function') return false;
+  if (!name) return true;
+  const after = ctx.file.text.slice(call.endIndex, scope.node.endIndex);
+  const uses = new RegExp(
+    `${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(verify_mode|check_hostname|load_cert_chain)\\b`,
+  );
+  return !uses.test(after) && !/server_side\s*=\s*True/.test(after);
 }
