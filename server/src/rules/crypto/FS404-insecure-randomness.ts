@@ -134,7 +134,7 @@ export default defineRule({
     fix: { title: 'Use the secrets module', safety: 'unsafe' },
     docs: {
       summary:
-        "Finds values from the `random` module — `random()`, `randint`, `randrange`, `choice`, `choices`, `sample`, `getrandbits`, `uniform`, `shuffle`, `randbytes`, also through `from random import choice`, aliases, a `random.Random()` instance or numpy's `random` — that become secrets: assigned to, returned as or stored under a name that says token, password, secret, OTP, nonce, salt, API/session/reset key, verification code, CSRF value or remember-me cookie (following the value through intermediate variables such as `num = random.random(); key = str(num)[2:]`), written into the session or a cookie, or joined into a random string from `string.ascii_letters`/`digits`. `uuid.uuid1()` used as a token is reported too. `secrets`, `random.SystemRandom()`, `os.urandom` and random used for delays, shuffling or sampling are not.",
+        "Finds values from the `random` module — `random()`, `randint`, `randrange`, `choice`, `choices`, `sample`, `getrandbits`, `uniform`, `shuffle`, `randbytes`, also through `from random import choice`, aliases, a `random.Random()` instance or numpy's `random` — that become secrets: assigned to, returned as or stored under a name that says token, password, secret, OTP, nonce, salt, API/session/reset key, verification code, CSRF value or remember-me cookie (following the value through intermediate variables such as `num = random.random(); key = str(num)[2:]`), written into the session or a cookie, or joined into a random string from `string.ascii_letters`/`digits`. `uuid.uuid1()` used as a token is reported too. `secrets`, `random.SystemRandom()`, `os.urandom`, random used for delays, shuffling or sampling, and one pick among options written in the source (`session['theme'] = random.choice(['light', 'dark'])`, outside a loop) are not.",
       why: "`random` is a Mersenne Twister: after observing 624 outputs (or fewer, with a guessable seed) an attacker predicts every past and future value. Password-reset tokens, OTPs, session ids or API keys made from it can be predicted and used to take over accounts. `uuid1()` is built from the host's MAC address and a timestamp, so it is guessable too.",
       example:
         'import random, string\n\ndef reset_token():\n    return "".join(random.choice(string.ascii_letters + string.digits) for _ in range(32))',
@@ -156,6 +156,7 @@ export default defineRule({
       // In a branch constant conditions rule out (`if 7 * 42 - num > 200: ... else: random...`), it never runs.
       if (!weak || isDeadCode(ctx, site.node)) continue;
       const places = destinations(ctx, site.node, 3);
+      if (picksAPublicOption(site, places)) continue;
       // random.shuffle(chars) works in place: what matters is where `chars` goes.
       const shuffled = site.name === 'shuffle' ? site.args.positional[0] : undefined;
       if (shuffled?.type === 'identifier')
@@ -296,6 +297,32 @@ function describeDestination(d: Destination): string {
       return d.name === 'set_cookie' ? 'a cookie value' : `${d.name}()`;
   }
 }
+
+/**
+ * `random.choice(["light", "dark"])`: one pick among options written in the source (a theme, an A/B
+ * variant) is no secret however it is stored, when it is not one character of a string being built.
+ */
+function picksAPublicOption(site: CallSite, places: readonly Destination[]): boolean {
+  const options = site.args.positional[0];
+  if (site.name !== 'choice' || site.args.positional.length !== 1 || !options) return false;
+  if (!['list', 'tuple'].includes(options.type) || options.namedChildren.length > 10) return false;
+  if (!options.namedChildren.every((o) => o?.type === 'string' || o?.type === 'integer')) return false;
+  // In a comprehension or a loop, picks add up to a string (`code += random.choice([...])`).
+  for (let node = site.node.parent; node; node = node.parent) {
+    if (REPEATING.has(node.type)) return false;
+    if (node.type === 'function_definition') break;
+  }
+  return !places.some((d) => d.kind === 'argument' && d.name === 'join');
+}
+
+const REPEATING = new Set([
+  'for_statement',
+  'while_statement',
+  'generator_expression',
+  'list_comprehension',
+  'set_comprehension',
+  'dictionary_comprehension',
+]);
 
 /** `"".join(random.choice(string.ascii_letters + string.digits) for _ in range(n))`. */
 function joinsAlphabet(ctx: RuleContext, site: CallSite): boolean {
