@@ -57,7 +57,7 @@ export default defineRule({
     fix: { title: 'Compare with hmac.compare_digest()', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds `==`/`!=` comparisons between request data and a secret: API keys (`request.headers.get("X-Api-Key") == API_KEY`), tokens (`token == user.reset_token` with `token` from the URL), HMAC and webhook signatures (`signature != hmac.new(key, body, sha256).hexdigest()`), one-time codes, and passwords compared in plain. Secrets are recognised by their names (variables, attributes, config and environment keys, header names) and by being computed with `hmac.new(...)`; request data by taint, through variables and helpers. Two secrets compared where neither is shown to come from the request (`provided_token == stored_token` in a helper) are reported with medium confidence, as is a request value named as a secret compared with a hard-coded string (passwords against literals are FS403\'s). `hmac.compare_digest`, `secrets.compare_digest`, `check_password_hash`, comparisons with None, booleans, numbers, empty strings or lengths, password confirmations (`password != confirm_password`) and non-secret values (usernames, roles, methods) are not reported.',
+        'Finds `==`/`!=` comparisons between request data and a secret: API keys (`request.headers.get("X-Api-Key") == API_KEY`), tokens (`token == user.reset_token` with `token` from the URL), HMAC and webhook signatures (`signature != hmac.new(key, body, sha256).hexdigest()`), one-time codes, and passwords compared in plain. Secrets are recognised by their names (variables, attributes, config and environment keys, header names) and by being computed with `hmac.new(...)`; request data by taint, through variables and helpers. Two secrets compared where neither is shown to come from the request (`provided_token == stored_token` in a helper) are reported with medium confidence, as is a request value named as a secret compared with a hard-coded string (passwords against literals are FS403\'s). `hmac.compare_digest`, `secrets.compare_digest`, `check_password_hash`, comparisons with None, booleans, numbers, empty strings, `"null"`/`"undefined"` sentinels or lengths, password confirmations (`password != confirm_password`) and non-secret values (usernames, roles, methods) are not reported.',
       why: 'String equality stops at the first character that differs, so a wrong guess that shares a longer prefix with the secret takes slightly longer to reject. Measured over many requests (and across a network, with statistics) that difference lets an attacker recover an API key or a signature one character at a time, and then forge webhooks or call the API as the victim.',
       example:
         '@app.route("/webhook", methods=["POST"])\ndef webhook():\n    expected = hmac.new(WEBHOOK_SECRET, request.data, hashlib.sha256).hexdigest()\n    if request.headers.get("X-Signature") != expected:\n        abort(403)',
@@ -100,11 +100,17 @@ export default defineRule({
   },
 });
 
+/**
+ * Strings a client sends for "no value" (`token == "null"` from a JavaScript front end): comparing with
+ * them tells an attacker nothing, as with an empty string.
+ */
+const SENTINEL_STRINGS = /^(|null|none|undefined|nil|false|true|0)$/i;
+
 function operand(ctx: RuleContext, node: Node, scope: Scope): Operand {
   const value = ctx.file.resolveValue(unwrap(node), scope);
   const literal = literalValue(value);
   const trivial =
-    literal !== undefined && (typeof literal !== 'string' || literal === '')
+    literal !== undefined && (typeof literal !== 'string' || SENTINEL_STRINGS.test(literal))
       ? true
       : isLengthOrType(ctx, value);
   if (literal !== undefined) return { node, constant: true, trivial, secret: null, taint: null, hmac: false };
