@@ -91,7 +91,7 @@ export default defineRule({
     owasp: ['A09:2021'],
     docs: {
       summary:
-        'Finds secrets passed to `logging.*`, loggers (`logger.*`, `log.*`, `app.logger.*`, `current_app.logger.*`, `self.logger.*`, `logging.getLogger(...)`, structlog) and `print(...)` in code that handles a request: values whose variable, attribute or key names a password, token, secret, API key, signature, Authorization header, credentials, card number, CVV, SSN or one-time code (`password`, `form.password.data`, `user.api_key`, `request.headers.get("Authorization")`, `data["card_number"]`), in any argument, f-string, `%`/`.format`/`+` message or `extra={...}` dictionary; and whole requests logged at once (`request.form`, `request.get_json()`, `request.data`, `request.headers`, `request.cookies`, `request.authorization`) with medium confidence. Masked or derived values are not reported: slices (`token[:4]`), lengths and booleans (`len(token)`, `token is not None`, `has_token`), `mask(...)`/`redact(...)`/hash calls, names that describe a secret (`token_type`, `password_hash`, `TOKEN_EXPIRY`), constants, and the word "password" in the message text.',
+        'Finds secrets passed to `logging.*`, loggers (`logger.*`, `log.*`, `app.logger.*`, `current_app.logger.*`, `self.logger.*`, `logging.getLogger(...)`, structlog) and `print(...)` in code that handles a request: values whose variable, attribute or key names a password, token, secret, API key, signature, Authorization header, credentials, card number, CVV, SSN or one-time code (`password`, `form.password.data`, `user.api_key`, `request.headers.get("Authorization")`, `data["card_number"]`), in any argument, f-string, `%`/`.format`/`+` message or `extra={...}` dictionary; and links built with `url_for(..., token=token)`, the `Cookie` header; whole requests logged at once (`request.form`, `request.get_json()`, `request.data`, `request.headers`, `request.cookies`, `request.authorization`) and connection URLs (`config["SQLALCHEMY_DATABASE_URI"]`, `os.environ["REDIS_URL"]`, which usually hold a password) with medium confidence. Masked or derived values are not reported: slices (`token[:4]`), lengths and booleans (`len(token)`, `token is not None`, `has_token`), `mask(...)`/`redact(...)`/hash calls, names that describe a secret (`token_type`, `password_hash`, `TOKEN_EXPIRY`), constants, and the word "password" in the message text.',
       why: 'Logs are kept for months, copied to log services, backups and tickets, and read by far more people than the database. A password, session token or API key written there can be replayed by anyone who can read a log line, and card numbers or SSNs in logs break PCI DSS and privacy rules. Request bodies and headers logged whole carry all of these at once.',
       example:
         '@app.route("/login", methods=["POST"])\ndef login():\n    password = request.form["password"]\n    app.logger.info("login attempt for %s with %s", request.form["email"], password)',
@@ -276,9 +276,21 @@ function named(ctx: RuleContext, name: string, value: Node, scope: Scope): Leak 
 
 function nameLeak(ctx: RuleContext, node: Node): Leak | null {
   const name = readName(ctx, node);
-  const kind = name ? secretKind(name) : null;
-  return kind ? { what: capitalize(`${withArticle(kind)} (${shortText(node)})`), named: true } : null;
+  if (!name) return null;
+  const kind = secretKind(name);
+  if (kind) return { what: capitalize(`${withArticle(kind)} (${shortText(node)})`), named: true };
+  // headers.get("Cookie"): the session cookie and every other one.
+  if (/^(set-)?cookie$/i.test(name))
+    return { what: `The ${name} header (${shortText(node)}, the session cookie included)`, named: true };
+  // config["SQLALCHEMY_DATABASE_URI"], os.environ["REDIS_URL"]: a connection URL usually holds a password.
+  if (CONNECTION_URL_SETTING.test(name))
+    return { what: `The connection URL ${name} (with its password, if it has one)`, named: false };
+  return null;
 }
+
+/** Settings and variables that hold a connection URL: `SQLALCHEMY_DATABASE_URI`, `DATABASE_URL`, `BROKER_URL`. */
+const CONNECTION_URL_SETTING =
+  /^([A-Z0-9]+_)*(DATABASE|DB|REDIS|MONGO|MONGODB|BROKER|AMQP|RABBITMQ|CACHE_REDIS|RESULT_BACKEND|POSTGRES|MYSQL)_(URI|URL|DSN)$|^SQLALCHEMY_DATABASE_URI$/;
 
 function callLeak(
   ctx: RuleContext,
@@ -297,6 +309,18 @@ function callLeak(
   }
   // data.get("password"), request.headers.get("Authorization"), os.getenv("API_KEY")
   if (KEY_GETTERS.has(site.name)) return nameLeak(ctx, node);
+  // url_for("reset_password", token=token, _external=True): the link carries the token.
+  if (site.callee === 'flask.url_for') {
+    for (const [name, value] of site.args.keywords) {
+      const found = named(ctx, name, value, scope);
+      if (found)
+        return {
+          what: `A link carrying ${found.what.charAt(0).toLowerCase()}${found.what.slice(1)}`,
+          named: true,
+        };
+    }
+    return null;
+  }
   if (isTextCall(ctx, site)) return children(site.args.positional);
   if (receiver && TEXT_METHODS.has(site.name)) {
     // "{}".format(token), ", ".join(tokens), token.decode(), request.form.to_dict()
