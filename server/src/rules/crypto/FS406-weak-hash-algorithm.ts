@@ -35,7 +35,7 @@ export default defineRule({
     fix: { title: 'Use SHA-256', safety: 'unsafe' },
     docs: {
       summary:
-        "Finds MD5, SHA-1, MD4 and MD2: `hashlib.md5()`/`hashlib.sha1()` (also `from hashlib import md5`), `hashlib.new('md5'|'sha1'|'sha'|'md4'|...)` in any case and through a variable, pycryptodome/pycrypto `Crypto.Hash.MD5/MD4/MD2/SHA/SHA1.new()` (and `Cryptodome.*`), and `cryptography`'s `hashes.MD5()`/`hashes.SHA1()`. Calls with `usedforsecurity=False` are not reported, and neither are password hashes, which FS401 reports. Digests used as cache keys, ETags, checksums or Gravatar ids are reported with low confidence.",
+        "Finds MD5, SHA-1, MD4 and MD2: `hashlib.md5()`/`hashlib.sha1()` (also `from hashlib import md5`), `hashlib.new('md5'|'sha1'|'sha'|'md4'|...)` and `hashlib.file_digest(f, 'md5')` in any case and through a variable, pycryptodome/pycrypto `Crypto.Hash.MD5/MD4/MD2/SHA/SHA1.new()` (and `Cryptodome.*`), and `cryptography`'s `hashes.MD5()`/`hashes.SHA1()`. Calls with `usedforsecurity=False` are not reported, and neither are password hashes, which FS401 reports. Digests used as cache keys, ETags, checksums or Gravatar ids are reported with low confidence.",
       why: 'MD5 and SHA-1 collisions can be computed cheaply (SHA-1: SHAttered, 2017; MD5 in seconds). Signatures, integrity checks, token derivations or deduplication that rely on them let an attacker substitute a different document, file or certificate with the same digest.',
       example: 'def sign(payload: bytes) -> str:\n    return hashlib.md5(SECRET + payload).hexdigest()',
       fix: 'def sign(payload: bytes) -> str:\n    return hmac.new(SECRET, payload, hashlib.sha256).hexdigest()\n\n# Not for security (cache keys): hashlib.md5(data, usedforsecurity=False)',
@@ -81,9 +81,12 @@ function brokenHash(ctx: RuleContext, site: CallSite): { name: string } | null {
   if (!hash || hash.algorithmCall.id !== site.node.id || !hash.algorithm) return null;
   if (!BROKEN_HASHES.has(hash.algorithm)) return null;
   return {
-    name: callee.startsWith('hashlib.new')
-      ? `hashlib.new("${hash.algorithm}")`
-      : `${site.calleeText ?? callee}()`,
+    name:
+      callee === 'hashlib.new'
+        ? `hashlib.new("${hash.algorithm}")`
+        : callee === 'hashlib.file_digest'
+          ? `hashlib.file_digest(..., "${hash.algorithm}")`
+          : `${site.calleeText ?? callee}()`,
   };
 }
 
@@ -94,7 +97,7 @@ function looksNonSecurity(ctx: RuleContext, node: Node): boolean {
   });
 }
 
-/** `hashlib.md5(x)` → `hashlib.sha256(x)`, `hashlib.new("md5")` → `hashlib.new("sha256")`. */
+/** `hashlib.md5(x)` → `hashlib.sha256(x)`, `hashlib.new("md5")` → `hashlib.new("sha256")`, also file_digest's. */
 function sha256Fix(ctx: RuleContext, site: CallSite): OffsetEdit[] | null {
   const fn = site.node.childForFieldName('function');
   if (fn?.type !== 'attribute' || ctx.file.imports.resolve(fn.childForFieldName('object')) !== 'hashlib')
@@ -102,8 +105,11 @@ function sha256Fix(ctx: RuleContext, site: CallSite): OffsetEdit[] | null {
   const attribute = fn.childForFieldName('attribute');
   if (!attribute) return null;
   if (attribute.text === 'md5' || attribute.text === 'sha1') return [replaceNode(attribute, 'sha256')];
-  if (attribute.text === 'new') {
-    const name = site.args.positional[0] ?? site.args.keywords.get('name');
+  if (attribute.text === 'new' || attribute.text === 'file_digest') {
+    const name =
+      attribute.text === 'new'
+        ? (site.args.positional[0] ?? site.args.keywords.get('name'))
+        : (site.args.positional[1] ?? site.args.keywords.get('digest'));
     if (name?.type === 'string' && stringOf(ctx, name) !== undefined) {
       const quote = name.text.endsWith("'") ? "'" : '"';
       return [replaceNode(name, `${quote}sha256${quote}`)];

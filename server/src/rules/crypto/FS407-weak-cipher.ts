@@ -7,6 +7,8 @@ import { replaceNode } from '../support/edits';
 import { defineRule } from '../rule';
 
 const PYCRYPTO_WEAK = /^(?:Crypto|Cryptodome)\.Cipher\.(DES|DES3|ARC2|ARC4|Blowfish|XOR|CAST)\.new$/;
+/** pyDes, a pure-Python DES and Triple DES (`pyDes.des(key, pyDes.ECB)`). */
+const PYDES = /^(pyDes\.(?:des|triple_des))$/;
 const PYCRYPTO_CIPHER = /^(?:Crypto|Cryptodome)\.Cipher\.(AES|DES|DES3|ARC2|Blowfish|CAST)\.new$/;
 const CRYPTOGRAPHY_WEAK =
   /^cryptography\.hazmat\.(?:primitives|decrepit)\.ciphers\.algorithms\.(TripleDES|Blowfish|ARC4|IDEA|CAST5|SEED|RC4)$/;
@@ -30,7 +32,7 @@ export default defineRule({
     fix: { title: 'Use a 2048-bit key', safety: 'unsafe' },
     docs: {
       summary:
-        "Finds broken or obsolete encryption: pycryptodome/pycrypto `DES`, `DES3`, `ARC2`, `ARC4`, `Blowfish`, `CAST`, `XOR` ciphers (`Crypto.Cipher` and `Cryptodome.Cipher`); `cryptography`'s `algorithms.TripleDES/Blowfish/ARC4/IDEA/CAST5/SEED`; ECB mode (`modes.ECB()`, `AES.new(key, AES.MODE_ECB)`, and PyCrypto's `AES.new(key)` whose default mode is ECB); RSA and DSA keys under 2048 bits (`rsa.generate_private_key(key_size=1024)`, `dsa.generate_private_key(1024)`, `RSA.generate(1024)`, paramiko) and elliptic curves under 224 bits; and SSL 2/3 or TLS 1.0/1.1 protocol constants (`ssl.PROTOCOL_TLSv1`, `OpenSSL.SSL.SSLv3_METHOD`, `ssl.TLSVersion.TLSv1`). AES in GCM/CBC/CTR mode, `Fernet`, and 2048-bit or larger keys are fine.",
+        "Finds broken or obsolete encryption: pycryptodome/pycrypto `DES`, `DES3`, `ARC2`, `ARC4`, `Blowfish`, `CAST`, `XOR` ciphers (`Crypto.Cipher` and `Cryptodome.Cipher`) and pyDes `des`/`triple_des`; `cryptography`'s `algorithms.TripleDES/Blowfish/ARC4/IDEA/CAST5/SEED`; ECB mode (`modes.ECB()`, `AES.new(key, AES.MODE_ECB)`, and PyCrypto's `AES.new(key)` whose default mode is ECB); RSA and DSA keys under 2048 bits (`rsa.generate_private_key(key_size=1024)`, `dsa.generate_private_key(1024)`, `RSA.generate(1024)`, python-rsa `rsa.newkeys(512)`, paramiko) and elliptic curves under 224 bits; and SSL 2/3 or TLS 1.0/1.1 protocol constants (`ssl.PROTOCOL_TLSv1`, `OpenSSL.SSL.SSLv3_METHOD`, `ssl.TLSVersion.TLSv1`). AES in GCM/CBC/CTR mode, `Fernet`, and 2048-bit or larger keys are fine.",
       why: 'DES keys are brute-forced in hours; RC4 and 64-bit block ciphers (3DES, Blowfish) leak plaintext through statistical and birthday attacks (Sweet32); ECB encrypts equal blocks to equal ciphertext, so the structure of the data shows through and blocks can be cut and pasted. 1024-bit RSA/DSA is within reach of well-funded attackers, and SSL 3/TLS 1.0 are open to POODLE/BEAST-style attacks.',
       example:
         'from Crypto.Cipher import AES, DES\n\ncipher = DES.new(key, DES.MODE_CBC, iv)\ntoken = AES.new(key, AES.MODE_ECB).encrypt(pad(data, 16))',
@@ -43,13 +45,14 @@ export default defineRule({
       'https://cwe.mitre.org/data/definitions/327.html',
     ],
   },
-  // A cipher or key from PyCryptodome, cryptography or paramiko, or an old TLS/SSL protocol constant.
-  trigger: /Crypto|cryptography|paramiko|SSLv[23]|TLSv1|TLSVersion/,
+  // A cipher or key from PyCryptodome, cryptography, paramiko, pyDes or python-rsa, or an old TLS/SSL protocol
+  // constant.
+  trigger: /Crypto|cryptography|paramiko|pyDes|newkeys|SSLv[23]|TLSv1|TLSVersion/,
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
       if (!ctx.inFocus(site.node)) continue;
       const callee = site.callee ?? '';
-      const weak = PYCRYPTO_WEAK.exec(callee) ?? CRYPTOGRAPHY_WEAK.exec(callee);
+      const weak = PYCRYPTO_WEAK.exec(callee) ?? CRYPTOGRAPHY_WEAK.exec(callee) ?? PYDES.exec(callee);
       if (weak) {
         ctx.report(
           site.node,
@@ -129,6 +132,10 @@ function checkKeySize(ctx: RuleContext, site: CallSite): void {
   } else if (/^(Crypto|Cryptodome)\.PublicKey\.(RSA|DSA|ElGamal)\.generate$/.test(callee)) {
     size = argument(site, 0, 'bits');
     algorithm = callee.split('.')[2] ?? 'RSA';
+  } else if (callee === 'rsa.newkeys') {
+    // python-rsa: rsa.newkeys(512)
+    size = argument(site, 0, 'nbits');
+    algorithm = 'RSA';
   } else if (
     /^paramiko\.(RSAKey|DSSKey)\.generate$|^paramiko\.(rsakey\.RSAKey|dsskey\.DSSKey)\.generate$/.test(callee)
   ) {

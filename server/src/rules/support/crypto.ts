@@ -454,9 +454,11 @@ export function hashConstruction(ctx: RuleContext, site: CallSite): HashConstruc
       const data = argument(site, 0, 'data', 'string') ?? null;
       return { site, algorithm: fn, data, algorithmCall: site.node };
     }
-    if (fn === 'new') {
+    // hashlib.new("md5", data), hashlib.file_digest(f, "md5") (the file is the data)
+    if (fn === 'new' || fn === 'file_digest') {
+      const fileDigest = fn === 'file_digest';
       // A name chosen at run time hashes with the weakest algorithm any path gives it.
-      const name = argument(site, 0, 'name');
+      const name = fileDigest ? argument(site, 1, 'digest') : argument(site, 0, 'name');
       const names = name
         ? possibleValues(ctx, name).map((value) =>
             typeof value.constant === 'string' ? value.constant.toLowerCase() : undefined,
@@ -466,7 +468,7 @@ export function hashConstruction(ctx: RuleContext, site: CallSite): HashConstruc
         names.find((n) => n !== undefined && BROKEN_HASHES.has(n)) ??
         names.find((n) => n !== undefined) ??
         null;
-      const data = argument(site, 1, 'data', 'string') ?? null;
+      const data = (fileDigest ? argument(site, 0, 'fileobj') : argument(site, 1, 'data', 'string')) ?? null;
       return { site, algorithm, data, algorithmCall: site.node };
     }
     return null;
