@@ -1,5 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
+import type { CallSite } from '../../engine/model';
 import type { Scope } from '../../engine/scopes';
 import type { Taint } from '../../engine/taint';
 import { literalValue } from '../../engine/syntax';
@@ -15,6 +16,16 @@ import { defineRule } from '../rule';
 
 /** `hmac.new(key, msg, sha256).hexdigest()`: the expected signature. */
 const HMAC_BUILDERS = new Set(['hmac.new', 'hmac.HMAC']);
+/** pyotp's generators and the methods that give their current code. */
+const OTP_BUILDERS = /^pyotp\.(TOTP|HOTP|totp\.TOTP|hotp\.HOTP)$/;
+const OTP_METHODS = new Set(['now', 'at', 'generate_otp']);
+
+/** Whether a hash's data holds a secret (`SECRET.encode() + body`): then its digest is a signature. */
+function keyedBy(ctx: RuleContext, hash: CallSite, scope: Scope): boolean {
+  const data = hash.args.positional[0];
+  return !!data && secretOf(ctx, unwrap(data), scope, 1, { hmac: false }) !== null;
+}
+
 /** Methods whose result is the same secret in another form. */
 const SAME_SECRET = new Set(['encode', 'decode', 'strip', 'lstrip', 'rstrip', 'hexdigest', 'digest']);
 /** Words that make two passwords a confirmation or a change, compared on purpose: both come from the user. */
@@ -57,7 +68,7 @@ export default defineRule({
     fix: { title: 'Compare with hmac.compare_digest()', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds `==`/`!=` comparisons between request data and a secret: API keys (`request.headers.get("X-Api-Key") == API_KEY`), tokens (`token == user.reset_token` with `token` from the URL), HMAC and webhook signatures (`signature != hmac.new(key, body, sha256).hexdigest()`), one-time codes, and passwords compared in plain. Secrets are recognised by their names (variables, attributes, config and environment keys, header names) and by being computed with `hmac.new(...)`; request data by taint, through variables and helpers. Two secrets compared where neither is shown to come from the request (`provided_token == stored_token` in a helper) are reported with medium confidence, as is a request value named as a secret compared with a hard-coded string (passwords against literals are FS403\'s). `hmac.compare_digest`, `secrets.compare_digest`, `check_password_hash`, comparisons with None, booleans, numbers, empty strings, `"null"`/`"undefined"` sentinels or lengths, password confirmations (`password != confirm_password`) and non-secret values (usernames, roles, methods) are not reported.',
+        'Finds `==`/`!=` comparisons between request data and a secret: API keys (`request.headers.get("X-Api-Key") == API_KEY`), tokens (`token == user.reset_token` with `token` from the URL), HMAC and webhook signatures (`signature != hmac.new(key, body, sha256).hexdigest()`), one-time codes, and passwords compared in plain. Secrets are recognised by their names (variables, attributes, config and environment keys, header names) and by being computed with `hmac.new(...)`, a hash of a secret and data (`hashlib.sha256(SECRET + body)`) or pyotp (`totp.now()`); request data by taint, through variables and helpers. Two secrets compared where neither is shown to come from the request (`provided_token == stored_token` in a helper) are reported with medium confidence, as is a request value named as a secret compared with a hard-coded string (passwords against literals are FS403\'s). `hmac.compare_digest`, `secrets.compare_digest`, `check_password_hash`, comparisons with None, booleans, numbers, empty strings, `"null"`/`"undefined"` sentinels or lengths, password confirmations (`password != confirm_password`) and non-secret values (usernames, roles, methods) are not reported.',
       why: 'String equality stops at the first character that differs, so a wrong guess that shares a longer prefix with the secret takes slightly longer to reject. Measured over many requests (and across a network, with statistics) that difference lets an attacker recover an API key or a signature one character at a time, and then forge webhooks or call the API as the victim.',
       example:
         '@app.route("/webhook", methods=["POST"])\ndef webhook():\n    expected = hmac.new(WEBHOOK_SECRET, request.data, hashlib.sha256).hexdigest()\n    if request.headers.get("X-Signature") != expected:\n        abort(403)',
@@ -178,11 +189,20 @@ function secretOf(
     const receiver = unwrap(site.receiver);
     const built = receiver.type === 'call' ? ctx.file.callAt(receiver) : undefined;
     if (built?.callee && HMAC_BUILDERS.has(built.callee)) return hmacDigest();
+    // hashlib.sha256(SECRET + body).hexdigest(): a keyed hash, a home-made HMAC.
+    if (built?.callee?.startsWith('hashlib.') && keyedBy(ctx, built, scope)) return hmacDigest();
     if (site.name === 'hexdigest' || site.name === 'digest') {
       const constructed = ctx.file.constructorOf(receiver, scope);
       return constructed && HMAC_BUILDERS.has(constructed) ? hmacDigest() : null;
     }
     return inner(receiver);
+  }
+  // pyotp.TOTP(user.otp_secret).now(), totp.at(...), hotp.at(counter): the code the user must type.
+  if (site.receiver && OTP_METHODS.has(site.name)) {
+    const receiver = unwrap(site.receiver);
+    const built =
+      receiver.type === 'call' ? ctx.file.callAt(receiver)?.callee : ctx.file.constructorOf(receiver, scope);
+    if (built && OTP_BUILDERS.test(built)) return 'one-time code';
   }
   if (site.callee === 'str' || site.callee === 'bytes') return inner(site.args.positional[0]);
   // compute_signature(body), sign(payload), user.get_reset_token(), get_api_key()
