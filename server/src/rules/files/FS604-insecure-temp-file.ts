@@ -79,7 +79,7 @@ export default defineRule({
     owasp: ['A01:2021', 'A05:2021'],
     docs: {
       summary:
-        'Finds `tempfile.mktemp()` (and Python 2 `os.tempnam`/`os.tmpnam`), which return a name without creating the file, and hard-coded paths in the shared temp directories `/tmp`, `/var/tmp` and `/dev/shm` used as a file path: given to `open`/`os.open`/`pathlib.Path`/`os.path.join`/`send_file`/`os.makedirs`/`shutil`/logging file handlers/`sqlite3.connect`, to an upload\'s `.save()`, or held in a variable or a Flask config key (`UPLOAD_FOLDER`, `*_DIR`, `*_PATH`) used so. A string that merely mentions `/tmp` (a log message, `path.startswith("/tmp/")`) and `tempfile.mkstemp()`/`NamedTemporaryFile()`/`TemporaryDirectory()`/`gettempdir()` are not reported.',
+        'Finds `tempfile.mktemp()` (and Python 2 `os.tempnam`/`os.tmpnam`), which return a name without creating the file, and hard-coded paths in the shared temp directories `/tmp`, `/var/tmp` and `/dev/shm` used as a file path: given to `open`/`os.open`/`pathlib.Path`/`os.path.join`/`send_file`/`os.makedirs`/`shutil`/logging file handlers/`sqlite3.connect`, to an upload\'s `.save()`, or held in a variable or a Flask config key (`UPLOAD_FOLDER`, `*_DIR`, `*_PATH`) used so. A string that merely mentions `/tmp` (a log message, `path.startswith("/tmp/")`) and `tempfile.mkstemp()`/`NamedTemporaryFile()`/`TemporaryDirectory()` are not reported; `tempfile.gettempdir()` is, when a fixed name is joined to it (`os.path.join(tempfile.gettempdir(), "export.csv")`, `Path(gettempdir()) / "x"`).',
       why: 'Every local user and process can write to `/tmp`. A predictable name there can be created first by someone else: as a symlink to a file the app can write (the app then overwrites it), as a file the app then reads (planted data, pickles, sessions), or simply to read what the app stores there. `mktemp()` has the same race: the name is free when it is returned, not when it is opened.',
       example:
         'path = tempfile.mktemp(suffix=".csv")\nwith open(path, "w") as out:\n    out.write(report)\n\nlog = logging.FileHandler("/tmp/app.log")',
@@ -93,7 +93,7 @@ export default defineRule({
     ],
   },
   // mktemp / tempnam / tmpnam, or a path under /tmp or /dev/shm.
-  trigger: /mktemp|tempnam|tmpnam|\/tmp|\/dev\/shm/,
+  trigger: /mktemp|tempnam|tmpnam|\/tmp|\/dev\/shm|gettempdir/,
   check(ctx: RuleContext) {
     for (const site of ctx.file.callsTo(...NAME_ONLY)) {
       if (!ctx.inFocus(site.node)) continue;
@@ -105,15 +105,19 @@ export default defineRule({
     }
     // The paths below report the literal, which may be bound in another statement than the call or config
     // write that uses it: those walk the whole file. Only a literal that names a shared directory can match.
-    if (!/\/tmp|\/dev\/shm/.test(ctx.file.text)) return;
+    if (!/\/tmp|\/dev\/shm|gettempdir/.test(ctx.file.text)) return;
     const reported = new Set<number>();
     const report = (literal: Node) => {
       if (reported.has(literal.id)) return;
       reported.add(literal.id);
       const value = literal.text.length > 40 ? `${literal.text.slice(0, 37)}...` : literal.text;
+      const fixed =
+        literal.type === 'string' || literal.type === 'concatenated_string'
+          ? value
+          : `${fixedNameOf(literal)} in tempfile.gettempdir() (/tmp)`;
       ctx.report(
         literal,
-        `${value} is a fixed path in a shared, world-writable temp directory: another local user can create it first or plant a symlink. Use tempfile.mkstemp()/NamedTemporaryFile()/TemporaryDirectory() or a directory private to the app.`,
+        `${fixed} is a fixed path in a shared, world-writable temp directory: another local user can create it first or plant a symlink. Use tempfile.mkstemp()/NamedTemporaryFile()/TemporaryDirectory() or a directory private to the app.`,
       );
     };
     for (const site of ctx.file.calls) {
@@ -164,7 +168,14 @@ function tempLiterals(ctx: RuleContext, node: Node | null, depth = 0, out: Node[
     case 'binary_operator': {
       // "/tmp/" + name, "/tmp/%s" % name, Path("/tmp") / name
       const operator = node.childForFieldName('operator')?.text;
-      if (operator === '+' || operator === '%' || operator === '/')
+      // Path(tempfile.gettempdir()) / "export.csv"
+      if (
+        operator === '/' &&
+        isTempDir(ctx, node.childForFieldName('left')) &&
+        isFixedName(node.childForFieldName('right'))
+      )
+        out.push(node);
+      else if (operator === '+' || operator === '%' || operator === '/')
         tempLiterals(ctx, node.childForFieldName('left'), depth + 1, out);
       break;
     }
@@ -175,7 +186,15 @@ function tempLiterals(ctx: RuleContext, node: Node | null, depth = 0, out: Node[
     case 'call': {
       const site = ctx.file.callAt(node);
       if (!site) break;
-      if (['format', 'format_map'].includes(site.name)) tempLiterals(ctx, site.receiver, depth + 1, out);
+      // os.path.join(tempfile.gettempdir(), "export.csv"): the same fixed name in /tmp, spelled portably.
+      if (
+        site.callee === 'os.path.join' &&
+        isTempDir(ctx, site.args.positional[0] ?? null) &&
+        site.args.positional.length > 1 &&
+        site.args.positional.slice(1).every((part) => isFixedName(part))
+      )
+        out.push(node);
+      else if (['format', 'format_map'].includes(site.name)) tempLiterals(ctx, site.receiver, depth + 1, out);
       else if (
         [
           'str',
@@ -208,6 +227,33 @@ function tempLiterals(ctx: RuleContext, node: Node | null, depth = 0, out: Node[
       break;
   }
   return out;
+}
+
+/** `tempfile.gettempdir()`, also as `Path(...)` of it or through a variable assigned once. */
+function isTempDir(ctx: RuleContext, node: Node | null): boolean {
+  if (!node) return false;
+  const value = ctx.file.resolveValue(node);
+  if (value.type !== 'call') return false;
+  const site = ctx.file.callAt(value);
+  if (site?.callee === 'tempfile.gettempdir' || site?.callee === 'tempfile.gettempdirb') return true;
+  return (
+    (site?.callee === 'pathlib.Path' || site?.callee === 'pathlib.PurePath') &&
+    isTempDir(ctx, site.args.positional[0] ?? null)
+  );
+}
+
+/** The fixed part of `os.path.join(gettempdir(), "a", "b")` or `Path(gettempdir()) / "a"`: `"a/b"`. */
+function fixedNameOf(node: Node): string {
+  const parts =
+    node.type === 'binary_operator'
+      ? [node.childForFieldName('right')]
+      : (node.childForFieldName('arguments')?.namedChildren.slice(1) ?? []);
+  return `"${parts.map((part) => (part ? (stringValue(part) ?? '') : '')).join('/')}"`;
+}
+
+/** A string literal without interpolations: the same name on every run. */
+function isFixedName(node: Node | null): boolean {
+  return !!node && node.type === 'string' && stringValue(node) !== undefined;
 }
 
 function isConfig(node: Node | null): boolean {
