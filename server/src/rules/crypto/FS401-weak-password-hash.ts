@@ -4,6 +4,7 @@ import type { CallSite } from '../../engine/model';
 import type { OffsetEdit } from '../../engine/types';
 import { lastSegment, stringValue } from '../../engine/syntax';
 import { argument, numberOf, passwordHashings, qualifiedValue, stringOf } from '../support/crypto';
+import { isTestConfiguration } from '../support/config';
 import { replaceNode } from '../support/edits';
 import { defineRule } from '../rule';
 
@@ -67,7 +68,7 @@ export default defineRule({
     fix: { title: 'Hash the password with werkzeug generate_password_hash', safety: 'unsafe' },
     docs: {
       summary:
-        "Finds passwords hashed with a fast general-purpose hash — `hashlib.md5/sha1/sha256/sha512/blake2b/new(...)` or pycryptodome/`cryptography` hashes whose input is a password (`password`, `pwd`, `form.password.data`, `request.form['password']`) or whose digest is stored as one (`user.password_hash = ...`, `set_password(...)`), and a value named as a secret hashed on its own with MD5/SHA-1 — and password-hashing APIs configured to be weak: werkzeug `generate_password_hash(method='md5'|'sha1'|'plain'|...)`, `bcrypt.gensalt(rounds<10)`, `hashlib.pbkdf2_hmac`/`PBKDF2HMAC`/pycryptodome `PBKDF2` with fewer than 100,000 iterations, passlib `md5_crypt`, `hex_md5`, `ldap_md5`, `plaintext` and friends (directly or as the default scheme of a `CryptContext`), and `crypt.crypt` with `METHOD_CRYPT`/`METHOD_MD5`.",
+        "Finds passwords hashed with a fast general-purpose hash — `hashlib.md5/sha1/sha256/sha512/blake2b/new(...)` or pycryptodome/`cryptography` hashes whose input is a password (`password`, `pwd`, `form.password.data`, `request.form['password']`) or whose digest is stored as one (`user.password_hash = ...`, `set_password(...)`), and a value named as a secret hashed on its own with MD5/SHA-1 — and password-hashing APIs configured to be weak: werkzeug `generate_password_hash(method='md5'|'sha1'|'plain'|...)`, `bcrypt.gensalt(rounds<10)`, Flask-Bcrypt's `BCRYPT_LOG_ROUNDS` below 10 outside a TestingConfig, `hashlib.pbkdf2_hmac`/`PBKDF2HMAC`/pycryptodome `PBKDF2` with fewer than 100,000 iterations, passlib `md5_crypt`, `hex_md5`, `ldap_md5`, `plaintext` and friends (directly or as the default scheme of a `CryptContext`), and `crypt.crypt` with `METHOD_CRYPT`/`METHOD_MD5`.",
       why: 'Password databases leak (SQL injection, backups, insiders). A GPU computes billions of MD5 or SHA-256 hashes per second, so most passwords hashed that way — salted or not — are recovered within hours, and users reuse them elsewhere. Password hashes must be slow and salted (bcrypt, scrypt, Argon2, PBKDF2 with a high work factor) so that each guess costs real time.',
       example:
         'import hashlib\n\ndef register(username, password):\n    digest = hashlib.md5(password.encode()).hexdigest()\n    db.execute("INSERT INTO users VALUES (?, ?)", (username, digest))',
@@ -81,8 +82,9 @@ export default defineRule({
     ],
   },
   // A hash from hashlib, PyCryptodome or cryptography, werkzeug's generate_password_hash, bcrypt's gensalt,
-  // passlib, or crypt with a weak method (named where it is used or imported).
-  trigger: /hashlib|Crypto|cryptography|generate_password_hash|gensalt|passlib|METHOD_CRYPT|METHOD_MD5/,
+  // passlib, crypt with a weak method (named where it is used or imported), or Flask-Bcrypt's setting.
+  trigger:
+    /hashlib|Crypto|cryptography|generate_password_hash|gensalt|passlib|METHOD_CRYPT|METHOD_MD5|BCRYPT_LOG_ROUNDS/,
   check(ctx: RuleContext) {
     for (const hashing of passwordHashings(ctx)) {
       const algorithm = hashing.hash.algorithm ?? 'a fast hash';
@@ -95,6 +97,18 @@ export default defineRule({
     for (const site of ctx.file.calls) {
       // A CryptContext's weak scheme is reported in its list of schemes, which may be bound elsewhere.
       if (ctx.inFocus(site.node) || CRYPT_CONTEXT.test(site.callee ?? '')) checkPasswordApi(ctx, site);
+    }
+    // Flask-Bcrypt's work factor: BCRYPT_LOG_ROUNDS = 4 (what its docs suggest for tests, and only there).
+    for (const write of ctx.flask.configWrites) {
+      if (write.key !== 'BCRYPT_LOG_ROUNDS' || !ctx.inFocus(write.node)) continue;
+      const rounds = numberOf(ctx, write.value);
+      if (rounds === undefined || rounds >= MIN_BCRYPT_ROUNDS || isTestConfiguration(ctx, write.node))
+        continue;
+      ctx.report(
+        write.node,
+        `BCRYPT_LOG_ROUNDS = ${rounds} makes Flask-Bcrypt's hashes too fast to resist offline cracking: use at least 12 (the default), and low values only in a TestingConfig.`,
+        { confidence: 'high' },
+      );
     }
   },
 });
