@@ -3,7 +3,7 @@ import { isStateChanging } from '../../engine/flask';
 import type { Route } from '../../engine/flask';
 import type { CallSite } from '../../engine/model';
 import type { Node } from 'web-tree-sitter';
-import { isAuthDecorator, routeIsAuthenticated } from '../support/auth';
+import { isAuthDecorator, routeIsAuthenticated, routeIsAuthenticatedExplicitly } from '../support/auth';
 import { defineRule } from '../rule';
 
 /**
@@ -131,12 +131,14 @@ export default defineRule({
     for (const route of ctx.flask.routes) {
       if (!ctx.inFocus(route.registration) || !changesState(ctx, route)) continue;
       if (isPublicByNature(route)) continue;
-      if (routeIsAuthenticated(ctx, route)) continue;
-      const methods = route.methods.join(', ');
-      const where = route.rule ? ` ${route.rule}` : '';
       const misplaced = route.view.decorators.find(
         (d) => d.startIndex < route.registration.startIndex && isAuthDecorator(ctx, d),
       );
+      // With the auth decorator misplaced, the view was written for signed-in callers: reading
+      // `current_user` there is not a check of its own, only an explicit test or refusal is.
+      if (misplaced ? routeIsAuthenticatedExplicitly(ctx, route) : routeIsAuthenticated(ctx, route)) continue;
+      const methods = route.methods.join(', ');
+      const where = route.rule ? ` ${route.rule}` : '';
       ctx.report(
         route.registration,
         misplaced

@@ -80,6 +80,21 @@ export function isGuardedByHook(ctx: RuleContext, route: Route): boolean {
   return false;
 }
 
+/**
+ * As routeIsAuthenticated, but the view's own check must be explicit (`if not current_user.is_authenticated`,
+ * `verify_jwt_in_request()`, a 401/403), not a mere use of `current_user`.
+ */
+export function routeIsAuthenticatedExplicitly(ctx: RuleContext, route: Route): boolean {
+  return (
+    route.decorators.some((d) => isAuthDecorator(ctx, d)) ||
+    isGuardedByHook(ctx, route) ||
+    (checksCallerInBody(ctx, route.view) &&
+      /is_authenticated|is_anonymous|verify_jwt_in_request|\b40[13]\b|Unauthorized|Forbidden/.test(
+        route.view.node.text,
+      ))
+  );
+}
+
 export function routeIsAuthenticated(ctx: RuleContext, route: Route): boolean {
   return (
     route.decorators.some((d) => isAuthDecorator(ctx, d)) ||
