@@ -38,6 +38,8 @@ interface Bound {
   ipv6: boolean;
   /** The address as written (`0.0.0.0`, `::`, `""`, `*:8080`). */
   host: string;
+  /** The address is the default of an environment lookup. */
+  fallback?: boolean;
 }
 
 export default defineRule({
@@ -52,7 +54,7 @@ export default defineRule({
     fix: { title: 'Listen on localhost only', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds servers bound to every network interface with a hard-coded address: `app.run(host="0.0.0.0")` or `app.run("0.0.0.0")`, `"::"` and `""` hosts, `run_simple("0.0.0.0", ...)`, `make_server`, waitress `serve(..., host=/listen=)`, `socketio.run`/`uvicorn.run(host=...)`, socket `s.bind(("0.0.0.0", port))` / `s.bind(("", port))`, and `HTTPServer`/`TCPServer`/gevent `WSGIServer` address tuples, also through a constant such as `HOST = "0.0.0.0"`. Hosts read from the environment or configuration are left alone.',
+        'Finds servers bound to every network interface with a hard-coded address: `app.run(host="0.0.0.0")` or `app.run("0.0.0.0")`, `"::"` and `""` hosts, `run_simple("0.0.0.0", ...)`, `make_server`, waitress `serve(..., host=/listen=)`, `socketio.run`/`uvicorn.run(host=...)`, socket `s.bind(("0.0.0.0", port))` / `s.bind(("", port))`, and `HTTPServer`/`TCPServer`/gevent `WSGIServer` address tuples, also through a constant such as `HOST = "0.0.0.0"`, and, with low confidence, as the default of an environment lookup (`os.environ.get("HOST", "0.0.0.0")`). Hosts read from the environment without such a default, or from configuration, are left alone.',
       why: 'A development server bound to `0.0.0.0` answers on every network the machine is attached to — office Wi-Fi, a public cloud interface, a VPN — not just on your own machine. Combined with debug mode or an unauthenticated admin route, anyone on those networks can reach it. The Flask and Werkzeug development servers are not hardened for exposure.',
       example: 'if __name__ == "__main__":\n    app.run(host="0.0.0.0", port=5000)',
       fix: 'import os\n\nif __name__ == "__main__":\n    # Local by default; opt in to exposure explicitly (e.g. inside a container).\n    app.run(host=os.environ.get("FLASK_RUN_HOST", "127.0.0.1"), port=5000)',
@@ -75,6 +77,15 @@ export default defineRule({
         ? [replaceNode(bound.literal, quotedLike(bound.literal, bound.ipv6 ? '::1' : '127.0.0.1'))]
         : [];
       const what = describe(site);
+      if (bound.fallback) {
+        // Containers set HOST=0.0.0.0 on purpose; the default is what runs everywhere else.
+        ctx.report(
+          calleeNode(site),
+          `${what} listens on all network interfaces ("${bound.host}") when the environment does not name a host: default to 127.0.0.1 and set 0.0.0.0 where it is meant (a container).`,
+          { fix, confidence: 'low' },
+        );
+        continue;
+      }
       ctx.report(
         calleeNode(site),
         `${what} listens on all network interfaces ("${bound.host}"): it is reachable from every network the host is on. Bind to 127.0.0.1 and expose it through a reverse proxy, or take the host from configuration.`,
@@ -133,11 +144,25 @@ function isFlaskApp(ctx: RuleContext, receiver: Node | null): boolean {
 function fromHost(ctx: RuleContext, node: Node | null): Bound | null {
   if (!node) return null;
   const value = ctx.file.resolveValue(node);
+  // os.environ.get("HOST", "0.0.0.0"): every interface unless the environment says otherwise.
+  const fallback = environmentDefault(ctx, value);
+  if (fallback) {
+    const bound = fromHost(ctx, fallback);
+    return bound ? { ...bound, argument: node, fallback: true } : null;
+  }
   const host = stringValue(value);
   if (host === undefined) return null;
   const ipv6 = ALL_IPV6.has(host);
   if (!ipv6 && !ALL_IPV4.has(host)) return null;
   return { argument: node, literal: value === node ? node : null, ipv6, host };
+}
+
+/** The default of `os.environ.get(name, default)` / `os.getenv(name, default)`, if the node is one. */
+function environmentDefault(ctx: RuleContext, node: Node): Node | null {
+  if (node.type !== 'call') return null;
+  const site = ctx.file.callAt(node);
+  if (!site || !/^os\.(environ\.get|getenv)$/.test(site.callee ?? '')) return null;
+  return site.args.positional[1] ?? site.args.keywords.get('default') ?? null;
 }
 
 /** A `(host, port)` tuple, written in place or assigned to a name. */
