@@ -4,6 +4,7 @@ import type { CallSite } from '../../engine/model';
 import { dottedName, isFalsyLiteral, literalValue, stringValue } from '../../engine/syntax';
 import { calleeNode, mergeEdits } from '../support/config';
 import { removeArgument } from '../support/edits';
+import { splatKeywords } from '../support/values';
 import { defineRule } from '../rule';
 
 const TALISMAN = new Set([
@@ -36,7 +37,7 @@ export default defineRule({
     fix: { title: "Remove the option to get Talisman's secure default", safety: 'unsafe' },
     docs: {
       summary:
-        "Finds Flask-Talisman set up with its protections turned off: `force_https=False`, `strict_transport_security=False`, `session_cookie_secure=False`, `session_cookie_http_only=False`, `content_security_policy=None` (or `False`, `''`, `{}`), `x_content_type_options=False`, in `Talisman(app, ...)`, `talisman.init_app(app, ...)` and per-view `@talisman(...)` decorators.",
+        "Finds Flask-Talisman set up with its protections turned off: `force_https=False`, `strict_transport_security=False`, `session_cookie_secure=False`, `session_cookie_http_only=False`, `content_security_policy=None` (or `False`, `''`, `{}`), `x_content_type_options=False`, in `Talisman(app, ...)`, `talisman.init_app(app, ...)` and per-view `@talisman(...)` decorators, also through a `**dict` literal of the file.",
       why: "Talisman's defaults force HTTPS, send HSTS, lock down the session cookie and set a strict Content-Security-Policy. Each option turned off removes a layer: without HTTPS redirection and HSTS a network attacker can strip TLS and read sessions; without Secure/HttpOnly cookies the session leaks over HTTP or to XSS; without a CSP any injected script runs.",
       example: 'talisman = Talisman(app, force_https=False, content_security_policy=None)',
       fix: 'csp = {"default-src": "\'self\'", "img-src": ["\'self\'", "data:"]}\ntalisman = Talisman(app, content_security_policy=csp)',
@@ -55,18 +56,25 @@ export default defineRule({
       if (!ctx.inFocus(site.node) || !isTalismanSetup(ctx, site)) continue;
       const disabled: Node[] = [];
       const lost: string[] = [];
+      // `Talisman(app, **TALISMAN_OPTIONS)`: a dict literal of this file counts as keywords (no fix there).
+      const splat = splatKeywords(ctx, site);
+      let fromSplat = false;
       for (const [option, consequence] of Object.entries(PROTECTIONS)) {
-        const value = site.args.keywords.get(option);
+        const own = site.args.keywords.get(option);
+        const value = own ?? splat?.get(option);
         if (!value || !switchesOff(ctx, option, value)) continue;
+        if (!own) fromSplat = true;
         disabled.push(value);
         lost.push(`${option}=${value.text} (${consequence})`);
       }
       if (disabled.length === 0) continue;
-      const edits = mergeEdits(
-        disabled.map((value) =>
-          removeArgument(ctx, value.parent?.type === 'keyword_argument' ? value.parent : value),
-        ),
-      );
+      const edits = fromSplat
+        ? []
+        : mergeEdits(
+            disabled.map((value) =>
+              removeArgument(ctx, value.parent?.type === 'keyword_argument' ? value.parent : value),
+            ),
+          );
       ctx.report(
         calleeNode(site),
         `Talisman protection switched off: ${lost.join('; ')}. Remove ${disabled.length === 1 ? 'the option' : 'these options'} to keep Talisman's secure default${disabled.length === 1 ? '' : 's'}.`,
