@@ -107,7 +107,7 @@ export default defineRule({
     owasp: ['A08:2021', 'A01:2021'],
     docs: {
       summary:
-        'Finds request data whose keys the client chooses written wholesale into a model or document: `User(**request.json)`, `Model(**data)` where `data` came from the request, `Model.create(**request.form)`, SQLAlchemy `query.filter_by(...).update(request.json)` and `update(User).values(**data)`, `obj.__dict__.update(request.json)`, `setattr(user, key, value)` in a loop over request items with no allow-list check, and MongoDB `{"$set": request.json}` / `insert_one(request.json)`. Data that went through a schema (`schema.load()`, pydantic `model_dump()`/`.dict()`, a dictionary built from named fields or filtered by an allow-list) is not flagged.',
+        'Finds request data whose keys the client chooses written wholesale into a model or document: `User(**request.json)`, `Model(**data)` where `data` came from the request, `Model.create(**request.form)`, SQLAlchemy `query.filter_by(...).update(request.json)` and `update(User).values(**data)`, `obj.__dict__.update(request.json)`, `setattr(user, key, value)` in a loop over request items with no allow-list check (also in a same-file helper the view passes the request data to), and MongoDB `{"$set": request.json}` / `insert_one(request.json)`. Data that went through a schema (`schema.load()`, pydantic `model_dump()`/`.dict()`, a dictionary built from named fields or filtered by an allow-list) is not flagged.',
       why: "The client can send fields the form never showed: `is_admin`, `role`, `balance`, `owner_id`, `email_verified`. Copied into the model, they become privilege escalation or tampering with other users' data (the 2012 GitHub mass-assignment incident).",
       example:
         '@app.route("/profile", methods=["POST"])\n@login_required\ndef update_profile():\n    for key, value in request.json.items():\n        setattr(current_user, key, value)\n    db.session.commit()',
@@ -291,11 +291,31 @@ function clientKeyedName(ctx: RuleContext, node: Node, scope: Scope, depth: numb
         // data |= request.json
         taint = clientKeyed(ctx, binding.value, scope, depth + 1);
         break;
-      case 'def':
       case 'param':
+        // apply_changes(post, request.get_json()): a same-file helper's parameter, keyed by its callers.
+        taint = clientKeyedParameter(ctx, node.text, scope, depth);
+        break;
+      case 'def':
         break;
     }
     if (taint) return taint;
+  }
+  return null;
+}
+
+/** What same-file callers of the function `scope` pass as its parameter `name`, when client-keyed. */
+function clientKeyedParameter(ctx: RuleContext, name: string, scope: Scope, depth: number): Taint | null {
+  let owner: Scope | null = scope;
+  while (owner && !(owner.kind === 'function' && owner.params.includes(name))) owner = owner.parent;
+  if (!owner || depth > 2) return null;
+  const index = owner.params.indexOf(name);
+  // Methods are called through an object, which fills `self`: only plain functions, called by name.
+  if (owner.params[0] === 'self' || owner.params[0] === 'cls') return null;
+  for (const site of ctx.file.callsNamed(owner.name)) {
+    if (site.receiver || site.scope === owner) continue;
+    const argument = site.args.positional[index] ?? site.args.keywords.get(name);
+    const taint = argument ? clientKeyed(ctx, argument, site.scope, depth + 1) : null;
+    if (taint) return { ...taint, label: `${taint.label} (passed to ${owner.name}())` };
   }
   return null;
 }
