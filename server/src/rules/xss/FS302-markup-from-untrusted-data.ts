@@ -2,6 +2,7 @@ import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
 import type { OffsetEdit } from '../../engine/types';
 import { isFString, stringPrefix, stringValue } from '../../engine/syntax';
+import { shortText } from '../support/dynamic';
 import { stringShape } from '../support/strings';
 import { MARKUP_CLASSES } from '../../engine/taint';
 import { preciseTaint, unwrap } from '../support/xss';
@@ -23,7 +24,7 @@ export default defineRule({
     fix: { title: 'Let Markup escape the values: Markup(template).format(...)', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds `Markup(...)` (from `markupsafe`, `flask` or `jinja2`, under any alias) given a string that is not constant: request data (high confidence), or a string assembled at run time with an f-string, `%`, `.format()`, `+` or `join` from values that are not escaped (medium confidence). `Markup` marks its argument as safe HTML, so Jinja\'s autoescaping leaves it alone. Constant markup (`Markup("<br>")`), `Markup("<b>{}</b>").format(x)` and `Markup("<b>%s</b>") % x` (which escape their arguments) and values already passed through `escape()` are not reported. Request data passed to `render_template_string` for a value its template marks `|safe` (or renders in an `{% autoescape false %}` block) is reported too: it is Markup by another name.',
+        'Finds `Markup(...)` (from `markupsafe`, `flask` or `jinja2`, under any alias) given a string that is not constant: request data (high confidence), or a string assembled at run time with an f-string, `%`, `.format()`, `+` or `join` from values that are not escaped (medium confidence), or a stored or passed-in value trusted as is (`Markup(post.body)`, `Markup(value.replace("\\n", "<br>"))` in a template filter; low confidence, as who writes it is not visible). `Markup` marks its argument as safe HTML, so Jinja\'s autoescaping leaves it alone. Constant markup (`Markup("<br>")`), `Markup("<b>{}</b>").format(x)` and `Markup("<b>%s</b>") % x` (which escape their arguments) and values already passed through `escape()` are not reported. Request data passed to `render_template_string` for a value its template marks `|safe` (or renders in an `{% autoescape false %}` block) is reported too: it is Markup by another name.',
       why: 'Jinja escapes every value in a template except `Markup` objects. Wrapping a string that contains user input in `Markup` switches that protection off for it: a value such as `<img src=x onerror=alert(document.cookie)>` is rendered as live HTML in every page that shows it (reflected or stored XSS).',
       example:
         '@app.route("/profile")\ndef profile():\n    bio = request.args.get("bio", "")\n    return render_template("profile.html", bio=Markup(f"<p>{bio}</p>"))',
@@ -57,15 +58,54 @@ export default defineRule({
         );
         continue;
       }
-      if (!hasUnescapedParts(ctx, value)) continue;
-      ctx.report(
-        site.node,
-        'Markup() is given a string built at run time, so the values spliced into it are not escaped: use Markup("...{}...").format(value), which escapes them.',
-        { fix: fix(ctx, value) },
-      );
+      if (hasUnescapedParts(ctx, value)) {
+        ctx.report(
+          site.node,
+          'Markup() is given a string built at run time, so the values spliced into it are not escaped: use Markup("...{}...").format(value), which escapes them.',
+          { fix: fix(ctx, value) },
+        );
+        continue;
+      }
+      // Markup(post.body), Markup(s.replace("\n", "<br>")) in a template filter: a stored or passed-in value
+      // trusted as HTML. Whether users wrote it is not visible here, hence the low confidence.
+      if (isOpaqueValue(ctx, value)) {
+        ctx.report(
+          site.node,
+          `Markup() trusts ${shortText(value)} as HTML: if users can write it (a stored post, a template value), its script runs in every page that shows it. Escape it (escape(value)) or sanitize it (bleach/nh3) before Markup().`,
+          { confidence: 'low' },
+        );
+      }
     }
   },
 });
+
+/**
+ * A value that is neither constant nor built here: a name bound to one, an attribute (`post.body`), a
+ * subscript, or a string method of one (`s.replace(...)`). Calls of other functions (`gettext(...)`,
+ * `markdown(...)`) are left to the tiers above, whose taint and shape see through what they can.
+ */
+function isOpaqueValue(ctx: RuleContext, value: Node): boolean {
+  if (stringShape(ctx, value, { words: true }) !== 'unknown') return false;
+  let node = ctx.file.resolveValue(unwrap(value));
+  while (node.type === 'call') {
+    const fn = node.childForFieldName('function');
+    const method = fn?.type === 'attribute' ? fn.childForFieldName('attribute')?.text : undefined;
+    const object = fn?.childForFieldName('object');
+    if (!method || !object || !STRING_METHODS.has(method)) return false;
+    node = unwrap(object);
+  }
+  if (node.type === 'identifier') {
+    // `text = str(escape(text))` (also unpacked from a tuple): escaped on some path, so not trusted blindly.
+    for (const binding of ctx.file.reaching(node.text, node, ctx.file.scopeAt(node))) {
+      const calls = binding.value?.type === 'call' ? [binding.value] : [];
+      calls.push(...(binding.value?.descendantsOfType('call') ?? []).filter((c): c is Node => !!c));
+      if (calls.some((call) => isSafePart(ctx, call))) return false;
+    }
+  }
+  return ['identifier', 'attribute', 'subscript'].includes(node.type);
+}
+
+const STRING_METHODS = new Set(['replace', 'strip', 'lstrip', 'rstrip', 'format', 'join', 'lower', 'upper']);
 
 /** A string assembled at run time from at least one part that is neither constant nor escaped. */
 function hasUnescapedParts(ctx: RuleContext, value: Node): boolean {
