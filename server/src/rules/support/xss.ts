@@ -32,12 +32,6 @@ export const MAKE_RESPONSE = new Set([
 const NON_HTML_CALLEES = new Set([
   'flask.jsonify',
   'flask.json.jsonify',
-  'flask.json.dumps',
-  'json.dumps',
-  'simplejson.dumps',
-  'ujson.dumps',
-  'orjson.dumps',
-  'rapidjson.dumps',
   'flask.redirect',
   'werkzeug.utils.redirect',
   'flask.render_template',
@@ -53,7 +47,6 @@ const NON_HTML_CALLEES = new Set([
 ]);
 const NON_HTML_NAMES = new Set([
   'jsonify',
-  'dumps',
   'redirect',
   'render_template',
   'render_template_string',

