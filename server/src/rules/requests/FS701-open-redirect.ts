@@ -29,6 +29,32 @@ const OWN_URL = new Set([
   'request.host',
 ]);
 
+/** Of the request's own URL, the parts that are only a path: `//evil.example` there is another host. */
+const ANY_PATH_PARTS = new Set(['request.path', 'request.full_path']);
+
+/** Hooks Flask runs for every URL, unrouted ones included: before_request and error handlers. */
+const ANY_PATH_HOOKS = /(^|\.)(before_request|before_app_request|errorhandler|app_errorhandler)$/;
+
+/**
+ * Whether the function holding `scope` is a hook that runs for URLs no route matched: decorated with
+ * `@app.before_request` / `@app.errorhandler(404)` (or a blueprint's), or registered as `app.before_request(fn)`.
+ */
+function runsForAnyPath(ctx: RuleContext, scope: Scope): boolean {
+  let fn: Scope | null = scope;
+  while (fn && fn.kind !== 'function') fn = fn.parent;
+  if (!fn) return false;
+  const definition = fn.node.parent?.type === 'decorated_definition' ? fn.node.parent : null;
+  for (const decorator of definition?.namedChildren ?? []) {
+    if (decorator?.type !== 'decorator') continue;
+    const expression = decorator.namedChildren[0];
+    const callee = expression?.type === 'call' ? expression.childForFieldName('function') : expression;
+    if (callee && ANY_PATH_HOOKS.test(callee.text)) return true;
+  }
+  return ctx.file
+    .callsNamed('before_request', 'before_app_request')
+    .some((site) => site.args.positional[0]?.text === fn.name);
+}
+
 export default defineRule({
   meta: {
     id: 'FS701',
@@ -40,7 +66,7 @@ export default defineRule({
     owasp: ['A01:2021'],
     docs: {
       summary:
-        'Finds `redirect(...)` (Flask, Werkzeug, Quart) and `Location` headers (`Response(headers={"Location": ...})`, `resp.headers["Location"] = ...`, `return "", 302, {"Location": ...}`) whose target request data can point at another host: `redirect(request.args.get("next"))`, `redirect(request.referrer)`, a form field assigned to a variable first, `redirect(f"{next_url}")`, `redirect("/" + path)` (which becomes `//evil.example`). Targets with a constant path prefix (`redirect(f"/users/{user_id}")`), `url_for(...)`, the request\'s own URL, and targets checked earlier in the same function (`urlparse(url).netloc`, `url_has_allowed_host_and_scheme`/`is_safe_url`-style helpers, membership in an allow-list, equality with a constant, a regular expression) are not reported. `url.startswith("/")` alone is not a check (`//evil.example` passes it): such targets are reported with medium confidence unless `//` is rejected as well.',
+        'Finds `redirect(...)` (Flask, Werkzeug, Quart) and `Location` headers (`Response(headers={"Location": ...})`, `resp.headers["Location"] = ...`, `return "", 302, {"Location": ...}`) whose target request data can point at another host: `redirect(request.args.get("next"))`, `redirect(request.referrer)`, a form field assigned to a variable first, `redirect(f"{next_url}")`, `redirect("/" + path)` (which becomes `//evil.example`). Targets with a constant path prefix (`redirect(f"/users/{user_id}")`), `url_for(...)`, the request\'s own URL (but not `request.path` in a `before_request` hook or error handler, which run for any URL, `//evil.example/` included), and targets checked earlier in the same function (`urlparse(url).netloc`, `url_has_allowed_host_and_scheme`/`is_safe_url`-style helpers, membership in an allow-list, equality with a constant, a regular expression) are not reported. `url.startswith("/")` alone is not a check (`//evil.example` passes it): such targets are reported with medium confidence unless `//` is rejected as well.',
       why: "A link such as `https://your-site.example/login?next=https://evil.example` carries your domain, so users and mail filters trust it; after login the user lands on the attacker's look-alike page, which asks for the password again or delivers malware. Open redirects also turn into OAuth token theft when they sit on a redirect URI.",
       example:
         '@app.route("/login", methods=["POST"])\ndef login():\n    ...\n    return redirect(request.args.get("next", "/"))',
@@ -55,12 +81,18 @@ export default defineRule({
   // redirect(), or a Location header (in any letter case) or a response's location attribute.
   trigger: /redirect|location/i,
   check(ctx: RuleContext) {
+    // In a view, request.path is the route's own path; in a hook that runs for any URL it is whatever the
+    // client asked for, `//evil.example/` included.
+    let anyPath = false;
     const taintOf = (node: Node): Taint | null => {
       const taint = preciseTaint(ctx, node, { sink: 'url', followCalls: true });
-      return taint && !OWN_URL.has(taint.label) ? taint : null;
+      if (!taint) return null;
+      if (anyPath && ANY_PATH_PARTS.has(taint.label)) return taint;
+      return OWN_URL.has(taint.label) ? null : taint;
     };
     const check = (at: Node, target: Node, scope: Scope, what: string) => {
       if (!ctx.inFocus(at)) return;
+      anyPath = runsForAnyPath(ctx, scope);
       const taint = hostTaint(ctx, target, taintOf);
       if (!taint) return;
       const via = /\(via (\w+)\(\)\)$/.exec(taint.label);

@@ -385,7 +385,12 @@ export function urlGuard(ctx: RuleContext, sink: Node, url: Node, scope: Scope):
   let best: GuardStrength = null;
   const slashDoubleChecked = conditions.some((c) => checksDoubleSlash(c));
   for (const condition of relevant) {
-    const strength = conditionStrength(ctx, condition, names, slashDoubleChecked);
+    // `if url != "/": return redirect(url)`: in the branch a condition lets through, an inequality with a
+    // constant constrains nothing.
+    const consequence = condition.parent?.childForFieldName('consequence');
+    const letsThrough =
+      !!consequence && consequence.startIndex <= sink.startIndex && sink.endIndex <= consequence.endIndex;
+    const strength = conditionStrength(ctx, condition, names, slashDoubleChecked, letsThrough);
     if (strength === 'strong') return 'strong';
     if (strength === 'weak') best = 'weak';
   }
@@ -532,17 +537,20 @@ function conditionStrength(
   condition: Node,
   names: ReadonlySet<string> | null,
   slashDoubleChecked: boolean,
+  letsThrough = false,
 ): GuardStrength {
   let best: GuardStrength = null;
   const mentions = (n: Node | null) => !!n && (names === null || mentionsAny(n, names));
-  const visit = (n: Node) => {
+  const visit = (n: Node, through: boolean) => {
     if (best === 'strong') return;
-    const strength = nodeStrength(ctx, n, mentions, slashDoubleChecked);
+    const strength = nodeStrength(ctx, n, mentions, slashDoubleChecked, through);
     if (strength === 'strong') best = 'strong';
     else if (strength === 'weak') best = 'weak';
-    for (const child of n.namedChildren) if (child) visit(child);
+    // Under `not`, the branch runs when the inner test fails: the polarity flips.
+    const inner = n.type === 'not_operator' ? !through : through;
+    for (const child of n.namedChildren) if (child) visit(child, inner);
   };
-  visit(condition);
+  visit(condition, letsThrough);
   return best;
 }
 
@@ -572,6 +580,7 @@ function nodeStrength(
   n: Node,
   mentions: (n: Node | null) => boolean,
   slashDoubleChecked: boolean,
+  letsThrough = false,
 ): GuardStrength {
   if (n.type === 'call') {
     const site = ctx.file.callAt(n);
@@ -600,7 +609,7 @@ function nodeStrength(
       if (mentions(left) && stringValue(right) === undefined) return 'strong';
       return mentions(right) && /[/:\\]/.test(stringValue(left) ?? '') ? 'weak' : null;
     }
-    if (operators.some((o) => o === '==' || o === '!=')) {
+    if (operators.some((o) => o === '==' || (o === '!=' && !letsThrough))) {
       if ((mentions(left) && isConstant(ctx, right)) || (mentions(right) && isConstant(ctx, left)))
         return 'strong';
     }
