@@ -35,7 +35,7 @@ export default defineRule({
     fix: { title: 'Verify the token signature', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds JSON Web Tokens decoded without checking their signature or with the `none` algorithm, with PyJWT and python-jose: `jwt.decode(token, verify=False)` (PyJWT 1.x), `options={"verify_signature": False}` (inline or through a variable), `algorithms` that include `"none"`, `jwt.encode(..., algorithm="none")`, an empty signing key, `python_jwt.process_jwt()` never followed by `verify_jwt()`, flask-jwt-extended `JWT_ALGORITHM`/`JWT_DECODE_ALGORITHMS` set to `none`, and (as warnings) `verify_exp: False` and a decode with no `algorithms` list given a public key (algorithm confusion). Reading the header with `jwt.get_unverified_header()` to pick a key is not flagged.',
+        'Finds JSON Web Tokens decoded without checking their signature or with the `none` algorithm, with PyJWT and python-jose: `jwt.decode(token, verify=False)` (PyJWT 1.x), `options={"verify_signature": False}` (inline or through a variable), `algorithms` that include `"none"`, `jwt.encode(..., algorithm="none")`, an empty signing key, `python_jwt.process_jwt()` never followed by `verify_jwt()`, flask-jwt-extended `JWT_ALGORITHM`/`JWT_DECODE_ALGORITHMS` set to `none`, and (as warnings) `verify_exp: False` and a decode with no `algorithms` list given a public key (algorithm confusion). python-jose `get_unverified_claims()` in a function that never verifies the token, and `algorithms` taken from the token\'s own `get_unverified_header()["alg"]`, are reported too. Reading the header with `jwt.get_unverified_header()` to pick a key is not flagged.',
       why: 'A token whose signature is not checked is just JSON the client wrote: anyone can change `sub`, `role` or `is_admin` and the server believes it. The `none` algorithm means no signature at all, and accepting any algorithm with an RSA public key lets an attacker sign tokens with HMAC using that public key.',
       example:
         'payload = jwt.decode(token, options={"verify_signature": False})\nuser = User.query.get(payload["sub"])',
@@ -59,6 +59,7 @@ export default defineRule({
       else if (isEncoder(ctx, site)) checkEncode(ctx, site);
     }
     checkPythonJwt(ctx);
+    checkUnverifiedClaims(ctx);
     checkExtendedConfig(ctx);
   },
 });
@@ -222,11 +223,71 @@ function checkDecode(ctx: RuleContext, site: CallSite): void {
     );
     return;
   }
+  // algorithms=[jwt.get_unverified_header(token)["alg"]]: the token names the algorithm it is checked with.
+  const chosen = algorithms ? headerAlgorithm(ctx, algorithms) : null;
+  if (chosen) {
+    ctx.report(
+      site.node,
+      'JWT algorithms come from the token\'s own unverified header: an attacker picks "none" or HMAC with your public key as the secret (algorithm confusion). List the algorithm you sign with, e.g. algorithms=["RS256"].',
+    );
+    return;
+  }
   if (!algorithms && looksLikePublicKey(ctx, key)) {
     ctx.report(
       site.node,
       'JWT is decoded without an algorithms list: the token header chooses the algorithm, and with a public key an attacker can sign with HMAC using that key (algorithm confusion). Pass algorithms=["RS256"] (or the one you use).',
       { severity: 'warning', confidence: 'medium' },
+    );
+  }
+}
+
+/** An `algorithms` value read from the token header: `[header["alg"]]`, `[alg]` with `alg = ...["alg"]`. */
+function headerAlgorithm(ctx: RuleContext, algorithms: Node): Node | null {
+  const value = ctx.file.resolveValue(algorithms);
+  const items = ['list', 'tuple', 'set'].includes(value.type) ? value.namedChildren : [value];
+  for (const item of items) {
+    if (!item) continue;
+    const read = ctx.file.resolveValue(item);
+    const subscript =
+      read.type === 'subscript'
+        ? read
+        : read.type === 'call' && ctx.file.callAt(read)?.name === 'get'
+          ? read
+          : null;
+    if (!subscript) continue;
+    const key =
+      subscript.type === 'subscript'
+        ? stringValue(subscript.childForFieldName('subscript'))
+        : stringValue(ctx.file.callAt(subscript)?.args.positional[0] ?? null);
+    const object =
+      subscript.type === 'subscript'
+        ? subscript.childForFieldName('value')
+        : (ctx.file.callAt(subscript)?.receiver ?? null);
+    if (key !== 'alg' || !object) continue;
+    const header = ctx.file.resolveValue(object);
+    const source = header.type === 'call' ? ctx.file.callAt(header)?.callee : undefined;
+    if (source && UNVERIFIED_HEADER.test(source)) return item;
+  }
+  return null;
+}
+
+const UNVERIFIED_HEADER = /^(jwt|jose\.jwt|jose\.jws|jwt\.api_jws|jwt\.api_jwt)\.get_unverified_header$/;
+
+/**
+ * python-jose's `jwt.get_unverified_claims(token)` (and `jws`'s): the claims with no signature check, used
+ * as they are unless the function verifies the token too.
+ */
+function checkUnverifiedClaims(ctx: RuleContext): void {
+  for (const site of ctx.file.callsTo('jose.jwt.get_unverified_claims', 'jose.jws.get_unverified_claims')) {
+    if (!ctx.inFocus(site.node)) continue;
+    const verifiedToo = ctx.file
+      .callsIn(site.scope.node)
+      .some((call) => isDecoder(ctx, call) && call.name !== 'get_unverified_claims');
+    if (verifiedToo) continue;
+    ctx.report(
+      site.node,
+      `${site.calleeText ?? 'get_unverified_claims'}() reads the claims without checking the signature: anyone can forge them. Use jwt.decode(token, key, algorithms=[...]).`,
+      { confidence: 'medium' },
     );
   }
 }
