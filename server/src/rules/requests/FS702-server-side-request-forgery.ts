@@ -16,6 +16,8 @@ interface UrlArgument {
 
 const URL_FIRST: UrlArgument = { index: 0, keyword: 'url' };
 const URL_SECOND: UrlArgument = { index: 1, keyword: 'url' };
+/** Keyword-only (`httpx.Client(base_url=...)`): no positional index. */
+const BASE_URL_KEYWORD: UrlArgument = { index: -1, keyword: 'base_url' };
 const VERBS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'];
 
 /** Module-level functions and constructors that send a request to (or connect to) their URL/host argument. */
@@ -48,6 +50,10 @@ const FUNCTIONS = new Map<string, UrlArgument>([
   ['http.client.HTTPSConnection', { index: 0, keyword: 'host' }],
   ['httplib.HTTPConnection', { index: 0, keyword: 'host' }],
   ['httplib.HTTPSConnection', { index: 0, keyword: 'host' }],
+  // Clients whose base URL every relative request goes to.
+  ['httpx.Client', BASE_URL_KEYWORD],
+  ['httpx.AsyncClient', BASE_URL_KEYWORD],
+  ['aiohttp.ClientSession', { index: 0, keyword: 'base_url' }],
 ]);
 
 /** Objects whose methods send requests. */
@@ -110,7 +116,7 @@ export default defineRule({
     owasp: ['A10:2021'],
     docs: {
       summary:
-        'Finds outbound HTTP requests whose host request data can choose: `requests.get/post/.../request`, `requests.Session()` methods, `httpx` functions and `Client`/`AsyncClient` methods, `urllib.request.urlopen`/`Request`/`urlretrieve`, `urllib2`, `urllib3` (`PoolManager().request`), `aiohttp` (`ClientSession().get`, `aiohttp.request`) and `http.client.HTTPConnection(host)`. It fires when the URL is the client value itself or when client data comes before the end of the host part (`f"http://{host}/api"`, `"https://" + domain + "/x"`, `"https://%s/path" % host`, `urljoin(BASE, url)`), following variables, `+=`, `%`, `.format()` and `join`. Requests whose constant prefix fixes scheme and host (`f"https://api.example.com/users/{user_id}"`, `params={"q": q}`) are not reported, nor URLs checked earlier in the function against an allow-list (`urlparse(url).hostname in ALLOWED_HOSTS`, an `is_allowed_url(url)`-style helper, equality with a constant).',
+        'Finds outbound HTTP requests whose host request data can choose: `requests.get/post/.../request`, `requests.Session()` methods, `httpx` functions and `Client`/`AsyncClient` methods (and their `base_url`, as for aiohttp `ClientSession`), `urllib.request.urlopen`/`Request`/`urlretrieve`, `urllib2`, `urllib3` (`PoolManager().request`), `aiohttp` (`ClientSession().get`, `aiohttp.request`) and `http.client.HTTPConnection(host)`. It fires when the URL is the client value itself or when client data comes before the end of the host part (`f"http://{host}/api"`, `"https://" + domain + "/x"`, `"https://%s/path" % host`, `urljoin(BASE, url)`), following variables, `+=`, `%`, `.format()` and `join`. Requests whose constant prefix fixes scheme and host (`f"https://api.example.com/users/{user_id}"`, `params={"q": q}`) are not reported, nor URLs checked earlier in the function against an allow-list (`urlparse(url).hostname in ALLOWED_HOSTS`, an `is_allowed_url(url)`-style helper, equality with a constant).',
       why: 'The server makes the request from inside your network, with its own credentials. An attacker who chooses the host reaches what the internet cannot: cloud metadata endpoints (`http://169.254.169.254/` hands out instance credentials), admin interfaces on localhost, internal services and databases; and can use your server to scan the internal network or attack third parties.',
       example:
         '@app.route("/preview")\ndef preview():\n    url = request.args["url"]\n    return requests.get(url, timeout=5).text',
@@ -130,7 +136,9 @@ export default defineRule({
       if (!ctx.inFocus(site.node)) continue;
       const sink = sinkOf(ctx, site);
       if (!sink) continue;
-      const url = site.args.positional[sink.argument.index] ?? site.args.keywords.get(sink.argument.keyword);
+      const url =
+        (sink.argument.index >= 0 ? site.args.positional[sink.argument.index] : undefined) ??
+        site.args.keywords.get(sink.argument.keyword);
       if (!url) continue;
       // urlopen(Request(url)): reported at the Request.
       if (ctx.file.constructorOf(url) !== null && REQUEST_OBJECTS.has(ctx.file.constructorOf(url) ?? ''))
