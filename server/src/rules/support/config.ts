@@ -343,23 +343,13 @@ export class ExceptionFlow {
     switch (node.type) {
       case 'identifier':
         return this.carryOfName(node);
-      case 'attribute': {
-        const object = node.childForFieldName('object');
-        const attribute = node.childForFieldName('attribute')?.text ?? '';
-        if (object?.type === 'identifier') {
-          const caught = this.caughtAt(object);
-          if (caught) {
-            if (caught.originalOnly) {
-              return attribute === 'original_exception' ? { raw: [node], built: false, leak: 'broad' } : NONE;
-            }
-            return HARMLESS_ATTRIBUTES.has(attribute)
-              ? NONE
-              : { raw: [node], built: false, leak: caught.leak };
-          }
-        }
-        const inner = this.carry(object, depth + 1);
-        return inner.raw.length > 0 ? { raw: [node], built: inner.built, leak: inner.leak } : inner;
-      }
+      case 'attribute':
+        return this.carryOfAttribute(
+          node,
+          node.childForFieldName('object'),
+          node.childForFieldName('attribute')?.text ?? '',
+          depth,
+        );
       case 'call':
         return this.carryOfCall(node, depth);
       case 'string':
@@ -387,6 +377,21 @@ export class ExceptionFlow {
     }
   }
 
+  /** `e.args`, `error.original_exception`, and `getattr(e, "message")` (whose whole call is `node`). */
+  private carryOfAttribute(node: Node, object: Node | null, attribute: string, depth: number): Carry {
+    if (object?.type === 'identifier') {
+      const caught = this.caughtAt(object);
+      if (caught) {
+        if (caught.originalOnly) {
+          return attribute === 'original_exception' ? { raw: [node], built: false, leak: 'broad' } : NONE;
+        }
+        return HARMLESS_ATTRIBUTES.has(attribute) ? NONE : { raw: [node], built: false, leak: caught.leak };
+      }
+    }
+    const inner = this.carry(object, depth + 1);
+    return inner.raw.length > 0 ? { raw: [node], built: inner.built, leak: inner.leak } : inner;
+  }
+
   private carryOfChildren(node: Node, depth: number): Carry {
     let raw: Node[] = [];
     let built = false;
@@ -410,6 +415,17 @@ export class ExceptionFlow {
     if (!site) return NONE;
     const callee = site.callee ?? '';
     if (TRACE_FUNCTIONS.test(callee)) return { raw: [node], built: false, leak: 'broad' };
+    // getattr(e, "message", str(e)), getattr(e, "original_exception", None): the attribute, or the default.
+    if (callee === 'getattr' && !this.ctx.file.imports.isImportedName('getattr')) {
+      const [object, name, fallback] = site.args.positional;
+      const attribute = stringValue(name ?? null);
+      const read =
+        object && attribute !== undefined ? this.carryOfAttribute(node, object, attribute, depth) : NONE;
+      const other = fallback ? this.carry(fallback, depth + 1) : NONE;
+      if (read.raw.length === 0 && other.raw.length === 0)
+        return read.built || other.built ? { ...NONE, built: true } : NONE;
+      return { raw: [node], built: read.built || other.built, leak: strongest(read.leak, other.leak) };
+    }
     if (this.isResponseBuilder(site)) {
       const inner = this.carryOfChildren(site.args.list ?? node, depth);
       return inner.raw.length > 0 || inner.built ? { raw: [], built: true, leak: inner.leak } : NONE;
