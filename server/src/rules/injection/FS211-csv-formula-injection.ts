@@ -147,7 +147,7 @@ function sinks(ctx: RuleContext): Sink[] {
   const csvFile = ['csv', 'unicodecsv'].some((m) => imports.imports(m));
   const frameFile = FRAME_MODULES.some((m) => imports.imports(m));
   const openpyxlFile = imports.imports('openpyxl');
-  const xlsxwriterFile = imports.imports('xlsxwriter') && !stringsToFormulasOff(ctx);
+  const xlsxwriterFile = imports.imports('xlsxwriter');
   // Each sink reports inside its call (a frame at the call's receiver) or assignment.
   for (const site of ctx.file.calls) {
     if (!ctx.inFocus(site.node)) continue;
@@ -349,6 +349,8 @@ function sheetLibrary(
       const workbook = workbookLibrary(ctx, site.receiver, scope);
       if (OPENPYXL_SHEET_METHODS.has(site.name) && workbook === 'openpyxl') return 'openpyxl';
       if (XLSXWRITER_SHEET_METHODS.has(site.name) && workbook === 'xlsxwriter') return 'xlsxwriter';
+      // A workbook made with strings_to_formulas False: its sheets write strings as strings.
+      if (workbook === 'formulas off') return 'other';
       return isImportedCall(ctx, site) ? 'other' : null;
     }
     case 'identifier': {
@@ -385,13 +387,19 @@ function sheetLibrary(
   return name && /^(ws|sheet|worksheet|work_sheet)\d*$|_(ws|sheet|worksheet)$/i.test(name) ? fallback : null;
 }
 
-function workbookLibrary(ctx: RuleContext, node: Node, scope: Scope, depth = 0): Library | null {
+function workbookLibrary(
+  ctx: RuleContext,
+  node: Node,
+  scope: Scope,
+  depth = 0,
+): Library | 'formulas off' | null {
   if (depth > 6) return null;
   const value = unwrap(node);
   if (value.type === 'call') {
     const callee = ctx.file.callAt(value)?.callee ?? '';
     if (OPENPYXL_WORKBOOKS.has(callee)) return 'openpyxl';
-    if (XLSXWRITER_WORKBOOKS.has(callee)) return 'xlsxwriter';
+    if (XLSXWRITER_WORKBOOKS.has(callee))
+      return stringsToFormulasOffIn(value) ? 'formulas off' : 'xlsxwriter';
     return null;
   }
   if (value.type !== 'identifier') return null;
@@ -409,12 +417,6 @@ function isImportedCall(ctx: RuleContext, site: CallSite): boolean {
 }
 
 /** `xlsxwriter.Workbook(path, {"strings_to_formulas": False})`: `write()` keeps strings as strings. */
-function stringsToFormulasOff(ctx: RuleContext): boolean {
-  return ctx.file.calls.some(
-    (site) => XLSXWRITER_WORKBOOKS.has(site.callee ?? '') && stringsToFormulasOffIn(site.node),
-  );
-}
-
 function stringsToFormulasOffIn(node: Node): boolean {
   return /["']strings_to_formulas["']\s*:\s*False/.test(node.text);
 }
