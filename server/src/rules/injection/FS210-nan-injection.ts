@@ -78,7 +78,7 @@ export default defineRule({
     owasp: ['A03:2021'],
     docs: {
       summary:
-        'Finds request data converted with `float()`, `complex()`, `numpy.float64()` (and the other numpy float types), `decimal.Decimal()` or `request.args.get(..., type=float)` whose result is then compared, computed with, stored, passed on or returned. Not reported: a string checked before the conversion (`.isdigit()`, an anchored regular expression, an allow-list), a result checked with `math.isnan`/`math.isfinite`/`math.isinf` (also numpy and `Decimal.is_finite()`), a result guarded by a negated or positive range check (`if not 0 < amount <= limit: abort(400)`, `if 0 < amount <= balance: ...`), a result passed to `int()`/`round()`/`math.floor()` (which raise on NaN), only formatted as text, or thrown away (`float(x)` as a check), and `int()` conversions.',
+        'Finds request data converted with `float()`, `complex()`, `numpy.float64()` (and the other numpy float types), `decimal.Decimal()`, `map(float, ...)` or `request.args.get(..., type=float)` whose result is then compared, computed with, stored, passed on or returned. Not reported: a string checked before the conversion (`.isdigit()`, an anchored regular expression, an allow-list), a result checked with `math.isnan`/`math.isfinite`/`math.isinf` (also numpy and `Decimal.is_finite()`), a result guarded by a negated or positive range check (`if not 0 < amount <= limit: abort(400)`, `if 0 < amount <= balance: ...`), a result passed to `int()`/`round()`/`math.floor()` (which raise on NaN), only formatted as text, or thrown away (`float(x)` as a check), and `int()` conversions.',
       why: '`float("nan")`, `float("inf")` and `float("-Infinity")` succeed. NaN compares false with everything, so `if amount > balance: abort(402)` lets a NaN amount through and `balance - amount` becomes NaN: the balance, a price, a score or a rate limit is silently corrupted, and infinity overflows totals. `Decimal("NaN")` and `Decimal("Infinity")` are accepted as well. The client only has to send the word `nan`.',
       example:
         '@app.post("/transfer")\ndef transfer():\n    amount = float(request.form["amount"])\n    if amount > current_user.balance:\n        abort(402)\n    current_user.balance -= amount',
@@ -136,6 +136,15 @@ function conversionOf(ctx: RuleContext, site: CallSite): Conversion | null {
     // The engine's taint stops at float() (a number carries no text); the text going in is what matters.
     const taint = ctx.taint.reaches(text, 'value', site.scope);
     return taint ? { taint, kind, what: `${site.calleeText ?? callee}()`, text } : null;
+  }
+  // `map(float, request.form["latlon"].split(","))`: each item converted as float(item) would be.
+  if (callee === 'map' && !isShadowed(ctx, 'map') && site.args.positional.length === 2) {
+    const [fn, items] = site.args.positional as [Node, Node];
+    const parser = ctx.file.imports.resolve(fn) ?? fn.text;
+    const mapped = FLOAT_PARSERS.get(parser);
+    if (!mapped || (!parser.includes('.') && isShadowed(ctx, parser))) return null;
+    const taint = ctx.taint.reaches(items, 'value', site.scope);
+    return taint ? { taint, kind: mapped, what: `map(${fn.text}, ...)`, text: null } : null;
   }
   // `request.args.get("price", type=float)`, `request.form.get("x", 0.0, float)`.
   if (!['get', 'getlist'].includes(site.name) || !site.receiver) return null;
