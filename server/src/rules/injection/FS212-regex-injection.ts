@@ -46,6 +46,8 @@ const PANDAS_STR_METHODS = new Map<string, 'regex' | 'literal'>([
 
 /** SQLAlchemy column operators that send the pattern to the database's regex engine. */
 const SQL_REGEX_METHODS = new Set(['regexp_match', 'regexp_replace']);
+/** PostgreSQL `~ ~* !~ !~*`, MySQL/SQLite `REGEXP`/`RLIKE`, given to SQLAlchemy's `.op()`. */
+const SQL_REGEX_OPERATORS = /^(!?~\*?|(NOT\s+)?(REGEXP|RLIKE))$/i;
 
 /** BSON regular expressions stored or sent to MongoDB. */
 const BSON_REGEX = new Set(['bson.regex.Regex', 'bson.Regex', 'bson.regex.Regex.from_native']);
@@ -69,7 +71,7 @@ export default defineRule({
     fix: { title: 'Match the text literally with re.escape()', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds request data used as the pattern of a regular expression: `re.compile/search/match/fullmatch/findall/finditer/sub/subn/split` and the same functions of the `regex` module (under any import alias), pandas `Series.str.contains/match/fullmatch/extract/extractall/findall/count` (and `replace`/`split` with `regex=True`), SQLAlchemy\'s `column.regexp_match()`/`regexp_replace()`, MongoDB `{"$regex": ...}` filters and `bson.Regex(...)`. Values followed through variables, f-strings, concatenation, joins and helpers of the same file. A pattern escaped with `re.escape()` (also element by element, `"|".join(map(re.escape, words))`), request data passed only as the text searched (`pattern.search(q)`, `re.search(r"\\d+", q)`), `str.contains(q, regex=False)` and values checked against an allow-list or a strict pattern before use are not reported.',
+        'Finds request data used as the pattern of a regular expression: `re.compile/search/match/fullmatch/findall/finditer/sub/subn/split` and the same functions of the `regex` module (under any import alias), pandas `Series.str.contains/match/fullmatch/extract/extractall/findall/count` (and `replace`/`split` with `regex=True`), SQLAlchemy\'s `column.regexp_match()`/`regexp_replace()` and `column.op("~*")(...)` (also `~`, `REGEXP`, `RLIKE`), MongoEngine/Django `field__regex=`/`field__iregex=` lookups, MongoDB `{"$regex": ...}` filters and `bson.Regex(...)`. Values followed through variables, f-strings, concatenation, joins and helpers of the same file. A pattern escaped with `re.escape()` (also element by element, `"|".join(map(re.escape, words))`), request data passed only as the text searched (`pattern.search(q)`, `re.search(r"\\d+", q)`), `str.contains(q, regex=False)` and values checked against an allow-list or a strict pattern before use are not reported.',
       why: 'A pattern is a small program. A client who chooses it can make the engine backtrack exponentially (`(a+)+$` against `aaaa…!` keeps a worker busy for minutes: a denial of service from one request, ReDoS), and can widen what a search or filter matches (`.*` matches every record, `^admin` probes for values one prefix at a time) where the code expected a plain word.',
       example:
         '@app.route("/search")\ndef search():\n    term = request.args["q"]\n    return jsonify([p for p in PRODUCTS if re.search(term, p["name"], re.I)])',
@@ -83,7 +85,7 @@ export default defineRule({
     ],
   },
   // A regular expression (re, regex, bson's Regex, pandas' .str methods) built from request data.
-  trigger: [/\bre\b|regex|bson|\.[\s\\]*str\b/, REQUEST_DATA_TEXT],
+  trigger: [/\bre\b|regex|bson|\.[\s\\]*str\b|\.op\(/, REQUEST_DATA_TEXT],
   check(ctx: RuleContext) {
     const sinks: Sink[] = [];
     for (const site of ctx.file.calls) {
@@ -134,7 +136,21 @@ function callSink(ctx: RuleContext, site: CallSite): Sink | null {
       return pattern ? { pattern, what: `${site.calleeText ?? callee}()`, escapable: true } : null;
     }
   }
+  // MongoEngine and Django lookups: `Product.objects(name__iregex=q)`, `.filter(title__regex=q)`.
+  for (const [name, value] of site.args.keywords) {
+    if (/__i?regex$/.test(name)) return { pattern: value, what: `the ${name} lookup`, escapable: true };
+  }
   const fn = site.node.childForFieldName('function');
+  // SQLAlchemy's `Item.name.op("~*")(q)`: PostgreSQL and MySQL regular-expression operators.
+  if (fn?.type === 'call') {
+    const operator = ctx.file.callAt(fn);
+    const symbol = operator?.name === 'op' ? stringValue(operator.args.positional[0] ?? null) : undefined;
+    if (symbol !== undefined && SQL_REGEX_OPERATORS.test(symbol.trim())) {
+      const pattern = site.args.positional[0];
+      return pattern ? { pattern, what: `the SQL ${symbol.trim()} operator`, escapable: false } : null;
+    }
+    return null;
+  }
   if (fn?.type !== 'attribute' || !site.receiver) return null;
   if (SQL_REGEX_METHODS.has(site.name)) {
     if (ctx.file.imports.isImportedName(site.receiver.text)) return null;
