@@ -347,6 +347,9 @@ function structured(ctx: RuleContext, node: Node | null, depth = 0): Structured 
       const method = value.childForFieldName('function')?.type === 'attribute';
       if (method && PASS_THROUGH_METHODS.has(site.name)) return next(site.receiver);
       if (method && ['get', 'pop', 'setdefault'].includes(site.name)) return element(next(site.receiver));
+      // `for key, value in request.json.items()`: the values are JSON (the keys are strings).
+      if (method && ['items', 'values'].includes(site.name) && site.args.positional.length === 0)
+        return element(next(site.receiver));
       return sameFileReturns(ctx, site, depth);
     }
     case 'identifier':
