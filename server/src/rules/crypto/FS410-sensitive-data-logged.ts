@@ -2,7 +2,7 @@ import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
 import type { Scope } from '../../engine/scopes';
-import { dottedName, isFString, literalValue } from '../../engine/syntax';
+import { dottedName, isFString, lastSegment, literalValue } from '../../engine/syntax';
 import { nameWords } from '../support/crypto';
 import { shortText } from '../support/dynamic';
 import { KEY_GETTERS, readName, secretKind, withArticle } from '../support/secrets';
@@ -91,7 +91,7 @@ export default defineRule({
     owasp: ['A09:2021'],
     docs: {
       summary:
-        'Finds secrets passed to `logging.*`, loggers (`logger.*`, `log.*`, `app.logger.*`, `current_app.logger.*`, `self.logger.*`, `logging.getLogger(...)`, structlog) and `print(...)` in code that handles a request: values whose variable, attribute or key names a password, token, secret, API key, signature, Authorization header, credentials, card number, CVV, SSN or one-time code (`password`, `form.password.data`, `user.api_key`, `request.headers.get("Authorization")`, `data["card_number"]`), in any argument, f-string, `%`/`.format`/`+` message or `extra={...}` dictionary; and links built with `url_for(..., token=token)`, the `Cookie` header; whole requests logged at once (`request.form`, `request.get_json()`, `request.data`, `request.headers`, `request.cookies`, `request.authorization`) and connection URLs (`config["SQLALCHEMY_DATABASE_URI"]`, `os.environ["REDIS_URL"]`, which usually hold a password) with medium confidence. Masked or derived values are not reported: slices (`token[:4]`), lengths and booleans (`len(token)`, `token is not None`, `has_token`), `mask(...)`/`redact(...)`/hash calls, names that describe a secret (`token_type`, `password_hash`, `TOKEN_EXPIRY`), constants, and the word "password" in the message text.',
+        'Finds secrets passed to `logging.*`, loggers (`logger.*`, `log.*`, `app.logger.*`, `current_app.logger.*`, `self.logger.*`, `logging.getLogger(...)`, structlog) and `print(...)` in code that handles a request: values whose variable, attribute or key names a password, token, secret, API key, signature, Authorization header, credentials, card number, CVV, SSN or one-time code (`password`, `form.password.data`, `user.api_key`, `request.headers.get("Authorization")`, `data["card_number"]`), in any argument, f-string, `%`/`.format`/`+` message or `extra={...}` dictionary; and links built with `url_for(..., token=token)`, the `Cookie` header, `form.data` of a form with a `PasswordField`; whole requests logged at once (`request.form`, `request.get_json()`, `request.data`, `request.headers`, `request.cookies`, `request.authorization`) and connection URLs (`config["SQLALCHEMY_DATABASE_URI"]`, `os.environ["REDIS_URL"]`, which usually hold a password) with medium confidence. Masked or derived values are not reported: slices (`token[:4]`), lengths and booleans (`len(token)`, `token is not None`, `has_token`), `mask(...)`/`redact(...)`/hash calls, names that describe a secret (`token_type`, `password_hash`, `TOKEN_EXPIRY`), constants, and the word "password" in the message text.',
       why: 'Logs are kept for months, copied to log services, backups and tickets, and read by far more people than the database. A password, session token or API key written there can be replayed by anyone who can read a log line, and card numbers or SSNs in logs break PCI DSS and privacy rules. Request bodies and headers logged whole carry all of these at once.',
       example:
         '@app.route("/login", methods=["POST"])\ndef login():\n    password = request.form["password"]\n    app.logger.info("login attempt for %s with %s", request.form["email"], password)',
@@ -244,6 +244,9 @@ function leakOf(ctx: RuleContext, start: Node, scope: Scope, depth: number): Lea
         if (!whole) return null;
         return { what: capitalize(whole), named: attribute === 'authorization' };
       }
+      // `form.data` of a WTForms form with a PasswordField: every field's value, the password included.
+      if (attribute === 'data' && object && formWithPassword(ctx, object))
+        return { what: `The whole form (${node.text}, its password field included)`, named: true };
       // `app.config` / `current_app.config` logged whole: SECRET_KEY and every other credential in it.
       if (
         attribute === 'config' &&
@@ -272,6 +275,16 @@ function named(ctx: RuleContext, name: string, value: Node, scope: Scope): Leak 
   if (literalValue(ctx.file.resolveValue(unwrap(value), scope)) !== undefined) return null;
   if (isDerived(ctx, value)) return null;
   return { what: capitalize(`${withArticle(kind)} (${name})`), named: true };
+}
+
+/** `form` built from a form class of this file that declares a `PasswordField`. */
+function formWithPassword(ctx: RuleContext, form: Node): boolean {
+  if (form.type !== 'identifier') return false;
+  const constructor = ctx.file.constructorOf(form);
+  if (!constructor) return false;
+  const name = lastSegment(constructor);
+  const cls = ctx.file.classes.find((c) => c.name === name);
+  return !!cls && /\bPasswordField\s*\(/.test(cls.node.text);
 }
 
 function nameLeak(ctx: RuleContext, node: Node): Leak | null {
