@@ -5,7 +5,7 @@ import type { Scope } from '../../engine/scopes';
 import type { Taint } from '../../engine/taint';
 import { contains, stringValue } from '../../engine/syntax';
 import { isValidatedBefore } from '../support/queries';
-import { unwrap } from '../support/xss';
+import { preciseTaint, unwrap } from '../support/xss';
 import { defineRule } from '../rule';
 import { REQUEST_DATA_TEXT } from '../../engine/taint';
 
@@ -134,7 +134,7 @@ function conversionOf(ctx: RuleContext, site: CallSite): Conversion | null {
     const inner = converted.type === 'call' ? (ctx.file.callAt(converted)?.callee ?? '') : '';
     if (FLOAT_PARSERS.has(inner) || RAISING_ON_SPECIAL.has(inner)) return null;
     // The engine's taint stops at float() (a number carries no text); the text going in is what matters.
-    const taint = ctx.taint.reaches(text, 'value', site.scope);
+    const taint = preciseTaint(ctx, text, { sink: 'value', followCalls: false });
     return taint ? { taint, kind, what: `${site.calleeText ?? callee}()`, text } : null;
   }
   // `map(float, request.form["latlon"].split(","))`: each item converted as float(item) would be.
@@ -143,7 +143,7 @@ function conversionOf(ctx: RuleContext, site: CallSite): Conversion | null {
     const parser = ctx.file.imports.resolve(fn) ?? fn.text;
     const mapped = FLOAT_PARSERS.get(parser);
     if (!mapped || (!parser.includes('.') && isShadowed(ctx, parser))) return null;
-    const taint = ctx.taint.reaches(items, 'value', site.scope);
+    const taint = preciseTaint(ctx, items, { sink: 'value', followCalls: false });
     return taint ? { taint, kind: mapped, what: `map(${fn.text}, ...)`, text: null } : null;
   }
   // `request.args.get("price", type=float)`, `request.form.get("x", 0.0, float)`.
