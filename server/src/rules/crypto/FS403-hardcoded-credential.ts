@@ -359,7 +359,7 @@ export default defineRule({
         const name = stringValue(site.args.positional[0] ?? null);
         const fallback = site.args.positional[1] ?? site.args.keywords.get('default');
         const literal = fallback ? credentialLiteral(fallback) : null;
-        if (name && literal && holdsCredential(name, literal)) {
+        if (name && literal && holdsCredential(name, literal) && !setsSigningKey(site.node)) {
           report(
             site.node,
             literal,
@@ -675,4 +675,27 @@ function isDecoy(site: CallSite): boolean {
   if (parent?.type === 'assignment' && parent.childForFieldName('right')?.id === site.node.id)
     names.push(parent.childForFieldName('left')?.text ?? '');
   return names.some((name) => nameWords(name).some((word) => DECOY_WORDS.has(word)));
+}
+
+/**
+ * `SECRET_KEY = os.environ.get("SHOP_SECRET_KEY", "dev")`, `app.config["SECRET_KEY"] = ...`,
+ * `app.secret_key = ...`: the fallback of a Flask signing key, which FS402 reports.
+ */
+function setsSigningKey(lookup: Node): boolean {
+  let node = lookup;
+  while (node.parent?.type === 'parenthesized_expression' || node.parent?.type === 'boolean_operator')
+    node = node.parent;
+  const assignment = node.parent;
+  if (assignment?.type !== 'assignment' || assignment.childForFieldName('right')?.id !== node.id)
+    return false;
+  const left = assignment.childForFieldName('left');
+  const name =
+    left?.type === 'identifier'
+      ? left.text
+      : left?.type === 'attribute'
+        ? left.childForFieldName('attribute')?.text
+        : left?.type === 'subscript'
+          ? stringValue(left.childForFieldName('subscript'))
+          : undefined;
+  return !!name && (SIGNING_KEY_SETTINGS.has(name) || name === 'secret_key');
 }
