@@ -402,7 +402,12 @@ export class FlaskModel {
         const target = decorator.type === 'call' ? decorator.childForFieldName('function') : decorator;
         if (target?.type !== 'attribute') continue;
         const hook = target.childForFieldName('attribute')?.text ?? '';
-        if (!hooks.has(hook) || !this.refusesUnknownCallers(fn)) continue;
+        if (!hooks.has(hook)) continue;
+        // `@bp.before_request` over `@login_required`: the hook registered is the wrapped one.
+        const wrapped = fn.decorators.some(
+          (d) => d.startIndex > decorator.startIndex && AUTH_DECORATOR.test(decoratorName(d)),
+        );
+        if (!wrapped && !this.refusesUnknownCallers(fn)) continue;
         guard(hook, dottedName(target.childForFieldName('object')) ?? '');
       }
     }
@@ -410,7 +415,9 @@ export class FlaskModel {
     for (const site of this.file.callsNamed('before_request', 'before_app_request')) {
       const name = dottedName(site.args.positional[0] ?? null);
       const fn = name ? this.file.functionsNamed(name)[0] : undefined;
-      if (fn && this.refusesUnknownCallers(fn)) guard(site.name, dottedName(site.receiver) ?? '');
+      const wrapped = fn?.decorators.some((d) => AUTH_DECORATOR.test(decoratorName(d))) ?? false;
+      if (fn && (wrapped || this.refusesUnknownCallers(fn)))
+        guard(site.name, dottedName(site.receiver) ?? '');
     }
   }
 
@@ -644,4 +651,14 @@ export function urlParameters(rule: string | null): Map<string, boolean> {
 
 export function isStateChanging(methods: readonly HttpMethod[]): boolean {
   return methods.some((m) => STATE_CHANGING.has(m));
+}
+
+/** Decorators that refuse callers who are not signed in (Flask-Login, flask-jwt-extended, Flask-Security). */
+const AUTH_DECORATOR =
+  /(^|\.)(login_required|fresh_login_required|jwt_required|auth_required|roles_required|roles_accepted|permission_required|token_required|requires_auth|admin_required)$/;
+
+/** `login_required`, `jwt_required` of `@jwt_required()`, `auth.login_required`. */
+function decoratorName(decorator: Node): string {
+  const target = decorator.type === 'call' ? decorator.childForFieldName('function') : decorator;
+  return target ? (dottedName(target) ?? '') : '';
 }
