@@ -16,6 +16,27 @@ import { defineRule } from '../rule';
 
 /** `hmac.new(key, msg, sha256).hexdigest()`: the expected signature. */
 const HMAC_BUILDERS = new Set(['hmac.new', 'hmac.HMAC']);
+/** Query builders whose arguments are SQL criteria (`select(...).where(Model.key == value)`). */
+const QUERY_CRITERIA = new Set(['where', 'filter', 'having', 'and_', 'or_', 'not_', 'join', 'outerjoin']);
+
+/**
+ * `Key.value == provided` inside `.where()`/`.filter()`: a SQLAlchemy expression that becomes a WHERE
+ * clause, compared by the database through an index, not by Python character by character (and
+ * compare_digest cannot be used there). Hashing the secret before the lookup is the remedy, not FS411's.
+ */
+function isQueryCriterion(ctx: RuleContext, comparison: Node): boolean {
+  for (let node = comparison.parent; node; node = node.parent) {
+    if (node.type === 'argument_list') {
+      const site = node.parent ? ctx.file.callAt(node.parent) : undefined;
+      if (site && QUERY_CRITERIA.has(site.name)) return true;
+      continue;
+    }
+    if (!['boolean_operator', 'parenthesized_expression', 'not_operator', 'call'].includes(node.type))
+      return false;
+  }
+  return false;
+}
+
 /** pyotp's generators and the methods that give their current code. */
 const OTP_BUILDERS = /^pyotp\.(TOTP|HOTP|totp\.TOTP|hotp\.HOTP)$/;
 const OTP_METHODS = new Set(['now', 'at', 'generate_otp']);
@@ -68,7 +89,7 @@ export default defineRule({
     fix: { title: 'Compare with hmac.compare_digest()', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds `==`/`!=` comparisons between request data and a secret: API keys (`request.headers.get("X-Api-Key") == API_KEY`), tokens (`token == user.reset_token` with `token` from the URL), HMAC and webhook signatures (`signature != hmac.new(key, body, sha256).hexdigest()`), one-time codes, and passwords compared in plain. Secrets are recognised by their names (variables, attributes, config and environment keys, header names) and by being computed with `hmac.new(...)`, a hash of a secret and data (`hashlib.sha256(SECRET + body)`) or pyotp (`totp.now()`); request data by taint, through variables and helpers. Two secrets compared where neither is shown to come from the request (`provided_token == stored_token` in a helper) are reported with medium confidence, as is a request value named as a secret compared with a hard-coded string (passwords against literals are FS403\'s). `hmac.compare_digest`, `secrets.compare_digest`, `check_password_hash`, comparisons with None, booleans, numbers, empty strings, `"null"`/`"undefined"` sentinels or lengths, password confirmations (`password != confirm_password`) and non-secret values (usernames, roles, methods) are not reported.',
+        'Finds `==`/`!=` comparisons between request data and a secret: API keys (`request.headers.get("X-Api-Key") == API_KEY`), tokens (`token == user.reset_token` with `token` from the URL), HMAC and webhook signatures (`signature != hmac.new(key, body, sha256).hexdigest()`), one-time codes, and passwords compared in plain. Secrets are recognised by their names (variables, attributes, config and environment keys, header names) and by being computed with `hmac.new(...)`, a hash of a secret and data (`hashlib.sha256(SECRET + body)`) or pyotp (`totp.now()`); request data by taint, through variables and helpers. Two secrets compared where neither is shown to come from the request (`provided_token == stored_token` in a helper) are reported with medium confidence, as is a request value named as a secret compared with a hard-coded string (passwords against literals are FS403\'s). `hmac.compare_digest`, `secrets.compare_digest`, `check_password_hash`, SQLAlchemy criteria (`.where(Key.value == provided)`, compared by the database), comparisons with None, booleans, numbers, empty strings, `"null"`/`"undefined"` sentinels or lengths, password confirmations (`password != confirm_password`) and non-secret values (usernames, roles, methods) are not reported.',
       why: 'String equality stops at the first character that differs, so a wrong guess that shares a longer prefix with the secret takes slightly longer to reject. Measured over many requests (and across a network, with statistics) that difference lets an attacker recover an API key or a signature one character at a time, and then forge webhooks or call the API as the victim.',
       example:
         '@app.route("/webhook", methods=["POST"])\ndef webhook():\n    expected = hmac.new(WEBHOOK_SECRET, request.data, hashlib.sha256).hexdigest()\n    if request.headers.get("X-Signature") != expected:\n        abort(403)',
@@ -93,6 +114,7 @@ export default defineRule({
       if (!left || !right || comparison.namedChildren.length !== 2) continue;
       const scope = ctx.file.scopeAt(comparison);
       if (['__eq__', '__ne__', '__hash__'].includes(scope.name)) continue;
+      if (isQueryCriterion(ctx, comparison)) continue;
       // Secrets first (names are cheap); taint only for comparisons that involve one.
       const a = operand(ctx, left, scope);
       const b = operand(ctx, right, scope);
