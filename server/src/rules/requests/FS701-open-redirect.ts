@@ -55,6 +55,18 @@ function runsForAnyPath(ctx: RuleContext, scope: Scope): boolean {
     .some((site) => site.args.positional[0]?.text === fn.name);
 }
 
+/** Names of helpers that return a checked URL: `safe_next`, `get_safe_redirect`, `sanitize_url`. */
+const VALIDATOR_NAME =
+  /(^|_)(safe|sanitized?|sanitize_\w+|clean(ed)?|validated?|allowed|trusted|checked)(_|$)/i;
+
+/** A function imported into this file (or read off an imported module) whose name says it validates. */
+function isImportedValidator(ctx: RuleContext, fn: Node): boolean {
+  const name = fn.type === 'attribute' ? fn.childForFieldName('attribute')?.text : fn.text;
+  if (!name || !VALIDATOR_NAME.test(name)) return false;
+  const head = fn.type === 'attribute' ? (dottedName(fn) ?? '').split('.')[0] : fn.text;
+  return !!head && ctx.file.imports.isImportedName(head);
+}
+
 export default defineRule({
   meta: {
     id: 'FS701',
@@ -66,7 +78,7 @@ export default defineRule({
     owasp: ['A01:2021'],
     docs: {
       summary:
-        'Finds `redirect(...)` (Flask, Werkzeug, Quart) and `Location` headers (`Response(headers={"Location": ...})`, `resp.headers["Location"] = ...`, `return "", 302, {"Location": ...}`) whose target request data can point at another host: `redirect(request.args.get("next"))`, `redirect(request.referrer)`, a form field assigned to a variable first, `redirect(f"{next_url}")`, `redirect("/" + path)` (which becomes `//evil.example`). Targets with a constant path prefix (`redirect(f"/users/{user_id}")`), `url_for(...)`, the request\'s own URL (but not `request.path` in a `before_request` hook or error handler, which run for any URL, `//evil.example/` included), and targets checked earlier in the same function (`urlparse(url).netloc`, `url_has_allowed_host_and_scheme`/`is_safe_url`-style helpers, membership in an allow-list, equality with a constant, a regular expression) are not reported. `url.startswith("/")` alone is not a check (`//evil.example` passes it): such targets are reported with medium confidence unless `//` is rejected as well.',
+        'Finds `redirect(...)` (Flask, Werkzeug, Quart) and `Location` headers (`Response(headers={"Location": ...})`, `resp.headers["Location"] = ...`, `return "", 302, {"Location": ...}`) whose target request data can point at another host: `redirect(request.args.get("next"))`, `redirect(request.referrer)`, a form field assigned to a variable first, `redirect(f"{next_url}")`, `redirect("/" + path)` (which becomes `//evil.example`). Targets with a constant path prefix (`redirect(f"/users/{user_id}")`), `url_for(...)`, the request\'s own URL (but not `request.path` in a `before_request` hook or error handler, which run for any URL, `//evil.example/` included), and targets checked earlier in the same function (`urlparse(url).netloc`, `url_has_allowed_host_and_scheme`/`is_safe_url`-style helpers, a helper imported from the project whose name says it returns a checked target (`safe_next_url(...)`), membership in an allow-list, equality with a constant, a regular expression) are not reported. `url.startswith("/")` alone is not a check (`//evil.example` passes it): such targets are reported with medium confidence unless `//` is rejected as well.',
       why: "A link such as `https://your-site.example/login?next=https://evil.example` carries your domain, so users and mail filters trust it; after login the user lands on the attacker's look-alike page, which asks for the password again or delivers malware. Open redirects also turn into OAuth token theft when they sit on a redirect URI.",
       example:
         '@app.route("/login", methods=["POST"])\ndef login():\n    ...\n    return redirect(request.args.get("next", "/"))',
@@ -101,6 +113,9 @@ export default defineRule({
       const wrapped = ctx.file.resolveValue(target);
       const helper = wrapped.type === 'call' ? wrapped.childForFieldName('function') : null;
       if (helper?.type === 'identifier' && helperValidates(ctx, helper.text)) return;
+      // `redirect(safe_next(request.args["next"]))` with `safe_next` imported from the project: its body is
+      // in another file, its name says what it does.
+      if (helper && isImportedValidator(ctx, helper)) return;
       const guard = urlGuard(ctx, at, target, scope);
       if (guard === 'strong') return;
       const message =
