@@ -116,7 +116,11 @@ export function stringShape(
         }
       }
       if (isConstantLookup(ctx.file, node)) return 'constant';
-      if (fn?.type === 'identifier' && fn.text === 'str') return 'unknown';
+      // `str(i)` of a number or constant is constant text; of anything else, nothing to say.
+      if (fn?.type === 'identifier' && fn.text === 'str')
+        return stringShape(ctx, site?.args.positional[0] ?? null, options, depth + 1) === 'constant'
+          ? 'constant'
+          : 'unknown';
       // `normalise(name)` where every `return` of this file's `normalise` gives a constant ("guest").
       const helper = fn ? helperOf(ctx, fn) : undefined;
       if (
@@ -141,8 +145,12 @@ export function stringShape(
         }
         const assigned = binding.kind === 'assign' || binding.kind === 'walrus';
         if (!assigned && binding.kind !== 'param' && binding.kind !== 'for') return 'unknown';
-        // `for i in range(n)` (also in a comprehension): a number, which carries no syntax.
-        const counter = binding.kind === 'for' && isRangeCall(ctx, binding.value);
+        // `for i in range(n)` (also in a comprehension): a number, which carries no syntax; and an element of
+        // a collection of constants (`ids = [int(x) for x in raw.split(",")]`, `for i in ids`).
+        const counter =
+          binding.kind === 'for' &&
+          (isRangeCall(ctx, binding.value) ||
+            stringShape(ctx, binding.value, options, depth + 1) === 'constant');
         const shape = assigned
           ? stringShape(ctx, binding.value, options, depth + 1)
           : counter
