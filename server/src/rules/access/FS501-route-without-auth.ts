@@ -128,6 +128,8 @@ export default defineRule({
   // A route this file registers: .route, add_url_rule, add_resource, or a verb decorator (@bp.post).
   trigger: /route|add_url_rule|add_resource|@[^\n]*\.\s*(?:get|post|put|patch|delete)\b/,
   check(ctx: RuleContext) {
+    // A class-based view registered once has a route per method: name them all in one finding there.
+    const unprotected = new Map<number, Route[]>();
     for (const route of ctx.flask.routes) {
       if (!ctx.inFocus(route.registration) || !changesState(ctx, route)) continue;
       if (isPublicByNature(route)) continue;
@@ -137,13 +139,26 @@ export default defineRule({
       // With the auth decorator misplaced, the view was written for signed-in callers: reading
       // `current_user` there is not a check of its own, only an explicit test or refusal is.
       if (misplaced ? routeIsAuthenticatedExplicitly(ctx, route) : routeIsAuthenticated(ctx, route)) continue;
-      const methods = route.methods.join(', ');
+      const same = unprotected.get(route.registration.id);
+      if (same) {
+        same.push(route);
+        continue;
+      }
+      unprotected.set(route.registration.id, [route]);
+    }
+    for (const routes of unprotected.values()) {
+      const route = routes[0] as Route;
+      const misplaced = route.view.decorators.find(
+        (d) => d.startIndex < route.registration.startIndex && isAuthDecorator(ctx, d),
+      );
+      const methods = [...new Set(routes.flatMap((r) => r.methods))].join(', ');
+      const views = [...new Set(routes.map((r) => r.view.name))].join(', ');
       const where = route.rule ? ` ${route.rule}` : '';
       ctx.report(
         route.registration,
         misplaced
-          ? `${methods} route${where} (${route.view.name}) changes state but has no authentication: @${misplaced.text} sits above the route decorator, so the route registers the view without it. Move it below @${routeDecoratorName(route)}.`
-          : `${methods} route${where} (${route.view.name}) changes state but has no authentication: add an auth decorator such as @login_required or a guarding before_request hook.`,
+          ? `${methods} route${where} (${views}) changes state but has no authentication: @${misplaced.text} sits above the route decorator, so the route registers the view without it. Move it below @${routeDecoratorName(route)}.`
+          : `${methods} route${where} (${views}) changes state but has no authentication: add an auth decorator such as @login_required or a guarding before_request hook.`,
       );
     }
   },
