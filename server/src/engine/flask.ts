@@ -69,7 +69,8 @@ export interface Route {
   classView: Scope | null;
 }
 
-export type AppSetting = 'SERVER_NAME' | 'TRUSTED_HOSTS' | 'autoescape';
+/** `autoescape:<ext>`: autoescaping covers templates with that extension too (a select_autoescape list). */
+export type AppSetting = 'SERVER_NAME' | 'TRUSTED_HOSTS' | 'autoescape' | `autoescape:${string}`;
 
 export interface ConfigWrite {
   key: string;
@@ -562,6 +563,25 @@ export class FlaskModel {
     return this.ownModuleConfig;
   }
 
+  /**
+   * `jinja_env.autoescape = True` escapes everything; `= select_autoescape(["html", "xml"])` only the
+   * extensions listed (default: html, htm, xml), unless `default=True` escapes the rest too.
+   */
+  private autoescapeSettings(value: Node | null): AppSetting[] {
+    const resolved = value ? this.file.resolveValue(value) : null;
+    const site = resolved?.type === 'call' ? this.file.callAt(resolved) : undefined;
+    if (!site || lastSegment(site.callee ?? '') !== 'select_autoescape') return ['autoescape'];
+    const fallback = site.args.keywords.get('default') ?? site.args.positional[3];
+    if (fallback && !isFalsyLiteral(this.file.resolveValue(fallback))) return ['autoescape'];
+    const listed = site.args.keywords.get('enabled_extensions') ?? site.args.positional[0];
+    const extensions = listed ? this.file.resolveValue(listed) : null;
+    if (!extensions) return ['autoescape:html', 'autoescape:htm', 'autoescape:xml'];
+    if (!['list', 'tuple', 'set'].includes(extensions.type)) return ['autoescape'];
+    const names = extensions.namedChildren.map((c) => stringValue(c ?? null));
+    if (names.some((n) => n === undefined)) return ['autoescape'];
+    return (names as string[]).map((n): AppSetting => `autoescape:${n.replace(/^\./, '').toLowerCase()}`);
+  }
+
   configWritesOf(...keys: string[]): ConfigWrite[] {
     return this.configWrites.filter((w) => keys.includes(w.key));
   }
@@ -592,7 +612,9 @@ export class FlaskModel {
           if (name === 'trusted_hosts' || name.endsWith('.trusted_hosts'))
             this.appSettings.add('TRUSTED_HOSTS');
           // app.jinja_env.autoescape = True / = select_autoescape([...]) (a false value is FS303's)
-          if (/(^|\.)jinja_env\.autoescape$/.test(name)) this.appSettings.add('autoescape');
+          if (/(^|\.)jinja_env\.autoescape$/.test(name)) {
+            for (const setting of this.autoescapeSettings(binding.value)) this.appSettings.add(setting);
+          }
           if (/(^|\.)jinja_options$/.test(name) && ESCAPING_OPTIONS.test(binding.value?.text ?? ''))
             this.appSettings.add('autoescape');
         }

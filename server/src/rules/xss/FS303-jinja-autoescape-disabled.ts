@@ -1,6 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
-import { dottedName, isFalsyLiteral, literalValue, stringValue } from '../../engine/syntax';
+import { dottedName, isFalsyLiteral, lastSegment, literalValue, stringValue } from '../../engine/syntax';
 import { addArgument, replaceNode } from '../support/edits';
 import { unwrap } from '../support/xss';
 import { defineRule } from '../rule';
@@ -42,7 +42,8 @@ export default defineRule({
   // An Environment or Template of jinja2, or an autoescape option, setting or function.
   trigger: /jinja2|autoescape/,
   check(ctx: RuleContext) {
-    const falsy = (node: Node) => isFalsyLiteral(ctx.file.resolveValue(unwrap(node)));
+    const falsy = (node: Node) =>
+      isFalsyLiteral(ctx.file.resolveValue(unwrap(node))) || escapesNothing(ctx, node);
     const toTrue = (node: Node) => [replaceNode(node, 'True')];
 
     for (const site of ctx.file.calls) {
@@ -149,6 +150,28 @@ function reportOptions(ctx: RuleContext, value: Node): void {
     ctx.report(keyword.parent ?? keyword, JINJA_OPTIONS_MESSAGE, { fix: [replaceNode(keyword, 'True')] });
   }
   for (const arg of site.args.positional) if (unwrap(arg).type === 'dictionary') reportOptions(ctx, arg);
+}
+
+/**
+ * `select_autoescape(enabled_extensions=(), default=False, default_for_string=False)`: a selector that
+ * escapes no template at all, autoescaping off by another name.
+ */
+function escapesNothing(ctx: RuleContext, node: Node): boolean {
+  const value = ctx.file.resolveValue(unwrap(node));
+  const site = value.type === 'call' ? ctx.file.callAt(value) : undefined;
+  if (!site || lastSegment(site.callee ?? '') !== 'select_autoescape') return false;
+  const option = (name: string, index: number) => site.args.keywords.get(name) ?? site.args.positional[index];
+  const off = (name: string, index: number, byDefault: boolean) => {
+    const given = option(name, index);
+    return given ? isFalsyLiteral(ctx.file.resolveValue(given)) : !byDefault;
+  };
+  const listed = option('enabled_extensions', 0);
+  const extensions = listed ? ctx.file.resolveValue(listed) : null;
+  const none =
+    !!extensions &&
+    ['list', 'tuple', 'set'].includes(extensions.type) &&
+    extensions.namedChildren.length === 0;
+  return none && off('default_for_string', 2, true) && off('default', 3, false);
 }
 
 /** `env = Environment(...)` followed by `env.autoescape = <not false>`. */

@@ -48,7 +48,7 @@ export default defineRule({
     owasp: ['A03:2021'],
     docs: {
       summary:
-        'Finds `render_template(...)`/`stream_template(...)` calls (Flask, Quart) whose template name is a constant that does not end in `.html`, `.htm`, `.xml`, `.xhtml` or `.svg` — `.txt`, `.j2`, `.jinja`, `.jinja2`, `.html.j2`, `.tmpl`, `.md`, no extension — and that pass variables (keyword arguments or `**context`), when the result is returned from a view, wrapped in an HTML response, used as the HTML part of an e-mail or turned into HTML by a Markdown renderer (or where it goes is not known, with low confidence). Values from the request make the finding high-confidence. Plain-text uses are not reported: `render_template("email/reset.txt", ...)` as `msg.body`/`text_body=`, or a `Response(..., mimetype="text/plain")`. Nothing is reported when the app overrides `select_jinja_autoescape`, or sets `jinja_env.autoescape = True` or `autoescape: True` in `jinja_options`, in any file of the scan. `render_template_string` is FS204\'s and FS303\'s.',
+        'Finds `render_template(...)`/`stream_template(...)` calls (Flask, Quart) whose template name is a constant that does not end in `.html`, `.htm`, `.xml`, `.xhtml` or `.svg` — `.txt`, `.j2`, `.jinja`, `.jinja2`, `.html.j2`, `.tmpl`, `.md`, no extension — and that pass variables (keyword arguments or `**context`), when the result is returned from a view, wrapped in an HTML response, used as the HTML part of an e-mail or turned into HTML by a Markdown renderer (or where it goes is not known, with low confidence). Values from the request make the finding high-confidence. Plain-text uses are not reported: `render_template("email/reset.txt", ...)` as `msg.body`/`text_body=`, or a `Response(..., mimetype="text/plain")`. Nothing is reported when the app overrides `select_jinja_autoescape`, or sets `jinja_env.autoescape = True` or `autoescape: True` in `jinja_options`, in any file of the scan (`jinja_env.autoescape = select_autoescape([...])` covers only the extensions it lists). `render_template_string` is FS204\'s and FS303\'s.',
       why: 'Flask turns Jinja autoescaping on only for templates whose name ends in one of a few extensions. A template called `profile.j2` or `notes.txt` gets every `{{ value }}` inserted raw, and a view returning it is served as text/html, so a display name or comment containing `<script>` runs in the browsers of everyone who views the page (stored or reflected XSS) — although the template looks exactly like the escaped ones next to it.',
       example:
         '@app.route("/notes/<int:note_id>")\ndef show_note(note_id):\n    note = Note.query.get_or_404(note_id)\n    return render_template("note.txt", body=note.body)',
@@ -70,7 +70,11 @@ export default defineRule({
         ctx,
         site.args.positional[0] ?? site.args.keywords.get('template_name_or_list'),
       );
-      const unescaped = names.find((name) => !AUTOESCAPED.has(extensionOf(name)));
+      const unescaped = names.find(
+        (name) =>
+          !AUTOESCAPED.has(extensionOf(name)) &&
+          !ctx.workspace.appSettings.has(`autoescape:${extensionOf(name)}`),
+      );
       if (unescaped === undefined) continue;
       const passed = passedValues(site);
       if (passed.length === 0) continue;
