@@ -81,6 +81,15 @@ export function channelOfCall(site: CallSite): Channel | null {
   if (site.name === 'create' && /(^|\.)messages$/.test(dottedName(site.receiver) ?? '')) return 'SMS';
   const own = channelOfName(site.name);
   if (own) return own;
+  // `from .email_utils import send_plain`: a sending function of the project's mail module.
+  const module = callee.includes('.') ? callee.slice(0, callee.lastIndexOf('.')) : '';
+  if (
+    module &&
+    !site.receiver &&
+    nameWords(site.name).some((w) => SEND_VERBS.has(w)) &&
+    module.split('.').some((part) => nameWords(part).some((w) => MAIL_NOUNS.has(w)))
+  )
+    return 'e-mail';
   if (site.receiver && (TASK_METHODS.has(site.name) || site.name === 'send')) {
     const receiver = dottedName(site.receiver) ?? '';
     const last = receiver.slice(receiver.lastIndexOf('.') + 1);
