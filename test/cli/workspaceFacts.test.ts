@@ -163,3 +163,39 @@ def create_post():
     );
   });
 });
+
+describe('flask-sentinel scan: a bare CORS() given its origins by init_app in the app factory', () => {
+  const extensions = `from flask_cors import CORS
+
+cors = CORS()
+`;
+  const factory = (options: string) => `from flask import Flask
+from .extensions import cors
+
+
+def create_app():
+    app = Flask(__name__)
+    cors.init_app(${options})
+    return app
+`;
+  const scan = (options: string) => {
+    const root = makeTree({ 'app/extensions.py': extensions, 'app/__init__.py': factory(options) });
+    try {
+      const run = runCli(['scan', '.', '--format', 'json', '--fail-on', 'never', '--select', 'FS505'], root);
+      assert.equal(run.status, 0, run.stderr);
+      const report = JSON.parse(run.stdout) as { findings: { path: string; line: number }[] };
+      return report.findings.map((f) => `${f.path}:${f.line}`);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  };
+
+  it('is not reported when init_app names the origins or resources', () => {
+    assert.deepEqual(scan('app, resources={r"/api/*": {"origins": ["https://shop.example.com"]}}'), []);
+    assert.deepEqual(scan('app, origins=["https://shop.example.com"]'), []);
+  });
+
+  it('is reported (low confidence) when nothing in the scan gives it origins', () => {
+    assert.deepEqual(scan('app'), ['app/extensions.py:3']);
+  });
+});

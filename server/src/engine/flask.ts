@@ -70,7 +70,13 @@ export interface Route {
 }
 
 /** `autoescape:<ext>`: autoescaping covers templates with that extension too (a select_autoescape list). */
-export type AppSetting = 'SERVER_NAME' | 'TRUSTED_HOSTS' | 'autoescape' | `autoescape:${string}`;
+export type AppSetting =
+  | 'SERVER_NAME'
+  | 'TRUSTED_HOSTS'
+  | 'autoescape'
+  | `autoescape:${string}`
+  /** flask-cors is given origins somewhere: `cors.init_app(app, origins=...)`/`resources=`, `CORS_ORIGINS`. */
+  | 'CORS_ORIGINS';
 
 export interface ConfigWrite {
   key: string;
@@ -598,6 +604,12 @@ export class FlaskModel {
     for (const write of this.configWrites) {
       if ((write.key === 'SERVER_NAME' || write.key === 'TRUSTED_HOSTS') && set(write.value))
         this.appSettings.add(write.key);
+      if ((write.key === 'CORS_ORIGINS' || write.key === 'CORS_RESOURCES') && set(write.value))
+        this.appSettings.add('CORS_ORIGINS');
+    }
+    for (const site of this.file.callsNamed('init_app')) {
+      if (site.args.keywords.has('origins') || site.args.keywords.has('resources'))
+        this.appSettings.add('CORS_ORIGINS');
     }
     for (const scope of this.file.scopes) {
       for (const [name, bindings] of scope.bindings) {

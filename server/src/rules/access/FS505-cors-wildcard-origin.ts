@@ -42,7 +42,7 @@ export default defineRule({
     fix: { title: 'Allow an explicit origin list', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds cross-origin access opened to every site: flask-cors `CORS(app)` or `@cross_origin()` with no origins (the default is `*`), `origins="*"` or a match-everything regex, `resources={r"/api/*": {"origins": "*"}}`, `cors.init_app(app)` of such an object, the `CORS_ORIGINS` setting, and hand-written `Access-Control-Allow-Origin: *` headers (`resp.headers[...] = "*"`, `headers.add(...)`, header dictionaries). Combined with `supports_credentials=True`, and for a header that echoes the request `Origin` without an allow-list check, it is an error.',
+        'Finds cross-origin access opened to every site: flask-cors `CORS(app)` or `@cross_origin()` with no origins (the default is `*`), `origins="*"` or a match-everything regex, `resources={r"/api/*": {"origins": "*"}}`, `cors.init_app(app)` of such an object (a bare `CORS()` initialised in another module is not reported when some file of the scan gives `init_app` origins or resources, or sets `CORS_ORIGINS`), the `CORS_ORIGINS` setting, and hand-written `Access-Control-Allow-Origin: *` headers (`resp.headers[...] = "*"`, `headers.add(...)`, header dictionaries). Combined with `supports_credentials=True`, and for a header that echoes the request `Origin` without an allow-list check, it is an error.',
       why: "With a wildcard, any website can read your API responses from a visitor's browser. With credentials allowed (flask-cors then reflects the caller's origin) or the `Origin` header echoed back, a malicious page reads the logged-in user's data — profile, tokens, CSRF tokens — and acts on it.",
       example:
         'CORS(app, supports_credentials=True)\n\n@app.after_request\ndef cors(resp):\n    resp.headers["Access-Control-Allow-Origin"] = request.headers.get("Origin")\n    return resp',
@@ -267,6 +267,8 @@ function checkFlaskCors(ctx: RuleContext): void {
       const verdict = evaluate(ctx, options);
       if (!verdict) continue;
       if (verdict.implicit) {
+        // `cors.init_app(app, resources={...: {"origins": [...]}})` in the app factory of another module.
+        if (ctx.workspace.appSettings.has('CORS_ORIGINS')) continue;
         ctx.report(
           site.node,
           'CORS() is created without origins: once initialised, it allows every origin (the default "*"). Pass origins=[...] with your frontend\'s origins.',
