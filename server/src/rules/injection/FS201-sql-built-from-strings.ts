@@ -22,10 +22,22 @@ const SQL_METHODS = new Set([
   'fetch_all',
   'fetch_one',
   'fetch_val',
+  // asyncpg (`await conn.fetchrow(...)`); reported for text that reads as SQL, as above.
+  'fetch',
+  'fetchrow',
+  'fetchval',
 ]);
 /** SQLAlchemy's methods that bind values to a text() statement or describe its result. */
 const BINDING_METHODS = new Set(['bindparams', 'params', 'columns']);
-const SQL_ONLY_IF_IT_READS_AS_SQL = new Set(['raw', 'fetch_all', 'fetch_one', 'fetch_val']);
+const SQL_ONLY_IF_IT_READS_AS_SQL = new Set([
+  'raw',
+  'fetch_all',
+  'fetch_one',
+  'fetch_val',
+  'fetch',
+  'fetchrow',
+  'fetchval',
+]);
 const SQL_FUNCTIONS = new Set([
   'sqlalchemy.text',
   'sqlalchemy.sql.text',
@@ -36,6 +48,9 @@ const SQL_FUNCTIONS = new Set([
   'sqlalchemy.sql.expression.literal_column',
   'pandas.read_sql',
   'pandas.read_sql_query',
+  // Django: an SQL fragment put into the query as written.
+  'django.db.models.expressions.RawSQL',
+  'django.db.models.RawSQL',
 ]);
 
 export default defineRule({
@@ -50,7 +65,7 @@ export default defineRule({
     fix: { title: 'Pass the values as query parameters', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds SQL text assembled with f-strings, `%`, `.format()`, `+` or `join` and passed to `execute`/`executemany`/`executescript` of any DB-API cursor or SQLAlchemy session/connection, to `sqlalchemy.text()` or `literal_column()`, Django/peewee `.raw()`, peewee\'s `execute_sql()`, the `databases` package\'s `fetch_all`/`fetch_one`/`fetch_val` (for text that reads as SQL) or pandas `read_sql`; the query may also be passed as `query=` or `operation=`. It has high confidence when request data reaches the query. A value checked against an allow-list first is constant (`if sort not in SORTABLE: abort(400)`, `if column not in ("name", "email"): column = "name"`, `COLUMNS.get(key, "name")`, `"DESC" if desc else "ASC"`), and so is one checked to be digits (`if not uid.isdigit(): abort(400)`): that is how a column name or a sort order, which cannot be a query parameter, is put into SQL safely, and it is not reported. A check that lets other values through (`if column in ("password", "token"): abort(403)`, or an `if` that only logs) does not count.',
+        'Finds SQL text assembled with f-strings, `%`, `.format()`, `+` or `join` and passed to `execute`/`executemany`/`executescript` of any DB-API cursor or SQLAlchemy session/connection, to `sqlalchemy.text()` or `literal_column()`, Django/peewee `.raw()`, Django `RawSQL(...)` and `.extra(where=/select=/tables=/order_by=...)`, asyncpg `fetch`/`fetchrow`/`fetchval` (for text that reads as SQL), peewee\'s `execute_sql()`, the `databases` package\'s `fetch_all`/`fetch_one`/`fetch_val` (for text that reads as SQL) or pandas `read_sql`; the query may also be passed as `query=` or `operation=`. It has high confidence when request data reaches the query. A value checked against an allow-list first is constant (`if sort not in SORTABLE: abort(400)`, `if column not in ("name", "email"): column = "name"`, `COLUMNS.get(key, "name")`, `"DESC" if desc else "ASC"`), and so is one checked to be digits (`if not uid.isdigit(): abort(400)`): that is how a column name or a sort order, which cannot be a query parameter, is put into SQL safely, and it is not reported. A check that lets other values through (`if column in ("password", "token"): abort(403)`, or an `if` that only logs) does not count.',
       why: "Values spliced into SQL text are parsed as SQL. A value such as `' OR 1=1 --` changes the query: the attacker reads or changes any table the database user can reach, and on some databases runs commands.",
       example: 'name = request.args["name"]\ncursor.execute(f"SELECT * FROM users WHERE name = \'{name}\'")',
       fix: 'name = request.args["name"]\ncursor.execute("SELECT * FROM users WHERE name = %s", (name,))\n# SQLAlchemy: db.session.execute(text("SELECT * FROM users WHERE name = :name"), {"name": name})',
@@ -62,13 +77,45 @@ export default defineRule({
     ],
   },
   // A SQL method (execute*, mogrify, raw, read_sql*, exec_driver_sql) or sqlalchemy's text / literal_column.
-  trigger: /execute|mogrify|\braw\b|read_sql|exec_driver_sql|fetch_(?:all|one|val)|\btext\b|literal_column/,
+  trigger:
+    /execute|mogrify|\braw\b|read_sql|exec_driver_sql|fetch_?(?:all|one|val|row)?\b|\btext\b|literal_column|RawSQL|\.extra\(/,
   check(ctx: RuleContext) {
     // Each site reports at its own query argument.
     const sites = ctx.file.callsNamed(...SQL_METHODS).filter((site) => ctx.inFocus(site.node));
     for (const site of ctx.file.calls) {
       if (!site.callee || !SQL_FUNCTIONS.has(site.callee) || !ctx.inFocus(site.node)) continue;
       if (!sites.includes(site)) sites.push(site);
+    }
+    // Django's `.extra(where=[...], select={...}, tables=[...], order_by=[...])`: each string is raw SQL.
+    for (const site of ctx.file.callsNamed('extra')) {
+      if (!ctx.inFocus(site.node) || !site.receiver) continue;
+      for (const keyword of ['where', 'select', 'tables', 'order_by']) {
+        const value = site.args.keywords.get(keyword);
+        const container = value ? ctx.file.resolveValue(value) : null;
+        const parts = !container
+          ? []
+          : container.type === 'dictionary'
+            ? container.namedChildren.map((pair) => pair?.childForFieldName('value') ?? null)
+            : ['list', 'tuple'].includes(container.type)
+              ? container.namedChildren
+              : [container];
+        for (const part of parts) {
+          if (!part) continue;
+          const taint = ctx.taint.reaches(part, 'sql', site.scope);
+          if (!taint && stringShape(ctx, part, { words: true }) !== 'dynamic') continue;
+          const what = taint
+            ? `Request data (${taint.label}) reaches`
+            : 'A string built at run time is passed to';
+          ctx.report(
+            part,
+            `${what} .extra(${keyword}=...) as SQL text: use params=[...] with %s placeholders.`,
+            {
+              confidence: taint ? 'high' : 'medium',
+              taint,
+            },
+          );
+        }
+      }
     }
     for (const site of sites) {
       let query =
