@@ -124,6 +124,10 @@ const CLEANING_CALLS = new Set([
 ]);
 
 /** Sanitizers that make a value safe for particular sinks only. */
+/** pathlib's path classes: `.name` of one is the last component. */
+const PATH_CLASSES = /^pathlib\.(Pure)?(Posix|Windows)?Path$/;
+const PATH_ONLY: readonly SinkKind[] = ['path'];
+
 const SANITIZERS = new Map<string, SinkKind[]>(
   Object.entries({
     'markupsafe.escape': ['html'],
@@ -517,7 +521,19 @@ export class TaintAnalyzer {
       const viaSelf = this.ofName(node, dotted, scope);
       if (viaSelf) return viaSelf;
     }
+    // `Path(name).name` is os.path.basename(name): the last component, no directory left in it.
+    if ((attribute === 'name' || attribute === 'stem') && object && this.isPathObject(object, scope)) {
+      const inner = this.taintOf(object, scope);
+      return inner ? { ...inner, sanitized: union(inner.sanitized, PATH_ONLY) } : null;
+    }
     return this.taintOf(object, scope);
+  }
+
+  /** `Path(x)`, `pathlib.PurePath(x)`, or a name assigned one. */
+  private isPathObject(node: Node, scope: Scope): boolean {
+    const value = node.type === 'call' ? node : this.model.resolveValue(node, scope);
+    const callee = value.type === 'call' ? this.model.callAt(value)?.callee : undefined;
+    return !!callee && PATH_CLASSES.test(callee);
   }
 
   private ofCall(node: Node, scope: Scope): Taint | null {
