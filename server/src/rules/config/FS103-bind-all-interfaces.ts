@@ -5,6 +5,7 @@ import { dottedName, stringValue } from '../../engine/syntax';
 import type { OffsetEdit } from '../../engine/types';
 import { argumentOf, calledName, calleeNode, quotedLike } from '../support/config';
 import { replaceNode } from '../support/edits';
+import { splatKeywords } from '../support/values';
 import { defineRule } from '../rule';
 
 /** Addresses that mean "every interface". The empty string counts where a socket address is expected. */
@@ -54,7 +55,7 @@ export default defineRule({
     fix: { title: 'Listen on localhost only', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds servers bound to every network interface with a hard-coded address: `app.run(host="0.0.0.0")` or `app.run("0.0.0.0")`, `"::"` and `""` hosts, `run_simple("0.0.0.0", ...)`, `make_server`, waitress `serve(..., host=/listen=)`, `socketio.run`/`uvicorn.run(host=...)`, socket `s.bind(("0.0.0.0", port))` / `s.bind(("", port))`, and `HTTPServer`/`TCPServer`/gevent `WSGIServer` address tuples, also through a constant such as `HOST = "0.0.0.0"`, and, with low confidence, as the default of an environment lookup (`os.environ.get("HOST", "0.0.0.0")`). Hosts read from the environment without such a default, or from configuration, are left alone.',
+        'Finds servers bound to every network interface with a hard-coded address: `app.run(host="0.0.0.0")` or `app.run("0.0.0.0")`, `"::"` and `""` hosts, `run_simple("0.0.0.0", ...)`, `make_server`, waitress `serve(..., host=/listen=)`, `socketio.run`/`uvicorn.run(host=...)`, socket `s.bind(("0.0.0.0", port))` / `s.bind(("", port))`, and `HTTPServer`/`TCPServer`/gevent `WSGIServer` address tuples, also through a constant such as `HOST = "0.0.0.0"` or a `**dict(...)` of the file, and, with low confidence, as the default of an environment lookup (`os.environ.get("HOST", "0.0.0.0")`). Hosts read from the environment without such a default, or from configuration, are left alone.',
       why: 'A development server bound to `0.0.0.0` answers on every network the machine is attached to — office Wi-Fi, a public cloud interface, a VPN — not just on your own machine. Combined with debug mode or an unauthenticated admin route, anyone on those networks can reach it. The Flask and Werkzeug development servers are not hardened for exposure.',
       example: 'if __name__ == "__main__":\n    app.run(host="0.0.0.0", port=5000)',
       fix: 'import os\n\nif __name__ == "__main__":\n    # Local by default; opt in to exposure explicitly (e.g. inside a container).\n    app.run(host=os.environ.get("FLASK_RUN_HOST", "127.0.0.1"), port=5000)',
@@ -119,7 +120,8 @@ function boundAddress(ctx: RuleContext, site: CallSite): Bound | null {
     return fromHost(ctx, argumentOf(site, 'host', 1));
   }
   if (!HOST_KEYWORD_SERVERS.has(name)) return null;
-  const host = site.args.keywords.get('host');
+  // `app.run(**RUN_OPTIONS)`: a dict literal (or dict(...)) of this file gives the keywords.
+  const host = site.args.keywords.get('host') ?? splatKeywords(ctx, site)?.get('host');
   if (host) return fromHost(ctx, host);
   const listen = site.args.keywords.get('listen');
   if (listen && (name === 'serve' || name === 'run')) return fromListen(ctx, listen);

@@ -76,6 +76,12 @@ export function splatKeywords(ctx: RuleContext, site: CallSite): Map<string, Nod
     if (argument?.type !== 'dictionary_splat') continue;
     const expression = argument.namedChildren[0];
     const dict = expression ? ctx.file.resolveValue(expression) : null;
+    // `dict(host="0.0.0.0", port=8080)`: its keywords.
+    const built = dict?.type === 'call' ? ctx.file.callAt(dict) : undefined;
+    if (built?.callee === 'dict' && built.args.positional.length === 0 && !built.args.hasSplat) {
+      for (const [key, value] of built.args.keywords) out.set(key, value);
+      continue;
+    }
     if (dict?.type !== 'dictionary') return null;
     for (const pair of dict.namedChildren) {
       if (pair?.type === 'comment') continue;
