@@ -56,7 +56,7 @@ export function checksCallerInBody(ctx: RuleContext, view: Scope): boolean {
   if (!body) return false;
   const text = body.text;
   const mentionsIdentity =
-    /current_user|get_jwt_identity|verify_jwt_in_request|get_jwt\(|\bg\.\w*user|session\s*(\.get\s*\(|\[)\s*['"]\w*(user|logged|auth|account)|request\.authorization|headers(\.get\s*\(|\[)\s*['"](authorization|x-api-key|x-auth-token|[\w-]*signature)|compare_digest\s*\(|construct_event\s*\(|verify_(webhook|signature)\w*\s*\(/i.test(
+    /current_user|get_jwt_identity|verify_jwt_in_request|get_jwt\(|\bg\.\w*user|session\s*(\.get\s*\(|\[)\s*['"]\w*(user|logged|auth|account)|['"]\w*(user|logged|auth|account)\w*['"]\s+(not\s+)?in\s+session\b|request\.authorization|headers(\.get\s*\(|\[)\s*['"](authorization|x-api-key|x-auth-token|[\w-]*signature)|compare_digest\s*\(|construct_event\s*\(|verify_(webhook|signature)\w*\s*\(/i.test(
       text,
     );
   return mentionsIdentity && ctx.flask.refusesRequests(view);
