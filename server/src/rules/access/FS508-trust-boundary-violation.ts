@@ -1,7 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
 import type { Taint } from '../../engine/taint';
-import { contains, isFalsyLiteral, stringValue } from '../../engine/syntax';
+import { contains, isFalsyLiteral, literalValue, stringValue } from '../../engine/syntax';
 import { argumentAt, valueContains } from '../support/files';
 import { isValidatedBefore, statementOf } from '../support/queries';
 import { preciseTaint, unwrap } from '../support/xss';
@@ -11,6 +11,9 @@ const SESSION_OBJECTS = new Set(['flask.session', 'quart.session', 'flask.global
 /** Session keys that code usually reads as who the user is or what they may do. */
 const IDENTITY_KEY =
   /user|uid|account|role|admin|perm|auth|logged|login|group|tenant|org|email|owner|level|scope|priv|staff|super|verified|^is_|_id$|^id$/i;
+/** Keys that grant something: a flag computed from the request under one of these is the client's say. */
+const PRIVILEGE_KEY =
+  /admin|role|perm|auth|logged|login|staff|super|verified|priv|level|scope|owner|paid|premium/i;
 /** Calls that verify credentials: a value stored after one of them is the authenticated identity. */
 const CREDENTIAL_CHECK =
   /check_?password|verify|authenticate|checkpw|check_pw|compare_digest|login_user|validate_login|check_credentials|simple_bind|bind_s$|^bind$|totp|otp/i;
@@ -37,7 +40,7 @@ export default defineRule({
     owasp: ['A04:2021'],
     docs: {
       summary:
-        'Finds request data stored as it came in the Flask session: `session["user"] = request.form["user"]`, `session.setdefault(...)`, `session.update(role=...)`, and session keys the client names (`session[request.args["key"]] = ...`). Values converted (`int()`, except under a key that names an identity: the client still picks which user), checked before (allow-list membership, equality with a constant, an anchored regex, `isalnum()`, a `validate_*` helper), looked up in the database, or stored after a credential check in the same view (`check_password_hash`, `verify`, `login_user`...) are not reported. Keys that name an identity or a privilege (`user`, `user_id`, `role`, `is_admin`, `email`, `tenant`...) are reported with medium confidence, other keys with low confidence. `session.update(request.form)` is FS506\'s (mass assignment). `flask.g` is not checked: it lives for one request, so what is stored there is not trusted by later requests.',
+        'Finds request data stored as it came in the Flask session: `session["user"] = request.form["user"]`, `session.setdefault(...)`, `session.update(role=...)`, session keys the client names (`session[request.args["key"]] = ...`), and privilege flags computed from request data alone (`session["is_admin"] = request.args.get("admin") == "1"`, a conditional choosing `"admin"` on such a test). Values converted (`int()`, except under a key that names an identity: the client still picks which user), checked before (allow-list membership, equality with a constant, an anchored regex, `isalnum()`, a `validate_*` helper), looked up in the database, or stored after a credential check in the same view (`check_password_hash`, `verify`, `login_user`...) are not reported. Keys that name an identity or a privilege (`user`, `user_id`, `role`, `is_admin`, `email`, `tenant`...) are reported with medium confidence, other keys with low confidence. `session.update(request.form)` is FS506\'s (mass assignment). `flask.g` is not checked: it lives for one request, so what is stored there is not trusted by later requests.',
       why: 'The session is signed by the server, so the rest of the application reads it as facts the server established: who is logged in, their role, the tenant they belong to. Copying a request value there without checking it turns "the client said so" into "the server said so": a login form that stores `session["user"] = request.form["user"]` before (or without) checking the password logs anyone in as anyone, and a stored `role` or `next` URL reaches code that no longer validates it.',
       example:
         '@app.post("/login")\ndef login():\n    session["user"] = request.form["username"]\n    if not check_password(request.form["username"], request.form["password"]):\n        abort(401)\n    return redirect("/")',
@@ -70,6 +73,17 @@ export default defineRule({
       if (!write.value) continue;
       const identity = keyText !== undefined && IDENTITY_KEY.test(keyText);
       const asText = taintOf(ctx, write.value);
+      // `session["is_admin"] = request.args.get("admin") == "1"`: the flag is whatever the client asks.
+      const privilege = keyText !== undefined && PRIVILEGE_KEY.test(keyText);
+      const decided = !asText && privilege ? decidedByClient(ctx, write.value) : null;
+      if (decided && !afterCredentialCheck(ctx, write.at)) {
+        ctx.report(
+          write.value,
+          `Request data (${decided.label}) decides session["${keyText}"]: the comparison only turns the client's answer into a flag, so any client can set it. Derive it on the server (from the authenticated user's record).`,
+          { taint: decided, confidence: 'medium' },
+        );
+        continue;
+      }
       const taint = asText ?? (identity ? convertedIdentity(ctx, write.value) : null);
       if (!taint || isValidatedBefore(ctx, write.at, write.value) || afterCredentialCheck(ctx, write.at))
         continue;
@@ -85,6 +99,54 @@ export default defineRule({
     }
   },
 });
+
+/**
+ * A flag computed from request data alone: a comparison of it with a constant (`== "1"`, `in ("yes", "on")`),
+ * `bool(...)` of it, or a conditional choosing between constants on such a test.
+ */
+function decidedByClient(ctx: RuleContext, value: Node, depth = 0): Taint | null {
+  const node = unwrap(ctx.file.resolveValue(unwrap(value)));
+  if (depth > 3) return null;
+  switch (node.type) {
+    case 'comparison_operator': {
+      const operands = node.namedChildren.filter((c): c is Node => c !== null);
+      if (
+        !operands.some(
+          (o) => literalValue(ctx.file.resolveValue(o)) !== undefined || isConstantCollection(ctx, o),
+        )
+      )
+        return null;
+      for (const operand of operands) {
+        const taint = taintOf(ctx, operand);
+        if (taint) return taint;
+      }
+      return null;
+    }
+    case 'call': {
+      const site = ctx.file.callAt(node);
+      return site?.callee === 'bool' && site.args.positional[0]
+        ? taintOf(ctx, site.args.positional[0])
+        : null;
+    }
+    case 'conditional_expression': {
+      const [whenTrue, condition, whenFalse] = node.namedChildren;
+      const constants = [whenTrue, whenFalse].every(
+        (b) => !!b && literalValue(ctx.file.resolveValue(b)) !== undefined,
+      );
+      return constants && condition ? decidedByClient(ctx, condition, depth + 1) : null;
+    }
+    default:
+      return null;
+  }
+}
+
+function isConstantCollection(ctx: RuleContext, node: Node): boolean {
+  const value = ctx.file.resolveValue(node);
+  return (
+    ['tuple', 'list', 'set'].includes(value.type) &&
+    value.namedChildren.every((c) => !c || literalValue(ctx.file.resolveValue(c)) !== undefined)
+  );
+}
 
 function taintOf(ctx: RuleContext, node: Node): Taint | null {
   // Request text as the client sent it: a row looked up with it, or a value computed from it, is the
