@@ -383,7 +383,9 @@ export function urlGuard(ctx: RuleContext, sink: Node, url: Node, scope: Scope):
   const mentions = (n: Node) => mentionsAny(n, names);
   const relevant = conditions.filter(mentions);
   let best: GuardStrength = null;
-  const slashDoubleChecked = conditions.some((c) => checksDoubleSlash(c));
+  // `//evil.example` and `/\evil.example` (browsers read a backslash as a slash): both must be rejected.
+  const slashDoubleChecked =
+    conditions.some((c) => checksDoubleSlash(c)) && conditions.some((c) => checksBackslash(c));
   for (const condition of relevant) {
     // `if url != "/": return redirect(url)`: in the branch a condition lets through, an inequality with a
     // constant constrains nothing.
@@ -642,6 +644,14 @@ function startswithStrength(ctx: RuleContext, arg: Node | null, slashDoubleCheck
     }
   }
   return strength;
+}
+
+/**
+ * `"\\" in url`, `url.startswith("/\\")`, `url.replace("\\", "/")`, or a parse that normalises it: the
+ * backslash that browsers turn into a slash (`/\evil.example` is `//evil.example` to them).
+ */
+function checksBackslash(condition: Node): boolean {
+  return /\\\\|\\x5c|\\u005c|url_has_allowed_host_and_scheme|is_safe_url/i.test(condition.text);
 }
 
 /** `url.startswith("//")`, `"//" in url`, `url[1] == "/"`... somewhere in the checks. */
