@@ -17,7 +17,8 @@ import { contains, dottedName, lastSegment, stringValue } from '../../engine/syn
  * the same untrusted variable with one of:
  * - `X.startswith(...)` where X was normalised by `os.path.abspath/realpath/normpath` or `Path.resolve()`;
  * - `X.is_relative_to(...)` on a normalised X, or `os.path.commonpath/commonprefix([...])` of a normalised X;
- * - `".." in X` (the classic manual check, usually with `X.startswith("/")` or `os.path.isabs(X)`);
+ * - `".." in X` together with `X.startswith("/")` or `os.path.isabs(X)` in the same test (the classic manual
+ *   check; alone it lets an absolute path through, which `os.path.join(BASE, X)` takes instead of BASE);
  * - an allow-list or exact match: `name in ALLOWED` / `name not in ("a", "b")` / `name == "report.pdf"`
  *   (not `name == ""`, which only tests for an empty upload);
  * - a character check: `name.isalnum()`, or an anchored `re.match/fullmatch` pattern that cannot match `/`;
@@ -524,8 +525,8 @@ function validates(ctx: RuleContext, condition: Node, names: Set<string>): boole
       const right = n.namedChildren[1] ?? null;
       const membership = /\bin\b/.test(operators);
       if (membership && stringValue(left)?.includes('..')) {
-        // ".." in name
-        if (shares(namesIn(ctx, right).names, names)) found = true;
+        // ".." in name, with an absolute-path test beside it: os.path.join(BASE, "/etc/passwd") drops BASE.
+        if (shares(namesIn(ctx, right).names, names) && REJECTS_ABSOLUTE.test(condition.text)) found = true;
       } else if (membership && right && isConstantCollection(ctx.file, right)) {
         // name in ALLOWED_FILES / name not in ("a.txt", "b.txt"); not `ext in ALLOWED_EXTENSIONS` with
         // `ext = name.rsplit(".", 1)[1]`, which "../../x.png" passes.
@@ -540,6 +541,9 @@ function validates(ctx: RuleContext, condition: Node, names: Set<string>): boole
   visit(condition);
   return found;
 }
+
+/** `os.path.isabs(name)`, `name.startswith("/")` (or `("/", "\\")`, `os.sep`), `Path(name).is_absolute()`. */
+const REJECTS_ABSOLUTE = /isabs\s*\(|is_absolute\s*\(|startswith\s*\(\s*(\(\s*)?(['"]\/|os\.sep)/;
 
 /** Calls and attributes that take a part of a file name or path: its extension, its last component. */
 const PART_CALLS = new Set(['split', 'rsplit', 'splitext', 'partition', 'rpartition', 'basename', 'dirname']);
