@@ -145,6 +145,11 @@ export function stringShape(
         }
         const assigned = binding.kind === 'assign' || binding.kind === 'walrus';
         if (!assigned && binding.kind !== 'param' && binding.kind !== 'for') return 'unknown';
+        // `@app.route("/users/<int:uid>")`: Flask converts the parameter to a number before the view runs.
+        if (binding.kind === 'param' && isNumericUrlParameter(ctx, node.text, scope)) {
+          sawConstant = true;
+          continue;
+        }
         // `for i in range(n)` (also in a comprehension): a number, which carries no syntax; and an element of
         // a collection of constants (`ids = [int(x) for x in raw.split(",")]`, `for i in ids`).
         const counter =
@@ -225,6 +230,16 @@ function helperOf(ctx: RuleContext, fn: Node): Scope | undefined {
   const [cls, ...others] = ctx.file.classesNamed(built.text);
   if (!cls || others.length > 0) return undefined;
   return ctx.file.functionsNamed(method).find((f) => f.parent === cls);
+}
+
+/** A parameter of a view whose routes all declare it with the `int` or `float` converter. */
+function isNumericUrlParameter(ctx: RuleContext, name: string, scope: Scope): boolean {
+  let view: Scope | null = scope;
+  while (view && view.kind !== 'function') view = view.parent;
+  if (!view || !view.params.includes(name)) return false;
+  const routes = ctx.flask.routesOf(view);
+  const converter = new RegExp(`<(int|float)(\\([^)]*\\))?:${name}>`);
+  return routes.length > 0 && routes.every((route) => converter.test(route.rule ?? ''));
 }
 
 function isRangeCall(ctx: RuleContext, node: Node | null): boolean {
