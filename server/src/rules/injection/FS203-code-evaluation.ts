@@ -40,7 +40,7 @@ export default defineRule({
     fix: { title: 'Parse literals with ast.literal_eval() instead of eval()', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds `eval()`, `exec()` and `compile()` (also as `builtins.eval`) given request data — query string, form, JSON, headers, cookies, URL parameters, also through variables, string formatting and helpers of the same file — `__import__()`/`importlib.import_module()` given a module name from the request, and `getattr(obj, name)` with a name from the request whose result is called (`getattr(handlers, request.args["action"])()`: the client chooses the function that runs), with medium confidence. A string assembled at run time from other values (`eval(f"{a} {op} {b}")`) is reported with medium confidence. Constant code, `ast.literal_eval()`, values converted with `int()`/`float()` and values checked against an allow-list or a full regular-expression match before use are not reported; restricted globals (`eval(expr, {"__builtins__": {}})`) are no defence and are still reported.',
+        'Finds `eval()`, `exec()` and `compile()` (also as `builtins.eval`) given request data — query string, form, JSON, headers, cookies, URL parameters, also through variables, string formatting and helpers of the same file — `timeit.timeit/repeat/Timer()`, `code.InteractiveInterpreter().runsource()` and `runpy.run_path()`/`run_module()` given request data, `__import__()`/`importlib.import_module()` given a module name from the request, and `getattr(obj, name)` with a name from the request whose result is called (`getattr(handlers, request.args["action"])()`: the client chooses the function that runs), with medium confidence. A string assembled at run time from other values (`eval(f"{a} {op} {b}")`) is reported with medium confidence. Constant code, `ast.literal_eval()`, values converted with `int()`/`float()` and values checked against an allow-list or a full regular-expression match before use are not reported; restricted globals (`eval(expr, {"__builtins__": {}})`) are no defence and are still reported.',
       why: 'Whatever reaches `eval`/`exec` runs as Python inside the server process: `__import__("os").system("...")` runs commands, reads the secret key and the database credentials, or rewrites the application. Emptying `__builtins__` does not help: `().__class__.__base__.__subclasses__()` reaches every loaded class. Importing a module named by the client runs that module\'s code and can load any module on the path.',
       example: '@app.route("/calc")\ndef calc():\n    return str(eval(request.args["expr"]))',
       fix: 'import ast\n\n@app.route("/calc")\ndef calc():\n    # literals only (numbers, strings, lists, dicts): no names, calls or attributes\n    return str(ast.literal_eval(request.args["expr"]))\n\n# structured data: json.loads(request.args["data"]); arithmetic: a small parser over ast with an allow-list of node types',
@@ -52,7 +52,7 @@ export default defineRule({
       'https://docs.python.org/3/library/functions.html#eval',
     ],
   },
-  trigger: /\beval\b|\bexec\b|\bcompile\b|getattr|__import__|import_module/,
+  trigger: /\beval\b|\bexec\b|\bcompile\b|getattr|__import__|import_module|timeit|runpy|Interactive/,
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
       if (!ctx.inFocus(site.node)) continue;
@@ -105,6 +105,19 @@ export default defineRule({
         );
         continue;
       }
+      // timeit.timeit(stmt), runpy.run_path(path), code.InteractiveInterpreter().runsource(src): they run
+      // the code (or the file, or the module) they are given.
+      const runner = otherRunner(ctx, site);
+      if (runner) {
+        const taint = ctx.taint.reaches(runner.code, 'code', site.scope);
+        if (!taint || validatedBefore(ctx, runner.code)) continue;
+        ctx.report(
+          runner.code,
+          `Request data (${taint.label}) reaches ${site.calleeText ?? site.name}(), which ${runner.what}: never run code from outside the program; map the request to functions chosen from an allow-list instead.`,
+          { taint },
+        );
+        continue;
+      }
       if (IMPORTERS.has(callee) && !isShadowed(ctx, callee)) {
         const name = site.args.positional[0] ?? site.args.keywords.get('name');
         const taint = name ? ctx.taint.reaches(name, 'code', site.scope) : null;
@@ -118,6 +131,33 @@ export default defineRule({
     }
   },
 });
+
+/** Library functions that run Python source, a file or a module, with the argument that says which. */
+const RUNNERS = new Map<string, { index: number; keyword: string; what: string }>([
+  ['timeit.timeit', { index: 0, keyword: 'stmt', what: 'runs it as Python code' }],
+  ['timeit.repeat', { index: 0, keyword: 'stmt', what: 'runs it as Python code' }],
+  ['timeit.Timer', { index: 0, keyword: 'stmt', what: 'runs it as Python code' }],
+  ['runpy.run_path', { index: 0, keyword: 'path_name', what: 'runs the Python file it names' }],
+  ['runpy.run_module', { index: 0, keyword: 'mod_name', what: 'runs the module it names' }],
+]);
+const INTERPRETERS = new Set(['code.InteractiveInterpreter', 'code.InteractiveConsole']);
+const INTERPRETER_METHODS = new Set(['runsource', 'runcode', 'push']);
+
+function otherRunner(ctx: RuleContext, site: CallSite): { code: Node; what: string } | null {
+  const known = RUNNERS.get(site.callee ?? '');
+  if (known) {
+    const code = site.args.positional[known.index] ?? site.args.keywords.get(known.keyword);
+    return code ? { code, what: known.what } : null;
+  }
+  if (!site.receiver || !INTERPRETER_METHODS.has(site.name)) return null;
+  const receiver = site.receiver;
+  const built =
+    receiver.type === 'call'
+      ? ctx.file.callAt(receiver)?.callee
+      : ctx.file.constructorOf(receiver, site.scope);
+  const code = site.args.positional[0] ?? site.args.keywords.get('source');
+  return built && INTERPRETERS.has(built) && code ? { code, what: 'runs it as Python code' } : null;
+}
 
 /**
  * `getattr(handlers, name)(...)`, or `fn = getattr(handlers, name)` and a later `fn(...)` in the same
