@@ -73,7 +73,7 @@ export default defineRule({
     owasp: ['A03:2021'],
     docs: {
       summary:
-        'Finds request data written into Flask/Werkzeug response headers — `resp.headers[...] = ...`, `resp.headers.add/set/setdefault/extend(...)`, `make_response(body, status, {...})`, `Response(..., headers={...})`, `return body, status, {...}` from a view, and the Content-Type set by `resp.mimetype`/`resp.content_type` or the `mimetype=`/`content_type=` of `Response(...)` and `send_file(...)` — and cookie names chosen by the client (`resp.set_cookie(request.args["name"], ...)`). A client-chosen header *name* is reported with high confidence: Werkzeug checks only values for line breaks, and its development server (like some other servers) writes a name with CR/LF as it is, splitting the response. A client-chosen *value* of a header that carries meaning — `Content-Type`, `Content-Disposition`, `Set-Cookie`, `Refresh`, `Link`, `Content-Security-Policy`, CORS headers other than the origin, and `X-Accel-Redirect`/`X-Sendfile` — is a warning; any other header value is reported as information only, because Werkzeug raises `ValueError` on CR/LF in header values, so the value cannot add headers. Cookie *values* are normal and not reported; `Location` is FS701\'s and `Access-Control-Allow-Origin` FS505\'s. Values percent-encoded with `urllib.parse.quote` and echoes of the same request header (`X-Request-ID`) are not reported.',
+        "Finds request data written into Flask/Werkzeug response headers — `resp.headers[...] = ...`, `resp.headers.add/set/setdefault/extend(...)`, `make_response(body, status, {...})`, `Response(..., headers={...})`, `return body, status, {...}` from a view, and the Content-Type set by `resp.mimetype`/`resp.content_type` or the `mimetype=`/`content_type=` of `Response(...)` and `send_file(...)` — and cookie names chosen by the client (`resp.set_cookie(request.args[\"name\"], ...)`). A client-chosen header *name* is reported with high confidence: Werkzeug checks only values for line breaks, and its development server (like some other servers) writes a name with CR/LF as it is, splitting the response. A client-chosen *value* of a header that carries meaning — `Content-Type`, `Content-Disposition`, `Set-Cookie`, `Refresh`, `Link`, `Content-Security-Policy`, CORS headers other than the origin, and `X-Accel-Redirect`/`X-Sendfile` — is a warning; any other header value is reported as information only, because Werkzeug raises `ValueError` on CR/LF in header values, so the value cannot add headers. Cookie *values* are normal and not reported; `Location` is FS701's and `Access-Control-Allow-Origin` FS505's. Values percent-encoded with `urllib.parse.quote` echoes of the same request header (`X-Request-ID`), and a preflight's `Access-Control-Request-Headers`/`-Method` echoed in the matching `Allow` header are not reported.",
       why: 'Header names and some header values steer the browser and the servers in front of the app. A client-chosen name injects `Set-Cookie` or, with CR/LF on a server that does not check names, whole headers and a forged body (response splitting, cache poisoning). A client-chosen `Content-Type: text/html` makes a JSON or text response run script (XSS); `Content-Disposition` lets a link download `invoice.bat` from your domain; `X-Accel-Redirect: /internal/secrets` makes nginx serve a protected internal file; `Refresh: 0;url=https://evil.example` redirects.',
       example:
         '@app.route("/export")\ndef export():\n    resp = make_response(build_csv())\n    resp.headers["Content-Disposition"] = f"attachment; filename={request.args[\'name\']}"\n    resp.headers[request.args["header"]] = request.args["value"]\n    return resp',
@@ -147,6 +147,7 @@ function checkWrite(ctx: RuleContext, write: HeaderWrite): void {
     return;
   }
   const why = header ? SENSITIVE_HEADERS.get(header) : undefined;
+  if (why && header && PREFLIGHT_ECHOES.has(header) && echoesSameHeader(taint, header)) return;
   if (why) {
     ctx.report(
       write.value,
@@ -172,8 +173,18 @@ function echoesSameHeader(taint: Taint, header: string): boolean {
   if (use.type === 'subscript') key = use.childForFieldName('subscript');
   else if (use.type === 'attribute' && use.parent?.type === 'call')
     key = use.parent.childForFieldName('arguments')?.namedChildren[0] ?? null;
-  return stringValue(key)?.toLowerCase() === header;
+  const read = stringValue(key)?.toLowerCase();
+  return read === header || PREFLIGHT_ECHOES.get(header) === read;
 }
+
+/**
+ * A CORS preflight answered with what it asked for (as flask-cors does): which origins may send them is
+ * Access-Control-Allow-Origin's business, FS505's.
+ */
+const PREFLIGHT_ECHOES = new Map([
+  ['access-control-allow-headers', 'access-control-request-headers'],
+  ['access-control-allow-methods', 'access-control-request-method'],
+]);
 
 function headerWrites(ctx: RuleContext): HeaderWrite[] {
   const out: HeaderWrite[] = [];
