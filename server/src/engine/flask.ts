@@ -1,6 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { CallSite, FileModel } from './model';
 import type { Scope } from './scopes';
+import { isAuthDecoratorName } from './authNames';
 import { callArguments, dottedName, isFalsyLiteral, lastSegment, literalValue, stringValue } from './syntax';
 
 /**
@@ -412,7 +413,7 @@ export class FlaskModel {
         if (!hooks.has(hook)) continue;
         // `@bp.before_request` over `@login_required`: the hook registered is the wrapped one.
         const wrapped = fn.decorators.some(
-          (d) => d.startIndex > decorator.startIndex && AUTH_DECORATOR.test(decoratorName(d)),
+          (d) => d.startIndex > decorator.startIndex && isAuthDecoratorName(decoratorName(d)),
         );
         if (!wrapped && !this.refusesUnknownCallers(fn)) continue;
         guard(hook, dottedName(target.childForFieldName('object')) ?? '');
@@ -422,7 +423,7 @@ export class FlaskModel {
     for (const site of this.file.callsNamed('before_request', 'before_app_request')) {
       const name = dottedName(site.args.positional[0] ?? null);
       const fn = name ? this.file.functionsNamed(name)[0] : undefined;
-      const wrapped = fn?.decorators.some((d) => AUTH_DECORATOR.test(decoratorName(d))) ?? false;
+      const wrapped = fn?.decorators.some((d) => isAuthDecoratorName(decoratorName(d))) ?? false;
       if (fn && (wrapped || this.refusesUnknownCallers(fn)))
         guard(site.name, dottedName(site.receiver) ?? '');
     }
@@ -687,12 +688,8 @@ export function isStateChanging(methods: readonly HttpMethod[]): boolean {
   return methods.some((m) => STATE_CHANGING.has(m));
 }
 
-/** Decorators that refuse callers who are not signed in (Flask-Login, flask-jwt-extended, Flask-Security). */
-const AUTH_DECORATOR =
-  /(^|\.)(login_required|fresh_login_required|jwt_required|auth_required|roles_required|roles_accepted|permission_required|token_required|requires_auth|admin_required)$/;
-
-/** `login_required`, `jwt_required` of `@jwt_required()`, `auth.login_required`. */
-function decoratorName(decorator: Node): string {
+/** `login_required`, `jwt_required` of `@jwt_required()`, `login_required` of `auth.login_required`. */
+export function decoratorName(decorator: Node): string {
   const target = decorator.type === 'call' ? decorator.childForFieldName('function') : decorator;
-  return target ? (dottedName(target) ?? '') : '';
+  return target ? lastSegment(dottedName(target) ?? '') : '';
 }

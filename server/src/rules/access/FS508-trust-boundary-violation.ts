@@ -1,5 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
+import { isConstantCollection } from '../../engine/allowLists';
 import type { Taint } from '../../engine/taint';
 import { contains, isFalsyLiteral, literalValue, stringValue } from '../../engine/syntax';
 import { argumentAt, valueContains } from '../support/files';
@@ -112,7 +113,7 @@ function decidedByClient(ctx: RuleContext, value: Node, depth = 0): Taint | null
       const operands = node.namedChildren.filter((c): c is Node => c !== null);
       if (
         !operands.some(
-          (o) => literalValue(ctx.file.resolveValue(o)) !== undefined || isConstantCollection(ctx, o),
+          (o) => literalValue(ctx.file.resolveValue(o)) !== undefined || isConstantCollection(ctx.file, o),
         )
       )
         return null;
@@ -138,14 +139,6 @@ function decidedByClient(ctx: RuleContext, value: Node, depth = 0): Taint | null
     default:
       return null;
   }
-}
-
-function isConstantCollection(ctx: RuleContext, node: Node): boolean {
-  const value = ctx.file.resolveValue(node);
-  return (
-    ['tuple', 'list', 'set'].includes(value.type) &&
-    value.namedChildren.every((c) => !c || literalValue(ctx.file.resolveValue(c)) !== undefined)
-  );
 }
 
 function taintOf(ctx: RuleContext, node: Node): Taint | null {

@@ -1,4 +1,5 @@
 import type { Node } from 'web-tree-sitter';
+import { isAuthDecoratorName } from '../../engine/authNames';
 import type { RuleContext } from '../../engine/context';
 import type { Route } from '../../engine/flask';
 import type { Scope } from '../../engine/scopes';
@@ -10,32 +11,6 @@ import { dottedName, lastSegment } from '../../engine/syntax';
  * in the workspace that checks the caller and refuses, a name the user configured, a refusing
  * `before_request` hook on the view's app or blueprint, or a check inside the view itself.
  */
-const KNOWN_AUTH = new Set([
-  'login_required',
-  'fresh_login_required',
-  'jwt_required',
-  'jwt_refresh_token_required',
-  'fresh_jwt_required',
-  'roles_required',
-  'roles_accepted',
-  'permissions_required',
-  'permissions_accepted',
-  'auth_required',
-  'auth_token_required',
-  'http_auth_required',
-  'token_auth_required',
-  'require',
-  'requires',
-  'permission_required',
-  'admin_required',
-  'verify_password',
-  'oidc_auth',
-  'require_oauth',
-]);
-
-const AUTH_NAME =
-  /(login|auth|authn|authz|token|jwt|admin|role|roles|permission|permissions|perm|perms|scope|scopes|user|staff|superuser|session|signed_in|logged_in|api_key|apikey|key)_?(required|needed|only|accepted|protected|check|checked)$|^(require|requires|ensure|check|verify)_?(login|auth|authentication|token|jwt|admin|role|roles|permission|permissions|user|api_key|apikey|session|signed_in|logged_in)\w*$|^(authenticated|authorized|authorised|protected|secured|login|authenticate|authorize|restricted|private)$/i;
-
 export function isAuthDecorator(ctx: RuleContext, decorator: Node): boolean {
   const target = decorator.type === 'call' ? decorator.childForFieldName('function') : decorator;
   const dotted = dottedName(target);
@@ -43,7 +18,7 @@ export function isAuthDecorator(ctx: RuleContext, decorator: Node): boolean {
   const name = lastSegment(dotted);
   if (ctx.settings.authDecorators.some((d) => d === name || d === dotted)) return true;
   if (ctx.workspace.authDecorators.has(name)) return true;
-  return KNOWN_AUTH.has(name) || AUTH_NAME.test(name);
+  return isAuthDecoratorName(name);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import { isDeadCode as isDeadBranch } from '../../engine/branches';
 import { evaluate, truthy } from '../../engine/constants';
+import { decoratorName } from '../../engine/flask';
 import { taintThroughBindings } from './flows';
 import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
@@ -294,11 +295,6 @@ export function isHtmlView(ctx: RuleContext, fn: Scope): boolean {
       return false;
     return !route.decorators.some((d) => SERIALIZING_DECORATORS.has(decoratorName(d)));
   });
-}
-
-function decoratorName(decorator: Node): string {
-  const target = decorator.type === 'call' ? decorator.childForFieldName('function') : decorator;
-  return lastSegment(dottedName(target) ?? '');
 }
 
 function isErrorHandler(ctx: RuleContext, fn: Scope): boolean {
