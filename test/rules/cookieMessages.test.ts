@@ -42,3 +42,31 @@ def index():
     assert.match(message ?? '', /^The Set-Cookie header for "tracking"/);
   });
 });
+
+describe('FS110: SameSite given as Python None', () => {
+  const cookie = (samesite: string) => `from flask import Flask, make_response
+
+app = Flask(__name__)
+
+
+@app.get("/")
+def index():
+    resp = make_response("ok")
+    resp.set_cookie("prefs", "dark", secure=True, httponly=True, samesite=${samesite})
+    return resp
+`;
+  const findings = async (samesite: string) =>
+    (await engine()).analyzeText(cookie(samesite), 'app.py').findings.filter((f) => f.ruleId === 'FS110');
+
+  it('is the attribute left out (Werkzeug omits it), not SameSite=None', async () => {
+    const [finding] = await findings('None');
+    assert.match(finding?.message ?? '', /is set without SameSite/);
+    assert.equal(finding?.severity, 'info');
+  });
+
+  it('"None" as a string is SameSite=None, a warning', async () => {
+    const [finding] = await findings('"None"');
+    assert.match(finding?.message ?? '', /is set with SameSite=None/);
+    assert.equal(finding?.severity, 'warning');
+  });
+});

@@ -94,9 +94,15 @@ function setCookieProblems(ctx: RuleContext, site: CallSite): CookieProblem[] {
       });
       continue;
     }
+    // `samesite=None` (Python's None): Werkzeug leaves the attribute out, as if it were not passed.
+    const values = possibleValues(ctx, argument);
+    if (flag === 'samesite' && values.length > 0 && values.every(({ constant }) => constant === null)) {
+      problems.push({ ...common, explicit: false, fix: [replaceNode(argument, SAFE_VALUE[flag])] });
+      continue;
+    }
     // A flag chosen at run time (`secure=flag`, `flag = True if ... else False`) is off when any path
     // that runs gives it an off value.
-    const off = possibleValues(ctx, argument).some(
+    const off = values.some(
       ({ constant }) =>
         (constant !== undefined && !truthy(constant)) ||
         (flag === 'samesite' && typeof constant === 'string' && constant.toLowerCase() === 'none'),
