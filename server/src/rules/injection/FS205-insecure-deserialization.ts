@@ -93,10 +93,14 @@ export default defineRule({
       if (taint) {
         // secure_filename()/basename() keep the client to file names in one directory: still its choice.
         const chosenFile = taint.sanitized.has('path');
-        const confidence: Confidence = chosenFile ? 'medium' : 'high';
+        // `if not hmac.compare_digest(sig, expected): abort(403)` first: only the server's key signs it.
+        const signed = !chosenFile && signatureCheckedBefore(ctx, site);
+        const confidence: Confidence = chosenFile || signed ? 'medium' : 'high';
         const message = chosenFile
           ? `Request data (${taint.label}) chooses the file that ${what} deserializes, which ${deserializer.effect}: load only files the app wrote itself, or ${advice}.`
-          : `Request data (${taint.label}) reaches ${what}, which ${deserializer.effect}: ${advice}.`;
+          : signed
+            ? `Request data (${taint.label}) reaches ${what} after a signature check, which ${deserializer.effect} for anyone who learns the key: ${advice}.`
+            : `Request data (${taint.label}) reaches ${what}, which ${deserializer.effect}: ${advice}.`;
         ctx.report(site.node, message, { confidence, taint, fix, fixTitle });
         continue;
       }
@@ -140,4 +144,15 @@ function fixFor(ctx: RuleContext, site: CallSite, callee: string): OffsetEdit[] 
     return argument ? [removeArgument(ctx, argument)] : [];
   }
   return [];
+}
+
+/** A constant-time signature comparison earlier in the same function (`hmac.compare_digest`). */
+function signatureCheckedBefore(ctx: RuleContext, site: CallSite): boolean {
+  return ctx.file
+    .callsIn(site.scope.node)
+    .some(
+      (call) =>
+        call.node.endIndex <= site.node.startIndex &&
+        /^(hmac|secrets)\.compare_digest$/.test(call.callee ?? ''),
+    );
 }
