@@ -113,7 +113,7 @@ export default defineRule({
     owasp: ['A01:2021', 'A07:2021'],
     docs: {
       summary:
-        "Finds Flask routes that change state — `POST`, `PUT`, `PATCH` or `DELETE` routes, or any route whose body writes to the database or the session — with no authentication: no auth decorator (`login_required`, `jwt_required()`, `roles_required`, flask-httpauth's `auth.login_required`, flask-security, a `decorators = [...]` list on a `MethodView`, a decorator defined in the workspace that checks the caller, or one named in `flaskSentinel.authDecorators`), no refusing `before_request` hook on its app or blueprint, and no check of the caller in the view itself. Endpoints public by nature (login, sign-up, password reset, webhooks, health checks) are left out.",
+        "Finds Flask routes that change state — `POST`, `PUT`, `PATCH` or `DELETE` routes, or any route whose body writes to the database or the session — with no authentication: no auth decorator (`login_required`, `jwt_required()`, `roles_required`, flask-httpauth's `auth.login_required`, flask-security, a `decorators = [...]` list on a `MethodView`, a decorator defined in the workspace that checks the caller, or one named in `flaskSentinel.authDecorators`), no refusing `before_request` hook on its app or blueprint, and no check of the caller in the view itself. Endpoints public by nature (login, sign-up, password reset, webhooks, health checks) are left out. A route that only changes the caller\'s own session or cookies (a display preference, an anonymous cart) is reported with low confidence.",
       why: "Anyone who can reach the server can call an unauthenticated endpoint directly, whatever the UI shows: deleting records, changing other users' data, or triggering payments.",
       example:
         '@app.route("/accounts/<int:account_id>", methods=["DELETE"])\ndef delete_account(account_id):\n    Account.query.filter_by(id=account_id).delete()\n    db.session.commit()',
@@ -154,11 +154,15 @@ export default defineRule({
       const methods = [...new Set(routes.flatMap((r) => r.methods))].join(', ');
       const views = [...new Set(routes.map((r) => r.view.name))].join(', ');
       const where = route.rule ? ` ${route.rule}` : '';
+      // A POST that only sets the caller's own session or cookies (a display currency, an anonymous cart)
+      // changes no server state: reported, but at low confidence.
+      const clientOnly = routes.every((r) => onlyTouchesClientState(ctx, r));
       ctx.report(
         route.registration,
         misplaced
           ? `${methods} route${where} (${views}) changes state but has no authentication: @${misplaced.text} sits above the route decorator, so the route registers the view without it. Move it below @${routeDecoratorName(route)}.`
           : `${methods} route${where} (${views}) changes state but has no authentication: add an auth decorator such as @login_required or a guarding before_request hook.`,
+        clientOnly ? { confidence: 'low' } : {},
       );
     }
   },
@@ -186,6 +190,62 @@ function changesState(ctx: RuleContext, route: Route): boolean {
   return ctx.file
     .callsIn(body)
     .some((site) => WRITE_METHODS.has(site.name) && site.receiver !== null && !writesInMemory(ctx, site));
+}
+
+/** Calls that build a response, read the request, or convert values: none of them changes server state. */
+const CLIENT_STATE_FUNCTIONS =
+  /^(flask\.(jsonify|make_response|redirect|url_for|abort|flash|render_template|Response)|str|int|float|bool|len|dict|list|set|tuple|min|max|sorted|round|isinstance)$/;
+/** Methods that only read, whatever they are called on. */
+const READING_METHODS = new Set([
+  'get',
+  'get_json',
+  'getlist',
+  'items',
+  'keys',
+  'values',
+  'strip',
+  'lower',
+  'upper',
+  'split',
+]);
+/** Methods that change their receiver: fine on the session, a response, or a container read from them. */
+const CLIENT_STATE_METHODS = new Set([
+  'pop',
+  'setdefault',
+  'append',
+  'remove',
+  'clear',
+  'update',
+  'set_cookie',
+  'delete_cookie',
+]);
+
+/**
+ * The view calls nothing but response builders, request readers, conversions, and methods on the session,
+ * the request or a response (`session["cart"].append(sku)`, `resp.set_cookie(...)`): whatever it changes
+ * belongs to the caller.
+ */
+function onlyTouchesClientState(ctx: RuleContext, route: Route): boolean {
+  const body = route.view.node.childForFieldName('body');
+  if (!body || SQL_WRITE.test(body.text)) return false;
+  // `user.is_admin = True` (an ORM object), `STORE[key] = ...` (a module-level dict): server state.
+  const fromClient = (node: Node) => /^(session|request)\b/.test(ctx.file.resolveValue(node).text);
+  for (const assignment of body.descendantsOfType(['assignment', 'augmented_assignment'])) {
+    const left = assignment?.childForFieldName('left');
+    if (left?.type === 'attribute') return false;
+    const container = left?.type === 'subscript' ? left.childForFieldName('value') : null;
+    if (container && !fromClient(container)) return false;
+  }
+  return ctx.file.callsIn(body).every((site) => {
+    if (!site.receiver) return CLIENT_STATE_FUNCTIONS.test(site.callee ?? '');
+    if (READING_METHODS.has(site.name)) return true;
+    if (!CLIENT_STATE_METHODS.has(site.name)) return false;
+    // `session.get(...)`, `request.form.get(...)`, and names holding one (`cart = session.get("cart", {})`).
+    if (fromClient(site.receiver)) return true;
+    // `resp = make_response(...)` / `jsonify(...)`: a response whose cookies are set.
+    const built = ctx.file.constructorOf(site.receiver);
+    return built !== null && /^flask\.(make_response|jsonify|Response|redirect)$/.test(built);
+  });
 }
 
 /** `seen.add(tag)` on a set, `resp.headers.add(...)`, `img.save(buffer, "PNG")`: nothing stored. */
