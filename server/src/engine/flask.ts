@@ -2,6 +2,7 @@ import type { Node } from 'web-tree-sitter';
 import type { CallSite, FileModel } from './model';
 import type { Scope } from './scopes';
 import { isAuthDecoratorName } from './authNames';
+import { selectAutoescapeOf } from './selectAutoescape';
 import { callArguments, dottedName, isFalsyLiteral, lastSegment, literalValue, stringValue } from './syntax';
 
 /**
@@ -575,18 +576,9 @@ export class FlaskModel {
    * extensions listed (default: html, htm, xml), unless `default=True` escapes the rest too.
    */
   private autoescapeSettings(value: Node | null): AppSetting[] {
-    const resolved = value ? this.file.resolveValue(value) : null;
-    const site = resolved?.type === 'call' ? this.file.callAt(resolved) : undefined;
-    if (!site || lastSegment(site.callee ?? '') !== 'select_autoescape') return ['autoescape'];
-    const fallback = site.args.keywords.get('default') ?? site.args.positional[3];
-    if (fallback && !isFalsyLiteral(this.file.resolveValue(fallback))) return ['autoescape'];
-    const listed = site.args.keywords.get('enabled_extensions') ?? site.args.positional[0];
-    const extensions = listed ? this.file.resolveValue(listed) : null;
-    if (!extensions) return ['autoescape:html', 'autoescape:htm', 'autoescape:xml'];
-    if (!['list', 'tuple', 'set'].includes(extensions.type)) return ['autoescape'];
-    const names = extensions.namedChildren.map((c) => stringValue(c ?? null));
-    if (names.some((n) => n === undefined)) return ['autoescape'];
-    return (names as string[]).map((n): AppSetting => `autoescape:${n.replace(/^\./, '').toLowerCase()}`);
+    const selection = value ? selectAutoescapeOf(this.file, value) : null;
+    if (!selection || selection.byDefault || selection.extensions === null) return ['autoescape'];
+    return selection.extensions.map((extension): AppSetting => `autoescape:${extension}`);
   }
 
   configWritesOf(...keys: string[]): ConfigWrite[] {

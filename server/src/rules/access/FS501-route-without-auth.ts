@@ -129,7 +129,7 @@ export default defineRule({
   trigger: /route|add_url_rule|add_resource|@[^\n]*\.\s*(?:get|post|put|patch|delete)\b/,
   check(ctx: RuleContext) {
     // A class-based view registered once has a route per method: name them all in one finding there.
-    const unprotected = new Map<number, Route[]>();
+    const unprotected = new Map<number, { routes: Route[]; misplaced: Node | undefined }>();
     for (const route of ctx.flask.routes) {
       if (!ctx.inFocus(route.registration) || !changesState(ctx, route)) continue;
       if (isPublicByNature(route)) continue;
@@ -140,17 +140,11 @@ export default defineRule({
       // `current_user` there is not a check of its own, only an explicit test or refusal is.
       if (misplaced ? routeIsAuthenticatedExplicitly(ctx, route) : routeIsAuthenticated(ctx, route)) continue;
       const same = unprotected.get(route.registration.id);
-      if (same) {
-        same.push(route);
-        continue;
-      }
-      unprotected.set(route.registration.id, [route]);
+      if (same) same.routes.push(route);
+      else unprotected.set(route.registration.id, { routes: [route], misplaced });
     }
-    for (const routes of unprotected.values()) {
+    for (const { routes, misplaced } of unprotected.values()) {
       const route = routes[0] as Route;
-      const misplaced = route.view.decorators.find(
-        (d) => d.startIndex < route.registration.startIndex && isAuthDecorator(ctx, d),
-      );
       const methods = [...new Set(routes.flatMap((r) => r.methods))].join(', ');
       const views = [...new Set(routes.map((r) => r.view.name))].join(', ');
       const where = route.rule ? ` ${route.rule}` : '';

@@ -3,7 +3,7 @@ import type { RuleContext } from '../../engine/context';
 import { isTruthyLiteral, literalValue, stringValue } from '../../engine/syntax';
 import { replaceNode } from '../support/edits';
 import { splatKeywords } from '../support/values';
-import { isDevelopmentConfiguration, isTestConfiguration } from '../support/config';
+import { environmentDefault, isDevelopmentConfiguration, isTestConfiguration } from '../support/config';
 import { defineRule } from '../rule';
 
 export default defineRule({
@@ -150,18 +150,13 @@ function defaultOf(
     value = ctx.file.resolveValue(site.receiver);
     site = value.type === 'call' ? ctx.file.callAt(value) : undefined;
   }
-  if (value.type !== 'call') return null;
-  const site = ctx.file.callAt(value);
-  if (!site || !ENV_LOOKUPS.has(site.callee ?? '')) return null;
-  const fallback = site.args.positional[1] ?? site.args.keywords.get('default');
+  const fallback = environmentDefault(ctx, value);
   if (!fallback) return null;
   const literal = literalValue(ctx.file.resolveValue(fallback));
   if (literal === undefined || literal === null) return null;
   const text = literal === true ? 'True' : literal === false ? 'False' : String(literal);
   return { fallback, text: lower ? text.toLowerCase() : text, transformed };
 }
-
-const ENV_LOOKUPS = new Set(['os.environ.get', 'os.getenv']);
 
 function reportDefault(ctx: RuleContext, at: Node, setting: string, fallback: Node, fixable = true): void {
   ctx.report(

@@ -3,7 +3,7 @@ import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
 import { dottedName, stringValue } from '../../engine/syntax';
 import type { OffsetEdit } from '../../engine/types';
-import { argumentOf, calledName, calleeNode, quotedLike } from '../support/config';
+import { argumentOf, calledName, calleeNode, environmentDefault, quotedLike } from '../support/config';
 import { replaceNode } from '../support/edits';
 import { splatKeywords } from '../support/values';
 import { defineRule } from '../rule';
@@ -157,14 +157,6 @@ function fromHost(ctx: RuleContext, node: Node | null): Bound | null {
   const ipv6 = ALL_IPV6.has(host);
   if (!ipv6 && !ALL_IPV4.has(host)) return null;
   return { argument: node, literal: value === node ? node : null, ipv6, host };
-}
-
-/** The default of `os.environ.get(name, default)` / `os.getenv(name, default)`, if the node is one. */
-function environmentDefault(ctx: RuleContext, node: Node): Node | null {
-  if (node.type !== 'call') return null;
-  const site = ctx.file.callAt(node);
-  if (!site || !/^os\.(environ\.get|getenv)$/.test(site.callee ?? '')) return null;
-  return site.args.positional[1] ?? site.args.keywords.get('default') ?? null;
 }
 
 /** A `(host, port)` tuple, written in place or assigned to a name. */

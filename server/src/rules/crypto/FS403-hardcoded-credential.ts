@@ -266,21 +266,13 @@ export default defineRule({
       if (!assignment || !left || !right) continue;
       const literal = credentialLiteral(right);
       if (!literal) continue;
-      let name: string | undefined;
-      let fixable = false;
-      if (left.type === 'identifier') {
-        name = left.text;
-        fixable = true;
-      } else if (left.type === 'attribute') {
-        name = left.childForFieldName('attribute')?.text;
-        // app.secret_key is FS402's.
-        if (name === 'secret_key') continue;
-        fixable = true;
-      } else if (left.type === 'subscript') {
-        name = stringValue(left.childForFieldName('subscript'));
-        const container = dottedName(left.childForFieldName('value')) ?? '';
-        fixable = /(^|\.)config$/.test(container);
-      }
+      const name = assignedName(left);
+      // app.secret_key is FS402's.
+      if (left.type === 'attribute' && name === 'secret_key') continue;
+      const fixable =
+        left.type === 'subscript'
+          ? /(^|\.)config$/.test(dottedName(left.childForFieldName('value')) ?? '')
+          : left.type === 'identifier' || left.type === 'attribute';
       // headers["Authorization"] = "Bearer 9f8e..."
       if (name && left.type === 'subscript' && authorizationCredential(name, literal)) {
         report(assignment, literal, AUTHORIZATION_MESSAGE);
@@ -689,13 +681,14 @@ function setsSigningKey(lookup: Node): boolean {
   if (assignment?.type !== 'assignment' || assignment.childForFieldName('right')?.id !== node.id)
     return false;
   const left = assignment.childForFieldName('left');
-  const name =
-    left?.type === 'identifier'
-      ? left.text
-      : left?.type === 'attribute'
-        ? left.childForFieldName('attribute')?.text
-        : left?.type === 'subscript'
-          ? stringValue(left.childForFieldName('subscript'))
-          : undefined;
+  const name = left ? assignedName(left) : undefined;
   return !!name && (SIGNING_KEY_SETTINGS.has(name) || name === 'secret_key');
+}
+
+/** The name an assignment target gives its value: `DB_PASSWORD`, `self.token` → token, `config["KEY"]` → KEY. */
+function assignedName(left: Node): string | undefined {
+  if (left.type === 'identifier') return left.text;
+  if (left.type === 'attribute') return left.childForFieldName('attribute')?.text;
+  if (left.type === 'subscript') return stringValue(left.childForFieldName('subscript'));
+  return undefined;
 }

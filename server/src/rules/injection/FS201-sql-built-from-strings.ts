@@ -6,29 +6,10 @@ import { stringShape } from '../support/strings';
 import { possibleValues } from '../support/values';
 import { defineRule } from '../rule';
 
-/** Calls that run their first argument as SQL, whatever the driver or ORM object they are called on. */
-const SQL_METHODS = new Set([
-  'execute',
-  'executemany',
-  'executescript',
-  'mogrify',
-  'raw',
-  'read_sql',
-  'read_sql_query',
-  'exec_driver_sql',
-  'execute_sql', // peewee
-  // The `databases` package (`await database.fetch_all(query=...)`); common method names elsewhere too,
-  // so only reported for text that reads as SQL.
-  'fetch_all',
-  'fetch_one',
-  'fetch_val',
-  // asyncpg (`await conn.fetchrow(...)`); reported for text that reads as SQL, as above.
-  'fetch',
-  'fetchrow',
-  'fetchval',
-]);
-/** SQLAlchemy's methods that bind values to a text() statement or describe its result. */
-const BINDING_METHODS = new Set(['bindparams', 'params', 'columns']);
+/**
+ * SQL methods whose names other APIs use too (`Model.objects.raw`, the `databases` package's
+ * `fetch_all(query=...)`, asyncpg's `await conn.fetchrow(...)`): reported for text that reads as SQL.
+ */
 const SQL_ONLY_IF_IT_READS_AS_SQL = new Set([
   'raw',
   'fetch_all',
@@ -38,6 +19,20 @@ const SQL_ONLY_IF_IT_READS_AS_SQL = new Set([
   'fetchrow',
   'fetchval',
 ]);
+/** Calls that run their first argument as SQL, whatever the driver or ORM object they are called on. */
+const SQL_METHODS = new Set([
+  'execute',
+  'executemany',
+  'executescript',
+  'mogrify',
+  'read_sql',
+  'read_sql_query',
+  'exec_driver_sql',
+  'execute_sql', // peewee
+  ...SQL_ONLY_IF_IT_READS_AS_SQL,
+]);
+/** SQLAlchemy's methods that bind values to a text() statement or describe its result. */
+const BINDING_METHODS = new Set(['bindparams', 'params', 'columns']);
 const SQL_FUNCTIONS = new Set([
   'sqlalchemy.text',
   'sqlalchemy.sql.text',

@@ -21,6 +21,14 @@ export function argumentOf(site: CallSite, name: string, position?: number): Nod
 }
 
 /** The called function's own name, through import aliases (`from x import run_simple as serve` → `run_simple`). */
+/** The default of `os.environ.get(name, default)` / `os.getenv(name, default)` when `node` is one. */
+export function environmentDefault(ctx: RuleContext, node: Node): Node | null {
+  if (node.type !== 'call') return null;
+  const site = ctx.file.callAt(node);
+  if (!site || !/^os\.(environ\.get|getenv)$/.test(site.callee ?? '')) return null;
+  return site.args.positional[1] ?? site.args.keywords.get('default') ?? null;
+}
+
 export function calledName(site: CallSite): string {
   return site.callee && site.receiver === null ? lastSegment(site.callee) : site.name;
 }

@@ -1,6 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
-import { dottedName, isFalsyLiteral, lastSegment, literalValue, stringValue } from '../../engine/syntax';
+import { selectAutoescapeOf } from '../../engine/selectAutoescape';
+import { dottedName, isFalsyLiteral, literalValue, stringValue } from '../../engine/syntax';
 import { addArgument, replaceNode } from '../support/edits';
 import { unwrap } from '../support/xss';
 import { defineRule } from '../rule';
@@ -157,21 +158,8 @@ function reportOptions(ctx: RuleContext, value: Node): void {
  * escapes no template at all, autoescaping off by another name.
  */
 function escapesNothing(ctx: RuleContext, node: Node): boolean {
-  const value = ctx.file.resolveValue(unwrap(node));
-  const site = value.type === 'call' ? ctx.file.callAt(value) : undefined;
-  if (!site || lastSegment(site.callee ?? '') !== 'select_autoescape') return false;
-  const option = (name: string, index: number) => site.args.keywords.get(name) ?? site.args.positional[index];
-  const off = (name: string, index: number, byDefault: boolean) => {
-    const given = option(name, index);
-    return given ? isFalsyLiteral(ctx.file.resolveValue(given)) : !byDefault;
-  };
-  const listed = option('enabled_extensions', 0);
-  const extensions = listed ? ctx.file.resolveValue(listed) : null;
-  const none =
-    !!extensions &&
-    ['list', 'tuple', 'set'].includes(extensions.type) &&
-    extensions.namedChildren.length === 0;
-  return none && off('default_for_string', 2, true) && off('default', 3, false);
+  const selection = selectAutoescapeOf(ctx.file, unwrap(node));
+  return !!selection && selection.extensions?.length === 0 && !selection.byDefault && !selection.forStrings;
 }
 
 /** `env = Environment(...)` followed by `env.autoescape = <not false>`. */
