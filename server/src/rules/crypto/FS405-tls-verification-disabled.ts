@@ -39,7 +39,7 @@ export default defineRule({
     fix: { title: 'Remove verify=False (verification is the default)', safety: 'safe' },
     docs: {
       summary:
-        'Finds HTTPS clients told not to check the server certificate: `verify=False` on any `requests` or `httpx` call, session or client (`requests.get`, `requests.request`, `requests.Session().get`, `httpx.Client(verify=False)`, `session.verify = False`), aiohttp `ssl=False`/`verify_ssl=False`, `ssl._create_unverified_context` (called or installed as `ssl._create_default_https_context`), SSL contexts with `check_hostname = False` or `verify_mode = ssl.CERT_NONE`, `cert_reqs=ssl.CERT_NONE`/`"CERT_NONE"` (`ssl.wrap_socket`, urllib3 `PoolManager`) and `ssl.CERT_NONE` given to any other option (ldap3 `Tls(validate=...)`, websocket-client `sslopt={"cert_reqs": ...}`), a client `ssl.SSLContext(ssl.PROTOCOL_TLS)` (or with no protocol) that the function never makes verify, client-side `ssl.wrap_socket()` without `cert_reqs` (its default is `CERT_NONE`), urllib3 `assert_hostname=False`, boto3 clients with `verify=False`, pycurl `SSL_VERIFYPEER`/`SSL_VERIFYHOST` set to 0, `PYTHONHTTPSVERIFY=0`, and database, search and secrets clients told the same: Elasticsearch/OpenSearch `verify_certs=False`, pymongo `tlsAllowInvalidCertificates=True`/`tlsInsecure=True`/`tlsAllowInvalidHostnames=True`, redis `ssl_cert_reqs=None`/`ssl_check_hostname=False`, hvac `verify=False`. `verify=False` passed through a `**dict` literal of the file counts. `urllib3.disable_warnings()` is reported as information.',
+        'Finds HTTPS clients told not to check the server certificate: `verify=False` on any `requests` or `httpx` call, session or client (`requests.get`, `requests.request`, `requests.Session().get`, `httpx.Client(verify=False)`, `session.verify = False`), aiohttp `ssl=False`/`verify_ssl=False`, `ssl._create_unverified_context` (called or installed as `ssl._create_default_https_context`), SSL contexts with `check_hostname = False` or `verify_mode = ssl.CERT_NONE`, `cert_reqs=ssl.CERT_NONE`/`"CERT_NONE"` (`ssl.wrap_socket`, urllib3 `PoolManager`) and `ssl.CERT_NONE` given to any other option (ldap3 `Tls(validate=...)`, websocket-client `sslopt={"cert_reqs": ...}`), a client `ssl.SSLContext(ssl.PROTOCOL_TLS)` (or with no protocol) that the function never makes verify, client-side `ssl.wrap_socket()` without `cert_reqs` (its default is `CERT_NONE`), urllib3 `assert_hostname=False`, boto3 clients with `verify=False`, pycurl `SSL_VERIFYPEER`/`SSL_VERIFYHOST` set to 0, `PYTHONHTTPSVERIFY=0`, SSH clients that accept any host key (paramiko `set_missing_host_key_policy(AutoAddPolicy())` or `WarningPolicy`, asyncssh `known_hosts=None`, pysftp `cnopts.hostkeys = None`), and database, search and secrets clients told the same: Elasticsearch/OpenSearch `verify_certs=False`, pymongo `tlsAllowInvalidCertificates=True`/`tlsInsecure=True`/`tlsAllowInvalidHostnames=True`, redis `ssl_cert_reqs=None`/`ssl_check_hostname=False`, hvac `verify=False`. `verify=False` passed through a `**dict` literal of the file counts. `urllib3.disable_warnings()` is reported as information.',
       why: 'Without certificate verification, anyone on the network path (public Wi-Fi, a compromised router, a malicious proxy, DNS spoofing) can impersonate the server: they read the credentials and data the app sends and return whatever responses they like — a man-in-the-middle attack that TLS exists to stop.',
       example: 'resp = requests.get("https://api.partner.example/orders", verify=False)',
       fix: 'resp = requests.get("https://api.partner.example/orders")  # verifies by default\n# Private CA: requests.get(url, verify="/etc/ssl/certs/internal-ca.pem")',
@@ -53,8 +53,9 @@ export default defineRule({
   },
   // verify=, ssl (the module or aiohttp's ssl=), urllib3's options, pycurl's SSL_VERIFY*, the environment's
   // PYTHONHTTPSVERIFY / *_CA_BUNDLE, or disable_warnings.
+  // SSH: paramiko's host-key policies, asyncssh's known_hosts, pysftp's hostkeys.
   trigger:
-    /verify|ssl|tls|cert_reqs|assert_hostname|check_hostname|SSL_VERIFY|PYTHONHTTPSVERIFY|CA_BUNDLE|disable_warnings/,
+    /verify|ssl|tls|cert_reqs|assert_hostname|check_hostname|SSL_VERIFY|PYTHONHTTPSVERIFY|CA_BUNDLE|disable_warnings|Policy|known_hosts|hostkeys/,
   check(ctx: RuleContext) {
     const report = (node: Node, message: string, fix: ReturnType<typeof removeArgument>[] = []) => {
       ctx.report(node, message, { fix });
@@ -150,6 +151,29 @@ export default defineRule({
           'PYTHONHTTPSVERIFY=0 turns off certificate verification for the whole process: remove it.',
         );
       }
+      // paramiko: client.set_missing_host_key_policy(paramiko.AutoAddPolicy()) trusts the key any host
+      // presents on first (and every unknown) connection; WarningPolicy only logs it.
+      if (site.name === 'set_missing_host_key_policy') {
+        const policy = acceptingHostKeyPolicy(ctx, site.args.positional[0] ?? site.args.keywords.get('policy'));
+        if (policy) {
+          report(
+            site.node,
+            `${policy} accepts whatever host key an unknown server presents: a man-in-the-middle gets the SSH session and its credentials. Load known host keys (load_system_host_keys() / load_host_keys(path)) and keep the default RejectPolicy.`,
+          );
+        }
+      }
+      // asyncssh.connect(host, known_hosts=None) skips host-key checking.
+      const knownHosts = site.args.keywords.get('known_hosts');
+      if (
+        knownHosts &&
+        /^asyncssh\./.test(callee) &&
+        ctx.file.resolveValue(knownHosts).type === 'none'
+      ) {
+        report(
+          knownHosts.parent ?? knownHosts,
+          `${site.calleeText ?? site.name}() with known_hosts=None accepts any server host key: pass a known_hosts file.`,
+        );
+      }
       // Reported wherever it is: it hides the warning of the unverified requests this rule finds, and of
       // those in other modules. (Reporting it only when the file has no other finding made one statement's
       // finding depend on every other statement of the file.)
@@ -232,6 +256,17 @@ export default defineRule({
             'verify_mode = CERT_NONE turns off certificate verification: use ssl.CERT_REQUIRED.',
           );
         }
+        // pysftp: cnopts.hostkeys = None turns host-key checking off.
+        if (
+          attribute === 'hostkeys' &&
+          right.type === 'none' &&
+          ctx.file.imports.imports('pysftp')
+        ) {
+          report(
+            assignment,
+            'hostkeys = None makes pysftp accept any server host key: load the known_hosts file instead.',
+          );
+        }
         // session.verify = False
         if (attribute === 'verify' && isFalse(ctx, right) && usesHttpClient) {
           report(
@@ -284,6 +319,16 @@ const CLIENT_FLAGS: readonly [string, (ctx: RuleContext, node: Node) => boolean]
   ['ssl_cert_reqs', (ctx, node) => isCertNone(ctx, node) || ctx.file.resolveValue(node).type === 'none'], // redis, pymongo 3
   ['ssl_check_hostname', isFalse], // redis
 ];
+
+/** The name of a paramiko policy that accepts unknown host keys, given as an instance or the class. */
+function acceptingHostKeyPolicy(ctx: RuleContext, node: Node | undefined): string | undefined {
+  if (!node) return undefined;
+  const value = ctx.file.resolveValue(node);
+  const named = value.type === 'call' ? ctx.file.callAt(value)?.callee : qualifiedValue(ctx, value);
+  const name = named ?? qualifiedValue(ctx, node) ?? undefined;
+  if (!name || !/^paramiko\.(client\.)?(AutoAddPolicy|WarningPolicy)$/.test(name)) return undefined;
+  return lastSegment(name);
+}
 
 function isCertNone(ctx: RuleContext, node: Node): boolean {
   const name = qualifiedValue(ctx, node);
