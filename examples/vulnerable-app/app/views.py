@@ -80,7 +80,9 @@ def download():
 @views.route("/upload", methods=["POST"])
 def upload():
     uploaded = request.files["document"]
-    uploaded.save(os.path.join(UPLOAD_DIR, uploaded.filename))
+    path = os.path.join(UPLOAD_DIR, uploaded.filename)
+    uploaded.save(path)
+    os.chmod(path, 0o666)
     return "stored"
 
 
