@@ -30,7 +30,7 @@ def safe_next(target):
 
 @auth.route("/login", methods=["POST"])
 def login():
-    current_app.logger.info("login attempt: %s", request.form["email"])
+    current_app.logger.info("login attempt: %r", request.form["email"])
     user = User.query.filter_by(email=request.form["email"]).first()
     if user is None or not check_password_hash(user.password_hash, request.form["password"]):
         return "invalid credentials", 401

@@ -30,6 +30,8 @@ export type SinkKind =
   | 'xpath'
   /** A regular-expression pattern (`re.escape` makes a value match itself literally). */
   | 'regex'
+  /** A log message: only a value without line breaks cannot forge a record (`repr()`, `json.dumps()`). */
+  | 'log'
   /**
    * Request text used as a value that no escaping function repairs (parsed by float(), written to a
    * spreadsheet cell): only numeric conversions and typed URL converters clean it; rules check their guards.
@@ -160,8 +162,8 @@ const SANITIZERS = new Map<string, SinkKind[]>(
     'flask.helpers.safe_join': ['path'],
     'os.path.basename': ['path'],
     'posixpath.basename': ['path'],
-    'urllib.parse.quote': ['path', 'command', 'html', 'header'],
-    'urllib.parse.quote_plus': ['path', 'command', 'html', 'header'],
+    'urllib.parse.quote': ['path', 'command', 'html', 'header', 'log'],
+    'urllib.parse.quote_plus': ['path', 'command', 'html', 'header', 'log'],
     // LDAP filter/DN escaping (python-ldap, ldap3): `filter_format` escapes the values it fills in.
     'ldap.filter.escape_filter_chars': ['ldap'],
     'ldap.filter.filter_format': ['ldap'],
@@ -171,6 +173,11 @@ const SANITIZERS = new Map<string, SinkKind[]>(
     // A pattern made of escaped text matches that text literally: no metacharacters, no catastrophic backtracking.
     're.escape': ['regex'],
     'regex.escape': ['regex'],
+    // Line breaks come out escaped: one log record stays one line.
+    repr: ['log'],
+    'json.dumps': ['log'],
+    'flask.json.dumps': ['log'],
+    'simplejson.dumps': ['log'],
   }),
 );
 
@@ -201,6 +208,7 @@ const EVERY_SINK: readonly SinkKind[] = [
   'ldap',
   'xpath',
   'regex',
+  'log',
   'value',
 ];
 
@@ -211,7 +219,7 @@ const DIGITS_ARE_SAFE = EVERY_SINK.filter((kind) => kind !== 'url');
  * Letters, digits and `_` only: no quote, space, dash, dot, slash, bracket or line break. Still a name that
  * evaluated code, a host or float() (`nan`) can take for something else.
  */
-const WORDS_ARE_SAFE: SinkKind[] = ['sql', 'command', 'path', 'html', 'ldap', 'xpath', 'regex'];
+const WORDS_ARE_SAFE: SinkKind[] = ['sql', 'command', 'path', 'html', 'ldap', 'xpath', 'regex', 'log'];
 
 export class TaintAnalyzer {
   private readonly memo = new Map<number, Taint | null>();

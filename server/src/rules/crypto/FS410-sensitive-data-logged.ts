@@ -2,35 +2,13 @@ import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
 import type { Scope } from '../../engine/scopes';
-import { dottedName, isFString, lastSegment, literalValue } from '../../engine/syntax';
-import { nameWords } from '../support/crypto';
+import { isFString, lastSegment, literalValue } from '../../engine/syntax';
 import { shortText } from '../support/dynamic';
 import { KEY_GETTERS, readName, secretKind, withArticle } from '../support/secrets';
+import { isLoggerCall } from '../support/logging';
 import { unwrap } from '../support/xss';
 import { defineRule } from '../rule';
 
-const LOG_METHODS = new Set([
-  'debug',
-  'info',
-  'warning',
-  'warn',
-  'error',
-  'exception',
-  'critical',
-  'fatal',
-  'log',
-  'msg',
-  'trace',
-  'success',
-]);
-/** Last words of a logger object: `logger`, `app.logger`, `self.log`, `audit_log`, `LOGGER`. */
-const LOGGER_WORDS = new Set(['log', 'logger', 'logging', 'audit', 'syslog']);
-const LOGGER_FACTORIES = new Set([
-  'logging.getLogger',
-  'structlog.get_logger',
-  'structlog.getLogger',
-  'structlog.stdlib.get_logger',
-]);
 /** Keywords of logging calls that are options, not data. */
 const OPTION_KEYWORDS = new Set(['exc_info', 'stack_info', 'stacklevel', 'level']);
 
@@ -130,22 +108,11 @@ export default defineRule({
   },
 });
 
-/** `logging.info(...)`, `logger.warning(...)`, `app.logger.debug(...)`, `print(...)` in request code. */
+/** A logger call (support/logging.ts), or `print(...)` in request code. */
 function logKind(ctx: RuleContext, site: CallSite): 'log' | 'print' | null {
-  const callee = site.callee ?? '';
-  if (callee === 'print' && !ctx.file.imports.isImportedName('print'))
+  if (site.callee === 'print' && !ctx.file.imports.isImportedName('print'))
     return inRequestCode(ctx, site.scope) ? 'print' : null;
-  if (!LOG_METHODS.has(site.name)) return null;
-  if (callee === `logging.${site.name}` || callee === `loguru.logger.${site.name}`) return 'log';
-  const receiver = site.receiver;
-  if (!receiver) return null;
-  if (receiver.type === 'call')
-    return LOGGER_FACTORIES.has(ctx.file.callAt(receiver)?.callee ?? '') ? 'log' : null;
-  const text = dottedName(receiver);
-  if (text === null) return null;
-  const words = nameWords(text.slice(text.lastIndexOf('.') + 1));
-  if (LOGGER_WORDS.has(words[words.length - 1] ?? '')) return 'log';
-  return LOGGER_FACTORIES.has(ctx.file.constructorOf(receiver) ?? '') ? 'log' : null;
+  return isLoggerCall(ctx, site) ? 'log' : null;
 }
 
 /** Views, hooks and helpers that read the request: where `print` output is request data in server logs. */

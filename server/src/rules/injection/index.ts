@@ -12,6 +12,7 @@ import FS210 from './FS210-nan-injection';
 import FS211 from './FS211-csv-formula-injection';
 import FS212 from './FS212-regex-injection';
 import FS213 from './FS213-nosql-injection';
+import FS214 from './FS214-log-injection';
 
 export const INJECTION_RULES: readonly Rule[] = [
   FS201,
@@ -27,4 +28,5 @@ export const INJECTION_RULES: readonly Rule[] = [
   FS211,
   FS212,
   FS213,
+  FS214,
 ];
