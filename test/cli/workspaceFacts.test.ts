@@ -199,3 +199,64 @@ def create_app():
     assert.deepEqual(scan('app'), ['app/extensions.py:3']);
   });
 });
+
+describe('flask-sentinel scan: a password attribute whose setter (in the models file) hashes', () => {
+  const views = `from flask import request
+from .extensions import db
+from .models import Account, User
+
+
+def register():
+    user = User(email=request.form["email"], password=request.form["password"])
+    account = Account(email=request.form["email"], password=request.form["password"])
+    user.password = request.form["password"]
+    db.session.add_all([user, account])
+`;
+  const scan = (models: string) => {
+    const root = makeTree({ 'app/views.py': views, 'app/models.py': models });
+    try {
+      const run = runCli(['scan', '.', '--format', 'json', '--fail-on', 'never', '--select', 'FS409'], root);
+      assert.equal(run.status, 0, run.stderr);
+      const report = JSON.parse(run.stdout) as { findings: { path: string; line: number }[] };
+      return report.findings.map((f) => `${f.path}:${f.line}`);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  };
+
+  it('is not reported for attributes with a property setter, @validates or a PasswordType column', () => {
+    const setter = `from werkzeug.security import generate_password_hash
+from .extensions import db
+
+
+class User(db.Model):
+    @property
+    def password(self):
+        raise AttributeError("write-only")
+
+    @password.setter
+    def password(self, raw):
+        self.password_hash = generate_password_hash(raw)
+
+
+class Account(db.Model):
+    password = db.Column(PasswordType(schemes=["pbkdf2_sha512"]))
+`;
+    assert.deepEqual(scan(setter), []);
+    const validates = `from sqlalchemy.orm import validates
+
+
+class User(db.Model):
+    @validates("password")
+    def hash_password(self, key, raw):
+        return generate_password_hash(raw)
+`;
+    // Setters are known by attribute name, not by class: Account's password= is taken to hash too.
+    assert.deepEqual(scan(validates), []);
+  });
+
+  it('is reported when the models store the attribute as given', () => {
+    const plain = `class User(db.Model):\n    password = db.Column(db.String(128))\n`;
+    assert.deepEqual(scan(plain), ['app/views.py:7', 'app/views.py:8', 'app/views.py:9']);
+  });
+});

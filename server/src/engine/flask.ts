@@ -78,7 +78,12 @@ export type AppSetting =
   | 'autoescape'
   | `autoescape:${string}`
   /** flask-cors is given origins somewhere: `cors.init_app(app, origins=...)`/`resources=`, `CORS_ORIGINS`. */
-  | 'CORS_ORIGINS';
+  | 'CORS_ORIGINS'
+  /**
+   * `setter:<attribute>`: assigning a password-named model attribute runs code (a property setter, an
+   * SQLAlchemy `@validates`, a `PasswordType` column), which usually hashes what it is given.
+   */
+  | `setter:${string}`;
 
 export interface ConfigWrite {
   key: string;
@@ -636,6 +641,35 @@ export class FlaskModel {
     if (this.file.callsNamed('host_is_trusted', 'AllowedHosts').length > 0)
       this.appSettings.add('TRUSTED_HOSTS');
     if (this.file.functionsNamed('select_jinja_autoescape').length > 0) this.appSettings.add('autoescape');
+    this.findPasswordSetters();
+  }
+
+  /**
+   * Password attributes whose assignment runs code: `@password.setter`, `@validates("password")`, a
+   * sqlalchemy-utils `PasswordType` column (FS409 does not call storing into them plain text).
+   */
+  private findPasswordSetters(): void {
+    if (!/\.setter\b|validates|PasswordType/.test(this.file.text)) return;
+    for (const scope of this.file.scopes) {
+      for (const decorator of scope.decorators) {
+        const setter = /^(\w+)\.setter$/.exec(decorator.text)?.[1];
+        if (setter) this.appSettings.add(`setter:${setter}`);
+        if (
+          decorator.type === 'call' &&
+          /(^|\.)validates$/.test(decorator.childForFieldName('function')?.text ?? '')
+        ) {
+          for (const argument of decorator.childForFieldName('arguments')?.namedChildren ?? []) {
+            const key = stringValue(argument);
+            if (key) this.appSettings.add(`setter:${key}`);
+          }
+        }
+      }
+      if (scope.kind !== 'class') continue;
+      for (const [name, bindings] of scope.bindings) {
+        if (bindings.some((b) => b.kind === 'assign' && /\bPasswordType\s*\(/.test(b.value?.text ?? '')))
+          this.appSettings.add(`setter:${name}`);
+      }
+    }
   }
 
   /**
