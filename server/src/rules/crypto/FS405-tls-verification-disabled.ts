@@ -154,7 +154,10 @@ export default defineRule({
       // paramiko: client.set_missing_host_key_policy(paramiko.AutoAddPolicy()) trusts the key any host
       // presents on first (and every unknown) connection; WarningPolicy only logs it.
       if (site.name === 'set_missing_host_key_policy') {
-        const policy = acceptingHostKeyPolicy(ctx, site.args.positional[0] ?? site.args.keywords.get('policy'));
+        const policy = acceptingHostKeyPolicy(
+          ctx,
+          site.args.positional[0] ?? site.args.keywords.get('policy'),
+        );
         if (policy) {
           report(
             site.node,
@@ -164,11 +167,7 @@ export default defineRule({
       }
       // asyncssh.connect(host, known_hosts=None) skips host-key checking.
       const knownHosts = site.args.keywords.get('known_hosts');
-      if (
-        knownHosts &&
-        /^asyncssh\./.test(callee) &&
-        ctx.file.resolveValue(knownHosts).type === 'none'
-      ) {
+      if (knownHosts && /^asyncssh\./.test(callee) && ctx.file.resolveValue(knownHosts).type === 'none') {
         report(
           knownHosts.parent ?? knownHosts,
           `${site.calleeText ?? site.name}() with known_hosts=None accepts any server host key: pass a known_hosts file.`,
@@ -257,11 +256,7 @@ export default defineRule({
           );
         }
         // pysftp: cnopts.hostkeys = None turns host-key checking off.
-        if (
-          attribute === 'hostkeys' &&
-          right.type === 'none' &&
-          ctx.file.imports.imports('pysftp')
-        ) {
+        if (attribute === 'hostkeys' && right.type === 'none' && ctx.file.imports.imports('pysftp')) {
           report(
             assignment,
             'hostkeys = None makes pysftp accept any server host key: load the known_hosts file instead.',
