@@ -55,11 +55,15 @@ export default defineRule({
   // PYTHONHTTPSVERIFY / *_CA_BUNDLE, or disable_warnings.
   // SSH: paramiko's host-key policies, asyncssh's known_hosts, pysftp's hostkeys.
   trigger:
-    /verify|ssl|tls|cert_reqs|assert_hostname|check_hostname|SSL_VERIFY|PYTHONHTTPSVERIFY|CA_BUNDLE|disable_warnings|Policy|known_hosts|hostkeys/,
+    /verify|ssl|tls|cert_reqs|assert_hostname|check_hostname|SSL_VERIFY|PYTHONHTTPSVERIFY|CA_BUNDLE|disable_warnings|Policy|known_hosts|hostkeys|Transport/,
   check(ctx: RuleContext) {
     const report = (node: Node, message: string, fix: ReturnType<typeof removeArgument>[] = []) => {
       ctx.report(node, message, { fix });
     };
+    // A keyword on a later line of a multi-line call is reported with the call (its first line is the
+    // statement's, where reviewers and other tools point), an argument on the call's own line by itself.
+    const atCall = (site: CallSite, node: Node): Node =>
+      node.startPosition.row === site.node.startPosition.row ? node : site.node;
     const usesHttpClient = ['requests', 'httpx', 'aiohttp', 'urllib3'].some((m) =>
       ctx.file.imports.imports(m),
     );
@@ -74,7 +78,7 @@ export default defineRule({
         const literal = verify.type === 'false' && verify.parent?.type === 'keyword_argument';
         const splat = site.args.list?.namedChildren.find((a) => a?.type === 'dictionary_splat');
         report(
-          ownVerify ? (verify.parent ?? verify) : (splat ?? site.node),
+          atCall(site, ownVerify ? (verify.parent ?? verify) : (splat ?? site.node)),
           `${site.calleeText ?? site.name}() is called with verify=False: the server certificate is not checked, so anyone on the network can intercept the connection. Remove it (or pass a CA bundle path).`,
           literal && verify.parent ? [removeArgument(ctx, verify.parent)] : [],
         );
@@ -85,7 +89,7 @@ export default defineRule({
           const value = site.args.keywords.get(name);
           if (value && isFalse(ctx, value)) {
             report(
-              value.parent ?? value,
+              atCall(site, value.parent ?? value),
               `aiohttp is told ${name}=False: the server certificate is not checked. Remove it.`,
             );
           }
@@ -97,7 +101,7 @@ export default defineRule({
         const value = site.args.keywords.get(keyword);
         if (!value || !turnsOff(ctx, value)) continue;
         report(
-          value.parent ?? value,
+          atCall(site, value.parent ?? value),
           `${site.calleeText ?? site.name}() is created with ${value.parent?.text ?? keyword}: the server certificate is not checked, so anyone on the network can intercept the connection. Remove it (or pass a CA bundle).`,
         );
       }
@@ -105,14 +109,14 @@ export default defineRule({
       const certReqs = site.args.keywords.get('cert_reqs');
       if (certReqs && isCertNone(ctx, certReqs)) {
         report(
-          certReqs.parent ?? certReqs,
+          atCall(site, certReqs.parent ?? certReqs),
           `${site.calleeText ?? site.name}() uses cert_reqs=CERT_NONE: certificates are not verified. Use CERT_REQUIRED.`,
         );
       }
       const assertHostname = site.args.keywords.get('assert_hostname');
       if (assertHostname && isFalse(ctx, assertHostname)) {
         report(
-          assertHostname.parent ?? assertHostname,
+          atCall(site, assertHostname.parent ?? assertHostname),
           `assert_hostname=False disables the host-name check: a certificate for any site is accepted.`,
         );
       }
@@ -165,11 +169,28 @@ export default defineRule({
           );
         }
       }
+      // paramiko.Transport(...).connect(username=..., pkey=...) without hostkey= checks no host key at all.
+      if (
+        site.name === 'connect' &&
+        site.receiver &&
+        !site.args.keywords.has('hostkey') &&
+        !site.args.hasSplat &&
+        site.args.positional.length === 0 &&
+        constructedBy(ctx, site.receiver) === 'paramiko.Transport'
+      ) {
+        ctx.report(
+          site.node,
+          'Transport.connect() without hostkey= does not check the server host key: pass the expected key (hostkey=...), or use SSHClient with known hosts loaded.',
+          { confidence: 'medium' },
+        );
+      }
       // asyncssh.connect(host, known_hosts=None) skips host-key checking.
-      const knownHosts = site.args.keywords.get('known_hosts');
-      if (knownHosts && /^asyncssh\./.test(callee) && ctx.file.resolveValue(knownHosts).type === 'none') {
+      const knownHosts = /^asyncssh\./.test(callee)
+        ? (site.args.keywords.get('known_hosts') ?? splatKeywords(ctx, site)?.get('known_hosts'))
+        : undefined;
+      if (knownHosts && ctx.file.resolveValue(knownHosts).type === 'none') {
         report(
-          knownHosts.parent ?? knownHosts,
+          atCall(site, knownHosts.parent ?? knownHosts),
           `${site.calleeText ?? site.name}() with known_hosts=None accepts any server host key: pass a known_hosts file.`,
         );
       }
@@ -256,10 +277,28 @@ export default defineRule({
           );
         }
         // pysftp: cnopts.hostkeys = None turns host-key checking off.
-        if (attribute === 'hostkeys' && right.type === 'none' && ctx.file.imports.imports('pysftp')) {
+        const owner = left.childForFieldName('object');
+        if (
+          attribute === 'hostkeys' &&
+          right.type === 'none' &&
+          owner &&
+          (ctx.file.constructorOf(owner) === 'pysftp.CnOpts' || /opts$/i.test(owner.text)) &&
+          ctx.file.imports.imports('pysftp')
+        ) {
           report(
             assignment,
             'hostkeys = None makes pysftp accept any server host key: load the known_hosts file instead.',
+          );
+        }
+        // Fabric 1: env.disable_known_hosts = True
+        if (
+          attribute === 'disable_known_hosts' &&
+          right.type === 'true' &&
+          ctx.file.imports.imports('fabric')
+        ) {
+          report(
+            assignment,
+            'env.disable_known_hosts = True makes Fabric accept any server host key: keep known_hosts loaded.',
           );
         }
         // session.verify = False
@@ -285,6 +324,12 @@ export default defineRule({
     }
   },
 });
+
+/** The constructor of a receiver: `paramiko.Transport((host, 22))` assigned to a name, or called in place. */
+function constructedBy(ctx: RuleContext, receiver: Node): string | null {
+  if (receiver.type === 'call') return ctx.file.callAt(receiver)?.callee ?? null;
+  return ctx.file.constructorOf(receiver);
+}
 
 /** Whether a call with `verify=` is an HTTP client call (not, say, PyJWT's `decode(verify=False)`). */
 function isVerifyingCall(ctx: RuleContext, site: CallSite, usesHttpClient: boolean): boolean {
@@ -315,14 +360,46 @@ const CLIENT_FLAGS: readonly [string, (ctx: RuleContext, node: Node) => boolean]
   ['ssl_check_hostname', isFalse], // redis
 ];
 
-/** The name of a paramiko policy that accepts unknown host keys, given as an instance or the class. */
-function acceptingHostKeyPolicy(ctx: RuleContext, node: Node | undefined): string | undefined {
-  if (!node) return undefined;
+/**
+ * The name of a paramiko policy that accepts unknown host keys, given as an instance or the class: paramiko's
+ * AutoAddPolicy/WarningPolicy, either branch of a conditional, a same-file subclass of those, or a same-file
+ * MissingHostKeyPolicy whose `missing_host_key` never raises (it returns, so the key is accepted).
+ */
+function acceptingHostKeyPolicy(ctx: RuleContext, node: Node | undefined, depth = 0): string | undefined {
+  if (!node || depth > 3) return undefined;
   const value = ctx.file.resolveValue(node);
+  if (value.type === 'conditional_expression') {
+    for (const branch of value.namedChildren.filter((n): n is Node => n !== null)) {
+      if (branch.id === value.namedChildren[1]?.id) continue; // the condition
+      const found = acceptingHostKeyPolicy(ctx, branch, depth + 1);
+      if (found) return found;
+    }
+    return undefined;
+  }
   const named = value.type === 'call' ? ctx.file.callAt(value)?.callee : qualifiedValue(ctx, value);
   const name = named ?? qualifiedValue(ctx, node) ?? undefined;
-  if (!name || !/^paramiko\.(client\.)?(AutoAddPolicy|WarningPolicy)$/.test(name)) return undefined;
-  return lastSegment(name);
+  if (!name) return undefined;
+  if (ACCEPTING_POLICY.test(name)) return lastSegment(name);
+  const local = ctx.file.scopes.find((s) => s.kind === 'class' && s.name === name);
+  if (!local) return undefined;
+  for (const base of local.bases) {
+    const qualified = ctx.file.imports.resolve(base) ?? '';
+    if (ACCEPTING_POLICY.test(qualified)) return `${name} (a ${lastSegment(qualified)})`;
+    if (/(^|\.)MissingHostKeyPolicy$/.test(qualified) && !refusesUnknownKeys(ctx, local.node))
+      return `${name} (its missing_host_key never raises)`;
+  }
+  return undefined;
+}
+
+const ACCEPTING_POLICY = /^paramiko\.(client\.)?(AutoAddPolicy|WarningPolicy)$/;
+
+/** A policy class body whose `missing_host_key` raises (or has none of its own: the base class's raises). */
+function refusesUnknownKeys(ctx: RuleContext, classNode: Node): boolean {
+  const method = ctx.file.scopes.find(
+    (s) => s.kind === 'function' && s.name === 'missing_host_key' && s.parent?.node.id === classNode.id,
+  );
+  if (!method) return true;
+  return method.node.descendantsOfType('raise_statement').length > 0;
 }
 
 function isCertNone(ctx: RuleContext, node: Node): boolean {
