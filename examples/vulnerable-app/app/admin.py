@@ -46,6 +46,8 @@ def schedule_job():
 def import_catalog():
     parser = etree.XMLParser(resolve_entities=True, no_network=False)
     catalog = etree.fromstring(request.files["catalog"].read(), parser)
+    # Tells the search service to re-index; waits as long as that service takes, for ever if it hangs.
+    requests.post("https://search.internal/reindex", json={"items": len(catalog)})
     return str(len(catalog))
 
 
