@@ -1,6 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
+import { lastSegment } from '../../engine/syntax';
 import { addArgument, replaceNode } from '../support/edits';
 import { splatKeywords } from '../support/values';
 import { defineRule } from '../rule';
@@ -111,11 +112,12 @@ export default defineRule({
 
 function isRequestsCall(ctx: RuleContext, site: CallSite): boolean {
   const callee = site.callee ?? '';
-  if (/^requests\.(api\.)?\w+$/.test(callee)) return REQUESTS_VERBS.has(site.name);
+  // requests.get(...), and `from requests import post as http_post` called by its alias.
+  if (/^requests\.(api\.)?\w+$/.test(callee)) return REQUESTS_VERBS.has(lastSegment(callee));
   if (!REQUESTS_VERBS.has(site.name) && site.name !== 'send') return false;
   if (!site.receiver) return false;
   const built = constructedBy(ctx, site.receiver, site);
-  if (!built || !SESSION_CONSTRUCTORS.test(built)) return false;
+  if (!built || !(SESSION_CONSTRUCTORS.test(built) || isPlainSessionSubclass(ctx, built))) return false;
   // A session given an adapter (which may carry a default timeout) or a patched request method.
   return !configuresSession(ctx, site);
 }
@@ -135,12 +137,46 @@ function isOpener(ctx: RuleContext, site: CallSite): boolean {
 function constructedBy(ctx: RuleContext, receiver: Node, site: CallSite): string | null {
   if (receiver.type === 'call') return ctx.file.callAt(receiver)?.callee ?? null;
   const built = ctx.file.constructorOf(receiver, site.scope);
-  if (built || receiver.type !== 'identifier') return built;
+  if (built) return built;
   // `with requests.Session() as s:` binds the value of the context manager.
-  for (const binding of ctx.file.reaching(receiver.text, receiver, site.scope)) {
-    if (binding.value?.type === 'call') return ctx.file.callAt(binding.value)?.callee ?? null;
+  if (receiver.type === 'identifier') {
+    for (const binding of ctx.file.reaching(receiver.text, receiver, site.scope)) {
+      if (binding.value?.type === 'call') return ctx.file.callAt(binding.value)?.callee ?? null;
+    }
+    return null;
+  }
+  // self.session, set in a method of the same class: `self.session = requests.Session()`.
+  const owner = site.scope.ownerClass;
+  if (receiver.type !== 'attribute' || !receiver.text.startsWith('self.') || !owner) return null;
+  for (const assignment of owner.node.descendantsOfType('assignment')) {
+    if (assignment?.childForFieldName('left')?.text !== receiver.text) continue;
+    const right = assignment.childForFieldName('right');
+    if (right?.type === 'call') return ctx.file.callAt(right)?.callee ?? null;
   }
   return null;
+}
+
+/** A same-file subclass of requests.Session that never mentions a timeout (its requests have none). */
+function isPlainSessionSubclass(ctx: RuleContext, name: string): boolean {
+  const local = ctx.file.scopes.find((s) => s.kind === 'class' && s.name === name);
+  if (!local) return false;
+  return (
+    local.bases.some((b) => SESSION_CONSTRUCTORS.test(ctx.file.imports.resolve(b) ?? '')) &&
+    !setsTimeout(local.node)
+  );
+}
+
+/** Code (not a docstring or comment) that names a timeout or mounts an adapter. */
+function setsTimeout(node: Node): boolean {
+  return node
+    .descendantsOfType(['identifier', 'string'])
+    .some(
+      (n) =>
+        !!n &&
+        (n.type === 'identifier'
+          ? /^(timeout|mount)$/.test(n.text)
+          : /^[rbuf]*["']timeout["']$/i.test(n.text)),
+    );
 }
 
 /** `s.mount("https://", TimeoutAdapter(...))` or `s.request = partial(..., timeout=...)` in the same scope. */
@@ -148,7 +184,9 @@ function configuresSession(ctx: RuleContext, site: CallSite): boolean {
   const receiver = site.receiver;
   if (!receiver || (receiver.type !== 'identifier' && receiver.type !== 'attribute')) return false;
   const name = receiver.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const text = ctx.slice(site.scope.start, site.scope.end);
+  // `self.session` is set up in another method (`__init__`): look through the whole class.
+  const where = receiver.text.startsWith('self.') ? (site.scope.ownerClass ?? site.scope) : site.scope;
+  const text = ctx.slice(where.start, where.end);
   return new RegExp(`${name}\\.(mount\\s*\\(|request\\s*=|timeout\\s*=)`).test(text);
 }
 
