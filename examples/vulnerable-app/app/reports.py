@@ -1,6 +1,8 @@
 import csv
 import io
+import os
 import re
+import smtplib
 
 from flask import Blueprint, Response, abort, jsonify, request
 from flask_login import current_user, login_required
@@ -28,6 +30,9 @@ def send_credits():
 def export_contacts():
     out = io.StringIO()
     writer = csv.writer(out)
+    # The export is also mailed to the auditors, logging in to the relay without TLS.
+    relay = smtplib.SMTP("mail.example.com", 587)
+    relay.login("reports", os.environ["SMTP_PASSWORD"])
     writer.writerow(["name", "company", "note"])
     writer.writerow([request.args["name"], request.args.get("company", ""), request.args.get("note", "")])
     return Response(out.getvalue(), mimetype="text/csv")

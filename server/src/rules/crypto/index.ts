@@ -6,6 +6,7 @@ import FS404 from './FS404-insecure-randomness';
 import FS405 from './FS405-tls-verification-disabled';
 import FS406 from './FS406-weak-hash-algorithm';
 import FS407 from './FS407-weak-cipher';
+import FS408 from './FS408-cleartext-protocol';
 import FS409 from './FS409-plaintext-password-storage';
 import FS410 from './FS410-sensitive-data-logged';
 import FS411 from './FS411-timing-unsafe-comparison';
@@ -18,6 +19,7 @@ export const CRYPTO_RULES: readonly Rule[] = [
   FS405,
   FS406,
   FS407,
+  FS408,
   FS409,
   FS410,
   FS411,

@@ -1,0 +1,267 @@
+import type { Node } from 'web-tree-sitter';
+import type { RuleContext } from '../../engine/context';
+import type { CallSite } from '../../engine/model';
+import { stringValue } from '../../engine/syntax';
+import { nameWords, saysPassword } from '../support/crypto';
+import { defineRule } from '../rule';
+import { plainHttpUrl, startedTls } from '../support/transport';
+
+/** Clients of protocols that send credentials as they are unless TLS is started. */
+const MAIL_CLIENTS = new Map<string, { login: RegExp; tls: RegExp; protocol: string; secure: string }>([
+  [
+    'smtplib.SMTP',
+    {
+      login: /^(login|auth|auth_plain|auth_login)$/,
+      tls: /^starttls$/,
+      protocol: 'SMTP',
+      secure: 'smtplib.SMTP_SSL, or call starttls() before login()',
+    },
+  ],
+  [
+    'smtplib.LMTP',
+    { login: /^(login|auth)$/, tls: /^starttls$/, protocol: 'LMTP', secure: 'starttls() before login()' },
+  ],
+  [
+    'poplib.POP3',
+    {
+      login: /^(user|pass_|apop|rpop)$/,
+      tls: /^stls$/,
+      protocol: 'POP3',
+      secure: 'poplib.POP3_SSL, or call stls() first',
+    },
+  ],
+  [
+    'imaplib.IMAP4',
+    {
+      login: /^(login|login_cram_md5|authenticate)$/,
+      tls: /^starttls$/,
+      protocol: 'IMAP',
+      secure: 'imaplib.IMAP4_SSL, or call starttls() first',
+    },
+  ],
+]);
+/** HTTP client calls whose first argument (or `url=`) is the URL. */
+const HTTP_CALLS =
+  /^(requests|httpx)\.(get|post|put|patch|delete|head|options|request|stream)$|^urllib\.request\.(urlopen|Request)$|^aiohttp\.request$|^xmlrpc\.client\.ServerProxy$|^xmlrpclib\.ServerProxy$/;
+const SESSION_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'request']);
+/** Header names that carry credentials. */
+const CREDENTIAL_HEADER =
+  /^(authorization|proxy-authorization|x-api-key|x-auth-token|api-key|apikey|x-access-token|cookie|private-token)$/i;
+const SECRET_WORDS = new Set([
+  'token',
+  'secret',
+  'apikey',
+  'key',
+  'auth',
+  'credential',
+  'credentials',
+  'bearer',
+  'session',
+]);
+
+export default defineRule({
+  meta: {
+    id: 'FS408',
+    name: 'cleartext-protocol',
+    title: 'Credentials or data sent over an unencrypted protocol',
+    severity: 'warning',
+    confidence: 'high',
+    cwe: ['CWE-319', 'CWE-523'],
+    owasp: ['A02:2021'],
+    docs: {
+      summary:
+        'Finds connections that send credentials without encryption: Telnet (`telnetlib.Telnet`, any use), FTP logins over `ftplib.FTP` (not `FTP_TLS`; an anonymous `login()` is not reported), `smtplib.SMTP`/`LMTP` `login()` without `starttls()` first (a local relay on localhost is not reported), `poplib.POP3` and `imaplib.IMAP4` logins without `stls()`/`starttls()`, and HTTP requests (`requests`, `httpx`, sessions, `urllib.request`, XML-RPC) to an `http://` URL of a host other than localhost that carry credentials: `auth=`, a user and password in the URL, an Authorization, API-key, token or Cookie header, or a password, token, secret or API key in the form, JSON or query parameters.',
+      why: 'Anyone on the network path (shared Wi-Fi, a compromised router or switch, a cloud neighbour on a flat network, the ISP) reads plain-text traffic as it passes. A password or API key sent this way is as good as published, and since the same credential is usually valid elsewhere, one sniffed login gives the attacker the mailbox, the FTP server and whatever reuses the password.',
+      example:
+        'smtp = smtplib.SMTP("mail.example.com", 587)\nsmtp.login(app.config["MAIL_USER"], app.config["MAIL_PASSWORD"])',
+      fix: 'smtp = smtplib.SMTP("mail.example.com", 587)\nsmtp.starttls(context=ssl.create_default_context())\nsmtp.login(app.config["MAIL_USER"], app.config["MAIL_PASSWORD"])\n# or smtplib.SMTP_SSL("mail.example.com", 465)',
+    },
+    references: [
+      'https://cwe.mitre.org/data/definitions/319.html',
+      'https://docs.python.org/3/library/smtplib.html#smtplib.SMTP.starttls',
+      'https://bandit.readthedocs.io/en/latest/blacklists/blacklist_calls.html#b321-ftplib',
+    ],
+  },
+  trigger: /telnetlib|ftplib|FTP|smtplib|SMTP|poplib|POP3|imaplib|IMAP4|http:\/\//,
+  check(ctx: RuleContext) {
+    for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node)) continue;
+      const callee = site.callee ?? '';
+      // telnetlib.Telnet(host): everything, the login first, crosses the network as typed.
+      if (callee === 'telnetlib.Telnet') {
+        ctx.report(
+          site.node,
+          'Telnet sends the login, the password and every command in plain text: use SSH (paramiko, asyncssh) instead.',
+        );
+        continue;
+      }
+      // ftplib.FTP(host, user, passwd) / ftp.login(user, passwd)
+      if (callee === 'ftplib.FTP' && (site.args.positional.length >= 3 || site.args.keywords.has('passwd'))) {
+        ctx.report(
+          site.node,
+          'ftplib.FTP logs in with the password in plain text (and sends the files unencrypted): use ftplib.FTP_TLS (and call prot_p()), or SFTP.',
+        );
+        continue;
+      }
+      if (site.name === 'login' && site.receiver && constructedBy(ctx, site) === 'ftplib.FTP') {
+        if (site.args.positional.length >= 2 || site.args.keywords.has('passwd')) {
+          ctx.report(
+            site.node,
+            'This FTP login sends the password in plain text: use ftplib.FTP_TLS (and call prot_p()), or SFTP.',
+          );
+        }
+        continue;
+      }
+      // smtp.login(...) with no starttls() before it
+      const client = site.receiver ? constructedBy(ctx, site) : null;
+      const mail = client ? MAIL_CLIENTS.get(client) : undefined;
+      if (mail && mail.login.test(site.name) && site.receiver) {
+        if (startedTls(ctx, site, mail.tls) || isLocalMailHost(ctx, site)) continue;
+        ctx.report(
+          site.node,
+          `${site.receiver.text}.${site.name}() sends the ${mail.protocol} credentials in plain text: no TLS was started on this connection. Use ${mail.secure}.`,
+        );
+        continue;
+      }
+      // http.client.HTTPConnection(host).request("POST", "/print", headers={"Authorization": ...})
+      if (site.name === 'request' && constructedBy(ctx, site) === 'http.client.HTTPConnection') {
+        const construction = constructionOf(ctx, site);
+        const host = construction ? ctx.file.callAt(construction)?.args.positional[0] : undefined;
+        const value = host ? stringValue(ctx.file.resolveValue(host)) : undefined;
+        const credential = credentialOf(ctx, site);
+        if (credential && !(value && /^(localhost|127\.\d+\.\d+\.\d+|::1)$/i.test(value))) {
+          ctx.report(
+            site.node,
+            `HTTPConnection sends ${credential} over plain HTTP: anyone on the network path can read it. Use http.client.HTTPSConnection.`,
+          );
+        }
+        continue;
+      }
+      // httpx.Client(base_url="http://...", headers={"Authorization": ...})
+      if (/^httpx\.(Client|AsyncClient)$/.test(callee)) {
+        const base = site.args.keywords.get('base_url');
+        const plain = base ? plainHttpUrl(ctx, base) : null;
+        const credential = plain ? credentialOf(ctx, site) : null;
+        if (plain && credential) {
+          ctx.report(
+            site.node,
+            `${site.calleeText ?? 'httpx.Client'}() sends ${credential} to ${plain.origin} over plain HTTP with every request: anyone on the network path can read it. Use https://.`,
+          );
+        }
+        continue;
+      }
+      // requests.post("http://partner.example/api", auth=(user, pw))
+      const url = httpUrlArgument(ctx, site);
+      if (!url) continue;
+      const plain = plainHttpUrl(ctx, url);
+      if (!plain) continue;
+      const credential = plain.userinfo
+        ? 'a user and password in the URL'
+        : plain.queryCredential
+          ? `the ${plain.queryCredential} query parameter`
+          : (credentialOf(ctx, site) ?? sessionCredential(ctx, site));
+      if (!credential) continue;
+      ctx.report(
+        site.node,
+        `${site.calleeText ?? site.name}() sends ${credential} to ${plain.origin} over plain HTTP: anyone on the network path can read it. Use https://.`,
+        // The host comes from elsewhere: it may be a sidecar on localhost.
+        { confidence: plain.origin.endsWith('…') ? 'medium' : 'high' },
+      );
+    }
+  },
+});
+
+/** The call that built a method's receiver: in place, assigned, or bound by `with ... as name`. */
+function constructionOf(ctx: RuleContext, site: CallSite): Node | null {
+  const receiver = site.receiver;
+  if (!receiver) return null;
+  if (receiver.type === 'call') return receiver;
+  const value = ctx.file.resolveValue(receiver, site.scope);
+  if (value.type === 'call') return value;
+  if (receiver.type !== 'identifier') return null;
+  for (const binding of ctx.file.reaching(receiver.text, receiver, site.scope)) {
+    if (binding.value?.type === 'call') return binding.value;
+  }
+  return null;
+}
+
+function constructedBy(ctx: RuleContext, site: CallSite): string | null {
+  const construction = constructionOf(ctx, site);
+  return construction ? (ctx.file.callAt(construction)?.callee ?? null) : null;
+}
+
+/** An SMTP relay on this machine (`localhost`, `127.0.0.1`, `::1`): nothing crosses the network. */
+function isLocalMailHost(ctx: RuleContext, site: CallSite): boolean {
+  const construction = constructionOf(ctx, site);
+  const built = construction ? ctx.file.callAt(construction) : undefined;
+  const host = built?.args.positional[0] ?? built?.args.keywords.get('host');
+  const value = host ? stringValue(ctx.file.resolveValue(host)) : undefined;
+  return value !== undefined && /^(localhost|127\.\d+\.\d+\.\d+|::1)$/i.test(value);
+}
+
+function httpUrlArgument(ctx: RuleContext, site: CallSite): Node | null {
+  const callee = site.callee ?? '';
+  if (HTTP_CALLS.test(callee)) {
+    const index = /\.request$/.test(callee) && !/urllib/.test(callee) ? 1 : 0;
+    return (
+      site.args.positional[index] ?? site.args.keywords.get('url') ?? site.args.keywords.get('uri') ?? null
+    );
+  }
+  if (SESSION_METHODS.has(site.name) && site.receiver) {
+    const built = constructedBy(ctx, site);
+    if (built && /^(requests\.(Session|session)|httpx\.(Client|AsyncClient))$/.test(built)) {
+      return site.args.positional[site.name === 'request' ? 1 : 0] ?? site.args.keywords.get('url') ?? null;
+    }
+  }
+  return null;
+}
+
+/** A session given credentials in the same function: `s.auth = (...)`, `s.headers.update({"Authorization": ...})`. */
+function sessionCredential(ctx: RuleContext, site: CallSite): string | null {
+  const receiver = site.receiver;
+  if (!receiver || (receiver.type !== 'identifier' && receiver.type !== 'attribute')) return null;
+  const name = receiver.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const text = ctx.slice(site.scope.start, site.node.startIndex);
+  if (new RegExp(`\\b${name}\\.auth\\s*=`).test(text)) return 'the session credentials (auth)';
+  const header = new RegExp(
+    `\\b${name}\\.headers(\\.update\\([^)]*|\\[)\\s*["'](Authorization|X-API-Key|X-Auth-Token|Api-Key|Private-Token|Cookie)["']`,
+    'i',
+  ).exec(text);
+  return header ? `the session's ${header[2]} header` : null;
+}
+
+/** What credential an HTTP call carries: `auth=`, a credential header, a secret in the data or parameters. */
+function credentialOf(ctx: RuleContext, site: CallSite): string | null {
+  const { keywords } = site.args;
+  if (keywords.has('auth')) return 'the credentials given as auth=';
+  const headers = keywords.get('headers');
+  for (const key of dictionaryKeys(ctx, headers)) {
+    if (CREDENTIAL_HEADER.test(key)) return `an ${key} header`;
+  }
+  for (const name of ['data', 'json', 'params', 'body']) {
+    for (const key of dictionaryKeys(ctx, keywords.get(name))) {
+      if (saysPassword(key) || nameWords(key).some((w) => SECRET_WORDS.has(w))) return `the ${key} field`;
+    }
+  }
+  return null;
+}
+
+function dictionaryKeys(ctx: RuleContext, node: Node | undefined): string[] {
+  if (!node) return [];
+  const value = ctx.file.resolveValue(node);
+  if (value.type === 'call') {
+    const built = ctx.file.callAt(value);
+    if (built?.callee === 'dict') return [...built.args.keywords.keys()];
+    // urlencode({...}).encode(), json.dumps({...})
+    if (built && /^(encode|urlencode|dumps)$/.test(built.name))
+      return dictionaryKeys(
+        ctx,
+        built.name === 'encode' ? (built.receiver ?? undefined) : built.args.positional[0],
+      );
+    return [];
+  }
+  if (value.type !== 'dictionary') return [];
+  return value.namedChildren
+    .map((pair) => (pair?.type === 'pair' ? stringValue(pair.childForFieldName('key')) : undefined))
+    .filter((key): key is string => key !== undefined);
+}
