@@ -82,7 +82,7 @@ export default defineRule({
       'https://bandit.readthedocs.io/en/latest/blacklists/blacklist_calls.html#b321-ftplib',
     ],
   },
-  trigger: /telnetlib|ftplib|FTP|smtplib|SMTP|poplib|POP3|imaplib|IMAP4|http:\/\//,
+  trigger: /telnetlib|ftplib|FTP|smtplib|SMTP|poplib|POP3|imaplib|IMAP4|http:\/\/|HTTPConnection/,
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
       if (!ctx.inFocus(site.node)) continue;
