@@ -154,8 +154,9 @@ const SANITIZERS = new Map<string, SinkKind[]>(
     'shlex.quote': ['command'],
     'pipes.quote': ['command'],
     'shlex.join': ['command'],
-    'werkzeug.utils.secure_filename': ['path'],
-    'werkzeug.secure_filename': ['path'],
+    // Letters, digits, `_`, `-` and `.` only: no separator, no line break.
+    'werkzeug.utils.secure_filename': ['path', 'log'],
+    'werkzeug.secure_filename': ['path', 'log'],
     'werkzeug.utils.safe_join': ['path'],
     'werkzeug.security.safe_join': ['path'],
     'flask.safe_join': ['path'],

@@ -88,7 +88,8 @@ function taintOf(ctx: RuleContext, node: Node): Taint | null {
 }
 
 /** Does this expression leave no raw line break in the text it produces? */
-function removesLineBreaks(ctx: RuleContext, node: Node): boolean {
+function removesLineBreaks(ctx: RuleContext, node: Node, depth = 0): boolean {
+  if (depth > 3) return false;
   const value = unwrap(node);
   // f"{name!r}"
   if (value.type === 'interpolation') {
@@ -103,9 +104,35 @@ function removesLineBreaks(ctx: RuleContext, node: Node): boolean {
       .filter((c) => c !== '%');
     return conversions.length > 0 && conversions.every((c) => ESCAPING_CONVERSIONS.test(c));
   }
+  // order.id, user.pk: a key the database generated, read from a record the request looked up.
+  if (value.type === 'attribute') {
+    const object = value.childForFieldName('object');
+    return (
+      /^(id|pk|uuid|created_at|updated_at)$/.test(value.childForFieldName('attribute')?.text ?? '') &&
+      !!object &&
+      !ctx.taint.isRequestObject(object)
+    );
+  }
   if (value.type !== 'call') return false;
   const site = ctx.file.callAt(value);
   if (!site) return false;
+  // "Author {0!r}".format(author): every field shown with repr.
+  if (site.name === 'format' && site.receiver) {
+    const format = stringValue(site.receiver);
+    const fields = format?.match(/\{[^{}]*\}/g) ?? [];
+    return fields.length > 0 && fields.every((f) => /!r\}$|!a\}$/.test(f));
+  }
+  if (/^(hexdigest|digest|hash|b64encode|urlsafe_b64encode|hexlify)$/.test(site.name)) return true;
+  // A same-file helper whose every return removes line breaks: `def clean(v): return v.replace("\n", " ")`.
+  if (!site.receiver && site.callee && !site.callee.includes('.')) {
+    const helpers = ctx.file.functionsNamed(site.callee);
+    if (
+      helpers.length === 1 &&
+      helpers[0]!.returns.length > 0 &&
+      helpers[0]!.returns.every((r) => removesLineBreaks(ctx, r, depth + 1))
+    )
+      return true;
+  }
   const first = stringValue(ctx.file.resolveValue(site.args.positional[0] ?? value));
   switch (site.name) {
     case 'replace':
@@ -113,13 +140,18 @@ function removesLineBreaks(ctx: RuleContext, node: Node): boolean {
       // (Escape sequences are kept as written: "\n" is a backslash and an n.)
       return first !== undefined && /\\[rn]|[\r\n]/.test(first);
     case 'sub':
-    case 'subn':
-      // re.sub(r"[\r\n]+", " ", x), re.sub(r"\s", "", x), re.sub(r"[^\w.@-]", "", x)
-      return (
-        /^(re|regex)\.sub/.test(site.callee ?? '') &&
-        first !== undefined &&
-        /\\[nrsR]|[\r\n]|\[\^|\\W|\\v/.test(first)
-      );
+    case 'subn': {
+      // re.sub(r"[\r\n]+", " ", x), re.sub(r"\s", "", x), re.sub(r"[^\w.@-]", "", x), CRLF.sub(" ", x)
+      let pattern: string | undefined;
+      if (/^(re|regex)\.subn?$/.test(site.callee ?? '')) pattern = first;
+      else if (site.receiver) {
+        const compiled = ctx.file.resolveValue(site.receiver);
+        const compile = compiled.type === 'call' ? ctx.file.callAt(compiled) : undefined;
+        if (/^(re|regex)\.compile$/.test(compile?.callee ?? ''))
+          pattern = stringValue(ctx.file.resolveValue(compile?.args.positional[0] ?? compiled));
+      }
+      return pattern !== undefined && /\\[nrsR]|[\r\n]|\[\^|\\W|\\v/.test(pattern);
+    }
     case 'splitlines':
       return true;
     case 'join': {

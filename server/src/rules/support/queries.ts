@@ -38,7 +38,11 @@ export function isValidatedBefore(ctx: RuleContext, sink: Node, value: Node): bo
     if (candidate.type === 'if_statement') {
       const condition = candidate.childForFieldName('condition');
       if (!condition || !checks(ctx, condition, names)) continue;
-      if (contains(candidate, sink)) return true;
+      if (contains(candidate, sink)) {
+        // `if not name.isalnum(): log(name)`: the branch that runs when the check fails.
+        if (runsWhenCheckFails(candidate, condition, sink)) continue;
+        return true;
+      }
       if (enclosesLater(candidate, sink) && branchesOf(candidate).some((b) => leavesOrRebinds(ctx.file, b)))
         return true;
     } else if (candidate.type === 'assert_statement') {
@@ -52,6 +56,29 @@ export function isValidatedBefore(ctx: RuleContext, sink: Node, value: Node): bo
     }
   }
   return false;
+}
+
+/**
+ * Whether `sink` sits in the branch of `statement` taken when its (simple) check fails: the body of
+ * `if not check` / `if x not in ALLOWED` / `if x != "a"`, or the `else` of a plain check.
+ */
+function runsWhenCheckFails(statement: Node, condition: Node, sink: Node): boolean {
+  const body = statement.childForFieldName('consequence');
+  const inBody = !!body && contains(body, sink);
+  let negated = false;
+  const test =
+    condition.type === 'parenthesized_expression' ? (condition.namedChildren[0] ?? condition) : condition;
+  if (test.type === 'not_operator') negated = true;
+  else if (test.type === 'comparison_operator') {
+    const operators = test.children
+      .filter((c) => c && !c.isNamed)
+      .map((c) => c?.text ?? '')
+      .join(' ');
+    negated = /\bnot in\b|!=/.test(operators);
+  } else if (test.type === 'boolean_operator') {
+    return false;
+  }
+  return inBody ? negated : !negated;
 }
 
 /** The statement (a child of a block or the module) holding `node`. */
