@@ -28,12 +28,23 @@ const DOCUMENT_WRITES = new Set([
   'writerow',
   'create',
 ]);
+/** Writes to key-value stores and files, with the index of the first argument that is stored. */
+const STORE_WRITES = new Map<string, number>([
+  ['set', 1],
+  ['setex', 1],
+  ['setnx', 1],
+  ['hset', 1],
+  ['hsetnx', 1],
+  ['write', 0],
+  ['writelines', 0],
+  ['writerow', 0],
+  ['writerows', 0],
+]);
+
 /** Calls that look a record up by the dictionary they are given. */
 const DOCUMENT_LOOKUPS = new Set(['find_one', 'find', 'count_documents', 'get_item', 'query']);
 /** ORM lookups by keyword (`filter_by(password=...)`, Django's `get(password=...)`, MongoEngine's `objects(...)`). */
 const KEYWORD_LOOKUPS = new Set(['filter_by', 'get', 'get_or_none', 'objects', 'first', 'exists']);
-/** SQL that stores or matches a password column given as a bound parameter or an interpolation. */
-const SQL_PASSWORD_COLUMN = /\b(pass(word|wd)?|pwd|passcode|passphrase)\b/i;
 const SQL_STATEMENT = /^\s*(insert|update|select|replace|delete)\b/i;
 
 export default defineRule({
@@ -103,6 +114,33 @@ export default defineRule({
             : 'The password from the client goes into the password column as it is: anyone who reads the table reads every password. Store generate_password_hash(...) (or bcrypt/argon2) instead.',
         );
       }
+      // r.set(f"pw:{user}", pw), r.hset("credentials", user, pw), fh.write(f"{user}:{pw}"), writer.writerow([...])
+      if (STORE_WRITES.has(site.name) && site.receiver) {
+        const stored = site.args.positional
+          .slice(STORE_WRITES.get(site.name))
+          .find((arg) =>
+            partsOf(arg).some((part) => mentionsPassword(ctx, part) && clientPassword(ctx, part)),
+          );
+        if (stored) {
+          report(
+            stored,
+            `The password from the client is written as it is by ${site.calleeText ?? site.name}(): anyone who reads the store reads every password. Store generate_password_hash(...) (or bcrypt/argon2) instead.`,
+          );
+        }
+      }
+      // hmac.compare_digest(user.password, typed): constant-time, but against a plain-text column.
+      if (/(^|\.)compare_digest$/.test(site.callee ?? '') && site.args.positional.length === 2) {
+        const [a, b] = site.args.positional as [Node, Node];
+        const stored = storedPassword(ctx, a) ? a : storedPassword(ctx, b) ? b : null;
+        const typed = stored === a ? b : a;
+        if (stored && clientPassword(ctx, typed)) {
+          report(
+            site.node,
+            `${stored.text} is compared with the password the client typed: that only works if passwords are stored in plain text. Store a hash (generate_password_hash) and compare with check_password_hash().`,
+            'medium',
+          );
+        }
+      }
       // resp.set_cookie("password", pw)
       if (site.name === 'set_cookie') {
         const name = stringValue(
@@ -134,6 +172,14 @@ export default defineRule({
           `The password from the client is assigned to ${left.text} as it is: stored like this, anyone who reads the table reads every password. Assign a hash (generate_password_hash) to a password_hash column instead.`,
         );
       }
+      // USERS[name] = {"password": pw}, db[name] = pw (shelve): a module-level or persistent container.
+      if (left.type === 'subscript' && storesInContainer(ctx, left, right)) {
+        report(
+          assignment,
+          'The password from the client is kept as it is in a stored mapping: anyone who reads the store reads every password. Store generate_password_hash(...) instead.',
+        );
+        continue;
+      }
       // session["password"] = pw
       if (left.type === 'subscript') {
         const key = stringValue(ctx.file.resolveValue(left.childForFieldName('subscript') ?? left));
@@ -164,6 +210,52 @@ export default defineRule({
     }
   },
 });
+
+/** The pieces a written value is made of: f-string fields, list and tuple items, `+` operands. */
+function partsOf(node: Node): Node[] {
+  const value = unwrap(node);
+  if (value.type === 'string')
+    return value.namedChildren
+      .filter((c): c is Node => c?.type === 'interpolation')
+      .map((c) => c.namedChildren[0])
+      .filter((c): c is Node => !!c);
+  if (value.type === 'list' || value.type === 'tuple')
+    return value.namedChildren.filter((c): c is Node => c !== null).flatMap(partsOf);
+  if (value.type === 'binary_operator')
+    return [value.childForFieldName('left'), value.childForFieldName('right')]
+      .filter((c): c is Node => !!c)
+      .flatMap(partsOf);
+  return [value];
+}
+
+/**
+ * `USERS[name] = {"password": pw}` or `db[name] = pw` into a module-level mapping or a shelve/dbm file:
+ * the value holds the client's password (a dictionary with a password key, or a password-named value).
+ */
+function storesInContainer(ctx: RuleContext, left: Node, right: Node): boolean {
+  const container = left.childForFieldName('value');
+  if (!container || container.type !== 'identifier') return false;
+  const value = unwrap(right);
+  const holdsPassword =
+    value.type === 'dictionary'
+      ? value.namedChildren.some((pair) => {
+          const key = pair?.type === 'pair' ? stringValue(pair.childForFieldName('key')) : undefined;
+          const inner = pair?.childForFieldName('value');
+          return !!key && !!inner && isPlainPasswordName(key) && clientPassword(ctx, inner);
+        })
+      : mentionsPassword(ctx, value) && clientPassword(ctx, value);
+  if (!holdsPassword) return false;
+  const scope = ctx.file.scopeAt(left);
+  // (`d[k] = v` itself is a weak binding of d: only what d was bound to counts.)
+  const bindings = ctx.file.reaching(container.text, container, scope).filter((b) => !b.weak);
+  // A module-level mapping (a users "database"), or shelve.open()/dbm.open() bound by with or =.
+  if (bindings.length > 0 && bindings.every((b) => ctx.file.scopeAt(b.node).kind === 'module')) return true;
+  if (bindings.length === 0 && ctx.file.module.bindings.has(container.text)) return true;
+  return bindings.some((b) => {
+    const built = b.value?.type === 'call' ? ctx.file.callAt(b.value)?.callee : undefined;
+    return !!built && /^(shelve|dbm(\.\w+)?|sqlitedict|diskcache)\.(open|SqliteDict|Cache)$/.test(built);
+  });
+}
 
 /** A name for a password as the user typed it: not a digest, not encrypted, not a setting about passwords. */
 function isPlainPasswordName(name: string): boolean {
@@ -228,11 +320,25 @@ function sqlPasswordParameter(ctx: RuleContext, site: CallSite): { node: Node; l
   const wrapped = resolved.type === 'call' ? ctx.file.callAt(resolved) : undefined;
   if (wrapped?.name === 'text' && wrapped.args.positional[0])
     resolved = ctx.file.resolveValue(wrapped.args.positional[0]);
+  // "UPDATE users SET pass = '{}'".format(pw), "... VALUES ('%s')" % pw: the values filled in are candidates.
+  const filled: Node[] = [];
+  const formatted = resolved.type === 'call' ? ctx.file.callAt(resolved) : undefined;
+  if (formatted?.name === 'format' && formatted.receiver?.type === 'string') {
+    filled.push(...formatted.args.positional, ...formatted.args.keywords.values());
+    resolved = formatted.receiver;
+  } else if (resolved.type === 'binary_operator' && resolved.childForFieldName('operator')?.type === '%') {
+    const right = resolved.childForFieldName('right');
+    if (right)
+      filled.push(
+        ...(right.type === 'tuple' ? right.namedChildren.filter((n): n is Node => n !== null) : [right]),
+      );
+    resolved = resolved.childForFieldName('left') ?? resolved;
+  }
   const sql = stringValue(resolved) ?? (resolved.type === 'string' ? resolved.text : undefined);
   if (
     sql === undefined ||
     !SQL_STATEMENT.test(sql.replace(/^[fFrRbBuU]*["']+/, '')) ||
-    !SQL_PASSWORD_COLUMN.test(sql)
+    !(sql.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []).some((word) => isPlainPasswordName(word))
   )
     return null;
   const lookup =
@@ -240,7 +346,7 @@ function sqlPasswordParameter(ctx: RuleContext, site: CallSite): { node: Node; l
     (/\bwhere\b[^;]*\b(pass(word|wd)?|pwd)\s*=/i.test(sql) &&
       !/^\W*(insert|update)\b/i.test(sql.replace(/^[fFrRbBuU]*["']+/, '')));
   // Parameters: the second argument (a tuple, list or dict), or interpolations of the statement itself.
-  const candidates: Node[] = [];
+  const candidates: Node[] = [...filled];
   const parameters = site.args.positional[1];
   if (parameters) {
     const value = unwrap(ctx.file.resolveValue(parameters));
@@ -272,7 +378,26 @@ const CLIENT_VALUE = /^(flask\.)?(request|\w*form)\b|^json\.loads\(\s*request\b/
 
 /** A stored password read back: `user.password`, `row["password"]`, `account.pwd` (not the request's). */
 function storedPassword(ctx: RuleContext, node: Node): boolean {
-  const value = unwrap(node);
+  let value = unwrap(node);
+  // stored.decode(), where stored = r.get(f"pw:{username}"): a value read back by a password key.
+  const decoded = value.type === 'call' ? ctx.file.callAt(value) : undefined;
+  if (decoded?.name === 'decode' && decoded.receiver) value = unwrap(decoded.receiver);
+  if (value.type === 'identifier') {
+    const bindings = ctx.file.reaching(value.text, value, ctx.file.scopeAt(value));
+    return bindings.some((b) => {
+      const read = b.value?.type === 'call' ? ctx.file.callAt(b.value) : undefined;
+      return (
+        !!read &&
+        /^(get|hget|fetchval)$/.test(read.name) &&
+        !!b.value &&
+        (mentionsPassword(ctx, b.value) ||
+          read.args.positional.some((key) =>
+            saysPassword(key.text.replace(/\{[^}]*\}|^[a-z]*["']|["']$/gi, ' ')),
+          )) &&
+        !CLIENT_VALUE.test(b.value.text)
+      );
+    });
+  }
   let name: string | undefined;
   let object: Node | null = null;
   if (value.type === 'attribute') {

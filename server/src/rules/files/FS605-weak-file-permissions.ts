@@ -25,6 +25,9 @@ const CHANGE_MODE = new Map<string, number>([
 const SECRET_PATH =
   /(key|secret|token|credential|passw(or)?d|\.pem\b|\.p12\b|\.pfx\b|id_(rsa|dsa|ecdsa|ed25519)|\.env\b|htpasswd|shadow|\.netrc|kubeconfig|vault)/i;
 
+const PUBLIC_MATERIAL =
+  /pub(lic)?([_.\-]|\b)|\.pub\b|cert|\.crt\b|known_hosts|authorized_keys|ca[_-]?bundle/i;
+
 const SHELL_CALLEES =
   /^(os\.(system|popen|spawn\w*|exec\w*)|subprocess\.(run|call|check_call|check_output|Popen|getoutput|getstatusoutput))$/;
 
@@ -70,6 +73,9 @@ export default defineRule({
       // them, and 0o666/0o777 there are what open() and mkdir() ask for by default.
       const changed = changedMode(site);
       if (changed) checkMode(ctx, site, changed.mode, changed.path);
+      // ...but a key file created 0o644 stays world-readable under the usual umask (022).
+      const created = createdFileMode(site);
+      if (created) checkCreatedSecret(ctx, site, created.mode, created.path);
     }
   },
 });
@@ -87,6 +93,35 @@ function changedMode(site: CallSite): { mode: Node; path: Node | null } | null {
   const mode = keywords.get('mode') ?? positional[positional.length - 1];
   if (!mode) return null;
   return { mode, path: positional.length > 1 ? (positional[0] ?? null) : site.receiver };
+}
+
+/** The mode of a file created with one: `os.open(path, flags, mode)`, `Path(p).touch(mode=...)`. */
+function createdFileMode(site: CallSite): { mode: Node; path: Node } | null {
+  const { positional, keywords } = site.args;
+  if (site.callee === 'os.open') {
+    const mode = positional[2] ?? keywords.get('mode');
+    const path = positional[0] ?? keywords.get('path');
+    return mode && path ? { mode, path } : null;
+  }
+  if (site.name === 'touch' && site.receiver && !(site.callee ?? '').startsWith('os.')) {
+    const mode = keywords.get('mode') ?? positional[0];
+    return mode ? { mode, path: site.receiver } : null;
+  }
+  return null;
+}
+
+function checkCreatedSecret(ctx: RuleContext, site: CallSite, modeNode: Node, path: Node): void {
+  const mode = fileModeOf(ctx, modeNode);
+  if (mode === undefined || !(mode & 0o004) || !holdsSecret(ctx, path)) return;
+  ctx.report(
+    modeNode,
+    `${site.calleeText ?? site.name}() creates ${shortPath(ctx, path)} with mode ${formatMode(mode)}: the usual umask (022) leaves it readable by every user on the machine, and it looks like a key or credentials file. Create it with 0o600.`,
+    {
+      confidence: 'medium',
+      fix: modeNode.type === 'integer' ? [replaceNode(modeNode, formatMode(mode & ~GROUP_AND_OTHER))] : [],
+      fixTitle: 'Make it readable by the owner only',
+    },
+  );
 }
 
 function checkMode(ctx: RuleContext, site: CallSite, modeNode: Node, path: Node | null): void {
@@ -118,7 +153,7 @@ function checkUmask(ctx: RuleContext, site: CallSite): void {
   const maskNode = site.args.positional[0] ?? site.args.keywords.get('mask');
   if (!maskNode) return;
   const mask = fileModeOf(ctx, maskNode);
-  if (mask === undefined || mask & OTHER_WRITE || readsUmask(ctx, site)) return;
+  if (mask === undefined || mask & OTHER_WRITE || readsUmask(site)) return;
   ctx.report(
     maskNode,
     `os.umask(${formatMode(mask)}) lets every file and directory the process creates from now on be writable by all users (open() asks for 0o666, mkdir for 0o777). Use os.umask(0o022) or stricter (0o077 for secrets).`,
@@ -131,13 +166,14 @@ function checkUmask(ctx: RuleContext, site: CallSite): void {
 }
 
 /** `old = os.umask(0)` followed by `os.umask(old)`: the only way to read the umask, restored at once. */
-function readsUmask(ctx: RuleContext, site: CallSite): boolean {
+function readsUmask(site: CallSite): boolean {
   const parent = site.node.parent;
   const left = parent?.type === 'assignment' ? parent.childForFieldName('left') : null;
   if (left?.type !== 'identifier') return false;
-  const scope = ctx.file.scopeAt(site.node);
-  const after = ctx.file.text.slice(site.node.endIndex, scope.node.endIndex);
-  return new RegExp(`umask\\(\\s*${left.text}\\s*\\)`).test(after);
+  // Put back by the very next statement: nothing is created in between.
+  const statement = parent?.parent?.type === 'expression_statement' ? parent.parent : parent;
+  const next = statement?.nextNamedSibling;
+  return !!next && new RegExp(`^[\\w.]*umask\\(\\s*${left.text}\\s*\\)$`).test(next.text.trim());
 }
 
 function checkShellChmod(ctx: RuleContext, site: CallSite): void {
@@ -156,9 +192,12 @@ function checkShellChmod(ctx: RuleContext, site: CallSite): void {
 }
 
 function holdsSecret(ctx: RuleContext, path: Node): boolean {
-  if (SECRET_PATH.test(path.text)) return true;
-  const value = stringValue(ctx.file.resolveValue(path));
-  return value !== undefined && SECRET_PATH.test(value);
+  // backup = key_file + ".bak", env_path = Path(root) / ".env"
+  const resolved = ctx.file.resolveValue(path);
+  const texts = [path.text, resolved.text, stringValue(resolved) ?? ''];
+  // A public key or a certificate is meant to be readable.
+  if (texts.some((t) => PUBLIC_MATERIAL.test(t))) return false;
+  return texts.some((t) => SECRET_PATH.test(t));
 }
 
 function isDirectoryLike(ctx: RuleContext, path: Node | null): boolean {

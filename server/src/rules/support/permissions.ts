@@ -28,7 +28,8 @@ const STAT_BITS = new Map<string, number>([
 /**
  * The permission bits an expression evaluates to: integer literals in any base (`0o777`, `511`, `0x1ff`,
  * and Python 2's `0777`), `stat.S_I*` constants, and `|`, `+`, `&`, `^`, `~` of those, through names
- * assigned once. Undefined when any part is not known.
+ * assigned once. Undefined when any part is not known, except in `x | known`, which has at least the
+ * known bits (what the rules ask about).
  */
 export function fileModeOf(ctx: RuleContext, node: Node | null | undefined, depth = 0): number | undefined {
   if (!node || depth > 8) return undefined;
@@ -55,8 +56,10 @@ export function fileModeOf(ctx: RuleContext, node: Node | null | undefined, dept
     case 'binary_operator': {
       const left = fileModeOf(ctx, value.childForFieldName('left'), depth + 1);
       const right = fileModeOf(ctx, value.childForFieldName('right'), depth + 1);
-      if (left === undefined || right === undefined) return undefined;
       const operator = value.childForFieldName('operator')?.type ?? '';
+      // `os.stat(p).st_mode | stat.S_IWOTH`: whatever the rest is, these bits are set.
+      if (operator === '|' && (left === undefined) !== (right === undefined)) return left ?? right;
+      if (left === undefined || right === undefined) return undefined;
       if (operator === '|') return left | right;
       if (operator === '+') return left + right;
       if (operator === '&') return left & right;
