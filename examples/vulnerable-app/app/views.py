@@ -1,5 +1,6 @@
 import os
 import pickle
+import re
 import sqlite3
 import subprocess
 
@@ -13,6 +14,8 @@ from .models import User, db
 
 views = Blueprint("views", __name__)
 UPLOAD_DIR = "/srv/uploads"
+# Display names: words separated by single spaces. The nested repetition backtracks exponentially.
+DISPLAY_NAME = re.compile(r"^([a-zA-Z0-9]+\s?)*$")
 
 
 @views.route("/search")
@@ -94,6 +97,8 @@ def preview():
 
 @views.route("/users", methods=["POST"])
 def create_user():
+    if not DISPLAY_NAME.match(request.get_json().get("display_name", "")):
+        return jsonify(error="invalid display name"), 400
     user = User(**request.get_json())
     db.session.add(user)
     db.session.commit()

@@ -13,6 +13,7 @@ import FS211 from './FS211-csv-formula-injection';
 import FS212 from './FS212-regex-injection';
 import FS213 from './FS213-nosql-injection';
 import FS214 from './FS214-log-injection';
+import FS215 from './FS215-regex-dos';
 
 export const INJECTION_RULES: readonly Rule[] = [
   FS201,
@@ -29,4 +30,5 @@ export const INJECTION_RULES: readonly Rule[] = [
   FS212,
   FS213,
   FS214,
+  FS215,
 ];
