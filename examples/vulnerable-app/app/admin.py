@@ -9,12 +9,15 @@ from Crypto.Cipher import DES
 from flask import Blueprint, request
 from jinja2 import Environment, FileSystemLoader
 from lxml import etree
+from mako.template import Template
 from werkzeug.serving import run_simple
 
 admin = Blueprint("admin", __name__)
 BACKUP_KEY = b"8bytekey"
 ADMIN_API_TOKEN = "ghp_4f9aB3cD5eF6gH7iJ8kL9mN0pQ1rS2tU3vW4"
 reports = Environment(loader=FileSystemLoader("reports"))
+# The invoice header of the legacy billing pages, still rendered with Mako (which escapes nothing by default).
+INVOICE_HEADER = Template("<h2>Invoice for ${customer}</h2>")
 
 
 @admin.route("/restore", methods=["POST"])
