@@ -103,7 +103,7 @@ def view(name, uid):
       'tainted', // assigned in one branch
       'clean', // reassigned a constant afterwards
       'tainted', // <name> URL parameter
-      'sanitized:sql+command+path+html+url+code+header+ldap+xpath+regex+value', // <int:uid>
+      'sanitized:sql+command+path+html+url+code+header+ldap+xpath+regex+log+value', // <int:uid>
       'tainted', // f-string
       'tainted', // % formatting
       'tainted', // join of tainted list

@@ -489,7 +489,7 @@ describe('re-analysis of the edited statement (differential)', () => {
       '',
       '',
       'def fetch(url):',
-      '    return requests.get(url, verify=VERIFY)',
+      '    return requests.get(url, verify=VERIFY, timeout=10)',
       '',
       '',
       'def other():',

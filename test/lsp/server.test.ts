@@ -159,7 +159,7 @@ describe('language server: pull diagnostics', () => {
     const uri = 'untitled:pull-fixall.py';
     const text = APP.replace('import sqlite3', 'import sqlite3\nimport requests').replace(
       '    return "ok"',
-      '    requests.post("https://audit.example/log", json={}, verify=False)\n    return "ok"',
+      '    requests.post("https://audit.example/log", json={}, verify=False, timeout=5)\n    return "ok"',
     );
     await client.open(uri, text);
     assert.deepEqual(codes(await client.pull(uri)), ['FS101', 'FS201', 'FS405', 'FS501']);
@@ -172,7 +172,7 @@ describe('language server: pull diagnostics', () => {
     assert.equal(actions.length, 1);
     assert.equal(actions[0]?.kind, 'source.fixAll.flaskSentinel');
     const fixed = applyTextEdits(text, editsOf(actions[0]));
-    assert.match(fixed, /requests\.post\("https:\/\/audit\.example\/log", json=\{\}\)/);
+    assert.match(fixed, /requests\.post\("https:\/\/audit\.example\/log", json=\{\}, timeout=5\)/);
     // The unsafe fixes (debug flag, SQL parameters) are not applied by fix-all.
     assert.match(fixed, /debug=True/);
     assert.match(fixed, /\{term\}/);

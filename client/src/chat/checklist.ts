@@ -65,13 +65,13 @@ export const SECURITY_CHECKLIST: readonly ChecklistItem[] = [
     id: 'outbound',
     title: 'Outbound requests and redirects',
     text: 'URLs the server fetches or redirects to are checked against an allow-list; outbound calls have timeouts and bounded retries.',
-    rules: ['FS701', 'FS702'],
+    rules: ['FS701', 'FS702', 'FS704'],
   },
   {
     id: 'errors',
     title: 'Errors, debug and logging',
-    text: 'Debug mode and the Werkzeug debugger are off outside development; clients get generic errors (no stack traces or exception text); logs carry no secrets or personal data; security events are audited.',
-    rules: ['FS101', 'FS102', 'FS107'],
+    text: 'Debug mode and the Werkzeug debugger are off outside development; clients get generic errors (no stack traces or exception text); logs carry no secrets or personal data, and request values are logged with line breaks escaped; security events are audited.',
+    rules: ['FS101', 'FS102', 'FS107', 'FS214'],
   },
   {
     id: 'deployment',
