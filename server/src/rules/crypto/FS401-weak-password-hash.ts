@@ -3,7 +3,15 @@ import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
 import type { OffsetEdit } from '../../engine/types';
 import { lastSegment, stringValue } from '../../engine/syntax';
-import { argument, numberOf, passwordHashings, qualifiedValue, stringOf } from '../support/crypto';
+import {
+  argument,
+  isConstantBytes,
+  mentionsPassword,
+  numberOf,
+  passwordHashings,
+  qualifiedValue,
+  stringOf,
+} from '../support/crypto';
 import { isTestConfiguration } from '../support/config';
 import { replaceNode } from '../support/edits';
 import { defineRule } from '../rule';
@@ -63,12 +71,12 @@ export default defineRule({
     title: 'Password hashed with a fast or broken algorithm',
     severity: 'error',
     confidence: 'medium',
-    cwe: ['CWE-916', 'CWE-328'],
+    cwe: ['CWE-916', 'CWE-328', 'CWE-760'],
     owasp: ['A02:2021'],
     fix: { title: 'Hash the password with werkzeug generate_password_hash', safety: 'unsafe' },
     docs: {
       summary:
-        "Finds passwords hashed with a fast general-purpose hash — `hashlib.md5/sha1/sha256/sha512/blake2b/new(...)` or pycryptodome/`cryptography` hashes whose input is a password (`password`, `pwd`, `form.password.data`, `request.form['password']`) or whose digest is stored as one (`user.password_hash = ...`, `set_password(...)`), and a value named as a secret hashed on its own with MD5/SHA-1 — and password-hashing APIs configured to be weak: werkzeug `generate_password_hash(method='md5'|'sha1'|'plain'|...)`, `bcrypt.gensalt(rounds<10)`, Flask-Bcrypt's `BCRYPT_LOG_ROUNDS` below 10 outside a TestingConfig, `hashlib.pbkdf2_hmac`/`PBKDF2HMAC`/pycryptodome `PBKDF2` with fewer than 100,000 iterations, passlib `md5_crypt`, `hex_md5`, `ldap_md5`, `plaintext` and friends (directly or as the default scheme of a `CryptContext`), and `crypt.crypt` with `METHOD_CRYPT`/`METHOD_MD5`.",
+        "Finds passwords hashed with a fast general-purpose hash — `hashlib.md5/sha1/sha256/sha512/blake2b/new(...)` or pycryptodome/`cryptography` hashes whose input is a password (`password`, `pwd`, `form.password.data`, `request.form['password']`) or whose digest is stored as one (`user.password_hash = ...`, `set_password(...)`), and a value named as a secret hashed on its own with MD5/SHA-1 — and password-hashing APIs configured to be weak: werkzeug `generate_password_hash(method='md5'|'sha1'|'plain'|...)`, `bcrypt.gensalt(rounds<10)`, Flask-Bcrypt's `BCRYPT_LOG_ROUNDS` below 10 outside a TestingConfig, `hashlib.pbkdf2_hmac`/`PBKDF2HMAC`/pycryptodome `PBKDF2` with fewer than 100,000 iterations, passlib `md5_crypt`, `hex_md5`, `ldap_md5`, `plaintext` and friends (directly or as the default scheme of a `CryptContext`), and `crypt.crypt` with `METHOD_CRYPT`/`METHOD_MD5`; and salts fixed in the source (`pbkdf2_hmac(\"sha256\", pw, b\"static-salt\", n)`, `hashlib.scrypt(..., salt=SALT)`, `PBKDF2HMAC(..., salt=b\"...\")`, `bcrypt.hashpw(pw, b\"$2b$12$...\")`, argon2 `hash_secret`), medium confidence when the input is not a password.",
       why: 'Password databases leak (SQL injection, backups, insiders). A GPU computes billions of MD5 or SHA-256 hashes per second, so most passwords hashed that way — salted or not — are recovered within hours, and users reuse them elsewhere. Password hashes must be slow and salted (bcrypt, scrypt, Argon2, PBKDF2 with a high work factor) so that each guess costs real time.',
       example:
         'import hashlib\n\ndef register(username, password):\n    digest = hashlib.md5(password.encode()).hexdigest()\n    db.execute("INSERT INTO users VALUES (?, ?)", (username, digest))',
@@ -84,7 +92,7 @@ export default defineRule({
   // A hash from hashlib, PyCryptodome or cryptography, werkzeug's generate_password_hash, bcrypt's gensalt,
   // passlib, crypt with a weak method (named where it is used or imported), or Flask-Bcrypt's setting.
   trigger:
-    /hashlib|Crypto|cryptography|generate_password_hash|gensalt|passlib|METHOD_CRYPT|METHOD_MD5|BCRYPT_LOG_ROUNDS/,
+    /hashlib|Crypto|cryptography|generate_password_hash|gensalt|passlib|METHOD_CRYPT|METHOD_MD5|BCRYPT_LOG_ROUNDS|bcrypt|argon2/,
   check(ctx: RuleContext) {
     for (const hashing of passwordHashings(ctx)) {
       const algorithm = hashing.hash.algorithm ?? 'a fast hash';
@@ -113,9 +121,49 @@ export default defineRule({
   },
 });
 
+/** Key-derivation and password-hashing calls, and where their salt is (position, keyword). */
+const SALTED_CALLS: readonly [RegExp, number, string][] = [
+  [/^hashlib\.pbkdf2_hmac$/, 2, 'salt'],
+  [/^hashlib\.scrypt$/, -1, 'salt'],
+  [/^cryptography\.hazmat\.primitives\.kdf\.pbkdf2\.PBKDF2HMAC$/, 2, 'salt'],
+  [/^cryptography\.hazmat\.primitives\.kdf\.scrypt\.Scrypt$/, 0, 'salt'],
+  [/^cryptography\.hazmat\.primitives\.kdf\.argon2\.Argon2id$/, -1, 'salt'],
+  [/^(Crypto|Cryptodome)\.Protocol\.KDF\.(PBKDF2|scrypt)$/, 1, 'salt'],
+  [/^(Crypto|Cryptodome)\.Protocol\.KDF\.bcrypt$/, 2, 'salt'],
+  [/^argon2\.low_level\.hash_secret(_raw)?$/, 1, 'salt'],
+  [/^bcrypt\.(hashpw|kdf)$/, 1, 'salt'],
+];
+
+/**
+ * A salt fixed in the source (`pbkdf2_hmac("sha256", pw, b"static-salt", n)`, `bcrypt.hashpw(pw,
+ * b"$2b$12$...")`): every user with the same password gets the same hash, and one precomputed table
+ * cracks them all. High confidence when the input is a password; medium for keys derived from a secret.
+ */
+function checkConstantSalt(ctx: RuleContext, site: CallSite): void {
+  const callee = site.callee ?? '';
+  const entry = SALTED_CALLS.find(([pattern]) => pattern.test(callee));
+  if (!entry || !ctx.inFocus(site.node)) return;
+  const [, position, keyword] = entry;
+  const salt = position >= 0 ? argument(site, position, keyword) : site.args.keywords.get(keyword);
+  if (!salt || !isConstantBytes(ctx, salt)) return;
+  const input =
+    callee.startsWith('bcrypt.') || /\.(PBKDF2|scrypt|bcrypt)$/.test(callee) || /hash_secret/.test(callee)
+      ? site.args.positional[0]
+      : callee === 'hashlib.pbkdf2_hmac'
+        ? site.args.positional[1]
+        : (site.args.keywords.get('password') ?? site.args.positional[0]);
+  const password = !!input && mentionsPassword(ctx, input);
+  ctx.report(
+    salt,
+    `${site.calleeText ?? site.name}() is given a salt fixed in the source: equal ${password ? 'passwords' : 'inputs'} give equal hashes, so one precomputed table cracks them all. Use a random salt per ${password ? 'password' : 'value'} (os.urandom(16), bcrypt.gensalt()) stored with the hash.`,
+    { confidence: password ? 'high' : 'medium' },
+  );
+}
+
 function checkPasswordApi(ctx: RuleContext, site: CallSite): void {
   const callee = site.callee ?? '';
   const report = (node: Node, message: string) => ctx.report(node, message, { confidence: 'high' });
+  checkConstantSalt(ctx, site);
 
   // werkzeug generate_password_hash(pw, method="sha256") / flask_bcrypt generate_password_hash(pw, rounds=4)
   if (site.name === 'generate_password_hash') {

@@ -2,7 +2,7 @@ import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
 import { lastSegment, literalValue } from '../../engine/syntax';
-import { argument, numberOf, qualifiedValue } from '../support/crypto';
+import { argument, isConstantBytes, numberOf, qualifiedValue } from '../support/crypto';
 import { replaceNode } from '../support/edits';
 import { defineRule } from '../rule';
 
@@ -13,6 +13,10 @@ const PYCRYPTO_CIPHER = /^(?:Crypto|Cryptodome)\.Cipher\.(AES|DES|DES3|ARC2|Blow
 const CRYPTOGRAPHY_WEAK =
   /^cryptography\.hazmat\.(?:primitives|decrepit)\.ciphers\.algorithms\.(TripleDES|Blowfish|ARC4|IDEA|CAST5|SEED|RC4)$/;
 const CRYPTOGRAPHY_ECB = /^cryptography\.hazmat\.primitives\.ciphers\.modes\.ECB$/;
+const CRYPTOGRAPHY_IV_MODES =
+  /^cryptography\.hazmat\.primitives\.ciphers\.modes\.(CBC|CFB|CFB8|OFB|CTR|GCM|XTS)$/;
+const AEAD_CONSTRUCTORS =
+  /^cryptography\.hazmat\.primitives\.ciphers\.aead\.(AESGCM|AESCCM|AESOCB3|AESSIV|ChaCha20Poly1305)$/;
 const MIN_RSA_BITS = 2048;
 /** Elliptic curves under 224 bits. */
 const WEAK_CURVES = new Set(['SECP192R1', 'SECT163K1', 'SECT163R2', 'SECP160R1', 'SECP160K1']);
@@ -24,15 +28,15 @@ export default defineRule({
   meta: {
     id: 'FS407',
     name: 'weak-cipher',
-    title: 'Broken cipher, ECB mode, short key or obsolete TLS version',
+    title: 'Broken cipher, ECB mode, fixed IV, short key or obsolete TLS version',
     severity: 'warning',
     confidence: 'high',
-    cwe: ['CWE-327', 'CWE-326'],
+    cwe: ['CWE-327', 'CWE-326', 'CWE-329'],
     owasp: ['A02:2021'],
     fix: { title: 'Use a 2048-bit key', safety: 'unsafe' },
     docs: {
       summary:
-        "Finds broken or obsolete encryption: pycryptodome/pycrypto `DES`, `DES3`, `ARC2`, `ARC4`, `Blowfish`, `CAST`, `XOR` ciphers (`Crypto.Cipher` and `Cryptodome.Cipher`) and pyDes `des`/`triple_des`; `cryptography`'s `algorithms.TripleDES/Blowfish/ARC4/IDEA/CAST5/SEED`; ECB mode (`modes.ECB()`, `AES.new(key, AES.MODE_ECB)`, and PyCrypto's `AES.new(key)` whose default mode is ECB); RSA and DSA keys under 2048 bits (`rsa.generate_private_key(key_size=1024)`, `dsa.generate_private_key(1024)`, `RSA.generate(1024)`, python-rsa `rsa.newkeys(512)`, paramiko) and elliptic curves under 224 bits; and SSL 2/3 or TLS 1.0/1.1 protocol constants (`ssl.PROTOCOL_TLSv1`, `OpenSSL.SSL.SSLv3_METHOD`, `ssl.TLSVersion.TLSv1`). AES in GCM/CBC/CTR mode, `Fernet`, and 2048-bit or larger keys are fine.",
+        'Finds broken or obsolete encryption: pycryptodome/pycrypto `DES`, `DES3`, `ARC2`, `ARC4`, `Blowfish`, `CAST`, `XOR` ciphers (`Crypto.Cipher` and `Cryptodome.Cipher`) and pyDes `des`/`triple_des`; `cryptography`\'s `algorithms.TripleDES/Blowfish/ARC4/IDEA/CAST5/SEED`; ECB mode (`modes.ECB()`, `AES.new(key, AES.MODE_ECB)`, and PyCrypto\'s `AES.new(key)` whose default mode is ECB); RSA and DSA keys under 2048 bits (`rsa.generate_private_key(key_size=1024)`, `dsa.generate_private_key(1024)`, `RSA.generate(1024)`, python-rsa `rsa.newkeys(512)`, paramiko) and elliptic curves under 224 bits; SSL 2/3 or TLS 1.0/1.1 protocol constants (`ssl.PROTOCOL_TLSv1`, `OpenSSL.SSL.SSLv3_METHOD`, `ssl.TLSVersion.TLSv1`); and IVs or nonces fixed in the source (`AES.new(key, AES.MODE_CBC, b"\\x00" * 16)`, `modes.CBC(b"0123456789abcdef")`, `modes.GCM(IV)` with a constant `IV`, `AESGCM(key).encrypt(b"fixed-nonce", ...)`). AES in GCM/CBC/CTR mode with a fresh IV per message, `Fernet`, and 2048-bit or larger keys are fine.',
       why: 'DES keys are brute-forced in hours; RC4 and 64-bit block ciphers (3DES, Blowfish) leak plaintext through statistical and birthday attacks (Sweet32); ECB encrypts equal blocks to equal ciphertext, so the structure of the data shows through and blocks can be cut and pasted. 1024-bit RSA/DSA is within reach of well-funded attackers, and SSL 3/TLS 1.0 are open to POODLE/BEAST-style attacks.',
       example:
         'from Crypto.Cipher import AES, DES\n\ncipher = DES.new(key, DES.MODE_CBC, iv)\ntoken = AES.new(key, AES.MODE_ECB).encrypt(pad(data, 16))',
@@ -70,6 +74,17 @@ export default defineRule({
       const cipher = PYCRYPTO_CIPHER.exec(callee);
       if (cipher) {
         checkPycryptoMode(ctx, site, cipher[1] as string);
+        checkStaticIv(ctx, site, argument(site, 2, 'iv', 'nonce', 'IV'));
+        continue;
+      }
+      // modes.CBC(b"0123456789abcdef"), modes.GCM(iv), modes.CTR(nonce)
+      if (CRYPTOGRAPHY_IV_MODES.test(callee)) {
+        checkStaticIv(ctx, site, argument(site, 0, 'initialization_vector', 'nonce', 'tweak'));
+        continue;
+      }
+      // AESGCM(key).encrypt(b"fixed nonce", data, aad), ChaCha20Poly1305(key).encrypt(nonce, ...)
+      if (site.name === 'encrypt' && site.receiver && AEAD_CONSTRUCTORS.test(aeadOf(ctx, site) ?? '')) {
+        checkStaticIv(ctx, site, argument(site, 0, 'nonce'));
         continue;
       }
       checkKeySize(ctx, site);
@@ -113,6 +128,27 @@ function checkPycryptoMode(ctx: RuleContext, site: CallSite, algorithm: string):
       'ECB mode encrypts equal blocks to equal ciphertext and leaks the structure of the data: use AES.MODE_GCM.',
     );
   }
+}
+
+/** The AEAD class an `encrypt` call's receiver was built by (`AESGCM(key)` in place or assigned). */
+function aeadOf(ctx: RuleContext, site: CallSite): string | null {
+  const receiver = site.receiver;
+  if (!receiver) return null;
+  if (receiver.type === 'call') return ctx.file.callAt(receiver)?.callee ?? null;
+  return ctx.file.constructorOf(receiver, site.scope);
+}
+
+/**
+ * An IV or nonce written in the source: every message then starts from the same state, so equal
+ * plaintexts give equal ciphertexts (CBC), and CTR/GCM reuse the key stream, which reveals the XOR of two
+ * messages and lets GCM tags be forged.
+ */
+function checkStaticIv(ctx: RuleContext, site: CallSite, iv: Node | undefined): void {
+  if (!iv || !isConstantBytes(ctx, iv)) return;
+  ctx.report(
+    iv,
+    `${site.calleeText ?? site.name}() is given an IV/nonce fixed in the source: every message is encrypted from the same starting point, so equal messages look equal and, in CTR or GCM mode, two messages XOR to their plaintexts. Draw a fresh one per message (os.urandom(12 or 16)) and store it with the ciphertext.`,
+  );
 }
 
 function checkKeySize(ctx: RuleContext, site: CallSite): void {

@@ -131,6 +131,44 @@ export function numberOf(ctx: RuleContext, node: Node | null | undefined): numbe
   return typeof value === 'number' ? value : undefined;
 }
 
+/**
+ * Bytes or text fixed in the source: a literal (`b"\x00" * 16`, `"static-salt".encode()`, `bytes(16)`,
+ * `bytearray(16)`), through names assigned once. Values from a call that draws randomness, configuration or
+ * a parameter are not constant.
+ */
+export function isConstantBytes(ctx: RuleContext, node: Node | null | undefined, depth = 0): boolean {
+  if (!node || depth > 4) return false;
+  const value = ctx.file.resolveValue(node);
+  if (stringValue(value) !== undefined) return true;
+  if (value.type === 'binary_operator') {
+    const operator = value.childForFieldName('operator')?.type;
+    const left = value.childForFieldName('left');
+    const right = value.childForFieldName('right');
+    if (operator === '*')
+      return (
+        isConstantBytes(ctx, left, depth + 1) &&
+        literalValue(ctx.file.resolveValue(right as Node)) !== undefined
+      );
+    if (operator === '+')
+      return isConstantBytes(ctx, left, depth + 1) && isConstantBytes(ctx, right, depth + 1);
+    return false;
+  }
+  if (value.type === 'call') {
+    const site = ctx.file.callAt(value);
+    if (!site) return false;
+    // "salt".encode(), bytes.fromhex("00ff"), bytes(16), bytearray(16)
+    if (site.name === 'encode' && site.receiver) return isConstantBytes(ctx, site.receiver, depth + 1);
+    if (/^(bytes\.fromhex|binascii\.unhexlify|base64\.b64decode)$/.test(site.callee ?? ''))
+      return isConstantBytes(ctx, site.args.positional[0], depth + 1);
+    if (site.callee === 'bytes' || site.callee === 'bytearray')
+      return (
+        site.args.positional.length === 1 &&
+        typeof literalValue(ctx.file.resolveValue(site.args.positional[0] as Node)) === 'number'
+      );
+  }
+  return false;
+}
+
 /** The literal string an expression resolves to, else undefined. */
 export function stringOf(ctx: RuleContext, node: Node | null | undefined): string | undefined {
   if (!node) return undefined;
