@@ -7,7 +7,7 @@ import { stringValue } from '../../engine/syntax';
 import { refinedTaint } from '../support/flows';
 import { isLoggerCall } from '../support/logging';
 import { isValidatedBefore } from '../support/queries';
-import { unwrap } from '../support/xss';
+import { preciseTaint, unwrap } from '../support/xss';
 import { defineRule } from '../rule';
 
 /**
@@ -83,7 +83,13 @@ function loggedText(ctx: RuleContext, site: CallSite): Node[] {
   });
 }
 
+/**
+ * Request text that reaches the log as text: carried only by operations that keep it (a value another
+ * function looked up or computed from it, such as a database row, a parsed date or a slug, is not it),
+ * and not through anything that removes line breaks.
+ */
 function taintOf(ctx: RuleContext, node: Node): Taint | null {
+  if (!preciseTaint(ctx, node, { sink: 'log', followCalls: false })) return null;
   return refinedTaint(ctx, node, { sink: 'log', cleans: (n) => removesLineBreaks(ctx, n) });
 }
 

@@ -148,12 +148,41 @@ function checks(ctx: RuleContext, condition: Node, names: ReadonlySet<string>): 
       if (/\bin\b/.test(operators) && isAllowList(ctx, right)) found = about(left);
       else if (/==|!=/.test(operators) && (isConstantValue(ctx, left) || isConstantValue(ctx, right)))
         found = about(left) || about(right);
+      // `if uid != current_user.uid: abort(403)`: equal to a value the server holds.
+      else if (/==|!=/.test(operators) && left && right)
+        found = (about(left) && isServerValue(ctx, right)) || (about(right) && isServerValue(ctx, left));
     }
     if (found) return;
     for (const child of n.namedChildren) if (child) visit(child);
   };
   visit(condition);
   return found;
+}
+
+/**
+ * A value the server holds rather than the request: an attribute or item of the logged-in user, `g` or the
+ * session (`current_user.id`, `g.person.uid`, `session["uid"]`), with no request data in it.
+ */
+function isServerValue(ctx: RuleContext, node: Node): boolean {
+  if (node.type !== 'attribute' && node.type !== 'subscript') return false;
+  if (
+    !/^(current_user|g|session|flask\.g|flask\.session|flask_login\.current_user)$/.test(
+      ctx.file.imports.qualify(rootName(node)),
+    ) &&
+    !/^(current_user|g|session)\b/.test(node.text)
+  )
+    return false;
+  return !ctx.taint.reaches(node, 'value');
+}
+
+function rootName(node: Node): string {
+  let current = node;
+  while (current.type === 'attribute' || current.type === 'subscript') {
+    const inner = current.childForFieldName(current.type === 'attribute' ? 'object' : 'value');
+    if (!inner) break;
+    current = inner;
+  }
+  return current.text;
 }
 
 function isConstantValue(ctx: RuleContext, node: Node | null): boolean {
