@@ -24,14 +24,15 @@ export function isAuthDecorator(ctx: RuleContext, decorator: Node): boolean {
 /**
  * The view checks the caller itself and refuses (`if not current_user.is_authenticated: abort(401)`), or
  * checks a request signature, as webhooks do (`if not hmac.compare_digest(sig, expected): abort(401)`,
- * Stripe's `Webhook.construct_event`).
+ * Stripe's `Webhook.construct_event`), or calls a checker named for it (`if not _check_upload_token():
+ * abort(401)`, `if not is_authorized(user, doc): abort(403)`).
  */
 export function checksCallerInBody(ctx: RuleContext, view: Scope): boolean {
   const body = view.node.childForFieldName('body');
   if (!body) return false;
   const text = body.text;
   const mentionsIdentity =
-    /current_user|get_jwt_identity|verify_jwt_in_request|get_jwt\(|\bg\.\w*user|session\s*(\.get\s*\(|\[)\s*['"]\w*(user|logged|auth|account)|['"]\w*(user|logged|auth|account)\w*['"]\s+(not\s+)?in\s+session\b|request\.authorization|headers(\.get\s*\(|\[)\s*['"](authorization|x-api-key|x-auth-token|[\w-]*signature)|compare_digest\s*\(|construct_event\s*\(|verify_(webhook|signature)\w*\s*\(/i.test(
+    /current_user|get_jwt_identity|verify_jwt_in_request|get_jwt\(|\bg\.\w*user|session\s*(\.get\s*\(|\[)\s*['"]\w*(user|logged|auth|account)|['"]\w*(user|logged|auth|account)\w*['"]\s+(not\s+)?in\s+session\b|request\.authorization|headers(\.get\s*\(|\[)\s*['"](authorization|x-api-key|x-auth-token|[\w-]*signature)|compare_digest\s*\(|construct_event\s*\(|verify_(webhook|signature)\w*\s*\(|\b_?(check|verify|validate|authenticate|authorize)_?\w*(token|auth|api_?key|credential|signature|caller|permission)\w*\s*\(|\bis_(authenticated|authorized|authorised|allowed|admin)\w*\s*\(/i.test(
       text,
     );
   return mentionsIdentity && ctx.flask.refusesRequests(view);
