@@ -1,7 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
-import { REQUEST_DATA_TEXT } from '../../engine/taint';
 import { stringValue } from '../../engine/syntax';
 import { PASSWORD_WORD_TEXT, mentionsPassword, nameWords, saysPassword } from '../support/crypto';
 import { clientPassword, storesModel } from '../support/passwords';
@@ -70,8 +69,8 @@ export default defineRule({
       'https://werkzeug.palletsprojects.com/en/latest/utils/#werkzeug.security.generate_password_hash',
     ],
   },
-  // A password name, and the client's data (the request, or a WTForms field).
-  trigger: [new RegExp(PASSWORD_WORD_TEXT, 'i'), new RegExp(`${REQUEST_DATA_TEXT.source}|\\.data\\b`)],
+  // A password name (a model's own check_password compares without any request data in the file).
+  trigger: new RegExp(PASSWORD_WORD_TEXT, 'i'),
   check(ctx: RuleContext) {
     const report = (node: Node, message: string, confidence: 'high' | 'medium' = 'high') => {
       ctx.report(node, message, { confidence });
@@ -201,6 +200,14 @@ export default defineRule({
       const [a, b] = comparison.namedChildren as [Node, Node];
       const stored = storedPassword(ctx, a) ? a : storedPassword(ctx, b) ? b : null;
       const typed = stored === a ? b : a;
+      if (stored && checkedParameter(ctx, comparison, stored, typed)) {
+        report(
+          comparison,
+          `${stored.text} is compared with the password the method is given: that only works if passwords are stored in plain text. Store a hash (generate_password_hash) and compare with check_password_hash().`,
+          'medium',
+        );
+        continue;
+      }
       if (!stored || !clientPassword(ctx, typed)) continue;
       report(
         comparison,
@@ -368,6 +375,21 @@ function sqlPasswordParameter(ctx: RuleContext, site: CallSite): { node: Node; l
       return { node: candidate, lookup };
   }
   return null;
+}
+
+/**
+ * `def check_password(self, raw): return self.password == raw`: a model method comparing its own
+ * password attribute with the password-named parameter it is given.
+ */
+function checkedParameter(ctx: RuleContext, comparison: Node, stored: Node, typed: Node): boolean {
+  if (!stored.text.startsWith('self.') || typed.type !== 'identifier') return false;
+  const scope = ctx.file.scopeAt(comparison);
+  if (scope.kind !== 'function' || !scope.ownerClass || !scope.params.includes(typed.text)) return false;
+  return (
+    saysPassword(scope.name, { allowHash: true }) ||
+    saysPassword(typed.text) ||
+    /^(raw|plain|candidate|given|attempt)/.test(typed.text)
+  );
 }
 
 /** Names and expressions of what the client sent, as opposed to a stored record. */

@@ -160,6 +160,12 @@ function removesLineBreaks(ctx: RuleContext, node: Node, depth = 0): boolean {
     }
     case 'splitlines':
       return true;
+    case 'translate': {
+      // x.translate(str.maketrans({"\n": None, "\r": None})), a table that maps the line breaks away.
+      const table = site.args.positional[0];
+      const text = table ? ctx.file.resolveValue(table).text : '';
+      return /\\n|\\r|\\x0[ad]|ord\(\s*["']\\n/.test(text);
+    }
     case 'join': {
       // "".join(x.splitlines()), " ".join(x.split())
       const joined = unwrap(site.args.positional[0] ?? value);

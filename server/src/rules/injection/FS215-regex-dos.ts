@@ -54,9 +54,16 @@ export default defineRule({
       if (!ctx.inFocus(site.node)) continue;
       const sink = patternOf(ctx, site);
       if (!sink) continue;
-      const pattern = stringValue(ctx.file.resolveValue(sink.pattern));
-      if (pattern === undefined || pattern.length > 2_000) continue;
-      const text = rawPattern(ctx, sink.pattern, pattern);
+      // A literal, a constant, or constants joined with + (PREFIX + r"(a+)+$").
+      const raw = patternText(ctx, sink.pattern, 0);
+      if (raw === undefined || raw.length > 2_000) continue;
+      // re.VERBOSE / re.X / (?x): whitespace and # comments are not part of the pattern.
+      const verbose =
+        /^\(\?[aiLmsu]*x/.test(raw) ||
+        [...site.args.positional.slice(1), ...site.args.keywords.values()].some((arg) =>
+          /\b(re|regex)\.(VERBOSE|X)\b|\bVERBOSE\b/.test(arg.text),
+        );
+      const text = verbose ? withoutVerboseSpacing(raw) : raw;
       const redos = exponentialBacktracking(text, {
         alternativesOnly: sink.module === 'regex',
         fullMatch: sink.fullMatch,
@@ -93,13 +100,59 @@ function patternOf(ctx: RuleContext, site: CallSite): PatternSink | null {
 }
 
 /**
- * The pattern as the regex engine reads it. `stringValue` keeps escape sequences as written, which is
- * what a raw string holds; in a plain string, `"\\d"` is already `\d` and `"\n"` a newline the engine
- * reads as itself.
+ * The pattern as the regex engine reads it, from a literal, a constant or literals joined with `+` (or
+ * implicitly). `stringValue` keeps escape sequences as written, which is what a raw string holds; in a
+ * plain string, `"\\d"` is already `\d`, and `"\n"` a newline the engine reads as itself. Undefined when a
+ * part is not constant.
  */
-function rawPattern(ctx: RuleContext, node: Node, value: string): string {
-  const literal = ctx.file.resolveValue(node);
-  const raw = literal.type === 'string' && stringPrefix(literal).includes('r');
-  if (raw) return value;
-  return value.replace(/\\\\/g, '\\');
+function patternText(ctx: RuleContext, node: Node, depth: number): string | undefined {
+  if (depth > 8) return undefined;
+  const value = ctx.file.resolveValue(node);
+  if (value.type === 'string') {
+    const text = stringValue(value);
+    if (text === undefined) return undefined;
+    return stringPrefix(value).includes('r') ? text : text.replace(/\\\\/g, '\\');
+  }
+  if (
+    value.type === 'concatenated_string' ||
+    (value.type === 'binary_operator' && value.childForFieldName('operator')?.type === '+')
+  ) {
+    let out = '';
+    for (const part of value.type === 'concatenated_string'
+      ? value.namedChildren
+      : [value.childForFieldName('left'), value.childForFieldName('right')]) {
+      const text = part ? patternText(ctx, part, depth + 1) : undefined;
+      if (text === undefined) return undefined;
+      out += text;
+    }
+    return out;
+  }
+  if (value.type === 'parenthesized_expression' && value.namedChildren[0])
+    return patternText(ctx, value.namedChildren[0], depth + 1);
+  return undefined;
+}
+
+/** A verbose pattern as the engine reads it: unescaped whitespace and `#` comments outside classes dropped. */
+function withoutVerboseSpacing(pattern: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === '\\') {
+      out += c + (pattern[i + 1] ?? '');
+      i++;
+    } else if (inClass) {
+      out += c;
+      if (c === ']') inClass = false;
+    } else if (c === '[') {
+      inClass = true;
+      out += c;
+      // A ] right after [ or [^ is a literal.
+      if (pattern[i + 1] === '^') out += pattern[++i];
+      if (pattern[i + 1] === ']') out += pattern[++i];
+    } else if (c === '#') {
+      while (i < pattern.length && pattern[i] !== '\n') i++;
+    } else if (!/\s/.test(c)) out += c;
+  }
+  return out;
 }

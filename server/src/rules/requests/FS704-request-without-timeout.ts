@@ -59,7 +59,7 @@ export default defineRule({
         } else {
           ctx.report(
             timeout.parent ?? timeout,
-            `${label} is given timeout=None: it can wait for ever. Pass a number of seconds.`,
+            `${label} is given ${timeout.parent?.type === 'tuple' ? 'a read timeout of None' : 'timeout=None'}: it can wait for ever. Pass a number of seconds.`,
             { fix: [replaceNode(timeout, '10')], fixTitle: 'Use timeout=10' },
           );
         }
@@ -193,6 +193,10 @@ function configuresSession(ctx: RuleContext, site: CallSite): boolean {
 /** The call's timeout: missing, None (the node), or something else that is not None ('unknown' = any). */
 function timeoutOf(ctx: RuleContext, site: CallSite): 'missing' | 'unknown' | Node {
   const timeout = site.args.keywords.get('timeout') ?? splatKeywords(ctx, site)?.get('timeout');
+  // timeout=(3.05, None): connecting is bounded, reading is not.
+  const pair = timeout ? ctx.file.resolveValue(timeout) : null;
+  if (pair?.type === 'tuple' && pair.namedChildren[1]?.type === 'none' && site.args.keywords.has('timeout'))
+    return pair.namedChildren[1];
   if (timeout)
     return ctx.file.resolveValue(timeout).type === 'none' && site.args.keywords.has('timeout')
       ? timeout
