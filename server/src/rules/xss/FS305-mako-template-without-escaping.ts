@@ -16,7 +16,6 @@ const TEXT_FILE = /\.(txt|text|csv|tsv|conf|cfg|ini|sh|sql|md|eml|json|ya?ml|tom
 /** Template folders of text output: deployment and server configuration, plain-text mail, SMS. */
 const TEXT_DIRECTORY =
   /(^|[^a-z])(conf|config|configs|deploy|deployment|nginx|systemd|supervisor|text|txt|plain|sms|sql)([^a-z]|$)/i;
-/(^|[/_.-])(conf|config|configs|deploy|deployment|nginx|systemd|supervisor|text|txt|plain|sms|sql)([/_.-]|$)/i;
 
 export default defineRule({
   meta: {
