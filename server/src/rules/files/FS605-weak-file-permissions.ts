@@ -25,8 +25,7 @@ const CHANGE_MODE = new Map<string, number>([
 const SECRET_PATH =
   /(key|secret|token|credential|passw(or)?d|\.pem\b|\.p12\b|\.pfx\b|id_(rsa|dsa|ecdsa|ed25519)|\.env\b|htpasswd|shadow|\.netrc|kubeconfig|vault)/i;
 
-const PUBLIC_MATERIAL =
-  /pub(lic)?([_.-]|\b)|\.pub\b|cert|\.crt\b|known_hosts|authorized_keys|ca[_-]?bundle/i;
+const PUBLIC_MATERIAL = /pub(lic)?([_.-]|\b)|\.pub\b|cert|\.crt\b|known_hosts|authorized_keys|ca[_-]?bundle/i;
 
 const SHELL_CALLEES =
   /^(os\.(system|popen|spawn\w*|exec\w*)|subprocess\.(run|call|check_call|check_output|Popen|getoutput|getstatusoutput))$/;
