@@ -47,17 +47,18 @@ const SESSION_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'head'
 /** Header names that carry credentials. */
 const CREDENTIAL_HEADER =
   /^(authorization|proxy-authorization|x-api-key|x-auth-token|api-key|apikey|x-access-token|cookie|private-token)$/i;
-const SECRET_WORDS = new Set([
-  'token',
-  'secret',
-  'apikey',
-  'key',
-  'auth',
-  'credential',
-  'credentials',
-  'bearer',
-  'session',
-]);
+/** Words of a field name that carries a credential (`api_key`, `access_token`, `client_secret`). */
+const SECRET_WORDS = new Set(['token', 'secret', 'apikey', 'credential', 'credentials', 'bearer']);
+
+/** A form, JSON or query field that carries a credential; `key` or `session` alone name too much else. */
+function isCredentialField(key: string): boolean {
+  const words = nameWords(key);
+  if (saysPassword(key) || words.some((w) => SECRET_WORDS.has(w))) return true;
+  return (
+    words.includes('key') &&
+    words.some((w) => w === 'api' || w === 'access' || w === 'private' || w === 'auth')
+  );
+}
 
 export default defineRule({
   meta: {
@@ -240,7 +241,7 @@ function credentialOf(ctx: RuleContext, site: CallSite): string | null {
   }
   for (const name of ['data', 'json', 'params', 'body']) {
     for (const key of dictionaryKeys(ctx, keywords.get(name))) {
-      if (saysPassword(key) || nameWords(key).some((w) => SECRET_WORDS.has(w))) return `the ${key} field`;
+      if (isCredentialField(key)) return `the ${key} field`;
     }
   }
   return null;
