@@ -8,6 +8,7 @@ import { defineRule } from '../rule';
 
 const OTHER_WRITE = 0o002;
 const OTHER_ACCESS = 0o007;
+const OTHER_READ = 0o004;
 const GROUP_AND_OTHER_WRITE = 0o022;
 const GROUP_AND_OTHER = 0o077;
 
@@ -42,7 +43,7 @@ export default defineRule({
     fix: { title: 'Remove the write bits for group and others', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds permission changes that let every user of the machine write a file or directory: `os.chmod`/`os.lchmod`/`os.fchmod`, pathlib `Path.chmod` and SFTP `chmod` with a mode that has the "others may write" bit (`0o777`, `0o666`, `511`, `stat.S_IRWXO`, `stat.S_IWOTH | ...`), `os.umask()` values that leave that bit set for every file created afterwards (`os.umask(0)`), and `chmod 777`/`o+w`/`a+w` run through `os.system` or `subprocess`. A private key, token, `.env` or credentials file (by its path or the names it is built from) made readable by others (`0o644`, `0o755`) is reported too (medium confidence). Modes given when creating a file or directory (`os.open`, `os.mkdir`, `os.makedirs`, `Path.mkdir`/`touch`) are not reported: the umask narrows them, and `0o666`/`0o777` are what `open()` and `mkdir()` ask for anyway. Reading the umask (`old = os.umask(0)` put back with `os.umask(old)`) is not a change. Modes that come from a variable the file does not set are not guessed.',
+        'Finds permission changes that let every user of the machine write a file or directory: `os.chmod`/`os.lchmod`/`os.fchmod`, pathlib `Path.chmod` and SFTP `chmod` with a mode that has the "others may write" bit (`0o777`, `0o666`, `511`, `stat.S_IRWXO`, `stat.S_IWOTH | ...`), `os.umask()` values that leave that bit set for every file created afterwards (`os.umask(0)`), and `chmod 777`/`o+w`/`a+w` run through `os.system` or `subprocess`. A private key, token, `.env` or credentials file (by its path or the names it is built from) made readable by others (`0o644`, `0o755`) is reported too (medium confidence). Write bits asked for when creating a file or directory (`os.open`, `os.mkdir`, `os.makedirs`, `Path.mkdir`/`touch`) are not reported: the umask narrows them, and `0o666`/`0o777` are what `open()` and `mkdir()` ask for anyway; but a key file created `0o644` stays world-readable under the usual umask and is reported. Public keys and certificates are not secrets. Reading the umask (`old = os.umask(0)` put back with `os.umask(old)`) is not a change. Modes that come from a variable the file does not set are not guessed.',
       why: 'A world-writable file can be changed by any local account or compromised service on the host: a writable script, template or config becomes code execution as the app, a writable upload or cache directory lets another user plant or swap files the app trusts. A world-readable key or credentials file hands the secret to every process on the machine.',
       example: 'os.chmod(app.config["UPLOAD_FOLDER"], 0o777)\nos.chmod("/etc/myapp/jwt_private.pem", 0o644)',
       fix: 'os.chmod(app.config["UPLOAD_FOLDER"], 0o750)  # owner writes, the web group reads\nos.chmod("/etc/myapp/jwt_private.pem", 0o600)',
@@ -111,7 +112,7 @@ function createdFileMode(site: CallSite): { mode: Node; path: Node } | null {
 
 function checkCreatedSecret(ctx: RuleContext, site: CallSite, modeNode: Node, path: Node): void {
   const mode = fileModeOf(ctx, modeNode);
-  if (mode === undefined || !(mode & 0o004) || !holdsSecret(ctx, path)) return;
+  if (mode === undefined || !(mode & OTHER_READ) || !holdsSecret(ctx, path)) return;
   ctx.report(
     modeNode,
     `${site.calleeText ?? site.name}() creates ${shortPath(ctx, path)} with mode ${formatMode(mode)}: the usual umask (022) leaves it readable by every user on the machine, and it looks like a key or credentials file. Create it with 0o600.`,
