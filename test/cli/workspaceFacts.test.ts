@@ -260,3 +260,37 @@ class User(db.Model):
     assert.deepEqual(scan(plain), ['app/views.py:7', 'app/views.py:8', 'app/views.py:9']);
   });
 });
+
+describe('flask-sentinel scan: Flask-Mail credentials without TLS, unless some file turns TLS on', () => {
+  const config = `class Config:
+    MAIL_SERVER = "smtp.mailprovider.example"
+    MAIL_USERNAME = "app"
+    MAIL_PASSWORD = "from-the-vault"
+`;
+  const scan = (files: Record<string, string>) => {
+    const root = makeTree({ 'app/config.py': config, ...files });
+    try {
+      const run = runCli(['scan', '.', '--format', 'json', '--fail-on', 'never', '--select', 'FS408'], root);
+      assert.equal(run.status, 0, run.stderr);
+      const report = JSON.parse(run.stdout) as { findings: { path: string; line: number }[] };
+      return report.findings.map((f) => `${f.path}:${f.line}`);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  };
+
+  it('is reported when no file sets MAIL_USE_TLS or MAIL_USE_SSL', () => {
+    assert.deepEqual(scan({}), ['app/config.py:2']);
+  });
+
+  it('is not reported when another file turns TLS on (or reads it from the environment)', () => {
+    assert.deepEqual(scan({ 'app/production.py': 'MAIL_USE_TLS = True\n' }), []);
+    assert.deepEqual(
+      scan({
+        'app/factory.py':
+          'import os\n\ndef setup(app):\n    app.config["MAIL_USE_SSL"] = os.environ.get("MAIL_SSL") == "1"\n',
+      }),
+      [],
+    );
+  });
+});

@@ -68,7 +68,7 @@ export function buildModels(tree: Tree, text: string, path: string): FileModels 
  * only these get the first pass of a scan.
  */
 export const DEFINES_FACTS =
-  /before_(app_)?request|@(functools\.)?wraps\b|SERVER_NAME|TRUSTED_HOSTS|trusted_hosts|host_is_trusted|AllowedHosts|autoescape|CORS_(ORIGINS|RESOURCES)|init_app\([^)]*\b(origins|resources)\s*=|([Pp]ass|[Pp]w)\w*\.setter\b|validates\([^)]*([Pp]ass|[Pp]w)|PasswordType/;
+  /before_(app_)?request|@(functools\.)?wraps\b|SERVER_NAME|TRUSTED_HOSTS|trusted_hosts|host_is_trusted|AllowedHosts|autoescape|CORS_(ORIGINS|RESOURCES)|init_app\([^)]*\b(origins|resources)\s*=|MAIL_USE_(TLS|SSL)|([Pp]ass|[Pp]w)\w*\.setter\b|validates\([^)]*([Pp]ass|[Pp]w)|PasswordType/;
 
 /** Facts one file contributes to its workspace. */
 export function workspaceFactsOf(models: FileModels): WorkspaceFacts {

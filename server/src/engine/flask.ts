@@ -79,6 +79,8 @@ export type AppSetting =
   | `autoescape:${string}`
   /** flask-cors is given origins somewhere: `cors.init_app(app, origins=...)`/`resources=`, `CORS_ORIGINS`. */
   | 'CORS_ORIGINS'
+  /** Flask-Mail is told to use TLS or SSL somewhere (`MAIL_USE_TLS`/`MAIL_USE_SSL` not literally false). */
+  | 'MAIL_TLS'
   /**
    * `setter:<attribute>`: assigning a password-named model attribute runs code (a property setter, an
    * SQLAlchemy `@validates`, a `PasswordType` column), which usually hashes what it is given.
@@ -105,7 +107,7 @@ const CONFIG_ATTRIBUTES = new Map([
 /** `autoescape` given a true value or a selector in Jinja options. */
 /** Binding names that can carry an app-wide setting (see findAppSettings). */
 const APP_SETTING_NAMES =
-  /^(SERVER_NAME|TRUSTED_HOSTS)$|trusted_hosts$|jinja_env\.autoescape$|jinja_options$/;
+  /^(SERVER_NAME|TRUSTED_HOSTS|MAIL_USE_TLS|MAIL_USE_SSL)$|trusted_hosts$|jinja_env\.autoescape$|jinja_options$/;
 const ESCAPING_OPTIONS =
   /["']?autoescape["']?\s*[:=]\s*(True\b|select_autoescape\b|lambda\b|jinja2\.select_autoescape\b)/;
 const CONFIG_FILE =
@@ -604,6 +606,12 @@ export class FlaskModel {
         this.appSettings.add(write.key);
       if ((write.key === 'CORS_ORIGINS' || write.key === 'CORS_RESOURCES') && set(write.value))
         this.appSettings.add('CORS_ORIGINS');
+      // Not literally false: True, or a value read from the environment.
+      if (
+        (write.key === 'MAIL_USE_TLS' || write.key === 'MAIL_USE_SSL') &&
+        !isFalsyLiteral(this.file.resolveValue(write.value))
+      )
+        this.appSettings.add('MAIL_TLS');
     }
     for (const site of this.file.callsNamed('init_app')) {
       if (site.args.keywords.has('origins') || site.args.keywords.has('resources'))
@@ -618,6 +626,8 @@ export class FlaskModel {
           // The key names are distinctive: `SERVER_NAME = ...` in any settings module or class counts.
           if ((name === 'SERVER_NAME' || name === 'TRUSTED_HOSTS') && scope.kind !== 'function')
             this.appSettings.add(name);
+          if ((name === 'MAIL_USE_TLS' || name === 'MAIL_USE_SSL') && scope.kind !== 'function')
+            this.appSettings.add('MAIL_TLS');
           // class TrustedRequest(Request): trusted_hosts = {...} / app.request_class.trusted_hosts = [...]
           if (name === 'trusted_hosts' || name.endsWith('.trusted_hosts'))
             this.appSettings.add('TRUSTED_HOSTS');

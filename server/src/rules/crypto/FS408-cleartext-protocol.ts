@@ -2,6 +2,8 @@ import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
 import { stringValue } from '../../engine/syntax';
+import type { ConfigWrite } from '../../engine/flask';
+import { configWritesOfKeys } from '../support/config';
 import { nameWords, saysPassword } from '../support/crypto';
 import { defineRule } from '../rule';
 import { plainHttpUrl, startedTls } from '../support/transport';
@@ -71,7 +73,7 @@ export default defineRule({
     owasp: ['A02:2021'],
     docs: {
       summary:
-        'Finds connections that send credentials without encryption: Telnet (`telnetlib.Telnet`, any use), FTP logins over `ftplib.FTP` (not `FTP_TLS`; an anonymous `login()` is not reported), `smtplib.SMTP`/`LMTP` `login()` without `starttls()` first (a local relay on localhost is not reported), `poplib.POP3` and `imaplib.IMAP4` logins without `stls()`/`starttls()`, and HTTP requests (`requests`, `httpx`, sessions, `urllib.request`, XML-RPC) to an `http://` URL of a host other than localhost that carry credentials: `auth=`, a user and password in the URL, an Authorization, API-key, token or Cookie header, or a password, token, secret or API key in the form, JSON or query parameters.',
+        'Finds connections that send credentials without encryption: Telnet (`telnetlib.Telnet`, any use), FTP logins over `ftplib.FTP` (not `FTP_TLS`; an anonymous `login()` is not reported), `smtplib.SMTP`/`LMTP` `login()` without `starttls()` first (a local relay on localhost is not reported), `poplib.POP3` and `imaplib.IMAP4` logins without `stls()`/`starttls()`, Flask-Mail configuration (a config class, `app.config.update(...)` or the `app.config[...]` writes of a function) that names a remote `MAIL_SERVER` and credentials but neither `MAIL_USE_TLS` nor `MAIL_USE_SSL` (both default to False) when no file of the workspace sets either, and HTTP requests (`requests`, `httpx`, sessions, `urllib.request`, XML-RPC) to an `http://` URL of a host other than localhost that carry credentials: `auth=`, a user and password in the URL, an Authorization, API-key, token or Cookie header, or a password, token, secret or API key in the form, JSON or query parameters.',
       why: 'Anyone on the network path (shared Wi-Fi, a compromised router or switch, a cloud neighbour on a flat network, the ISP) reads plain-text traffic as it passes. A password or API key sent this way is as good as published, and since the same credential is usually valid elsewhere, one sniffed login gives the attacker the mailbox, the FTP server and whatever reuses the password.',
       example:
         'smtp = smtplib.SMTP("mail.example.com", 587)\nsmtp.login(app.config["MAIL_USER"], app.config["MAIL_PASSWORD"])',
@@ -83,7 +85,7 @@ export default defineRule({
       'https://bandit.readthedocs.io/en/latest/blacklists/blacklist_calls.html#b321-ftplib',
     ],
   },
-  trigger: /telnetlib|ftplib|FTP|smtplib|SMTP|poplib|POP3|imaplib|IMAP4|http:\/\/|HTTPConnection/,
+  trigger: /telnetlib|ftplib|FTP|smtplib|SMTP|poplib|POP3|imaplib|IMAP4|http:\/\/|HTTPConnection|MAIL_SERVER/,
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
       if (!ctx.inFocus(site.node)) continue;
@@ -169,8 +171,83 @@ export default defineRule({
         { confidence: plain.origin.endsWith('…') ? 'medium' : 'high' },
       );
     }
+    checkMailConfig(ctx);
   },
 });
+
+const MAIL_KEYS = ['MAIL_SERVER', 'MAIL_USERNAME', 'MAIL_PASSWORD', 'MAIL_USE_TLS', 'MAIL_USE_SSL'];
+
+/**
+ * Flask-Mail logs in with MAIL_USERNAME/MAIL_PASSWORD after starting TLS only if MAIL_USE_TLS or
+ * MAIL_USE_SSL is set; both default to False. Reported where a config class (with its same-file bases), an
+ * `app.config.update(...)` or the `app.config[...]` writes of one function name a remote MAIL_SERVER and
+ * credentials but neither setting, and no file of the workspace turns either on. Module-level settings are
+ * left alone: their lines are separate statements, which an edit re-analyses one at a time.
+ */
+function checkMailConfig(ctx: RuleContext): void {
+  if (!/MAIL_SERVER/.test(ctx.file.text)) return;
+  if (ctx.workspace.appSettings.has('MAIL_TLS') || ctx.flask.appSettings.has('MAIL_TLS')) return;
+  const groups = new Map<number, ConfigWrite[]>();
+  for (const write of configWritesOfKeys(ctx, MAIL_KEYS)) {
+    const owner = groupOf(ctx, write);
+    if (owner === null) continue;
+    groups.set(owner.id, [...(groups.get(owner.id) ?? []), ...inherited(ctx, owner, write)]);
+  }
+  for (const writes of groups.values()) {
+    const server = writes.find((w) => w.key === 'MAIL_SERVER');
+    if (!server || !ctx.inFocus(server.node)) continue;
+    const host = stringValue(ctx.file.resolveValue(server.value));
+    if (host === undefined || /^(localhost|127\.\d+\.\d+\.\d+|::1)$/i.test(host)) continue;
+    const credentials = writes.some(
+      (w) =>
+        (w.key === 'MAIL_PASSWORD' || w.key === 'MAIL_USERNAME') &&
+        ctx.file.resolveValue(w.value).type !== 'none',
+    );
+    if (!credentials || writes.some((w) => w.key === 'MAIL_USE_TLS' || w.key === 'MAIL_USE_SSL')) continue;
+    ctx.report(
+      server.node,
+      `Flask-Mail logs in to ${host} with MAIL_USERNAME/MAIL_PASSWORD, but neither MAIL_USE_TLS nor MAIL_USE_SSL is set (both default to False): the password crosses the network in plain text. Set MAIL_USE_TLS = True (port 587) or MAIL_USE_SSL = True (port 465).`,
+      { confidence: 'medium' },
+    );
+  }
+}
+
+/** The statement a group of config writes belongs to: a config class, an update call, a function. */
+function groupOf(ctx: RuleContext, write: ConfigWrite): Node | null {
+  if (write.via === 'module') return null;
+  const scope = ctx.file.scopeAt(write.node);
+  if (write.via === 'class') return scope.kind === 'class' ? scope.node : null;
+  if (write.via === 'update') {
+    let call: Node | null = write.node;
+    while (call && call.type !== 'call') call = call.parent;
+    return call;
+  }
+  return scope.kind === 'function' ? scope.node : null;
+}
+
+/** A config class's writes with those of its same-file base classes (`class Production(Config)`). */
+function inherited(ctx: RuleContext, owner: Node, write: ConfigWrite): ConfigWrite[] {
+  if (write.via !== 'class') return [write];
+  const scope = ctx.file.scopes.find((s) => s.node.id === owner.id);
+  const out = [write];
+  const seen = new Set<number>([owner.id]);
+  const visit = (bases: readonly Node[], depth: number) => {
+    for (const base of bases) {
+      const parent = ctx.file.scopes.find((s) => s.kind === 'class' && s.name === base.text);
+      if (!parent || seen.has(parent.node.id) || depth > 4) continue;
+      seen.add(parent.node.id);
+      for (const key of MAIL_KEYS) {
+        for (const binding of parent.bindings.get(key) ?? []) {
+          if (binding.value)
+            out.push({ key, value: binding.value, node: binding.node, via: 'class', target: '' });
+        }
+      }
+      visit(parent.bases, depth + 1);
+    }
+  };
+  if (scope) visit(scope.bases, 0);
+  return out;
+}
 
 /** The call that built a method's receiver: in place, assigned, or bound by `with ... as name`. */
 function constructionOf(ctx: RuleContext, site: CallSite): Node | null {
