@@ -1,6 +1,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
 import { leavesOrRebinds } from '../../engine/branches';
+import type { CallSite } from '../../engine/model';
 import type { Binding, Scope } from '../../engine/scopes';
 import type { Taint } from '../../engine/taint';
 import { literalValue, stringValue } from '../../engine/syntax';
@@ -591,7 +592,8 @@ function nodeStrength(
     if (name === 'startswith' && site?.receiver && mentions(site.receiver)) {
       return startswithStrength(ctx, site.args.positional[0] ?? null, slashDoubleChecked);
     }
-    if (['match', 'fullmatch', 'search'].includes(name) && mentions(args)) return 'strong';
+    if (['match', 'fullmatch', 'search'].includes(name) && mentions(args))
+      return regexStrength(ctx, site, name);
     if (VALIDATOR_CALL.test(name) && (mentions(args) || mentions(site?.receiver ?? null))) return 'strong';
     return null;
   }
@@ -617,6 +619,27 @@ function nodeStrength(
     }
   }
   return null;
+}
+
+/**
+ * A regular-expression check of a URL: weak when the host part has an unescaped dot
+ * (`https?://www.example.com/` also matches `wwwXexample.com`) or when `search` is not anchored at the
+ * start (`evil.example/?https://example.com/` contains the allowed URL). Patterns not known here: strong.
+ */
+function regexStrength(ctx: RuleContext, site: CallSite | undefined, name: string): GuardStrength {
+  if (!site) return 'strong';
+  let patternNode: Node | undefined;
+  if (/^(re|regex)\.(match|fullmatch|search)$/.test(site.callee ?? '')) patternNode = site.args.positional[0];
+  else if (site.receiver) {
+    const compiled = ctx.file.resolveValue(site.receiver);
+    const compile = compiled.type === 'call' ? ctx.file.callAt(compiled) : undefined;
+    if (/^(re|regex)\.compile$/.test(compile?.callee ?? '')) patternNode = compile?.args.positional[0];
+  }
+  const pattern = patternNode ? stringValue(ctx.file.resolveValue(patternNode)) : undefined;
+  if (pattern === undefined) return 'strong';
+  if (name === 'search' && !/^(\^|\\A)/.test(pattern)) return 'weak';
+  const host = /:\/\/([^/]*)/.exec(pattern)?.[1] ?? '';
+  return /(^|[^\\])\.[A-Za-z]/.test(host.replace(/\[[^\]]*\]/g, 'x')) ? 'weak' : 'strong';
 }
 
 function isConstant(ctx: RuleContext, node: Node): boolean {
