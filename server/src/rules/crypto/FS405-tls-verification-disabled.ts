@@ -5,7 +5,7 @@ import { dottedName, lastSegment, literalValue, stringValue } from '../../engine
 import { isFalse, qualifiedValue } from '../support/crypto';
 import { isTrue } from '../support/deserialization';
 import { removeArgument } from '../support/edits';
-import { splatKeywords } from '../support/values';
+import { receiverConstructor, splatKeywords } from '../support/values';
 import { defineRule } from '../rule';
 
 /** HTTP-client methods that take `verify=`/`ssl=`, on modules and on session/client objects. */
@@ -176,7 +176,7 @@ export default defineRule({
         !site.args.keywords.has('hostkey') &&
         !site.args.hasSplat &&
         site.args.positional.length === 0 &&
-        constructedBy(ctx, site.receiver) === 'paramiko.Transport'
+        receiverConstructor(ctx, site) === 'paramiko.Transport'
       ) {
         ctx.report(
           site.node,
@@ -324,12 +324,6 @@ export default defineRule({
     }
   },
 });
-
-/** The constructor of a receiver: `paramiko.Transport((host, 22))` assigned to a name, or called in place. */
-function constructedBy(ctx: RuleContext, receiver: Node): string | null {
-  if (receiver.type === 'call') return ctx.file.callAt(receiver)?.callee ?? null;
-  return ctx.file.constructorOf(receiver);
-}
 
 /** Whether a call with `verify=` is an HTTP client call (not, say, PyJWT's `decode(verify=False)`). */
 function isVerifyingCall(ctx: RuleContext, site: CallSite, usesHttpClient: boolean): boolean {

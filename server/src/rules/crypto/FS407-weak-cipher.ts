@@ -4,6 +4,7 @@ import type { CallSite } from '../../engine/model';
 import { lastSegment, literalValue } from '../../engine/syntax';
 import { argument, isConstantBytes, numberOf, qualifiedValue } from '../support/crypto';
 import { replaceNode } from '../support/edits';
+import { receiverConstructor } from '../support/values';
 import { defineRule } from '../rule';
 
 const PYCRYPTO_WEAK = /^(?:Crypto|Cryptodome)\.Cipher\.(DES|DES3|ARC2|ARC4|Blowfish|XOR|CAST)\.new$/;
@@ -83,7 +84,11 @@ export default defineRule({
         continue;
       }
       // AESGCM(key).encrypt(b"fixed nonce", data, aad), ChaCha20Poly1305(key).encrypt(nonce, ...)
-      if (site.name === 'encrypt' && site.receiver && AEAD_CONSTRUCTORS.test(aeadOf(ctx, site) ?? '')) {
+      if (
+        site.name === 'encrypt' &&
+        site.receiver &&
+        AEAD_CONSTRUCTORS.test(receiverConstructor(ctx, site) ?? '')
+      ) {
         checkStaticIv(ctx, site, argument(site, 0, 'nonce'));
         continue;
       }
@@ -128,14 +133,6 @@ function checkPycryptoMode(ctx: RuleContext, site: CallSite, algorithm: string):
       'ECB mode encrypts equal blocks to equal ciphertext and leaks the structure of the data: use AES.MODE_GCM.',
     );
   }
-}
-
-/** The AEAD class an `encrypt` call's receiver was built by (`AESGCM(key)` in place or assigned). */
-function aeadOf(ctx: RuleContext, site: CallSite): string | null {
-  const receiver = site.receiver;
-  if (!receiver) return null;
-  if (receiver.type === 'call') return ctx.file.callAt(receiver)?.callee ?? null;
-  return ctx.file.constructorOf(receiver, site.scope);
 }
 
 /**

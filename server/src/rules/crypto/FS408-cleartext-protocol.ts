@@ -6,7 +6,9 @@ import type { ConfigWrite } from '../../engine/flask';
 import { configWritesOfKeys } from '../support/config';
 import { nameWords, saysPassword } from '../support/crypto';
 import { defineRule } from '../rule';
-import { plainHttpUrl, startedTls } from '../support/transport';
+import { outboundUrl } from '../support/outbound';
+import { isLocalHost, plainHttpUrl, startedTls } from '../support/transport';
+import { receiverConstruction, receiverConstructor } from '../support/values';
 
 /** Clients of protocols that send credentials as they are unless TLS is started. */
 const MAIL_CLIENTS = new Map<string, { login: RegExp; tls: RegExp; protocol: string; secure: string }>([
@@ -43,10 +45,8 @@ const MAIL_CLIENTS = new Map<string, { login: RegExp; tls: RegExp; protocol: str
   ],
 ]);
 /** HTTP client calls whose first argument (or `url=`) is the URL. */
-const HTTP_CALLS =
-  /^(requests|httpx)\.(get|post|put|patch|delete|head|options|request|stream)$|^urllib\.request\.(urlopen|Request)$|^aiohttp\.request$|^xmlrpc\.client\.ServerProxy$|^xmlrpclib\.ServerProxy$/;
-const SESSION_METHODS = new Set(['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'request']);
-/** Header names that carry credentials. */
+/** XML-RPC proxies: the URL (with any user:password in it) is their first argument. */
+const XMLRPC_PROXIES = /^(xmlrpc\.client|xmlrpclib)\.ServerProxy$/;
 const CREDENTIAL_HEADER =
   /^(authorization|proxy-authorization|x-api-key|x-auth-token|api-key|apikey|x-access-token|cookie|private-token)$/i;
 /** Words of a field name that carries a credential (`api_key`, `access_token`, `client_secret`). */
@@ -106,7 +106,7 @@ export default defineRule({
         );
         continue;
       }
-      if (site.name === 'login' && site.receiver && constructedBy(ctx, site) === 'ftplib.FTP') {
+      if (site.name === 'login' && site.receiver && receiverConstructor(ctx, site) === 'ftplib.FTP') {
         if (site.args.positional.length >= 2 || site.args.keywords.has('passwd')) {
           ctx.report(
             site.node,
@@ -116,7 +116,7 @@ export default defineRule({
         continue;
       }
       // smtp.login(...) with no starttls() before it
-      const client = site.receiver ? constructedBy(ctx, site) : null;
+      const client = site.receiver ? receiverConstructor(ctx, site) : null;
       const mail = client ? MAIL_CLIENTS.get(client) : undefined;
       if (mail && mail.login.test(site.name) && site.receiver) {
         if (startedTls(ctx, site, mail.tls) || isLocalMailHost(ctx, site)) continue;
@@ -127,12 +127,12 @@ export default defineRule({
         continue;
       }
       // http.client.HTTPConnection(host).request("POST", "/print", headers={"Authorization": ...})
-      if (site.name === 'request' && constructedBy(ctx, site) === 'http.client.HTTPConnection') {
-        const construction = constructionOf(ctx, site);
+      if (site.name === 'request' && receiverConstructor(ctx, site) === 'http.client.HTTPConnection') {
+        const construction = receiverConstruction(ctx, site);
         const host = construction ? ctx.file.callAt(construction)?.args.positional[0] : undefined;
         const value = host ? stringValue(ctx.file.resolveValue(host)) : undefined;
         const credential = credentialOf(ctx, site);
-        if (credential && !(value && /^(localhost|127\.\d+\.\d+\.\d+|::1)$/i.test(value))) {
+        if (credential && !(value && isLocalHost(value))) {
           ctx.report(
             site.node,
             `HTTPConnection sends ${credential} over plain HTTP: anyone on the network path can read it. Use http.client.HTTPSConnection.`,
@@ -197,7 +197,7 @@ function checkMailConfig(ctx: RuleContext): void {
     const server = writes.find((w) => w.key === 'MAIL_SERVER');
     if (!server || !ctx.inFocus(server.node)) continue;
     const host = stringValue(ctx.file.resolveValue(server.value));
-    if (host === undefined || /^(localhost|127\.\d+\.\d+\.\d+|::1)$/i.test(host)) continue;
+    if (host === undefined || isLocalHost(host)) continue;
     const credentials = writes.some(
       (w) =>
         (w.key === 'MAIL_PASSWORD' || w.key === 'MAIL_USERNAME') &&
@@ -249,49 +249,21 @@ function inherited(ctx: RuleContext, owner: Node, write: ConfigWrite): ConfigWri
   return out;
 }
 
-/** The call that built a method's receiver: in place, assigned, or bound by `with ... as name`. */
-function constructionOf(ctx: RuleContext, site: CallSite): Node | null {
-  const receiver = site.receiver;
-  if (!receiver) return null;
-  if (receiver.type === 'call') return receiver;
-  const value = ctx.file.resolveValue(receiver, site.scope);
-  if (value.type === 'call') return value;
-  if (receiver.type !== 'identifier') return null;
-  for (const binding of ctx.file.reaching(receiver.text, receiver, site.scope)) {
-    if (binding.value?.type === 'call') return binding.value;
-  }
-  return null;
-}
-
-function constructedBy(ctx: RuleContext, site: CallSite): string | null {
-  const construction = constructionOf(ctx, site);
-  return construction ? (ctx.file.callAt(construction)?.callee ?? null) : null;
-}
-
 /** An SMTP relay on this machine (`localhost`, `127.0.0.1`, `::1`): nothing crosses the network. */
 function isLocalMailHost(ctx: RuleContext, site: CallSite): boolean {
-  const construction = constructionOf(ctx, site);
+  const construction = receiverConstruction(ctx, site);
   const built = construction ? ctx.file.callAt(construction) : undefined;
   const host = built?.args.positional[0] ?? built?.args.keywords.get('host');
   const value = host ? stringValue(ctx.file.resolveValue(host)) : undefined;
-  return value !== undefined && /^(localhost|127\.\d+\.\d+\.\d+|::1)$/i.test(value);
+  return value !== undefined && isLocalHost(value);
 }
 
+/** The URL a call sends a request to (a known HTTP client's, not a client only named like one). */
 function httpUrlArgument(ctx: RuleContext, site: CallSite): Node | null {
-  const callee = site.callee ?? '';
-  if (HTTP_CALLS.test(callee)) {
-    const index = /\.request$/.test(callee) && !/urllib/.test(callee) ? 1 : 0;
-    return (
-      site.args.positional[index] ?? site.args.keywords.get('url') ?? site.args.keywords.get('uri') ?? null
-    );
-  }
-  if (SESSION_METHODS.has(site.name) && site.receiver) {
-    const built = constructedBy(ctx, site);
-    if (built && /^(requests\.(Session|session)|httpx\.(Client|AsyncClient))$/.test(built)) {
-      return site.args.positional[site.name === 'request' ? 1 : 0] ?? site.args.keywords.get('url') ?? null;
-    }
-  }
-  return null;
+  if (XMLRPC_PROXIES.test(site.callee ?? ''))
+    return site.args.positional[0] ?? site.args.keywords.get('uri') ?? null;
+  const outbound = outboundUrl(ctx, site);
+  return outbound?.certain ? outbound.url : null;
 }
 
 /** A session given credentials in the same function: `s.auth = (...)`, `s.headers.update({"Authorization": ...})`. */

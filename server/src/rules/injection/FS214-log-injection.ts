@@ -74,7 +74,7 @@ function loggedText(ctx: RuleContext, site: CallSite): Node[] {
   const args = site.args.positional.slice(first + 1);
   const format = stringValue(ctx.file.resolveValue(message));
   if (format === undefined) return [message, ...args];
-  const conversions = [...format.matchAll(PRINTF_CONVERSION)].map((m) => m[5] ?? '').filter((c) => c !== '%');
+  const conversions = printfConversions(format);
   // `%(user)s` with a mapping argument: the mapping is one argument, formatted by key.
   if (/%\(/.test(format)) return conversions.every((c) => ESCAPING_CONVERSIONS.test(c)) ? [] : args;
   return args.filter((_, i) => {
@@ -88,6 +88,11 @@ function loggedText(ctx: RuleContext, site: CallSite): Node[] {
  * function looked up or computed from it, such as a database row, a parsed date or a slug, is not it),
  * and not through anything that removes line breaks.
  */
+/** The conversion letters of a printf-style format, `%%` left out: `"%s at %(t)d"` gives s, d. */
+function printfConversions(format: string): string[] {
+  return [...format.matchAll(PRINTF_CONVERSION)].map((m) => m[5] ?? '').filter((c) => c !== '%');
+}
+
 function taintOf(ctx: RuleContext, node: Node): Taint | null {
   if (!preciseTaint(ctx, node, { sink: 'log', followCalls: false })) return null;
   return refinedTaint(ctx, node, { sink: 'log', cleans: (n) => removesLineBreaks(ctx, n) });
@@ -105,12 +110,10 @@ function removesLineBreaks(ctx: RuleContext, node: Node, depth = 0): boolean {
   if (value.type === 'binary_operator' && value.childForFieldName('operator')?.type === '%') {
     const format = stringValue(value.childForFieldName('left'));
     if (format === undefined) return false;
-    const conversions = [...format.matchAll(PRINTF_CONVERSION)]
-      .map((m) => m[5] ?? '')
-      .filter((c) => c !== '%');
+    const conversions = printfConversions(format);
     return conversions.length > 0 && conversions.every((c) => ESCAPING_CONVERSIONS.test(c));
   }
-  // order.id, user.pk: a key the database generated, read from a record the request looked up.
+  // order.id, user.pk: a key the database generated, also of a record just built from request data.
   if (value.type === 'attribute') {
     const object = value.childForFieldName('object');
     return (

@@ -1,92 +1,10 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
-import type { CallSite } from '../../engine/model';
-import type { Scope } from '../../engine/scopes';
 import type { Taint } from '../../engine/taint';
-import { dottedName } from '../../engine/syntax';
+import { outboundUrl } from '../support/outbound';
 import { hostTaint, urlGuard } from '../support/requests';
 import { preciseTaint } from '../support/xss';
 import { defineRule } from '../rule';
-
-/** Where the URL (or host) is among the arguments: position and keyword. */
-interface UrlArgument {
-  index: number;
-  keyword: string;
-}
-
-const URL_FIRST: UrlArgument = { index: 0, keyword: 'url' };
-const URL_SECOND: UrlArgument = { index: 1, keyword: 'url' };
-/** Keyword-only (`httpx.Client(base_url=...)`): no positional index. */
-const BASE_URL_KEYWORD: UrlArgument = { index: -1, keyword: 'base_url' };
-const VERBS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'];
-
-/** Module-level functions and constructors that send a request to (or connect to) their URL/host argument. */
-const FUNCTIONS = new Map<string, UrlArgument>([
-  ...VERBS.flatMap((v): [string, UrlArgument][] => [
-    [`requests.${v}`, URL_FIRST],
-    [`requests.api.${v}`, URL_FIRST],
-    [`httpx.${v}`, URL_FIRST],
-  ]),
-  ['requests.request', URL_SECOND],
-  ['requests.api.request', URL_SECOND],
-  ['requests.Request', URL_SECOND],
-  ['httpx.request', URL_SECOND],
-  ['httpx.stream', URL_SECOND],
-  ['urllib.request.urlopen', URL_FIRST],
-  ['urllib.request.urlretrieve', URL_FIRST],
-  ['urllib.request.Request', URL_FIRST],
-  ['urllib.urlopen', URL_FIRST],
-  ['urllib.urlretrieve', URL_FIRST],
-  ['urllib2.urlopen', URL_FIRST],
-  ['urllib2.Request', URL_FIRST],
-  ['six.moves.urllib.request.urlopen', URL_FIRST],
-  ['six.moves.urllib.request.Request', URL_FIRST],
-  ['urllib3.request', URL_SECOND],
-  ['urllib3.connection_from_url', URL_FIRST],
-  ['urllib3.HTTPConnectionPool', { index: 0, keyword: 'host' }],
-  ['urllib3.HTTPSConnectionPool', { index: 0, keyword: 'host' }],
-  ['aiohttp.request', URL_SECOND],
-  ['http.client.HTTPConnection', { index: 0, keyword: 'host' }],
-  ['http.client.HTTPSConnection', { index: 0, keyword: 'host' }],
-  ['httplib.HTTPConnection', { index: 0, keyword: 'host' }],
-  ['httplib.HTTPSConnection', { index: 0, keyword: 'host' }],
-  // Clients whose base URL every relative request goes to.
-  ['httpx.Client', BASE_URL_KEYWORD],
-  ['httpx.AsyncClient', BASE_URL_KEYWORD],
-  ['aiohttp.ClientSession', { index: 0, keyword: 'base_url' }],
-]);
-
-/** Objects whose methods send requests. */
-const CLIENTS = new Set([
-  'requests.Session',
-  'requests.session',
-  'requests.sessions.Session',
-  'httpx.Client',
-  'httpx.AsyncClient',
-  'aiohttp.ClientSession',
-  'urllib3.PoolManager',
-  'urllib3.ProxyManager',
-  'urllib3.poolmanager.PoolManager',
-  'urllib.request.build_opener',
-  'urllib2.build_opener',
-  'urllib.request.URLopener',
-  'urllib.request.FancyURLopener',
-  'urllib.URLopener',
-  'urllib.FancyURLopener',
-]);
-const CLIENT_METHODS = new Map<string, UrlArgument>([
-  ...VERBS.map((v): [string, UrlArgument] => [v, URL_FIRST]),
-  ['request', URL_SECOND],
-  ['stream', URL_SECOND],
-  ['urlopen', URL_SECOND],
-  ['request_encode_url', URL_SECOND],
-  ['request_encode_body', URL_SECOND],
-  ['ws_connect', URL_FIRST],
-  ['open', { index: 0, keyword: 'fullurl' }],
-  ['retrieve', URL_FIRST],
-]);
-/** Receivers that look like an HTTP client when their construction is not visible (`self.session`, `client`). */
-const CLIENT_NAME = /(^|[._])(session|http|http_?client|http_?session|requests_session|pool_?manager)$/i;
 
 /** Sources that are the server's own address: a spoofed Host header is needed to change them. */
 const OWN_URL = new Set([
@@ -134,12 +52,9 @@ export default defineRule({
     const taintOf = (node: Node): Taint | null => preciseTaint(ctx, node, { sink: 'url', followCalls: true });
     for (const site of ctx.file.calls) {
       if (!ctx.inFocus(site.node)) continue;
-      const sink = sinkOf(ctx, site);
+      const sink = outboundUrl(ctx, site);
       if (!sink) continue;
-      const url =
-        (sink.argument.index >= 0 ? site.args.positional[sink.argument.index] : undefined) ??
-        site.args.keywords.get(sink.argument.keyword);
-      if (!url) continue;
+      const { url } = sink;
       // urlopen(Request(url)): reported at the Request.
       if (ctx.file.constructorOf(url) !== null && REQUEST_OBJECTS.has(ctx.file.constructorOf(url) ?? ''))
         continue;
@@ -157,45 +72,3 @@ export default defineRule({
     }
   },
 });
-
-function sinkOf(ctx: RuleContext, site: CallSite): { argument: UrlArgument; certain: boolean } | null {
-  if (site.callee) {
-    const argument = FUNCTIONS.get(site.callee);
-    if (argument) return { argument, certain: true };
-  }
-  const argument = CLIENT_METHODS.get(site.name);
-  if (!argument || !site.receiver) return null;
-  const client = clientKind(ctx, site.receiver);
-  return client ? { argument, certain: client === 'certain' } : null;
-}
-
-/** Is the receiver an HTTP client: built by a known constructor (`certain`), or named like one (`likely`)? */
-function clientKind(ctx: RuleContext, receiver: Node): 'certain' | 'likely' | null {
-  if (receiver.type === 'call')
-    return CLIENTS.has(ctx.file.callAt(receiver)?.callee ?? '') ? 'certain' : null;
-  const name = dottedName(receiver);
-  if (!name) return null;
-  // `s = requests.Session()`, `with httpx.Client() as client:`, `self.session = requests.Session()` anywhere.
-  const visible = new Set<Scope>();
-  for (let scope: Scope | null = ctx.file.scopeAt(receiver); scope; scope = scope.parent) visible.add(scope);
-  let elsewhere = false;
-  let boundHere = false;
-  for (const scope of ctx.file.scopesBinding(name)) {
-    for (const binding of scope.bindings.get(name) ?? []) {
-      if (visible.has(scope)) boundHere = true;
-      if (!binding.value || (binding.kind !== 'assign' && binding.kind !== 'with')) continue;
-      const value = binding.value.type === 'await' ? binding.value.namedChildren[0] : binding.value;
-      if (value?.type !== 'call' || !CLIENTS.has(ctx.file.callAt(value)?.callee ?? '')) continue;
-      if (visible.has(scope) || name.startsWith('self.')) return 'certain';
-      elsewhere = true;
-    }
-  }
-  // Bound here to something else (a Redis client, a dict...).
-  if (boundHere) return null;
-  // Flask's session (a dict), the requests module itself...
-  if (ctx.file.imports.isImportedName(name.split('.')[0] ?? name)) return null;
-  const usesHttpLibrary = ['requests', 'httpx', 'aiohttp', 'urllib3'].some((m) =>
-    ctx.file.imports.imports(m),
-  );
-  return elsewhere || (usesHttpLibrary && CLIENT_NAME.test(name)) ? 'likely' : null;
-}

@@ -3,7 +3,7 @@ import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
 import { lastSegment } from '../../engine/syntax';
 import { addArgument, replaceNode } from '../support/edits';
-import { splatKeywords } from '../support/values';
+import { receiverConstructor, splatKeywords } from '../support/values';
 import { defineRule } from '../rule';
 
 /** requests' module functions and Session methods that send a request. */
@@ -116,7 +116,7 @@ function isRequestsCall(ctx: RuleContext, site: CallSite): boolean {
   if (/^requests\.(api\.)?\w+$/.test(callee)) return REQUESTS_VERBS.has(lastSegment(callee));
   if (!REQUESTS_VERBS.has(site.name) && site.name !== 'send') return false;
   if (!site.receiver) return false;
-  const built = constructedBy(ctx, site.receiver, site);
+  const built = receiverConstructor(ctx, site);
   if (!built || !(SESSION_CONSTRUCTORS.test(built) || isPlainSessionSubclass(ctx, built))) return false;
   // A session given an adapter (which may carry a default timeout) or a patched request method.
   return !configuresSession(ctx, site);
@@ -124,36 +124,13 @@ function isRequestsCall(ctx: RuleContext, site: CallSite): boolean {
 
 function isHttpxClientCall(ctx: RuleContext, site: CallSite): boolean {
   if (!REQUESTS_VERBS.has(site.name) && site.name !== 'stream' && site.name !== 'send') return false;
-  const built = site.receiver ? constructedBy(ctx, site.receiver, site) : null;
+  const built = site.receiver ? receiverConstructor(ctx, site) : null;
   return !!built && /^httpx\.(Client|AsyncClient)$/.test(built);
 }
 
 function isOpener(ctx: RuleContext, site: CallSite): boolean {
-  const built = site.receiver ? constructedBy(ctx, site.receiver, site) : null;
+  const built = site.receiver ? receiverConstructor(ctx, site) : null;
   return !!built && OPENER_BUILDERS.has(built);
-}
-
-/** What a receiver was built by: `requests.Session()` called in place, assigned, or bound by `with`. */
-function constructedBy(ctx: RuleContext, receiver: Node, site: CallSite): string | null {
-  if (receiver.type === 'call') return ctx.file.callAt(receiver)?.callee ?? null;
-  const built = ctx.file.constructorOf(receiver, site.scope);
-  if (built) return built;
-  // `with requests.Session() as s:` binds the value of the context manager.
-  if (receiver.type === 'identifier') {
-    for (const binding of ctx.file.reaching(receiver.text, receiver, site.scope)) {
-      if (binding.value?.type === 'call') return ctx.file.callAt(binding.value)?.callee ?? null;
-    }
-    return null;
-  }
-  // self.session, set in a method of the same class: `self.session = requests.Session()`.
-  const owner = site.scope.ownerClass;
-  if (receiver.type !== 'attribute' || !receiver.text.startsWith('self.') || !owner) return null;
-  for (const assignment of owner.node.descendantsOfType('assignment')) {
-    if (assignment?.childForFieldName('left')?.text !== receiver.text) continue;
-    const right = assignment.childForFieldName('right');
-    if (right?.type === 'call') return ctx.file.callAt(right)?.callee ?? null;
-  }
-  return null;
 }
 
 /** A same-file subclass of requests.Session that never mentions a timeout (its requests have none). */

@@ -335,10 +335,30 @@ export interface Redos {
 }
 
 /**
+ * Answers by pattern and options: the language server re-analyses a function's patterns on each key
+ * typed in it, and a scan meets the same validators in many files. Bounded, as the server lives for hours.
+ */
+const ANSWERS = new Map<string, Redos | null>();
+const ANSWERS_LIMIT = 2_000;
+
+/**
  * Whether a pattern can take exponential time on some input. `alternativesOnly`: only overlapping
  * alternatives count (the third-party `regex` module copes with nested quantifiers).
  */
 export function exponentialBacktracking(
+  pattern: string,
+  options: { alternativesOnly?: boolean; fullMatch?: boolean } = {},
+): Redos | null {
+  const key = `${options.alternativesOnly ? 'a' : '-'}${options.fullMatch ? 'f' : '-'}${pattern}`;
+  const known = ANSWERS.get(key);
+  if (known !== undefined) return known;
+  if (ANSWERS.size >= ANSWERS_LIMIT) ANSWERS.clear();
+  const answer = analyse(pattern, options);
+  ANSWERS.set(key, answer);
+  return answer;
+}
+
+function analyse(
   pattern: string,
   options: { alternativesOnly?: boolean; fullMatch?: boolean } = {},
 ): Redos | null {
@@ -363,7 +383,8 @@ export function exponentialBacktracking(
       case 'seq':
         node.items.forEach((item, i) => {
           const rest = node.items.slice(i + 1);
-          visit(item, canFailAfter || rest.some((r) => !nullable(r) || hasEndAnchor(r)));
+          // What follows can fail: text it needs, or an anchor ($, \b, a lookahead).
+          visit(item, canFailAfter || rest.some((r) => !nullable(r) || r.kind === 'anchor'));
         });
         return;
       case 'alt':
@@ -387,10 +408,6 @@ export function exponentialBacktracking(
   };
   visit(tree, options.fullMatch === true || /\$$|\\Z$/.test(pattern));
   return found;
-}
-
-function hasEndAnchor(node: Node): boolean {
-  return node.kind === 'anchor';
 }
 
 function nullableOnlyBody(body: Node): boolean {

@@ -30,7 +30,7 @@ interface Part {
 }
 
 /** Placeholder for text that is neither constant nor client data (a base URL from configuration, say). */
-const UNKNOWN = '\uE000';
+export const UNKNOWN = '\uE000';
 const MAX_DEPTH = 12;
 
 const URLJOIN = new Set([
@@ -145,6 +145,16 @@ export function fixesHost(prefix: string): boolean {
   }
   if (prefix.startsWith('\\')) return false;
   return /[/?#]/.test(prefix);
+}
+
+/**
+ * The text a URL expression is built of, as the host checks read it (f-strings, `+`, `%`, `.format()`,
+ * `join`, names assigned once), with `UNKNOWN` standing for each part that is not constant.
+ */
+export function urlTextOf(ctx: RuleContext, url: Node): string {
+  return flatten(ctx, url, () => null, 0)
+    .map((part) => part.text ?? UNKNOWN)
+    .join('');
 }
 
 function leaf(node: Node, taintOf: TaintOf): Part {

@@ -101,3 +101,36 @@ export function returnedByCall(ctx: RuleContext, call: Node): Node | undefined {
   const fn = callee?.type === 'identifier' ? moduleFunction(ctx, callee.text) : undefined;
   return fn?.returns.length === 1 ? fn.returns[0] : undefined;
 }
+
+/**
+ * The call that built the object a method is called on: in place (`requests.Session().get`), assigned
+ * once (`s = requests.Session()`), bound by `with requests.Session() as s:`, or set on `self` in a method
+ * of the same class (`self.session = requests.Session()` in `__init__`). Null when none of these.
+ */
+export function receiverConstruction(ctx: RuleContext, site: CallSite): Node | null {
+  const receiver = site.receiver;
+  if (!receiver) return null;
+  if (receiver.type === 'call') return receiver;
+  const value = ctx.file.resolveValue(receiver, site.scope);
+  if (value.type === 'call') return value;
+  if (receiver.type === 'identifier') {
+    for (const binding of ctx.file.reaching(receiver.text, receiver, site.scope)) {
+      if (binding.value?.type === 'call') return binding.value;
+    }
+    return null;
+  }
+  const owner = site.scope.ownerClass;
+  if (receiver.type !== 'attribute' || !receiver.text.startsWith('self.') || !owner) return null;
+  for (const assignment of owner.node.descendantsOfType('assignment')) {
+    if (assignment?.childForFieldName('left')?.text !== receiver.text) continue;
+    const right = assignment.childForFieldName('right');
+    if (right?.type === 'call') return right;
+  }
+  return null;
+}
+
+/** The qualified callee of `receiverConstruction` (`requests.Session`, `paramiko.Transport`), or null. */
+export function receiverConstructor(ctx: RuleContext, site: CallSite): string | null {
+  const construction = receiverConstruction(ctx, site);
+  return construction ? (ctx.file.callAt(construction)?.callee ?? null) : null;
+}

@@ -49,10 +49,11 @@ export default defineRule({
       const template = MAKO_TEMPLATES.test(callee);
       if (!template && !MAKO_LOOKUPS.test(callee)) continue;
       const what = `${site.calleeText ?? (template ? 'Template' : 'TemplateLookup')}()`;
-      const source = template ? templateSource(ctx, site) : undefined;
-      // A template whose source the client writes is server-side template injection (FS204), not this.
+      // The template's text (first argument or `text=`), and its value when it is a literal.
       const text = template ? (site.args.positional[0] ?? site.args.keywords.get('text')) : undefined;
+      // A template whose source the client writes is server-side template injection (FS204), not this.
       if (text && ctx.taint.reaches(text, 'code')) continue;
+      const source = text ? stringValue(ctx.file.resolveValue(text)) : undefined;
       // ${value | n} turns escaping off for that expression, whatever the defaults.
       if (source !== undefined && /\$\{[^}]*\|\s*([\w.]+\s*,\s*)*n\s*(,[^}]*)?\}/.test(source)) {
         ctx.report(
@@ -95,12 +96,6 @@ export default defineRule({
     }
   },
 });
-
-/** The template's text when given as a literal (first argument or `text=`). */
-function templateSource(ctx: RuleContext, site: CallSite): string | undefined {
-  const text = site.args.positional[0] ?? site.args.keywords.get('text');
-  return text ? stringValue(ctx.file.resolveValue(text)) : undefined;
-}
 
 /** A template that is not HTML: a literal source with no markup, or a file with a text extension. */
 function producesText(ctx: RuleContext, site: CallSite, source: string | undefined): boolean {
