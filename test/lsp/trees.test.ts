@@ -5,6 +5,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Node, Tree } from 'web-tree-sitter';
 import { nonOverlapping } from '../../server/src/lsp/actions';
 import { pointAt } from '../../server/src/engine/treeEdits';
+import { ChunkedDocument } from '../../server/src/lsp/chunkedDocument';
 import { applyChanges } from '../../server/src/lsp/documents';
 import { TreeStore } from '../../server/src/lsp/trees';
 import { engine } from '../helpers/engine';
@@ -21,7 +22,18 @@ function shape(tree: Tree): string[] {
   return out;
 }
 
-const FRAGMENTS = ['', '\n', '\r\n', 'é😀', 'x = (1,\n 2)\n', '"""', 'def f():\n    pass\n', '    ', ')'];
+const FRAGMENTS = [
+  '',
+  '\n',
+  '\r\n',
+  '\r',
+  'é😀',
+  'x = (1,\n 2)\n',
+  '"""',
+  'def f():\n    pass\n',
+  '    ',
+  ')',
+];
 const BASE = 'import os\r\n\r\ndef f(a):\n    return "😀" + a\n\nx = [1,\n     2]\n';
 
 describe('documents and trees', () => {
@@ -44,7 +56,7 @@ describe('documents and trees', () => {
         ),
         (events) => {
           const uri = `untitled:t${++n}.py`;
-          const doc = TextDocument.create(uri, 'python', 1, BASE);
+          const doc = new ChunkedDocument(uri, 'python', 1, BASE);
           store.get(uri, doc.getText(), 1);
           let version = 1;
           for (const event of events) {
@@ -81,7 +93,7 @@ describe('documents and trees', () => {
   it('measures a multi-change event change by change', async () => {
     const { parser } = await engine();
     const store = new TreeStore(parser);
-    const doc = TextDocument.create('untitled:m.py', 'python', 1, 'a = 1\nb = 2\n');
+    const doc = new ChunkedDocument('untitled:m.py', 'python', 1, 'a = 1\nb = 2\n');
     store.get(doc.uri, doc.getText(), 1);
     applyChanges(
       doc,

@@ -31,14 +31,17 @@ export function advance(point: Point, inserted: string): Point {
 
 /** The edit replacing text[start, end) with `inserted`. */
 export function treeSitterEdit(text: string, start: number, end: number, inserted: string): Edit {
-  const startPosition = pointAt(text, start);
+  return editFrom(pointAt(text, start), start, text.slice(start, end), inserted);
+}
+
+/** The edit replacing `removed`, which starts at offset `start` and point `startPosition`, with `inserted`. */
+export function editFrom(startPosition: Point, start: number, removed: string, inserted: string): Edit {
   return new Edit({
     startIndex: start,
-    oldEndIndex: end,
+    oldEndIndex: start + removed.length,
     newEndIndex: start + inserted.length,
     startPosition,
-    // From the start point: the text before it is scanned once per keystroke, not twice.
-    oldEndPosition: advance(startPosition, text.slice(start, end)),
+    oldEndPosition: advance(startPosition, removed),
     newEndPosition: advance(startPosition, inserted),
   });
 }

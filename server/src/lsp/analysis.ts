@@ -1,6 +1,5 @@
 import type { Connection, Diagnostic } from 'vscode-languageserver';
 import type { Tree } from 'web-tree-sitter';
-import type { TextDocument } from 'vscode-languageserver-textdocument';
 import {
   analysisSteps,
   analyzeModels,
@@ -13,12 +12,14 @@ import type { AnalysisNote, FileAnalysis, Finding } from '../engine/types';
 import type { Engine } from '../engine/engine';
 import { releaseNodeMemo } from '../engine/nodeMemo';
 import { blankStands } from '../engine/recovery';
+import type { Blank } from '../engine/recovery';
 import type { Focus } from '../engine/context';
 import { partialVersion, releaseState, wholeFileVersion } from '../engine/reanalysis';
 import type { SegmentedState, VersionAnalysis } from '../engine/reanalysis';
 import { changedAgainst } from '../git/baseVersions';
 import type { BaseVersion, BaseVersions } from '../git/baseVersions';
 import { touches } from '../git/changedLines';
+import type { ChunkedDocument } from './chunkedDocument';
 import { documentDiagnostics, skippedDiagnostic } from './diagnostics';
 import { QuietEdits } from './quietEdits';
 import type { TextChange } from './quietEdits';
@@ -26,7 +27,7 @@ import { RecoveredTrees } from './recoveredTrees';
 import { routesOf } from './routes';
 import type { RouteInfo } from './routes';
 import type { EffectiveSettings, SettingsManager } from './settings';
-import { later, nextTick, utf8Length } from './tick';
+import { later, nextTick } from './tick';
 import type { TreeStore } from './trees';
 import type { WorkspaceIndex } from './workspace';
 import { isExcluded } from './workspaceDiagnostics';
@@ -68,7 +69,7 @@ export class Analyzer {
     private readonly trees: TreeStore,
     private readonly settings: SettingsManager,
     private readonly workspace: WorkspaceIndex,
-    private readonly document: (uri: string) => TextDocument | undefined,
+    private readonly document: (uri: string) => ChunkedDocument | undefined,
     /** The path a document is keyed by (ServerHost.pathOf). */
     private readonly pathOf: (uri: string) => string | undefined,
     /** Base versions for the "changed lines only" filter (`flaskSentinel.changedLinesOnly`). */
@@ -148,7 +149,7 @@ export class Analyzer {
   }
 
   private async analyzeNow(
-    doc: TextDocument,
+    doc: ChunkedDocument,
     settings: EffectiveSettings,
     key: string,
     baseVersion?: BaseVersion,
@@ -166,8 +167,7 @@ export class Analyzer {
       this.forgetTree(doc.uri);
       return base;
     }
-    const text = doc.getText();
-    const skipped = whyNotAnalysed(text, settings.maxFileSizeKb);
+    const skipped = whyNotAnalysed(doc, settings.maxFileSizeKb);
     if (skipped) {
       this.forgetTree(doc.uri);
       return { ...base, diagnostics: [skippedDiagnostic(skipped)] };
@@ -175,25 +175,20 @@ export class Analyzer {
     const last = this.cache.get(doc.uri);
     const quietNotes =
       last && last.key === key && !baseVersion
-        ? this.quiet.quietSince(doc.uri, last.version, (blank) =>
-            blankStands(
-              text,
-              doc.offsetAt(blank.range.start),
-              doc.offsetAt(blank.bracket),
-              doc.offsetAt(blank.range.end),
-            ),
-          )
+        ? this.quiet.quietSince(doc.uri, last.version, (blank) => blankStandsIn(doc, blank))
         : undefined;
     if (last && quietNotes) {
       this.quiet.reused(doc.uri, doc.version);
       // Typed inside a statement whose bracket is still open (quietEdits.ts): the text the analysis reads
-      // is what it was, so are the results. The document's tree is parsed when an edit needs it.
+      // is what it was, so are the results. The document's tree is parsed when an edit needs it, and its
+      // text is not even joined (chunkedDocument.ts).
       return {
         ...last,
         version: doc.version,
         diagnostics: documentDiagnostics(last.findings, quietNotes, doc.version, doc.uri),
       };
     }
+    const text = doc.getText();
     this.runs++;
     try {
       const written = this.trees.get(doc.uri, text, doc.version);
@@ -303,18 +298,32 @@ export class Analyzer {
   }
 }
 
-/** Why a text is not analysed (too large, binary), or undefined. */
-export function whyNotAnalysed(text: string, maxFileSizeKb: number): string | undefined {
+/** Why a document is not analysed (too large, binary), or undefined. */
+export function whyNotAnalysed(doc: ChunkedDocument, maxFileSizeKb: number): string | undefined {
   const limit = maxFileSizeKb * 1024;
-  // UTF-8 needs at most 3 bytes per UTF-16 unit: only count bytes when the length alone does not decide.
-  const bytes = text.length * 3 <= limit ? text.length : utf8Length(text);
-  if (bytes > limit) {
-    return `it is larger than the ${maxFileSizeKb} KiB limit (${Math.round(bytes / 1024)} KiB); raise flaskSentinel.maxFileSizeKb (or max-file-size-kb in pyproject.toml) to analyse it`;
+  if (doc.utf8Length > limit) {
+    return `it is larger than the ${maxFileSizeKb} KiB limit (${Math.round(doc.utf8Length / 1024)} KiB); raise flaskSentinel.maxFileSizeKb (or max-file-size-kb in pyproject.toml) to analyse it`;
   }
-  if (text.includes('\0')) {
+  if (doc.hasNul) {
     return 'it contains NUL bytes, so it looks binary rather than Python source; remove them to analyse it';
   }
   return undefined;
+}
+
+/**
+ * `blankStands` asked of the blank's line and the line after it only: the scan it makes reads no further
+ * when the blank stands (the next line starts a statement), and running out of text reads as "does not
+ * stand", as more text would. Reading the whole text would join it on every keystroke.
+ */
+function blankStandsIn(doc: ChunkedDocument, blank: Blank): boolean {
+  const from = doc.offsetAt({ line: blank.range.start.line, character: 0 });
+  const to = doc.offsetAt({ line: blank.range.end.line + 1, character: 0 });
+  return blankStands(
+    doc.slice(from, to),
+    doc.offsetAt(blank.range.start) - from,
+    doc.offsetAt(blank.bracket) - from,
+    doc.offsetAt(blank.range.end) - from,
+  );
 }
 
 /** How long a whole-file analysis runs before it lets other messages in. */

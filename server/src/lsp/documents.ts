@@ -1,8 +1,8 @@
 import { TextDocuments } from 'vscode-languageserver';
-import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
 import type { Edit } from 'web-tree-sitter';
-import { treeSitterEdit } from '../engine/treeEdits';
+import { editFrom } from '../engine/treeEdits';
+import { ChunkedDocument } from './chunkedDocument';
 import type { TextChange } from './quietEdits';
 
 /**
@@ -11,46 +11,47 @@ import type { TextChange } from './quietEdits';
  * before that change (changes apply in order), then applied before the next one is measured.
  */
 export interface EditListener {
-  /** Only documents with a tree need edits (computing one costs a scan of the text). */
+  /** Only documents with a tree need edits. */
   hasTree(uri: string): boolean;
   edited(uri: string, edit: Edit): void;
-  /** Every ranged change, with the text it removed (cheap: no scan of the text). */
+  /** Every ranged change, with the text it removed. */
   changed?(uri: string, change: TextChange): void;
   /** A full-text change: the old tree is useless. */
   replaced(uri: string): void;
 }
 
-export function createDocuments(listener: EditListener): TextDocuments<TextDocument> {
-  return new TextDocuments<TextDocument>({
-    create: (uri, languageId, version, content) => TextDocument.create(uri, languageId, version, content),
+export function createDocuments(listener: EditListener): TextDocuments<ChunkedDocument> {
+  return new TextDocuments<ChunkedDocument>({
+    create: (uri, languageId, version, content) => new ChunkedDocument(uri, languageId, version, content),
     update: (document, changes, version) => applyChanges(document, changes, version, listener),
   });
 }
 
+/** Applies changes to the document; none of this joins its text (chunkedDocument.ts says why). */
 export function applyChanges(
-  document: TextDocument,
+  document: ChunkedDocument,
   changes: readonly TextDocumentContentChangeEvent[],
   version: number,
   listener: EditListener,
-): TextDocument {
+): ChunkedDocument {
   for (const change of changes) {
     if ('range' in change && change.range) {
-      const text = document.getText();
       let start = document.offsetAt(change.range.start);
       let end = document.offsetAt(change.range.end);
       if (end < start) [start, end] = [end, start];
+      const removed = document.slice(start, end);
       if (listener.hasTree(document.uri)) {
-        listener.edited(document.uri, treeSitterEdit(text, start, end, change.text));
+        listener.edited(document.uri, editFrom(document.treePointAt(start), start, removed, change.text));
       }
       listener.changed?.(document.uri, {
         range: { start: document.positionAt(start), end: document.positionAt(end) },
-        removed: text.slice(start, end),
+        removed,
         inserted: change.text,
       });
     } else {
       listener.replaced(document.uri);
     }
-    TextDocument.update(document, [change], version);
+    document.update([change], version);
   }
   return document;
 }
