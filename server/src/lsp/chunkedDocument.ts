@@ -86,7 +86,7 @@ export class ChunkedDocument implements TextDocument {
 
   getText(range?: Range): string {
     if (range) return this.slice(this.offsetAt(range.start), this.offsetAt(range.end));
-    this.joined ??= this.chunks.length === 1 ? (this.chunks[0]) : this.chunks.join('');
+    this.joined ??= this.chunks.length === 1 ? (this.chunks[0] ?? '') : this.chunks.join('');
     return this.joined;
   }
 
