@@ -24,6 +24,44 @@ describe('imports and aliases', () => {
     );
     m.dispose();
   });
+
+  it("reads a function's own import inside that function only, when the module binds the name too", async () => {
+    const m = await modelsOf(
+      [
+        'from mako.template import Template',
+        'import json',
+        'def letter(name):',
+        '    from string import Template',
+        '    import simplejson as json',
+        '    def inner():',
+        '        return Template("$x"), json.dumps(1)',
+        '    return Template("Dear $name"), json.loads("1")',
+        'def factory():',
+        '    from flask import Flask',
+        '    return Flask(__name__)',
+        'page = Template("<p>${x}</p>")',
+        'data = json.dumps({})',
+        'app = Flask(__name__)',
+        '',
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      m.file.calls.map((c) => c.callee),
+      [
+        'string.Template',
+        'simplejson.dumps',
+        'string.Template',
+        'simplejson.loads',
+        'flask.Flask',
+        'mako.template.Template',
+        'json.dumps',
+        // Bound by a function only: it still counts file-wide (factories import Flask inside create_app).
+        'flask.Flask',
+      ],
+    );
+    assert.equal(m.file.imports.qualify('Template'), 'mako.template.Template');
+    m.dispose();
+  });
 });
 
 describe('unpacking assignments', () => {

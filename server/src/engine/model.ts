@@ -91,7 +91,7 @@ export class FileModel {
       const scope = stack[stack.length - 1] as Scope;
       switch (kind) {
         case 'import':
-          this.imports.add(node);
+          this.imports.add(node, scope.kind === 'module' ? null : scope);
           break;
         case 'function':
         case 'class': {
@@ -251,7 +251,11 @@ export class FileModel {
   private addCall(node: Node, scope: Scope): void {
     const fn = node.childForFieldName('function');
     const calleeText = dottedName(fn);
-    const callee = calleeText === null ? null : this.imports.qualify(calleeText);
+    // The call's own scope: a function's imports count inside it (the call starts within the scope's node).
+    const callee =
+      calleeText === null
+        ? null
+        : this.imports.qualifyAt(calleeText, scope.kind === 'module' ? null : scope.start);
     let name = '';
     let receiver: Node | null = null;
     if (fn?.type === 'attribute') {
