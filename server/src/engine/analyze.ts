@@ -1,10 +1,14 @@
 import type { Node, Tree } from 'web-tree-sitter';
 import type { Rule } from '../rules/rule';
+import { HTTP_CLIENT_MODULES, outboundUrl } from '../rules/support/outbound';
+import type { OutboundUrl } from '../rules/support/outbound';
+import { urlTextHostTaint } from '../rules/support/requests';
 import { NO_WORKSPACE_FACTS, RuleContext } from './context';
 import type { Focus, RuleSettings, WorkspaceFacts } from './context';
 import { FlaskModel } from './flask';
 import type { AppSetting } from './flask';
 import { FileModel } from './model';
+import type { CallSite } from './model';
 import { LineIndex } from './positions';
 import type { Blank } from './recovery';
 import { requestArguments } from './requestArguments';
@@ -153,6 +157,18 @@ export function* analysisSteps(
     findings.push(finding);
   };
   const context = new RuleContext(file, flask, taint, facts, settings, lines, keep, options.focus ?? null);
+  // Which calls send requests is asked of every call the taint engine reads (summaries ask again): only in
+  // files that import an HTTP client, once per call.
+  if (HTTP_CLIENT_MODULES.some((module) => file.imports.imports(module))) {
+    const outboundOf = new Map<CallSite, OutboundUrl | null>();
+    taint.fixedHostRequest = (site, taintOf) => {
+      let outbound = outboundOf.get(site);
+      if (outbound === undefined) outboundOf.set(site, (outbound = outboundUrl(context, site)));
+      return (
+        outbound !== null && outbound.certain && urlTextHostTaint(context, outbound.url, taintOf) === null
+      );
+    };
+  }
   // Rules share triggers (the request-data one is used by nine): each is tested once per file.
   const triggered = new Map<RegExp, boolean>();
   const matches = (trigger: RegExp) => {

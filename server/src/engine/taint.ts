@@ -231,6 +231,14 @@ export class TaintAnalyzer {
   /** Per function parameter: the taint its same-file callers pass. */
   private readonly parameterMemo = new Map<string, Taint | null>();
 
+  /**
+   * Whether a call sends an HTTP request to a host none of the tainted values decides (`taintOf` is this
+   * analyzer's). The response of such a call is the remote service's answer, not the client's text: a
+   * fixed API asked for `f"{API}/items/{item_id}"` answers with its own data. Set by the analysis (the
+   * URL tables and host test live with the request rules, rules/support/outbound.ts).
+   */
+  fixedHostRequest: ((site: CallSite, taintOf: (node: Node) => Taint | null) => boolean) | null = null;
+
   constructor(
     private readonly model: FileModel,
     /**
@@ -563,6 +571,7 @@ export class TaintAnalyzer {
         return inner ? { ...inner, sanitized: union(inner.sanitized, sanitizes) } : null;
       }
     }
+    if (site && this.fixedHostRequest?.(site, (n) => this.taintOf(n, scope))) return null;
     if (site) {
       const keyed = this.ofKeyedGet(site, scope);
       if (keyed !== undefined) return keyed;
@@ -678,6 +687,7 @@ export class TaintAnalyzer {
         false,
         this.summarising,
       );
+      own.fixedHostRequest = this.fixedHostRequest;
       const request = own.firstOf(fn.returns, fn);
       const params = new Map<number, { sanitized: ReadonlySet<SinkKind> }>();
       fn.params.forEach((name, index) => {
@@ -688,6 +698,7 @@ export class TaintAnalyzer {
           false,
           this.summarising,
         );
+        probe.fixedHostRequest = this.fixedHostRequest;
         const flow = probe.firstOf(fn.returns, fn);
         if (flow) params.set(index, { sanitized: flow.sanitized });
       });

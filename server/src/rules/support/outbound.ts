@@ -76,6 +76,11 @@ const CLIENTS = new Set([
   'urllib.URLopener',
   'urllib.FancyURLopener',
 ]);
+/** The top-level modules of every call and client above: a file importing none of them sends no request. */
+export const HTTP_CLIENT_MODULES = [
+  ...new Set([...FUNCTIONS.keys(), ...CLIENTS].map((name) => name.split('.')[0] as string)),
+];
+
 const CLIENT_METHODS = new Map<string, UrlArgument>([
   ...VERBS.map((v): [string, UrlArgument] => [v, URL_FIRST]),
   ['request', URL_SECOND],

@@ -114,6 +114,15 @@ function hostTaintAtCalls(
   return found && { ...found, label: `${found.label} (passed to ${fn.name}())` };
 }
 
+/**
+ * `hostTaint` read from the URL's text alone: the taint of the first part that comes before the host is
+ * fixed. A parameter is taken as it is (not judged at each call), so a function that sends its parameter
+ * somewhere is seen to let its caller decide the host.
+ */
+export function urlTextHostTaint(ctx: RuleContext, url: Node, taintOf: TaintOf): Taint | null {
+  return firstHostPart(flatten(ctx, unwrap(url), taintOf, 0));
+}
+
 function firstHostPart(parts: Part[]): Taint | null {
   let prefix = '';
   for (const part of parts) {
