@@ -1,8 +1,10 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
+import { leavesOrRebinds } from '../../engine/branches';
+import { statementOf } from '../support/queries';
 import type { CallSite } from '../../engine/model';
 import type { Scope } from '../../engine/scopes';
-import { dottedName, isFalsyLiteral, lastSegment, stringValue } from '../../engine/syntax';
+import { contains, dottedName, isFalsyLiteral, lastSegment, stringValue } from '../../engine/syntax';
 import { nameWords } from '../support/crypto';
 import { channelPhrase, outOfBandUses } from '../support/mail';
 import type { OutOfBand } from '../support/mail';
@@ -57,7 +59,7 @@ export default defineRule({
     owasp: ['A05:2021'],
     docs: {
       summary:
-        'Finds absolute URLs taken from the request\'s Host header that leave the app out of band: `url_for(..., _external=True)`, `request.host_url`, `request.url_root`, `request.base_url`, `request.host` and `request.headers["Host"]`/`X-Forwarded-Host` flowing — through variables, f-strings, `+`, `urljoin`, `render_template(...)` and helpers in the same file — into an e-mail (Flask-Mail `Message(...)` and `msg.body`/`msg.html`, Flask-Mailman, smtplib/`email`, SendGrid, project helpers such as `send_email(...)` or a `send_reset_email.delay(...)` task), an SMS (Twilio, `send_sms`) or, with low confidence, a webhook payload (`requests.post(url, json=...)`). Nothing is reported when the app sets `SERVER_NAME` (which fixes the host of `url_for(..., _external=True)`) or `TRUSTED_HOSTS` (Flask 3.1+; also Werkzeug\'s `trusted_hosts`) in any file of the scan; `ProxyFix` does not count, as it makes `X-Forwarded-Host` the host. Links with a token, or built in a reset/confirmation/invitation flow, have high confidence; other links medium. `url_for(..., _external=True)` rendered into the page or returned in a response is not reported: the browser that sent the Host header is the one that gets the link back.',
+        "Finds absolute URLs taken from the request's Host header that leave the app out of band: `url_for(..., _external=True)`, `request.host_url`, `request.url_root`, `request.base_url`, `request.host` and `request.headers[\"Host\"]`/`X-Forwarded-Host` flowing — through variables, f-strings, `+`, `urljoin`, `render_template(...)` and helpers in the same file — into an e-mail (Flask-Mail `Message(...)` and `msg.body`/`msg.html`, Flask-Mailman, smtplib/`email`, SendGrid, project helpers such as `send_email(...)` or a `send_reset_email.delay(...)` task), an SMS (Twilio, `send_sms`) or, with low confidence, a webhook payload (`requests.post(url, json=...)`). Nothing is reported when the app sets `SERVER_NAME` (which fixes the host of `url_for(..., _external=True)`) or `TRUSTED_HOSTS` (Flask 3.1+; also Werkzeug's `trusted_hosts`) in any file of the scan; `ProxyFix` does not count, as it makes `X-Forwarded-Host` the host. Links with a token, or built in a reset/confirmation/invitation flow, have high confidence; other links medium. Hosts compared with the app's own first in the same function (`if request.host not in ALLOWED_HOSTS: abort(400)`) are not reported. `url_for(..., _external=True)` rendered into the page or returned in a response is not reported: the browser that sent the Host header is the one that gets the link back.",
       why: "Without a configured server name, Flask builds absolute URLs from whatever Host header the client sent. An attacker asks for a password reset for the victim's account with `Host: evil.example`; the app e-mails the victim a genuine-looking message whose link points at evil.example and carries the reset token. One click — or a mail scanner prefetching the link — hands the token to the attacker, who then resets the password (password-reset poisoning). Invitation, e-mail confirmation and magic-login links are stolen the same way.",
       example:
         'def send_reset_email(user):\n    token = user.get_reset_token()\n    msg = Message("Password reset", recipients=[user.email])\n    msg.body = f"Reset your password: {url_for(\'auth.reset\', token=token, _external=True)}"\n    mail.send(msg)',
@@ -100,6 +102,8 @@ export default defineRule({
     // request.host_url + "reset/" + token, request.headers["Host"]: the header itself. Since Flask 3.1,
     // SERVER_NAME no longer refuses other hosts, so only TRUSTED_HOSTS makes these values safe.
     for (const source of hostSources(ctx)) {
+      // `if request.host not in ALLOWED_HOSTS: abort(400)` before: the host is one of the app's own.
+      if (hostCheckedBefore(ctx, source.node)) continue;
       const use = strongest(outOfBandUses(ctx, source.node));
       if (!use) continue;
       const token = flowSaysToken(ctx, source.node);
@@ -112,6 +116,38 @@ export default defineRule({
     }
   },
 });
+
+/**
+ * The host compared with the app's own before it is used, in the same function: after
+ * `if request.host not in ALLOWED_HOSTS: abort(400)` (or `!= "example.com"` and a branch that leaves), or
+ * inside `if request.host in ALLOWED_HOSTS:` / `== "example.com"`.
+ */
+function hostCheckedBefore(ctx: RuleContext, source: Node): boolean {
+  const scope = ctx.file.scopeAt(source);
+  if (scope.kind !== 'function') return false;
+  const statement = statementOf(source);
+  for (const test of scope.node.descendantsOfType('if_statement')) {
+    if (!test || test.startIndex >= statement.startIndex || ctx.file.scopeAt(test) !== scope) continue;
+    const condition = test.childForFieldName('condition');
+    const comparison =
+      condition?.type === 'parenthesized_expression' ? condition.namedChildren[0] : condition;
+    if (comparison?.type !== 'comparison_operator') continue;
+    const [left, right] = comparison.namedChildren;
+    if (!left || !right || (left.text !== source.text && right.text !== source.text)) continue;
+    const other = left.text === source.text ? right : left;
+    const operators = comparison.children
+      .filter((c) => c && !c.isNamed)
+      .map((c) => c?.text ?? '')
+      .join(' ');
+    const membership = /\bin\b/.test(operators);
+    if (membership ? other !== right : !/==|!=/.test(operators)) continue;
+    if (!membership && stringValue(ctx.file.resolveValue(other)) === undefined) continue;
+    const negative = /\bnot\b|!=/.test(operators);
+    const body = test.childForFieldName('consequence');
+    if (negative ? leavesOrRebinds(ctx.file, body) : !!body && contains(body, source)) return true;
+  }
+  return false;
+}
 
 function isUrlFor(ctx: RuleContext, site: CallSite): boolean {
   if (site.callee && URL_FOR.has(site.callee)) return true;
