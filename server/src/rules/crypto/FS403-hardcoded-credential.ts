@@ -35,6 +35,9 @@ const TOKEN_SHAPES: { pattern: RegExp; what: string }[] = [
   },
 ];
 
+/** Calls whose keywords name the fields of a URL, a response or a page, not credentials. */
+const RESPONSE_FIELDS = new Set(['url_for', 'jsonify', 'render_template', 'render_template_string']);
+
 /** `scheme://user:password@host`: a URL carrying a password. */
 const URL_CREDENTIALS = /\b[a-z][a-z0-9+.-]*:\/\/([^\s:/@]*):([^\s/@]+)@[^\s/@]+/i;
 
@@ -291,8 +294,9 @@ export default defineRule({
     // f(password="literal"), dict(api_key="literal")
     for (const site of ctx.file.calls) {
       if (!ctx.inFocus(site.node)) continue;
-      // `url_for("reset_password", token="t")`: keywords of url_for are URL parameters.
-      if (site.name === 'url_for') continue;
+      // `url_for("reset_password", token="t")`: keywords of url_for are URL parameters; those of jsonify and
+      // render_template are what the page or response shows (`jsonify(secret="admin data")`).
+      if (RESPONSE_FIELDS.has(site.name)) continue;
       for (const [name, value] of site.args.keywords) {
         if (signingKeys.has(value.id)) continue;
         const literal = credentialLiteral(value);
@@ -448,7 +452,9 @@ export default defineRule({
         continue;
       }
       const url = URL_CREDENTIALS.exec(text);
-      if (url && !url[2]?.includes(INTERPOLATED) && isRealPassword(url[2] ?? '', url[1] ?? '')) {
+      // `postgresql://USER:PASSWORD@HOST/DBNAME`: a template to fill in, user and password in capitals.
+      const template = url !== null && /^[A-Z_]+$/.test(url[1] ?? '') && /^[A-Z_]+$/.test(url[2] ?? '');
+      if (url && !template && !url[2]?.includes(INTERPOLATED) && isRealPassword(url[2] ?? '', url[1] ?? '')) {
         report(
           string,
           string,
