@@ -27,7 +27,7 @@ export default defineRule({
     fix: { title: 'Add timeout=10', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds outbound HTTP calls that can wait forever: `requests.get/post/put/patch/delete/head/options/request` and the same methods of a `requests.Session()` (also `self.session` set in `__init__`, and a same-file subclass that sets no timeout) without `timeout=`, or with `timeout=(connect, None)` (requests has no default timeout), any requests or httpx call or client given `timeout=None` (httpx otherwise defaults to 5 seconds, so `httpx.get(url)` is fine), `urllib.request.urlopen(url)` and `build_opener().open(url)` without a timeout (they wait as long as the socket default, none unless `socket.setdefaulttimeout()` is called in the file), and `requests.get` handed to `map()`/an executor, where no timeout can be given. Calls that pass `**kwargs` on, sessions given a mounted adapter (which may set one), and sessions of classes defined elsewhere are not reported.',
+        "Finds outbound HTTP calls that can wait forever: `requests.get/post/put/patch/delete/head/options/request` and the same methods of a `requests.Session()` (also `self.session` set in `__init__`, and a same-file subclass that sets no timeout) without `timeout=`, or with `timeout=(connect, None)` (requests has no default timeout), any requests or httpx call or client given `timeout=None` (httpx otherwise defaults to 5 seconds, so `httpx.get(url)` is fine), `urllib.request.urlopen(url)` and `build_opener().open(url)` without a timeout (they wait as long as the socket default, none unless `socket.setdefaulttimeout()` is called in the file), and `requests.get` handed to `map()`/an executor, where no timeout can be given. Calls that pass `**kwargs` on, sessions given a mounted adapter other than requests' own `HTTPAdapter` (another may set one), and sessions of classes defined elsewhere are not reported.",
       why: 'A request to a server that accepts the connection and then never answers (an overloaded partner API, a slow-loris endpoint an attacker points a webhook URL at) blocks the worker thread until the process is restarted. A handful of such requests occupies every gunicorn worker, and the whole app stops answering: a denial of service that needs no bug but the missing timeout.',
       example: 'resp = requests.post(PAYMENT_API, json=payload)',
       fix: 'resp = requests.post(PAYMENT_API, json=payload, timeout=10)  # or (connect, read): timeout=(3.05, 27)',
@@ -164,7 +164,24 @@ function configuresSession(ctx: RuleContext, site: CallSite): boolean {
   // `self.session` is set up in another method (`__init__`): look through the whole class.
   const where = receiver.text.startsWith('self.') ? (site.scope.ownerClass ?? site.scope) : site.scope;
   const text = ctx.slice(where.start, where.end);
-  return new RegExp(`${name}\\.(mount\\s*\\(|request\\s*=|timeout\\s*=)`).test(text);
+  if (new RegExp(`${name}\\.(request\\s*=|timeout\\s*=)`).test(text)) return true;
+  if (!new RegExp(`${name}\\.mount\\s*\\(`).test(text)) return false;
+  // requests' own HTTPAdapter (retries, pool sizes) has no timeout setting: only another adapter may add one.
+  return ctx.file
+    .callsNamed('mount')
+    .some(
+      (mount) =>
+        mount.receiver?.text === receiver.text &&
+        mount.node.startIndex >= where.start &&
+        mount.node.endIndex <= where.end &&
+        !isPlainAdapter(ctx, mount.args.positional[1] ?? mount.args.keywords.get('adapter')),
+    );
+}
+
+function isPlainAdapter(ctx: RuleContext, adapter: Node | undefined): boolean {
+  if (!adapter) return false;
+  const value = ctx.file.resolveValue(adapter);
+  return value.type === 'call' && ctx.file.callAt(value)?.callee === 'requests.adapters.HTTPAdapter';
 }
 
 /** The call's timeout: missing, None (the node), or something else that is not None ('unknown' = any). */
