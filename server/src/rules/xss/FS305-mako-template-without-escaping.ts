@@ -29,7 +29,7 @@ export default defineRule({
     fix: { title: "Escape every expression (default_filters=['h'])", safety: 'unsafe' },
     docs: {
       summary:
-        'Finds Mako templates and template lookups that leave `${...}` unescaped: `mako.template.Template(...)` and `mako.lookup.TemplateLookup(...)` (under any import name) without `default_filters` or with a list that has no escaping filter (`h`, `x`, or an imported `escape`); a template whose own source turns escaping off for an expression (`${value | n}`) is reported even with `default_filters=[\'h\']`. Templates whose source has no HTML markup or whose file name is a text format (`.txt`, `.csv`, `.eml`, `.conf`...) are not reported, nor sources that set `<%page expression_filter="h"/>`, nor `default_filters` given as a name this file does not set.',
+        'Finds Mako templates and template lookups that leave `${...}` unescaped: `mako.template.Template(...)` and `mako.lookup.TemplateLookup(...)` (under any import name) without `default_filters` or with a list that has no escaping filter (`h`, `x`, or an imported `escape`); a template whose own source turns escaping off for an expression (`${value | n}`) is reported even with `default_filters=[\'h\']`. Templates whose source has no HTML markup or no `${...}` (nor Mako code) at all, or whose file name is a text format (`.txt`, `.csv`, `.eml`, `.conf`...) are not reported, nor sources that set `<%page expression_filter="h"/>`, nor `default_filters` given as a name this file does not set.',
       why: 'Unlike Jinja in Flask, Mako escapes nothing unless told: its default filter only turns values into strings. Every `${name}` then puts the value into the page as HTML, and a value an attacker influences (a name, a comment, a query parameter) runs as script in the browsers of the users who see it (XSS). Bandit reports Mako templates (B702) for this reason.',
       example:
         'from mako.template import Template\n\nPAGE = Template("<h1>Hello ${name}</h1>")\nreturn PAGE.render(name=request.args["name"])',
@@ -97,12 +97,17 @@ export default defineRule({
   },
 });
 
-/** A template that is not HTML: a literal source with no markup, or a file with a text extension. */
+/**
+ * A template that puts nothing unescaped into HTML: a literal source with no markup or no expression, or a
+ * file with a text extension.
+ */
 function producesText(ctx: RuleContext, site: CallSite, source: string | undefined): boolean {
   if (source !== undefined) {
     if (/<%page[^>]*expression_filter\s*=\s*["'][^"']*\bh\b/.test(source)) return true;
     // Every expression escaped by hand: ${agent | h}
     const expressions = source.match(/\$\{[^}]*\}/g) ?? [];
+    // Nothing to escape: no expression, no Python block, no include or inheritance that could bring one.
+    if (expressions.length === 0 && !/<%|%>|^\s*%/m.test(source)) return true;
     if (
       expressions.length > 0 &&
       expressions.every((e) => /\|\s*([\w.]+\s*,\s*)*(h|x)\s*(,[^}]*)?\}$/.test(e))
