@@ -53,7 +53,7 @@ export default defineRule({
     fix: { title: 'Escape the value with escape_filter_chars() / escape_dn_chars()', safety: 'unsafe' },
     docs: {
       summary:
-        "Finds request data spliced into the filter or the base DN of an LDAP search: python-ldap's `search`/`search_s`/`search_st`/`search_ext`/`search_ext_s` (filter as third argument or `filterstr=`) and ldap3's `Connection.search` / `extend.standard.paged_search` (filter as second argument or `search_filter=`), built with f-strings, `%`, `.format()` or `+`. `.search()` counts only on an object built by `ldap.initialize()`/`ldap3.Connection()` or, when the receiver cannot be traced, in a file that imports an LDAP library. Values escaped with `ldap.filter.escape_filter_chars`, `ldap.filter.filter_format`, `ldap3.utils.conv.escape_filter_chars`, `ldap.dn.escape_dn_chars` or `ldap3.utils.dn.escape_rdn`, and values checked before use (allow-list, anchored regex, `isalnum()`), are not reported.",
+        "Finds request data spliced into the filter or the base DN of an LDAP search: python-ldap's `search`/`search_s`/`search_st`/`search_ext`/`search_ext_s` (filter as third argument or `filterstr=`) and ldap3's `Connection.search` / `extend.standard.paged_search` (filter as second argument or `search_filter=`), built with f-strings, `%`, `.format()` or `+`; and, with medium confidence, the DN a connection binds as (python-ldap's `simple_bind_s`/`simple_bind`/`bind_s`, ldap3's `Connection(server, user)`). `.search()` counts only on an object built by `ldap.initialize()`/`ldap3.Connection()` or, when the receiver cannot be traced, in a file that imports an LDAP library. Values escaped with `ldap.filter.escape_filter_chars`, `ldap.filter.filter_format`, `ldap3.utils.conv.escape_filter_chars`, `ldap.dn.escape_dn_chars` or `ldap3.utils.dn.escape_rdn`, and values checked before use (allow-list, anchored regex, `isalnum()`), are not reported.",
       why: 'LDAP filters are a small query language: `(uid=` + `*)(|(uid=*` + `)` matches every entry, and `admin)(&)` turns a password check into one that always succeeds. An attacker logs in as another user, lists the whole directory (users, e-mails, group memberships) or probes attribute values one character at a time with `*` wildcards.',
       example:
         '@app.route("/people")\ndef people():\n    name = request.args["name"]\n    conn = ldap.initialize(LDAP_URL)\n    return jsonify(conn.search_s(BASE_DN, ldap.SCOPE_SUBTREE, f"(uid={name})"))',
@@ -68,6 +68,15 @@ export default defineRule({
   },
   trigger: [/ldap/, REQUEST_DATA_TEXT],
   check(ctx: RuleContext) {
+    for (const { site, dn, library } of binds(ctx)) {
+      const taint = taintOf(ctx, dn);
+      if (!taint || isValidatedBefore(ctx, site.node, dn)) continue;
+      ctx.report(
+        dn,
+        `Request data (${taint.label}) reaches the DN the LDAP connection binds as (${site.calleeText ?? site.name}()): a value with "," or "=" names another entry of the directory than the user's own. Escape the value with ldap.dn.escape_dn_chars() (ldap3: escape_rdn()), or look the user's DN up with an escaped search filter.`,
+        { taint, confidence: 'medium', fix: escapeFix(ctx, dn, library, 'dn') },
+      );
+    }
     for (const sink of sinks(ctx)) {
       const { site } = sink;
       for (const filter of sink.filters) {
@@ -94,6 +103,28 @@ export default defineRule({
 function taintOf(ctx: RuleContext, node: Node): Taint | null {
   // A value another function computed from request data (a lookup, a count) is not request text.
   return preciseTaint(ctx, node, { sink: 'ldap', followCalls: false });
+}
+
+/** python-ldap's bind methods: `(who, cred, ...)`. */
+const PYTHON_LDAP_BINDS = ['simple_bind_s', 'simple_bind', 'bind_s'];
+
+/** The DN a connection binds as: python-ldap's `simple_bind_s(who, cred)`, ldap3's `Connection(server, user)`. */
+function binds(ctx: RuleContext): { site: CallSite; dn: Node; library: Library }[] {
+  const out: { site: CallSite; dn: Node; library: Library }[] = [];
+  const ldapFile = LDAP_MODULES.some((m) => ctx.file.imports.imports(m));
+  for (const site of ctx.file.callsNamed(...PYTHON_LDAP_BINDS)) {
+    if (!site.receiver || !ctx.inFocus(site.node)) continue;
+    const receiver = libraryOf(ctx, site.receiver);
+    if (receiver === 'other' || receiver === 'ldap3' || (receiver === 'unknown' && !ldapFile)) continue;
+    const dn = argumentAt(site, 0, 'who');
+    if (dn) out.push({ site, dn, library: 'python-ldap' });
+  }
+  for (const site of ctx.file.callsTo(...LDAP3_CONNECTIONS)) {
+    if (!ctx.inFocus(site.node)) continue;
+    const dn = argumentAt(site, 1, 'user');
+    if (dn) out.push({ site, dn, library: 'ldap3' });
+  }
+  return out;
 }
 
 function sinks(ctx: RuleContext): Sink[] {
