@@ -76,7 +76,7 @@ export default defineRule({
     fix: { title: 'Hash the password with werkzeug generate_password_hash', safety: 'unsafe' },
     docs: {
       summary:
-        "Finds passwords hashed with a fast general-purpose hash — `hashlib.md5/sha1/sha256/sha512/blake2b/new(...)` or pycryptodome/`cryptography` hashes whose input is a password (`password`, `pwd`, `form.password.data`, `request.form['password']`) or whose digest is stored as one (`user.password_hash = ...`, `set_password(...)`), and a value named as a secret hashed on its own with MD5/SHA-1 — and password-hashing APIs configured to be weak: werkzeug `generate_password_hash(method='md5'|'sha1'|'plain'|...)`, `bcrypt.gensalt(rounds<10)`, Flask-Bcrypt's `BCRYPT_LOG_ROUNDS` below 10 outside a TestingConfig, `hashlib.pbkdf2_hmac`/`PBKDF2HMAC`/pycryptodome `PBKDF2` with fewer than 100,000 iterations, passlib `md5_crypt`, `hex_md5`, `ldap_md5`, `plaintext` and friends (directly or as the default scheme of a `CryptContext`), and `crypt.crypt` with `METHOD_CRYPT`/`METHOD_MD5`; and salts fixed in the source (`pbkdf2_hmac(\"sha256\", pw, b\"static-salt\", n)`, `hashlib.scrypt(..., salt=SALT)`, `PBKDF2HMAC(..., salt=b\"...\")`, `bcrypt.hashpw(pw, b\"$2b$12$...\")`, argon2 `hash_secret`), medium confidence when the input is not a password.",
+        "Finds passwords hashed with a fast general-purpose hash — `hashlib.md5/sha1/sha256/sha512/blake2b/new(...)` or pycryptodome/`cryptography` hashes whose input is a password (`password`, `pwd`, `form.password.data`, `request.form['password']`) or whose digest is stored as one (`user.password_hash = ...`, `set_password(...)`), and a value named as a secret hashed on its own with MD5/SHA-1 — and password-hashing APIs configured to be weak: werkzeug `generate_password_hash(method='md5'|'sha1'|'plain'|...)`, `bcrypt.gensalt(rounds<10)`, Flask-Bcrypt's `BCRYPT_LOG_ROUNDS` below 10 outside a TestingConfig, `hashlib.pbkdf2_hmac`/`PBKDF2HMAC`/pycryptodome `PBKDF2` with fewer than 100,000 iterations, passlib `md5_crypt`, `hex_md5`, `ldap_md5`, `plaintext` and friends (directly or as the default scheme of a `CryptContext`), passlib `pbkdf2_sha256.using(rounds=...)` below 100,000, and `crypt.crypt` with `METHOD_CRYPT`/`METHOD_MD5` or a two-character (DES) salt; and salts fixed in the source (`pbkdf2_hmac(\"sha256\", pw, b\"static-salt\", n)`, `hashlib.scrypt(..., salt=SALT)`, `PBKDF2HMAC(..., salt=b\"...\")`, `bcrypt.hashpw(pw, b\"$2b$12$...\")`, argon2 `hash_secret`), medium confidence when the input is not a password.",
       why: 'Password databases leak (SQL injection, backups, insiders). A GPU computes billions of MD5 or SHA-256 hashes per second, so most passwords hashed that way — salted or not — are recovered within hours, and users reuse them elsewhere. Password hashes must be slow and salted (bcrypt, scrypt, Argon2, PBKDF2 with a high work factor) so that each guess costs real time.',
       example:
         'import hashlib\n\ndef register(username, password):\n    digest = hashlib.md5(password.encode()).hexdigest()\n    db.execute("INSERT INTO users VALUES (?, ?)", (username, digest))',
@@ -92,7 +92,7 @@ export default defineRule({
   // A hash from hashlib, PyCryptodome or cryptography, werkzeug's generate_password_hash, bcrypt's gensalt,
   // passlib, crypt with a weak method (named where it is used or imported), or Flask-Bcrypt's setting.
   trigger:
-    /hashlib|Crypto|cryptography|generate_password_hash|gensalt|passlib|METHOD_CRYPT|METHOD_MD5|BCRYPT_LOG_ROUNDS|bcrypt|argon2/,
+    /hashlib|Crypto|cryptography|generate_password_hash|gensalt|passlib|\bcrypt\b|BCRYPT_LOG_ROUNDS|bcrypt|argon2/,
   check(ctx: RuleContext) {
     for (const hashing of passwordHashings(ctx)) {
       const algorithm = hashing.hash.algorithm ?? 'a fast hash';
@@ -257,7 +257,27 @@ function checkPasswordApi(ctx: RuleContext, site: CallSite): void {
         method,
         `crypt with ${lastSegment(name)} is a weak password hash: use crypt.METHOD_SHA512 at least, or better bcrypt/argon2.`,
       );
+      return;
     }
+    // crypt.crypt(pw, "ab"): a salt that is not "$id$..." selects traditional DES crypt.
+    const salt = callee === 'crypt.crypt' && method ? stringOf(ctx, method) : undefined;
+    if (method && salt !== undefined && /^[./0-9A-Za-z]{2}$/.test(salt)) {
+      report(
+        method,
+        `crypt with a two-character salt is traditional DES crypt: it reads only the first 8 characters of the password and is cracked quickly. Use crypt.mksalt(crypt.METHOD_SHA512) at least, or better bcrypt/argon2.`,
+      );
+    }
+    return;
+  }
+  // passlib: pbkdf2_sha256.using(rounds=1000).hash(pw)
+  const passlibScheme = /^passlib\.hash\.(pbkdf2_sha1|pbkdf2_sha256|pbkdf2_sha512)\.using$/.exec(callee);
+  const rounds = passlibScheme ? site.args.keywords.get('rounds') : undefined;
+  const n = rounds ? numberOf(ctx, rounds) : undefined;
+  if (rounds && n !== undefined && n < MIN_PBKDF2_ITERATIONS) {
+    report(
+      rounds,
+      `passlib ${passlibScheme?.[1]} with ${n.toLocaleString('en-US')} rounds is too fast to resist offline cracking: use at least 600,000 (OWASP), passlib's default, or argon2/bcrypt.`,
+    );
   }
 }
 
