@@ -46,6 +46,9 @@ const MAIL_CLIENTS = new Map<string, { login: RegExp; tls: RegExp; protocol: str
 ]);
 /** HTTP client calls whose first argument (or `url=`) is the URL. */
 /** XML-RPC proxies: the URL (with any user:password in it) is their first argument. */
+/** python-ldap's binds that send a password: `(who, cred)`. */
+const LDAP_BINDS = new Set(['simple_bind_s', 'simple_bind', 'bind_s', 'bind']);
+
 const XMLRPC_PROXIES = /^(xmlrpc\.client|xmlrpclib)\.ServerProxy$/;
 const CREDENTIAL_HEADER =
   /^(authorization|proxy-authorization|x-api-key|x-auth-token|api-key|apikey|x-access-token|cookie|private-token)$/i;
@@ -73,7 +76,7 @@ export default defineRule({
     owasp: ['A02:2021'],
     docs: {
       summary:
-        'Finds connections that send credentials without encryption: Telnet (`telnetlib.Telnet`, any use), FTP logins over `ftplib.FTP` (not `FTP_TLS`; an anonymous `login()` is not reported), `smtplib.SMTP`/`LMTP` `login()` without `starttls()` first (a local relay on localhost is not reported), `poplib.POP3` and `imaplib.IMAP4` logins without `stls()`/`starttls()`, Flask-Mail configuration (a config class, `app.config.update(...)` or the `app.config[...]` writes of a function) that names a remote `MAIL_SERVER` and credentials but neither `MAIL_USE_TLS` nor `MAIL_USE_SSL` (both default to False) when no file of the workspace sets either, and HTTP requests (`requests`, `httpx`, sessions, `urllib.request`, XML-RPC) to an `http://` URL of a host other than localhost that carry credentials: `auth=`, a user and password in the URL, an Authorization, API-key, token or Cookie header, or a password, token, secret or API key in the form, JSON or query parameters.',
+        'Finds connections that send credentials without encryption: Telnet (`telnetlib.Telnet`, any use), FTP logins over `ftplib.FTP` (not `FTP_TLS`; an anonymous `login()` is not reported), `smtplib.SMTP`/`LMTP` `login()` without `starttls()` first (a local relay on localhost is not reported), `poplib.POP3` and `imaplib.IMAP4` logins without `stls()`/`starttls()`, Flask-Mail configuration (a config class, `app.config.update(...)` or the `app.config[...]` writes of a function) that names a remote `MAIL_SERVER` and credentials but neither `MAIL_USE_TLS` nor `MAIL_USE_SSL` (both default to False) when no file of the workspace sets either, LDAP binds with a password over `ldap://` (python-ldap `simple_bind_s`/`bind_s` on `ldap.initialize("ldap://...")`) without `start_tls_s()` first, and HTTP requests (`requests`, `httpx`, sessions, `urllib.request`, XML-RPC) to an `http://` URL of a host other than localhost that carry credentials: `auth=`, a user and password in the URL, an Authorization, API-key, token or Cookie header, or a password, token, secret or API key in the form, JSON or query parameters.',
       why: 'Anyone on the network path (shared Wi-Fi, a compromised router or switch, a cloud neighbour on a flat network, the ISP) reads plain-text traffic as it passes. A password or API key sent this way is as good as published, and since the same credential is usually valid elsewhere, one sniffed login gives the attacker the mailbox, the FTP server and whatever reuses the password.',
       example:
         'smtp = smtplib.SMTP("mail.example.com", 587)\nsmtp.login(app.config["MAIL_USER"], app.config["MAIL_PASSWORD"])',
@@ -85,7 +88,8 @@ export default defineRule({
       'https://bandit.readthedocs.io/en/latest/blacklists/blacklist_calls.html#b321-ftplib',
     ],
   },
-  trigger: /telnetlib|ftplib|FTP|smtplib|SMTP|poplib|POP3|imaplib|IMAP4|http:\/\/|HTTPConnection|MAIL_SERVER/,
+  trigger:
+    /telnetlib|ftplib|FTP|smtplib|SMTP|poplib|POP3|imaplib|IMAP4|http:\/\/|ldap:\/\/|HTTPConnection|MAIL_SERVER/,
   check(ctx: RuleContext) {
     for (const site of ctx.file.calls) {
       if (!ctx.inFocus(site.node)) continue;
@@ -124,6 +128,25 @@ export default defineRule({
           site.node,
           `${site.receiver.text}.${site.name}() sends the ${mail.protocol} credentials in plain text: no TLS was started on this connection. Use ${mail.secure}.`,
         );
+        continue;
+      }
+      // ldap.initialize("ldap://...").simple_bind_s(dn, password) with no start_tls_s() before it
+      if (
+        LDAP_BINDS.has(site.name) &&
+        site.receiver &&
+        receiverConstructor(ctx, site) === 'ldap.initialize'
+      ) {
+        const construction = receiverConstruction(ctx, site);
+        const uri = construction ? ctx.file.callAt(construction)?.args.positional[0] : undefined;
+        const host = uri ? /^ldap:\/\/([^/:]*)/i.exec(stringValue(ctx.file.resolveValue(uri)) ?? '') : null;
+        const password = site.args.positional[1] ?? site.args.keywords.get('cred');
+        const anonymous = !password || stringValue(ctx.file.resolveValue(password)) === '';
+        if (host && !isLocalHost(host[1] ?? '') && !anonymous && !startedTls(ctx, site, /^start_tls_s$/)) {
+          ctx.report(
+            site.node,
+            `${site.receiver.text}.${site.name}() sends the LDAP password in plain text over ldap://: anyone on the network path can read it. Call start_tls_s() before binding, or connect to ldaps://.`,
+          );
+        }
         continue;
       }
       // http.client.HTTPConnection(host).request("POST", "/print", headers={"Authorization": ...})
