@@ -390,7 +390,14 @@ const CONDITION_TYPES = new Set([
  * with a known bypass (`startswith("/")` alone accepts `//evil.com`, a scheme-only check leaves the host free,
  * `startswith("https://example.com")` accepts `https://example.com.evil.com`).
  */
-export function urlGuard(ctx: RuleContext, sink: Node, url: Node, scope: Scope): GuardStrength {
+export function urlGuard(
+  ctx: RuleContext,
+  sink: Node,
+  url: Node,
+  scope: Scope,
+  /** A browser follows the URL (a redirect): it reads `///evil.example` as a host, which urlparse does not. */
+  browser = false,
+): GuardStrength {
   const fn = functionScope(scope);
   if (!fn) return null;
   const names = relatedNames(ctx, url, fn);
@@ -412,7 +419,7 @@ export function urlGuard(ctx: RuleContext, sink: Node, url: Node, scope: Scope):
     const consequence = condition.parent?.childForFieldName('consequence');
     const letsThrough =
       !!consequence && consequence.startIndex <= sink.startIndex && sink.endIndex <= consequence.endIndex;
-    const strength = conditionStrength(ctx, condition, names, slashDoubleChecked, letsThrough);
+    const strength = conditionStrength(ctx, condition, names, slashDoubleChecked, letsThrough, browser);
     if (strength === 'strong') return 'strong';
     if (strength === 'weak') best = 'weak';
   }
@@ -560,12 +567,13 @@ function conditionStrength(
   names: ReadonlySet<string> | null,
   slashDoubleChecked: boolean,
   letsThrough = false,
+  browser = false,
 ): GuardStrength {
   let best: GuardStrength = null;
   const mentions = (n: Node | null) => !!n && (names === null || mentionsAny(n, names));
   const visit = (n: Node, through: boolean) => {
     if (best === 'strong') return;
-    const strength = nodeStrength(ctx, n, mentions, slashDoubleChecked, through);
+    const strength = nodeStrength(ctx, n, mentions, slashDoubleChecked, through, browser);
     if (strength === 'strong') best = 'strong';
     else if (strength === 'weak') best = 'weak';
     // Under `not`, the branch runs when the inner test fails: the polarity flips.
@@ -597,12 +605,20 @@ function isLooseHostTest(host: Node): boolean {
   return false;
 }
 
+/** `x.netloc` tested for being empty (truthiness, `== ""`), not compared with a host. */
+function testsEmptiness(attribute: Node): boolean {
+  const parent = attribute.parent;
+  if (parent?.type !== 'comparison_operator') return true;
+  return parent.namedChildren.some((operand) => operand !== null && stringValue(operand) === '');
+}
+
 function nodeStrength(
   ctx: RuleContext,
   n: Node,
   mentions: (n: Node | null) => boolean,
   slashDoubleChecked: boolean,
   letsThrough = false,
+  browser = false,
 ): GuardStrength {
   if (n.type === 'call') {
     const site = ctx.file.callAt(n);
@@ -618,8 +634,13 @@ function nodeStrength(
   }
   if (n.type === 'attribute') {
     const attribute = n.childForFieldName('attribute')?.text ?? '';
-    if (HOST_ATTRIBUTES.has(attribute) && mentions(n.childForFieldName('object')))
-      return isLooseHostTest(n) ? null : 'strong';
+    if (HOST_ATTRIBUTES.has(attribute) && mentions(n.childForFieldName('object'))) {
+      if (isLooseHostTest(n)) return null;
+      // `if urlparse(target).netloc: abort(400)`: "///evil.example" and "/\\evil.example" have no netloc for
+      // urlparse, and a browser sent there goes to evil.example.
+      if (browser && attribute === 'netloc' && testsEmptiness(n) && !slashDoubleChecked) return 'weak';
+      return 'strong';
+    }
     if (attribute === 'scheme' && mentions(n.childForFieldName('object'))) return 'weak';
     return null;
   }
