@@ -14,6 +14,10 @@ const ENVIRONMENTS = new Set([
   'jinja2.sandbox.ImmutableSandboxedEnvironment',
 ]);
 const TEMPLATES = new Set(['jinja2.Template', 'jinja2.environment.Template']);
+/** Calls whose first argument is a Jinja template's source. */
+const TEMPLATE_SOURCES = /^(flask\.render_template_string|flask\.stream_template_string|from_string)$/;
+/** `{% autoescape false %}` (also with `-` whitespace control): the block inside is not escaped. */
+const AUTOESCAPE_OFF_BLOCK = /\{%-?\s*autoescape\s+(false|False)\s*-?%\}/;
 
 export default defineRule({
   meta: {
@@ -27,7 +31,7 @@ export default defineRule({
     fix: { title: 'Turn autoescaping on (autoescape=True)', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds Jinja2 autoescaping switched off: `jinja2.Environment(...)` (or `SandboxedEnvironment`) created without `autoescape=` (it defaults to False) or with a false value, `jinja2.Template(..., autoescape=False)` and `Template("<html>...")` without autoescape, `app.jinja_env.autoescape = False`, `autoescape: False` in `app.jinja_options` (assigned, updated or subscripted), and a `select_jinja_autoescape` override that returns False. `autoescape=True`, `select_autoescape(...)`, a callable or a value that is not a constant are accepted. A missing `autoescape=` is reported with medium confidence, as the environment may render something other than HTML.',
+        'Finds Jinja2 autoescaping switched off: a template source given to `render_template_string`/`from_string` with a `{% autoescape false %}` block that renders `{{ ... }}`, `jinja2.Environment(...)` (or `SandboxedEnvironment`) created without `autoescape=` (it defaults to False) or with a false value, `jinja2.Template(..., autoescape=False)` and `Template("<html>...")` without autoescape, `app.jinja_env.autoescape = False`, `autoescape: False` in `app.jinja_options` (assigned, updated or subscripted), and a `select_jinja_autoescape` override that returns False. `autoescape=True`, `select_autoescape(...)`, a callable or a value that is not a constant are accepted. A missing `autoescape=` is reported with medium confidence, as the environment may render something other than HTML.',
       why: 'With autoescaping off, every `{{ value }}` is inserted into the page as raw HTML. Any value an attacker can influence — a name, a comment, a query parameter — can then carry `<script>` and run in the browsers of the users who see the page (XSS). Flask turns autoescaping on for `.html` templates; a separately built Environment does not.',
       example:
         'from jinja2 import Environment, FileSystemLoader\n\nenv = Environment(loader=FileSystemLoader("templates"))\nhtml = env.get_template("page.html").render(name=request.args["name"])',
@@ -43,6 +47,22 @@ export default defineRule({
   // An Environment or Template of jinja2, or an autoescape option, setting or function.
   trigger: /jinja2|autoescape/,
   check(ctx: RuleContext) {
+    // render_template_string("{% autoescape false %}...{{ c }}...{% endautoescape %}", c=...)
+    for (const site of ctx.file.calls) {
+      if (!ctx.inFocus(site.node) || !TEMPLATE_SOURCES.test(site.callee ?? site.name)) continue;
+      const source = site.args.positional[0] ?? site.args.keywords.get('source');
+      const text = source ? stringValue(ctx.file.resolveValue(unwrap(source))) : undefined;
+      const block = text === undefined ? null : AUTOESCAPE_OFF_BLOCK.exec(text);
+      if (!source || !block || text === undefined) continue;
+      // Only what the block holds goes out unescaped.
+      const after = text.slice(block.index + block[0].length);
+      const end = /\{%-?\s*endautoescape\s*-?%\}/.exec(after);
+      if (!/\{\{/.test(end ? after.slice(0, end.index) : after)) continue;
+      ctx.report(
+        source,
+        `The template turns autoescaping off with ${block[0]}: every {{ ... }} inside the block goes into the page as raw HTML, so a value an attacker influences runs as script (XSS). Drop the block, or mark only trusted values |safe.`,
+      );
+    }
     const falsy = (node: Node) =>
       isFalsyLiteral(ctx.file.resolveValue(unwrap(node))) || escapesNothing(ctx, node);
     const toTrue = (node: Node) => [replaceNode(node, 'True')];
