@@ -14,7 +14,7 @@ export default defineRule({
     fix: { title: 'Set secure=True', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds cookies set on a response (`resp.set_cookie(...)` on anything built by `make_response`, `Response`, `redirect`, `jsonify`, ...) without `secure=True`, or with `secure=False` (keyword or positional), and hand-written `Set-Cookie` headers without `; Secure`. Calls that delete a cookie (`expires=0`, `max_age=0`) are skipped. HttpOnly and SameSite are FS109 and FS110.',
+        'Finds cookies set on a response (`resp.set_cookie(...)` on anything built by `make_response`, `Response`, `redirect`, `jsonify`, ...) without `secure=True`, or with `secure=False` (keyword or positional), and hand-written `Set-Cookie` headers (literals, or built with `+` and `%`) without `; Secure`. Calls that delete a cookie (`expires=0`, `max_age=0`) are skipped. HttpOnly and SameSite are FS109 and FS110.',
       why: 'A cookie without `Secure` is also sent over plain HTTP: anyone on the network path (public Wi-Fi, a proxy) reads it, and for a session or remember-me cookie that is the account. Browsers send it on any `http://` request to the domain, including one an attacker provokes with an image tag.',
       example:
         'resp = make_response(redirect("/"))\nresp.set_cookie("session_id", sid, secure=False)\nreturn resp',

@@ -14,7 +14,7 @@ export default defineRule({
     fix: { title: 'Set httponly=True', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds cookies set on a response without `httponly=True`, or with `httponly=False`, and hand-written `Set-Cookie` headers without `; HttpOnly`. Cookies that page scripts must read (double-submit CSRF tokens, theme, language, consent) are not reported, nor calls that delete a cookie.',
+        'Finds cookies set on a response without `httponly=True`, or with `httponly=False`, and hand-written `Set-Cookie` headers (literals, or built with `+` and `%`) without `; HttpOnly`. Cookies that page scripts must read (double-submit CSRF tokens, theme, language, consent) are not reported, nor calls that delete a cookie.',
       why: 'Page scripts can read a cookie without `HttpOnly` through `document.cookie`: any XSS on the site, or a compromised third-party script, then steals the session or token it holds.',
       example: 'resp.set_cookie("remember_token", token, secure=True)',
       fix: 'resp.set_cookie("remember_token", token, secure=True, httponly=True, samesite="Lax")',

@@ -14,7 +14,7 @@ export default defineRule({
     fix: { title: 'Set samesite="Lax"', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds cookies set on a response without a `samesite` value, or with `samesite=None`/`"None"`, and hand-written `Set-Cookie` headers without `; SameSite=Lax` or `Strict`. Calls that delete a cookie are skipped.',
+        'Finds cookies set on a response without a `samesite` value, or with `samesite=None`/`"None"`, and hand-written `Set-Cookie` headers (literals, or built with `+` and `%`) without `; SameSite=Lax` or `Strict`. Calls that delete a cookie are skipped.',
       why: 'Without `SameSite` the decision is left to the browser: older browsers (and Chrome for two minutes after a cookie is set) attach it to requests other sites forge, which is what CSRF needs. `SameSite=None` asks for that explicitly. Most browsers now default to `Lax`, so this is informational unless the cookie authenticates state-changing requests.',
       example: 'resp.set_cookie("session_id", sid, secure=True, httponly=True)',
       fix: 'resp.set_cookie("session_id", sid, secure=True, httponly=True, samesite="Lax")',

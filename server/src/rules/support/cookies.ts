@@ -166,11 +166,14 @@ function headerProblems(ctx: RuleContext): CookieProblem[] {
 function headerValueProblems(ctx: RuleContext, at: Node, node: Node | null): CookieProblem[] {
   if (!node) return [];
   const value = ctx.file.resolveValue(node);
-  if (value.type !== 'string' && value.type !== 'concatenated_string') return [];
-  const text = value.text;
+  // `"refresh=" + token + "; HttpOnly"`, `"sid=%s; Secure" % token`: the attributes are in the fixed parts.
+  const built =
+    value.type === 'string' || value.type === 'concatenated_string' ? null : fixedParts(ctx, value);
+  if (built === null && value.type !== 'string' && value.type !== 'concatenated_string') return [];
+  const text = built ?? value.text;
   if (/max-age\s*=\s*(0|-)|expires\s*=[^;]*1970/i.test(text)) return [];
   // An f-string has no fixed value: its name is the text before the first `=`, after the prefix and quote.
-  const fixed = stringValue(value) ?? text.replace(/^[rRuUfFbB]*("""|'''|"|')/, '');
+  const fixed = built ?? stringValue(value) ?? text.replace(/^[rRuUfFbB]*("""|'''|"|')/, '');
   const name = fixed.split('=')[0]?.trim() ?? '';
   // Only a plain one-line literal written in place can be edited safely.
   const editable =
@@ -192,6 +195,41 @@ function headerValueProblems(ctx: RuleContext, at: Node, node: Node | null): Coo
   }
   return problems;
 }
+
+/**
+ * The fixed text of a header value built with `+` or `%` (the format string), names assigned a string read
+ * as that string and every other part as an empty piece; null when no part is a string literal, or when a
+ * part is named like the cookie's attributes (`"sid=" + token + COOKIE_FLAGS`): they may be in it.
+ */
+function fixedParts(ctx: RuleContext, node: Node, depth = 0): string | null {
+  if (depth > 8) return null;
+  if (node.type === 'parenthesized_expression' && node.namedChildren[0])
+    return fixedParts(ctx, node.namedChildren[0], depth + 1);
+  if (node.type === 'string') return stringValue(node) ?? null;
+  if (node.type !== 'binary_operator') return null;
+  const operator = node.childForFieldName('operator')?.text;
+  const left = node.childForFieldName('left');
+  const right = node.childForFieldName('right');
+  if (operator === '%') return left ? fixedParts(ctx, left, depth + 1) : null;
+  if (operator !== '+' || !left || !right) return null;
+  const part = (n: Node): string | null | undefined => {
+    if (n.type === 'identifier' || n.type === 'attribute') {
+      const constant = stringValue(ctx.file.resolveValue(n));
+      if (constant !== undefined) return constant;
+      return ATTRIBUTE_NAME.test(n.text) ? undefined : null;
+    }
+    return n.type === 'string' || n.type === 'binary_operator' || n.type === 'parenthesized_expression'
+      ? fixedParts(ctx, n, depth + 1)
+      : null;
+  };
+  const a = part(left);
+  const b = part(right);
+  if (a === undefined || b === undefined) return null;
+  return a === null && b === null ? null : `${a ?? ''}${b ?? ''}`;
+}
+
+/** Names of values that may hold a cookie's attributes rather than its value. */
+const ATTRIBUTE_NAME = /flag|attr|option|suffix|param|setting|secure|httponly|samesite/i;
 
 /** `Cookie "sid"` or `The cookie`, for messages. */
 export function cookieLabel(problem: CookieProblem): string {
