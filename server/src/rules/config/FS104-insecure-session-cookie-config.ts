@@ -7,6 +7,7 @@ import {
   isDevelopmentConfiguration,
   isTestConfiguration,
   quotedLike,
+  valueWhenUnset,
 } from '../support/config';
 import { replaceNode } from '../support/edits';
 import { defineRule } from '../rule';
@@ -36,7 +37,7 @@ export default defineRule({
     fix: { title: 'Turn the cookie protection on', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds configuration that weakens the session cookie of Flask or the remember-me cookie of Flask-Login: `SESSION_COOKIE_SECURE = False`, `SESSION_COOKIE_HTTPONLY = False`, `SESSION_COOKIE_SAMESITE = None` (or `"None"` without `Secure`), and the same `REMEMBER_COOKIE_*` settings, in every configuration spelling (`app.config[...]`, `.update(...)`, `from_mapping`, config classes and modules). Test configuration is ignored; development configuration is reported with low confidence.',
+        'Finds configuration that weakens the session cookie of Flask or the remember-me cookie of Flask-Login: `SESSION_COOKIE_SECURE = False`, `SESSION_COOKIE_HTTPONLY = False`, `SESSION_COOKIE_SAMESITE = None` (or `"None"` without `Secure`), and the same `REMEMBER_COOKIE_*` settings, in every configuration spelling (`app.config[...]`, `.update(...)`, `from_mapping`, config classes and modules). A `Secure`/`HttpOnly` setting read from the environment with a default that turns it off (`os.environ.get("SESSION_COOKIE_SECURE", "false") == "true"`) is reported with low confidence; one that only compares an environment selector (`os.environ.get("APP_ENV") == "production"`) is not. Test configuration is ignored; development configuration is reported with low confidence.',
       why: 'The session cookie is the login. Without `Secure` it travels over plain HTTP and can be sniffed on any shared network; without `HttpOnly` a single XSS hands it to the attacker; without `SameSite` a malicious page can make the browser send it with forged requests (CSRF).',
       example:
         'app.config.update(\n    SESSION_COOKIE_SECURE=False,\n    SESSION_COOKIE_HTTPONLY=False,\n    SESSION_COOKIE_SAMESITE=None,\n)',
@@ -63,7 +64,7 @@ export default defineRule({
         if (!ctx.inFocus(write.node) || isTestConfiguration(ctx, write.node)) continue;
         const flag = write.key.slice(prefix.length) as Flag;
         const value = ctx.file.resolveValue(write.value);
-        const weakness = weaknessOf(flag, value, secureOn);
+        const weakness = weaknessOf(ctx, flag, value, secureOn);
         if (!weakness) continue;
         let confidence: Confidence = weakness.confidence;
         if (isDevelopmentConfiguration(write.node)) confidence = 'low';
@@ -83,9 +84,13 @@ interface Weakness {
   confidence: Confidence;
 }
 
-function weaknessOf(flag: Flag, value: Node, secureOn: boolean): Weakness | null {
+function weaknessOf(ctx: RuleContext, flag: Flag, value: Node, secureOn: boolean): Weakness | null {
   if (flag !== 'SAMESITE') {
-    return isFalsyLiteral(value) ? { shown: value.text, safe: 'True', confidence: 'medium' } : null;
+    if (isFalsyLiteral(value)) return { shown: value.text, safe: 'True', confidence: 'medium' };
+    // os.environ.get("SESSION_COOKIE_SECURE", "false").lower() == "true": off wherever the variable is unset.
+    return valueWhenUnset(ctx, value) === false
+      ? { shown: 'False when its environment variable is unset', safe: 'True by default', confidence: 'low' }
+      : null;
   }
   if (value.type === 'none') return { shown: 'None', safe: '"Lax"', confidence: 'low' };
   // SameSite=None is how a cookie is deliberately shared cross-site; without Secure browsers also reject it.

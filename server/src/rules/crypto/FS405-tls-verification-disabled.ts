@@ -3,6 +3,7 @@ import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
 import { dottedName, lastSegment, literalValue, stringValue } from '../../engine/syntax';
 import { isFalse, qualifiedValue } from '../support/crypto';
+import { valueWhenUnset } from '../support/config';
 import { isTrue } from '../support/deserialization';
 import { removeArgument } from '../support/edits';
 import { receiverConstructor, splatKeywords } from '../support/values';
@@ -39,7 +40,7 @@ export default defineRule({
     fix: { title: 'Remove verify=False (verification is the default)', safety: 'safe' },
     docs: {
       summary:
-        'Finds HTTPS clients told not to check the server certificate: `verify=False` on any `requests` or `httpx` call, session or client (`requests.get`, `requests.request`, `requests.Session().get`, `httpx.Client(verify=False)`, `session.verify = False`), aiohttp `ssl=False`/`verify_ssl=False`, `ssl._create_unverified_context` (called or installed as `ssl._create_default_https_context`), SSL contexts with `check_hostname = False` or `verify_mode = ssl.CERT_NONE`, `cert_reqs=ssl.CERT_NONE`/`"CERT_NONE"` (`ssl.wrap_socket`, urllib3 `PoolManager`) and `ssl.CERT_NONE` given to any other option (ldap3 `Tls(validate=...)`, websocket-client `sslopt={"cert_reqs": ...}`), a client `ssl.SSLContext(ssl.PROTOCOL_TLS)` (or with no protocol) that the function never makes verify, client-side `ssl.wrap_socket()` without `cert_reqs` (its default is `CERT_NONE`), urllib3 `assert_hostname=False`, boto3 clients with `verify=False`, pycurl `SSL_VERIFYPEER`/`SSL_VERIFYHOST` set to 0, `PYTHONHTTPSVERIFY=0`, SSH clients that accept any host key (paramiko `set_missing_host_key_policy(AutoAddPolicy())` or `WarningPolicy`, asyncssh `known_hosts=None`, pysftp `cnopts.hostkeys = None`), and database, search and secrets clients told the same: Elasticsearch/OpenSearch `verify_certs=False`, pymongo `tlsAllowInvalidCertificates=True`/`tlsInsecure=True`/`tlsAllowInvalidHostnames=True`, redis `ssl_cert_reqs=None`/`ssl_check_hostname=False`, hvac `verify=False`. `verify=False` passed through a `**dict` literal of the file counts. `urllib3.disable_warnings()` is reported as information.',
+        'Finds HTTPS clients told not to check the server certificate: `verify=False` on any `requests` or `httpx` call, session or client (`requests.get`, `requests.request`, `requests.Session().get`, `httpx.Client(verify=False)`, `session.verify = False`), aiohttp `ssl=False`/`verify_ssl=False`, `ssl._create_unverified_context` (called or installed as `ssl._create_default_https_context`), SSL contexts with `check_hostname = False` or `verify_mode = ssl.CERT_NONE`, `cert_reqs=ssl.CERT_NONE`/`"CERT_NONE"` (`ssl.wrap_socket`, urllib3 `PoolManager`) and `ssl.CERT_NONE` given to any other option (ldap3 `Tls(validate=...)`, websocket-client `sslopt={"cert_reqs": ...}`), a client `ssl.SSLContext(ssl.PROTOCOL_TLS)` (or with no protocol) that the function never makes verify, client-side `ssl.wrap_socket()` without `cert_reqs` (its default is `CERT_NONE`), urllib3 `assert_hostname=False`, boto3 clients with `verify=False`, pycurl `SSL_VERIFYPEER`/`SSL_VERIFYHOST` set to 0, `PYTHONHTTPSVERIFY=0`, SSH clients that accept any host key (paramiko `set_missing_host_key_policy(AutoAddPolicy())` or `WarningPolicy`, asyncssh `known_hosts=None`, pysftp `cnopts.hostkeys = None`), and database, search and secrets clients told the same: Elasticsearch/OpenSearch `verify_certs=False`, pymongo `tlsAllowInvalidCertificates=True`/`tlsInsecure=True`/`tlsAllowInvalidHostnames=True`, redis `ssl_cert_reqs=None`/`ssl_check_hostname=False`, hvac `verify=False`. `verify=False` passed through a `**dict` literal of the file counts, and so does, with medium confidence, a `verify=` read from the environment with a default that turns it off (`os.environ.get("VERIFY_SSL", "false") == "true"`). `urllib3.disable_warnings()` is reported as information.',
       why: 'Without certificate verification, anyone on the network path (public Wi-Fi, a compromised router, a malicious proxy, DNS spoofing) can impersonate the server: they read the credentials and data the app sends and return whatever responses they like — a man-in-the-middle attack that TLS exists to stop.',
       example: 'resp = requests.get("https://api.partner.example/orders", verify=False)',
       fix: 'resp = requests.get("https://api.partner.example/orders")  # verifies by default\n# Private CA: requests.get(url, verify="/etc/ssl/certs/internal-ca.pem")',
@@ -74,13 +75,27 @@ export default defineRule({
       // `**REQUEST_OPTIONS` with a dict literal of this file counts as its keywords (reported at the `**`).
       const ownVerify = site.args.keywords.get('verify');
       const verify = ownVerify ?? splatKeywords(ctx, site)?.get('verify');
+      const verifyAt = () => {
+        const splat = site.args.list?.namedChildren.find((a) => a?.type === 'dictionary_splat');
+        return atCall(site, ownVerify && verify ? (verify.parent ?? verify) : (splat ?? site.node));
+      };
       if (verify && isFalse(ctx, verify) && isVerifyingCall(ctx, site, usesHttpClient)) {
         const literal = verify.type === 'false' && verify.parent?.type === 'keyword_argument';
-        const splat = site.args.list?.namedChildren.find((a) => a?.type === 'dictionary_splat');
         report(
-          atCall(site, ownVerify ? (verify.parent ?? verify) : (splat ?? site.node)),
+          verifyAt(),
           `${site.calleeText ?? site.name}() is called with verify=False: the server certificate is not checked, so anyone on the network can intercept the connection. Remove it (or pass a CA bundle path).`,
           literal && verify.parent ? [removeArgument(ctx, verify.parent)] : [],
+        );
+      } else if (
+        verify &&
+        valueWhenUnset(ctx, verify) === false &&
+        isVerifyingCall(ctx, site, usesHttpClient)
+      ) {
+        // verify=os.environ.get("VERIFY_SSL", "false").lower() == "true": off unless the variable is set.
+        ctx.report(
+          verifyAt(),
+          `${site.calleeText ?? site.name}() takes verify= from the environment, and it is False when the variable is unset: a deployment that forgets it does not check the server certificate. Default to verifying, and turn it off only when the variable says so.`,
+          { confidence: 'medium' },
         );
       }
       // aiohttp: session.get(url, ssl=False), TCPConnector(verify_ssl=False)
