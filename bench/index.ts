@@ -487,6 +487,11 @@ function report(r: {
     tRows.push(['', 'server, same keys again (warm)', ...d(t.server.warmKeystrokeMs)]);
     tRows.push(['', 'in-process: incremental parse', ...d(t.inProcess.parseMs)]);
     tRows.push(['', 'in-process: analysis (edited statement or file)', ...d(t.inProcess.analysisMs)]);
+    tRows.push([
+      '',
+      'in-process: analysis, keys that change the analysed text',
+      ...d(t.inProcess.changedAnalysisMs),
+    ]);
     tRows.push(['', 'in-process: parse + analysis', ...d(t.inProcess.parsePlusAnalysisMs)]);
     const ratio = (label: string, median: number, p95: number) => [
       '',
@@ -500,6 +505,13 @@ function report(r: {
       ratio('ratio warm server / parse', t.ratios.warmServerOverParseMedian, t.ratios.warmServerOverParseP95),
     );
     tRows.push(['', `partial re-analysis: ${fmt(t.inProcess.partialShare * 100, 0)}% of keys`, '', '', '']);
+    tRows.push([
+      '',
+      `analysed text unchanged (no rule runs): ${fmt(t.inProcess.unchangedShare * 100, 0)}% of keys`,
+      '',
+      '',
+      '',
+    ]);
     const reasons = Object.entries(t.inProcess.wholeFileReasons)
       .sort((a, b) => b[1] - a[1])
       .map(([reason, n]) => `${reason} ×${n}`)
