@@ -17,19 +17,29 @@ export type Constant = string | number | boolean | null | readonly Constant[];
 
 const MAX_DEPTH = 12;
 
+/**
+ * A caller's own reading of calls the folder does not know (`os.environ.get("X", "false")` read as its
+ * default, say): a constant, or undefined to let the folder decide. `next` folds a sub-expression.
+ */
+export type CallFolder = (
+  call: Node,
+  next: (child: Node | null) => Constant | undefined,
+) => Constant | undefined;
+
 export function evaluate(
   model: FileModel,
   node: Node | null,
   scope: Scope = node ? model.scopeAt(node) : model.module,
   depth = 0,
+  calls?: CallFolder,
 ): Constant | undefined {
   if (!node || depth > MAX_DEPTH) return undefined;
-  const next = (child: Node | null) => evaluate(model, child, scope, depth + 1);
+  const next = (child: Node | null) => evaluate(model, child, scope, depth + 1, calls);
   switch (node.type) {
     case 'parenthesized_expression':
       return node.namedChildren.length === 1 ? next(node.namedChildren[0] ?? null) : undefined;
     case 'identifier':
-      return ofName(model, node, scope, depth);
+      return ofName(model, node, scope, depth, calls);
     case 'list':
     case 'tuple': {
       const items: Constant[] = [];
@@ -83,8 +93,11 @@ export function evaluate(
       if (!values || values.length !== 1) return undefined;
       return next(values[0] ?? null);
     }
-    case 'call':
-      return call(model, node, next);
+    case 'call': {
+      // A caller's reading comes first; None (null) is an answer too.
+      const custom = calls?.(node, next);
+      return custom !== undefined ? custom : call(model, node, next);
+    }
     default: {
       const literal = literalValue(node);
       return literal;
@@ -126,7 +139,13 @@ function containerViewOf(model: FileModel, name: Node, scope: Scope): ContainerV
   };
 }
 
-function ofName(model: FileModel, node: Node, scope: Scope, depth: number): Constant | undefined {
+function ofName(
+  model: FileModel,
+  node: Node,
+  scope: Scope,
+  depth: number,
+  calls?: CallFolder,
+): Constant | undefined {
   const home = lookupScope(scope, node.text) ?? scope;
   // Assignments in branches that never run do not count (`if "C" == "A": bar = param`).
   const bindings = model
@@ -138,7 +157,7 @@ function ofName(model: FileModel, node: Node, scope: Scope, depth: number): Cons
     // Only plain assignments fold; every reaching one must agree (`x = 1` in both branches is still 1).
     if (binding.kind !== 'assign' || binding.weak || !binding.value) return undefined;
     if (binding.node.childForFieldName('left')?.type !== 'identifier') return undefined;
-    const next = evaluate(model, binding.value, scope, depth + 1);
+    const next = evaluate(model, binding.value, scope, depth + 1, calls);
     if (next === undefined) return undefined;
     if (value !== undefined && !sameConstant(value, next)) return undefined;
     value = next;

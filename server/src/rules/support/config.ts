@@ -1,6 +1,8 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
 import type { ConfigWrite } from '../../engine/flask';
+import { evaluate, truthy } from '../../engine/constants';
+import type { Constant } from '../../engine/constants';
 import type { CallSite } from '../../engine/model';
 import type { Scope } from '../../engine/scopes';
 import { dottedName, lastSegment, literalValue, stringValue } from '../../engine/syntax';
@@ -29,93 +31,43 @@ export function environmentDefault(ctx: RuleContext, node: Node): Node | null {
   return site.args.positional[1] ?? site.args.keywords.get('default') ?? null;
 }
 
-/** What an expression evaluates to when an environment variable it reads is unset. */
-type Unset = { value: string | number | boolean | null; fromEnvironment: boolean };
-
 /**
  * The value of a setting built from the environment when the variable is not set:
  * `os.environ.get("SESSION_COOKIE_SECURE", "false").lower() == "true"` is False, `os.getenv("VERIFY", "1")
- * != "0"` is True. Undefined when the expression reads no environment variable, reads one without a default
- * written in the code, or does something this does not follow (a call, arithmetic, a name of another scope).
+ * != "0"` is True. The engine's constant folder does the work, with each lookup read as the default written
+ * in the code and a few string calls of its result (lower/strip, bool/int). Undefined when the expression
+ * reads no environment variable, reads one without a written default (`os.environ.get("APP_ENV") ==
+ * "production"` picks an environment rather than the setting), or is not constant otherwise.
  */
-export function valueWhenUnset(ctx: RuleContext, node: Node): string | number | boolean | null | undefined {
-  const result = evaluateUnset(ctx, node, 0);
-  return result?.fromEnvironment ? result.value : undefined;
-}
-
-function evaluateUnset(ctx: RuleContext, raw: Node, depth: number): Unset | undefined {
-  if (depth > 8) return undefined;
-  const node = ctx.file.resolveValue(raw);
-  if (node.type === 'parenthesized_expression' && node.namedChildren[0])
-    return evaluateUnset(ctx, node.namedChildren[0], depth + 1);
-  const literal = literalValue(node);
-  if (literal !== undefined) return { value: literal, fromEnvironment: false };
-  if (node.type === 'not_operator') {
-    const inner = node.childForFieldName('argument');
-    const value = inner ? evaluateUnset(ctx, inner, depth + 1) : undefined;
-    return value && { value: !truthy(value.value), fromEnvironment: value.fromEnvironment };
-  }
-  if (node.type === 'comparison_operator') {
-    const [left, right] = node.namedChildren;
-    const operators = node.children.filter((c) => c && !c.isNamed).map((c) => c?.text ?? '');
-    if (!left || !right || operators.length !== 1) return undefined;
-    const a = evaluateUnset(ctx, left, depth + 1);
-    if (!a) return undefined;
-    const fromEnvironment = a.fromEnvironment;
-    const operator = (operators[0] as string).replace(/\s+/g, ' ');
-    if (operator === 'in' || operator === 'not in') {
-      const collection = ctx.file.resolveValue(right);
-      if (!['tuple', 'list', 'set'].includes(collection.type)) return undefined;
-      const items = collection.namedChildren.map((c) => (c ? literalValue(c) : undefined));
-      if (items.some((i) => i === undefined)) return undefined;
-      const found = items.includes(a.value);
-      return { value: operator === 'in' ? found : !found, fromEnvironment };
+export function valueWhenUnset(ctx: RuleContext, node: Node): Constant | undefined {
+  let fromEnvironment = false;
+  const value = evaluate(ctx.file, node, ctx.file.scopeAt(node), 0, (call, next) => {
+    const site = ctx.file.callAt(call);
+    if (!site) return undefined;
+    if (/^os\.(environ\.get|getenv)$/.test(site.callee ?? '')) {
+      const fallback = environmentDefault(ctx, call);
+      const written = fallback ? literalValue(ctx.file.resolveValue(fallback)) : undefined;
+      if (written !== undefined) fromEnvironment = true;
+      return written;
     }
-    const b = evaluateUnset(ctx, right, depth + 1);
-    if (!b) return undefined;
-    if (operator === '==')
-      return { value: a.value === b.value, fromEnvironment: fromEnvironment || b.fromEnvironment };
-    if (operator === '!=')
-      return { value: a.value !== b.value, fromEnvironment: fromEnvironment || b.fromEnvironment };
+    const argument = site.receiver ?? site.args.positional[0] ?? null;
+    const folded = argument ? next(argument) : undefined;
+    if (typeof folded !== 'string')
+      return folded === undefined || site.callee !== 'bool' ? undefined : truthy(folded);
+    if (site.receiver) return STRING_METHODS[site.name]?.(folded);
+    if (site.callee === 'bool') return folded !== '';
+    if (site.callee === 'int' && /^\s*[+-]?\d+\s*$/.test(folded)) return Number(folded);
     return undefined;
-  }
-  if (node.type !== 'call') return undefined;
-  const fallback = environmentDefault(ctx, node);
-  const site = ctx.file.callAt(node);
-  if (!site) return undefined;
-  if (/^os\.(environ\.get|getenv)$/.test(site.callee ?? '')) {
-    // No default written: the variable picks an environment (`os.environ.get("APP_ENV") == "production"`)
-    // rather than the setting, and staging or development may be meant to run without it.
-    if (!fallback) return undefined;
-    const value = literalValue(ctx.file.resolveValue(fallback));
-    return value === undefined ? undefined : { value, fromEnvironment: true };
-  }
-  const argument = site.args.positional[0];
-  if ((site.callee === 'bool' || site.callee === 'int' || site.callee === 'str') && argument) {
-    const inner = evaluateUnset(ctx, argument, depth + 1);
-    if (!inner) return undefined;
-    if (site.callee === 'bool') return { value: truthy(inner.value), fromEnvironment: inner.fromEnvironment };
-    if (site.callee === 'str') return { value: String(inner.value), fromEnvironment: inner.fromEnvironment };
-    const number = Number(inner.value);
-    return Number.isInteger(number) && inner.value !== null && inner.value !== ''
-      ? { value: number, fromEnvironment: inner.fromEnvironment }
-      : undefined;
-  }
-  // .lower() / .upper() / .strip() / .casefold() of a string
-  if (site.receiver && ['lower', 'upper', 'strip', 'casefold'].includes(site.name)) {
-    const inner = evaluateUnset(ctx, site.receiver, depth + 1);
-    if (!inner || typeof inner.value !== 'string') return undefined;
-    const text = inner.value;
-    const value =
-      site.name === 'upper' ? text.toUpperCase() : site.name === 'strip' ? text.trim() : text.toLowerCase();
-    return { value, fromEnvironment: inner.fromEnvironment };
-  }
-  return undefined;
+  });
+  return fromEnvironment ? value : undefined;
 }
 
-function truthy(value: string | number | boolean | null): boolean {
-  return value !== null && value !== false && value !== 0 && value !== '';
-}
+const STRING_METHODS: Record<string, ((text: string) => string) | undefined> = {
+  lower: (text) => text.toLowerCase(),
+  casefold: (text) => text.toLowerCase(),
+  upper: (text) => text.toUpperCase(),
+  strip: (text) => text.trim(),
+};
 
 export function calledName(site: CallSite): string {
   return site.callee && site.receiver === null ? lastSegment(site.callee) : site.name;

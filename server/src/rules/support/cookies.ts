@@ -6,6 +6,7 @@ import { truthy } from '../../engine/constants';
 import type { OffsetEdit } from '../../engine/types';
 import { argumentOf, calleeNode } from './config';
 import { addArgument, replaceNode } from './edits';
+import { textParts } from './requests';
 import { possibleValues, splatKeywords } from './values';
 
 /**
@@ -197,35 +198,18 @@ function headerValueProblems(ctx: RuleContext, at: Node, node: Node | null): Coo
 }
 
 /**
- * The fixed text of a header value built with `+` or `%` (the format string), names assigned a string read
- * as that string and every other part as an empty piece; null when no part is a string literal, or when a
- * part is named like the cookie's attributes (`"sid=" + token + COOKIE_FLAGS`): they may be in it.
+ * The fixed text of a header value built with `+`, `%` or `.format()` (support/requests.ts `textParts`),
+ * other parts left out; null when no part is constant, or when a part is named like the cookie's
+ * attributes (`"sid=" + token + COOKIE_FLAGS`): they may be in it.
  */
-function fixedParts(ctx: RuleContext, node: Node, depth = 0): string | null {
-  if (depth > 8) return null;
-  if (node.type === 'parenthesized_expression' && node.namedChildren[0])
-    return fixedParts(ctx, node.namedChildren[0], depth + 1);
-  if (node.type === 'string') return stringValue(node) ?? null;
-  if (node.type !== 'binary_operator') return null;
-  const operator = node.childForFieldName('operator')?.text;
-  const left = node.childForFieldName('left');
-  const right = node.childForFieldName('right');
-  if (operator === '%') return left ? fixedParts(ctx, left, depth + 1) : null;
-  if (operator !== '+' || !left || !right) return null;
-  const part = (n: Node): string | null | undefined => {
-    if (n.type === 'identifier' || n.type === 'attribute') {
-      const constant = stringValue(ctx.file.resolveValue(n));
-      if (constant !== undefined) return constant;
-      return ATTRIBUTE_NAME.test(n.text) ? undefined : null;
-    }
-    return n.type === 'string' || n.type === 'binary_operator' || n.type === 'parenthesized_expression'
-      ? fixedParts(ctx, n, depth + 1)
-      : null;
-  };
-  const a = part(left);
-  const b = part(right);
-  if (a === undefined || b === undefined) return null;
-  return a === null && b === null ? null : `${a ?? ''}${b ?? ''}`;
+function fixedParts(ctx: RuleContext, node: Node): string | null {
+  const parts = textParts(ctx, node);
+  if (parts.every((part) => part.text === null)) return null;
+  const attributes = (part: { node: Node; text: string | null }) =>
+    part.text === null &&
+    (part.node.type === 'identifier' || part.node.type === 'attribute') &&
+    ATTRIBUTE_NAME.test(part.node.text);
+  return parts.some(attributes) ? null : parts.map((part) => part.text ?? '').join('');
 }
 
 /** Names of values that may hold a cookie's attributes rather than its value. */

@@ -161,9 +161,17 @@ export function fixesHost(prefix: string): boolean {
  * `join`, names assigned once), with `UNKNOWN` standing for each part that is not constant.
  */
 export function urlTextOf(ctx: RuleContext, url: Node): string {
-  return flatten(ctx, url, () => null, 0)
+  return textParts(ctx, url)
     .map((part) => part.text ?? UNKNOWN)
     .join('');
+}
+
+/**
+ * The parts a string expression is built of, in order (f-strings, `+`, `%`, `.format()`, `join`, names
+ * assigned once): each with its constant text, or null text (and the node) where it is not constant.
+ */
+export function textParts(ctx: RuleContext, node: Node): { node: Node; text: string | null }[] {
+  return flatten(ctx, node, () => null, 0);
 }
 
 function leaf(node: Node, taintOf: TaintOf): Part {
