@@ -40,6 +40,11 @@ export interface CodeAction {
   };
   command?: { title: string; command: string; arguments?: unknown[] };
 }
+export interface DiagnosticReport {
+  kind: 'full' | 'unchanged';
+  resultId?: string;
+  items?: Diagnostic[];
+}
 export type ContentChange = { range: Range; text: string } | { text: string };
 
 export interface ClientOptions {
@@ -221,13 +226,16 @@ export class LspClient {
   }
 
   async pull(uri: string): Promise<Diagnostic[]> {
-    const report = await this.connection.sendRequest<{ kind: string; items?: Diagnostic[] }>(
-      'textDocument/diagnostic',
-      {
-        textDocument: { uri },
-      },
-    );
+    const report = await this.pullReport(uri);
     return report.items ?? [];
+  }
+
+  /** The report itself; with `previousResultId`, as VS Code sends the id of the report it holds. */
+  pullReport(uri: string, previousResultId?: string): Promise<DiagnosticReport> {
+    return this.connection.sendRequest<DiagnosticReport>('textDocument/diagnostic', {
+      textDocument: { uri },
+      ...(previousResultId === undefined ? {} : { previousResultId }),
+    });
   }
 
   open(uri: string, text: string, version = 1): Promise<void> {

@@ -155,6 +155,42 @@ describe('language server: pull diagnostics', () => {
     await client.close(uri);
   });
 
+  it('answers unchanged while the findings stay as they were, and their quick fixes still apply', async () => {
+    const uri = 'untitled:pull-unchanged.py';
+    await client.open(uri, APP);
+    const first = await client.pullReport(uri);
+    assert.equal(first.kind, 'full');
+    assert.ok(first.resultId);
+    const debug = byCode(first.items ?? [], 'FS101');
+    // A comment typed after `return "ok"` (line 15) moves no finding.
+    const comment = (version: number, column: number, text: string) =>
+      client.change(uri, version, [
+        { range: { start: { line: 15, character: column }, end: { line: 15, character: column } }, text },
+      ]);
+    await comment(2, 15, '  # d');
+    const second = await client.pullReport(uri, first.resultId);
+    assert.deepEqual(second, { kind: 'unchanged', resultId: first.resultId });
+    await comment(3, 20, 'one');
+    assert.equal((await client.pullReport(uri, first.resultId)).kind, 'unchanged');
+    // The client still holds the diagnostics of version 1: their fix holds for version 3.
+    const actions = await client.codeActions(uri, debug.range, [debug]);
+    const fix = actions.find((a) => a.title === 'Turn debug mode off (FS101)');
+    assert.equal(fix?.edit?.documentChanges?.[0]?.textDocument.version, 3);
+    const current = APP.replace('    return "ok"\n', '    return "ok"  # done\n');
+    assert.match(applyTextEdits(current, editsOf(fix)), /app\.run\(debug=False\)/);
+    // A line inserted above moves every finding: a full report under a new id.
+    await client.change(uri, 4, [
+      { range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '\n' },
+    ]);
+    const moved = await client.pullReport(uri, first.resultId);
+    assert.equal(moved.kind, 'full');
+    assert.notEqual(moved.resultId, first.resultId);
+    assert.equal(byCode(moved.items ?? [], 'FS101').range.start.line, debug.range.start.line + 1);
+    // An id of another server process is never taken for this one's.
+    assert.equal((await client.pullReport(uri, `x:4@${String(moved.resultId).split('@')[1]}`)).kind, 'full');
+    await client.close(uri);
+  });
+
   it('fix-all applies every safe fix and leaves unsafe ones to the user', async () => {
     const uri = 'untitled:pull-fixall.py';
     const text = APP.replace('import sqlite3', 'import sqlite3\nimport requests').replace(

@@ -3,6 +3,7 @@ import type {
   CodeAction,
   CodeActionParams,
   CodeLens,
+  Diagnostic,
   Hover,
   Position,
   Range,
@@ -14,6 +15,7 @@ import { renderRuleDoc, ruleDocUrl } from '../rules/docs';
 import type { Rule } from '../rules/rule';
 import type { DocumentAnalysis } from './analysis';
 import { SOURCE, parseDiagnosticData } from './diagnostics';
+import type { DiagnosticData } from './diagnostics';
 import { lensTitle } from './routes';
 
 export const FIX_ALL_KIND = `${CodeActionKind.SourceFixAll}.flaskSentinel`;
@@ -35,6 +37,58 @@ function wants(only: readonly string[] | undefined, kind: string): boolean {
   return !only || only.some((o) => kind === o || kind.startsWith(`${o}.`));
 }
 
+/**
+ * Whether the document as it is now still takes the fix a diagnostic carries. The fix was computed for the
+ * version the diagnostic is stamped with; a client that was answered `unchanged` since (reportIds.ts) still
+ * holds it, and it holds for a later version whose analysis has the same finding with the same fix.
+ */
+function fixApplies(
+  data: DiagnosticData,
+  diagnostic: Diagnostic,
+  doc: TextDocument,
+  analysis: DocumentAnalysis | undefined,
+): boolean {
+  if (data.version === doc.version) return true;
+  const fix = data.fix;
+  if (!fix || analysis?.version !== doc.version) return false;
+  const sameEdits = (edits: readonly TextEdit[]) =>
+    edits.length === fix.edits.length &&
+    edits.every((edit, i) => {
+      const other = fix.edits[i] as TextEdit;
+      return edit.newText === other.newText && sameRange(edit.range, other.range);
+    });
+  return analysis.findings.some(
+    (finding) =>
+      finding.ruleId === data.ruleId &&
+      sameRange(finding.range, diagnostic.range) &&
+      finding.fix?.title === fix.title &&
+      finding.fix.safety === fix.safety &&
+      sameEdits(finding.fix.edits),
+  );
+}
+
+function sameRange(a: Range, b: Range): boolean {
+  return (
+    a.start.line === b.start.line &&
+    a.start.character === b.start.character &&
+    a.end.line === b.end.line &&
+    a.end.character === b.end.character
+  );
+}
+
+/**
+ * Whether `codeActions` needs the analysis of the document's current version: for fix-all, and for a fix
+ * stamped with an earlier version (`fixApplies`).
+ */
+export function needsCurrentAnalysis(doc: TextDocument, params: CodeActionParams): boolean {
+  if (params.context.only?.some((o) => FIX_ALL_KIND.startsWith(o))) return true;
+  return params.context.diagnostics.some((diagnostic) => {
+    if (diagnostic.source !== SOURCE) return false;
+    const data = parseDiagnosticData(diagnostic.data);
+    return data?.fix !== undefined && data.version !== doc.version;
+  });
+}
+
 /** Quick fixes, `# nosec` suppressions and documentation links for our diagnostics, and fix-all. */
 export function codeActions(
   doc: TextDocument,
@@ -49,7 +103,7 @@ export function codeActions(
     if (diagnostic.source !== SOURCE) continue;
     const data = parseDiagnosticData(diagnostic.data);
     if (!data) continue;
-    if (quickfix && data.fix && data.version === doc.version) {
+    if (quickfix && data.fix && fixApplies(data, diagnostic, doc, analysis)) {
       actions.push({
         title: `${data.fix.title} (${data.ruleId})`,
         kind: CodeActionKind.QuickFix,

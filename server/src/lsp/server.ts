@@ -13,11 +13,19 @@ import type { Connection, DocumentDiagnosticReport, InitializeResult } from 'vsc
 import { buildModels } from '../engine/analyze';
 import { Engine } from '../engine/engine';
 import type { BaseVersions } from '../git/baseVersions';
-import { FIX_ALL_KIND, SHOW_DOCS_COMMAND, codeActions, codeLenses, hover } from './actions';
+import {
+  FIX_ALL_KIND,
+  SHOW_DOCS_COMMAND,
+  codeActions,
+  codeLenses,
+  hover,
+  needsCurrentAnalysis,
+} from './actions';
 import { Analyzer } from './analysis';
 import { createDocuments } from './documents';
 import type { PushedFiles, ServerHost } from './host';
 import { PushPublisher } from './publisher';
+import { ReportIds } from './reportIds';
 import {
   ROUTES_REQUEST,
   RULES_REQUEST,
@@ -53,6 +61,7 @@ export function startServer(connection: Connection, host: ServerHost): void {
   let baseVersions: BaseVersions | undefined;
   let roots: string[] = [];
   const saved = new Map<string, number>();
+  const reportIds = new ReportIds();
   let caps = {
     pull: false,
     refresh: false,
@@ -285,6 +294,7 @@ export function startServer(connection: Connection, host: ServerHost): void {
     const uri = e.document.uri;
     saved.delete(uri);
     analyzer.forget(uri);
+    reportIds.forget(uri);
     settings.forgetDocument(uri);
     const file = pathOf(uri);
     if (file && index.closeOpen(file)) refreshAll();
@@ -313,7 +323,7 @@ export function startServer(connection: Connection, host: ServerHost): void {
     const result = await analyzer.analyze(uri);
     if (!result || documents.get(uri)?.version !== result.version || token.isCancellationRequested)
       throw superseded();
-    const resultId = `${result.version}@${result.key}`;
+    const resultId = reportIds.idFor(uri, result.version, result.key, result.diagnostics);
     if (params.previousResultId === resultId) return { kind: 'unchanged', resultId };
     return { kind: 'full', resultId, items: result.diagnostics };
   });
@@ -330,8 +340,7 @@ export function startServer(connection: Connection, host: ServerHost): void {
   connection.onCodeAction(async (params) => {
     const doc = documents.get(params.textDocument.uri);
     if (!doc) return [];
-    const needsAnalysis = params.context.only?.some((o) => FIX_ALL_KIND.startsWith(o)) ?? false;
-    const analysis = needsAnalysis ? await currentAnalysis(doc.uri) : undefined;
+    const analysis = needsCurrentAnalysis(doc, params) ? await currentAnalysis(doc.uri) : undefined;
     return codeActions(doc, params, analysis, { documentChanges: caps.versioned, rules: engine.rules });
   });
 
