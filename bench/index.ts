@@ -512,6 +512,13 @@ function report(r: {
       '',
       '',
     ]);
+    tRows.push([
+      '',
+      `answered "unchanged" (findings as they were): ${fmt(t.server.unchangedReportShare * 100, 0)}% of keys`,
+      '',
+      '',
+      '',
+    ]);
     const reasons = Object.entries(t.inProcess.wholeFileReasons)
       .sort((a, b) => b[1] - a[1])
       .map(([reason, n]) => `${reason} ×${n}`)

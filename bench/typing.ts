@@ -40,6 +40,8 @@ export interface TypingResult {
      */
     warmKeystrokeMs: Distribution;
     diagnosticsAtEnd: number;
+    /** Share of keystrokes answered `unchanged`: the findings stayed as they were (lsp/reportIds.ts). */
+    unchangedReportShare: number;
     rssBytes: { afterOpen: number | null; peak: number | null; end: number | null };
   };
   inProcess: {
@@ -91,7 +93,10 @@ async function typeInto(
 ) {
   const doc = TextDocument.create(uri, 'python', 1, text);
   const latencies: number[] = [];
-  let last = 0;
+  // As VS Code's client does: the id of the report it holds goes with the next pull, and an `unchanged`
+  // answer keeps that report.
+  let held = await client.pullReport(uri);
+  let unchanged = 0;
   let version = 1;
   for (const edit of edits) {
     if (performance.now() > deadline) break;
@@ -102,13 +107,14 @@ async function typeInto(
     };
     const t = performance.now();
     await client.change(uri, version, [change]);
-    const items = await client.pull(uri);
+    const report = await client.pullReport(uri, held.resultId);
     latencies.push(performance.now() - t);
-    last = items.length;
+    if (report.kind === 'full') held = report;
+    else unchanged++;
     TextDocument.update(doc, [change], version);
     afterKey();
   }
-  return { latencies, diagnosticsAtEnd: last };
+  return { latencies, diagnosticsAtEnd: held.items?.length ?? 0, unchanged };
 }
 
 /** The language server, as an editor drives it: incremental didChange, then a diagnostic pull, per keystroke. */
@@ -149,6 +155,7 @@ async function serverRun(file: string, text: string, edits: readonly KeyEdit[], 
       keystrokeMs: fresh.latencies,
       warmKeystrokeMs: warm.latencies,
       diagnosticsAtEnd: fresh.diagnosticsAtEnd,
+      unchangedReportShare: fresh.latencies.length > 0 ? fresh.unchanged / fresh.latencies.length : 0,
       rssBytes: { afterOpen, peak: peak || null, end },
     };
   } finally {
