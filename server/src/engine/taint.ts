@@ -14,7 +14,9 @@ import { dottedName, lastSegment } from './syntax';
  * Intra-procedural taint: does an expression carry data an HTTP client controls? Sources are Flask's
  * `request` attributes and methods, and URL converter parameters of views; values are followed through
  * assignments, formatting, concatenation, containers, attribute/subscript access, method calls on tainted
- * values, calls with tainted arguments, and helpers in the same file that return request data.
+ * values, calls with tainted arguments, and helpers in the same file that return request data. Parameters
+ * of same-file functions carry what their callers pass (a class's constructor calls fill its `__init__`),
+ * and `self.x` read in one method carries what the class's other methods store in it.
  */
 
 /** The kind of sink a sanitizer makes a value safe for. */
@@ -230,6 +232,7 @@ export class TaintAnalyzer {
   private readonly summaries = new Map<Scope, FunctionSummary>();
   /** Per function parameter: the taint its same-file callers pass. */
   private readonly parameterMemo = new Map<string, Taint | null>();
+  private readonly attributeMemo = new Map<string, Taint | null>();
 
   /**
    * Whether a call sends an HTTP request to a host none of the tainted values decides (`taintOf` is this
@@ -493,6 +496,32 @@ export class TaintAnalyzer {
   }
 
   /**
+   * `self.x` read in a method that does not assign it, and assigned in other methods of its class: what
+   * they store (`__init__` keeping a constructor argument, whose callers then count: `fromCallers`).
+   * Context-insensitive, as parameters are: any instance's tainted value taints every read.
+   */
+  private ofSelfAttribute(node: Node, dotted: string, scope: Scope): Taint | null {
+    if (dotted.split('.').length !== 2 || this.model.reaching(dotted, node, scope).length > 0) return null;
+    let method: Scope | null = scope;
+    while (method && method.kind !== 'function') method = method.parent;
+    const owner = method?.ownerClass;
+    if (!method || !owner) return null;
+    const key = `${owner.node.id}:${dotted}`;
+    if (this.attributeMemo.has(key)) return this.attributeMemo.get(key) ?? null;
+    this.attributeMemo.set(key, null); // recursion guard
+    let best: Taint | null = null;
+    for (const other of this.model.scopesBinding(dotted)) {
+      if (other === method || other.ownerClass !== owner) continue;
+      for (const binding of other.bindings.get(dotted) ?? []) {
+        const taint = binding.value ? this.taintOf(binding.value, other) : null;
+        if (taint) best = combine(best, taint);
+      }
+    }
+    this.attributeMemo.set(key, best);
+    return best;
+  }
+
+  /**
    * A parameter of a same-file function carries what its callers in this file pass: `lookup(conn,
    * request.args["q"])` taints `q` inside `lookup`, so a sink there is found. Context-insensitive (any
    * tainted caller taints the parameter), which is right for sinks; return values use summaries instead.
@@ -503,14 +532,16 @@ export class TaintAnalyzer {
     this.parameterMemo.set(key, null); // recursion guard
     const index = owner.params.indexOf(name);
     let best: Taint | null = null;
-    for (const site of this.model.callsNamed(owner.name)) {
-      const target = this.calledFunction(site, site.scope);
+    for (const site of this.callersOf(owner)) {
+      const target =
+        site.name === owner.name ? this.calledFunction(site, site.scope) : { fn: owner, offset: 1 };
       if (target?.fn !== owner) continue;
       const positional = index - target.offset >= 0 ? site.args.positional[index - target.offset] : undefined;
       const argument = positional ?? site.args.keywords.get(name);
       const taint = argument ? this.taintOf(argument, site.scope) : null;
       if (!taint) continue;
-      const passed = { ...taint, label: `${taint.label} (passed to ${owner.name}())` };
+      const callee = owner.name === '__init__' && owner.ownerClass ? owner.ownerClass.name : owner.name;
+      const passed = { ...taint, label: `${taint.label} (passed to ${callee}())` };
       best = combine(best, passed);
       if (passed.sanitized.size === 0) break;
     }
@@ -537,6 +568,8 @@ export class TaintAnalyzer {
     if (dotted !== null && dotted.startsWith('self.')) {
       const viaSelf = this.ofName(node, dotted, scope);
       if (viaSelf) return viaSelf;
+      const viaClass = this.ofSelfAttribute(node, dotted, scope);
+      if (viaClass) return viaClass;
     }
     // `Path(name).name` is os.path.basename(name): the last component, no directory left in it.
     if ((attribute === 'name' || attribute === 'stem') && object && this.isPathObject(object, scope)) {
@@ -639,6 +672,17 @@ export class TaintAnalyzer {
   /** The function or method defined in this file that this call runs, as the summaries resolve it. */
   sameFileCallee(site: CallSite): Scope | null {
     return this.calledFunction(site, site.scope)?.fn ?? null;
+  }
+
+  /** Calls that run `fn`: by its name, and for an `__init__`, its class's constructor calls (`Rule(x)`). */
+  private callersOf(fn: Scope): CallSite[] {
+    const byName = this.model.callsNamed(fn.name);
+    const owner = fn.ownerClass;
+    if (fn.name !== '__init__' || !owner || this.model.classesNamed(owner.name)[0] !== owner) return byName;
+    const constructions = this.model
+      .callsNamed(owner.name)
+      .filter((site) => site.node.childForFieldName('function')?.type === 'identifier');
+    return [...byName, ...constructions];
   }
 
   /** The same-file function a call runs, and how many leading parameters (`self`) the call does not fill. */
