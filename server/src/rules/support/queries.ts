@@ -24,6 +24,9 @@ import { walkValue } from './files';
 const CHARACTER_CHECKS = new Set(['isalnum', 'isalpha', 'isdigit', 'isdecimal', 'isnumeric', 'isidentifier']);
 const VALIDATOR_NAME =
   /(^|_)(valid|validate|validated|is_valid|check|verify|allowed|is_allowed|is_safe)(_|$)/i;
+/** Checks of a secret or a signature (`check_password_hash`, `verify_token`): they say nothing of the value's text. */
+const SECRET_CHECK = /password|passwd|pwd|checkpw|hash|digest|signature|hmac|token|otp|captcha/i;
+const isValidatorName = (name: string) => VALIDATOR_NAME.test(name) && !SECRET_CHECK.test(name);
 const BLOCKS = new Set(['block', 'module']);
 
 /** Is the value `value` used at `sink` validated before it (see the module comment)? */
@@ -43,14 +46,13 @@ export function isValidatedBefore(ctx: RuleContext, sink: Node, value: Node): bo
         if (runsWhenCheckFails(candidate, condition, sink)) continue;
         return true;
       }
-      if (enclosesLater(candidate, sink) && branchesOf(candidate).some((b) => leavesOrRebinds(ctx.file, b)))
-        return true;
+      if (enclosesLater(candidate, sink) && failedCheckLeaves(ctx, candidate, condition)) return true;
     } else if (candidate.type === 'assert_statement') {
       if (enclosesLater(candidate, sink) && checks(ctx, candidate, names)) return true;
     } else if (candidate.parent?.type === 'expression_statement') {
       // `validate_username(name)` as a statement of its own: it raises on bad input.
       const site = ctx.file.callAt(candidate);
-      if (site && VALIDATOR_NAME.test(site.name) && enclosesLater(candidate, sink)) {
+      if (site && isValidatorName(site.name) && enclosesLater(candidate, sink)) {
         if (shares(namesIn(ctx, site.args.list), names)) return true;
       }
     }
@@ -79,6 +81,51 @@ function runsWhenCheckFails(statement: Node, condition: Node, sink: Node): boole
     return false;
   }
   return inBody ? negated : !negated;
+}
+
+/**
+ * Whether what follows `if <check>: ...` runs only when the check passed: the branches taken when it fails
+ * leave (return, raise, abort, continue) or rebind the value. `if not valid(x): abort(400)` guards what
+ * follows; `if valid(x): return done()` leaves when the check passed, so what follows is the failure path.
+ * A condition that mixes both kinds keeps the older reading: any branch that leaves.
+ */
+function failedCheckLeaves(ctx: RuleContext, statement: Node, condition: Node): boolean {
+  const branches = branchesOf(statement);
+  const leaves = (branch: Node | undefined) => !!branch && leavesOrRebinds(ctx.file, branch);
+  const polarity = polarityOf(condition);
+  if (polarity === 'negated') return leaves(branches[0]);
+  if (polarity === 'plain') {
+    const hasElse = statement.namedChildren.some((c) => c?.type === 'else_clause');
+    return hasElse && branches.slice(1).every(leaves);
+  }
+  return branches.some(leaves);
+}
+
+/**
+ * Whether a condition holds when its checks pass (`valid(x)`, `x in ALLOWED`, `a and b`) or when they fail
+ * (`not valid(x)`, `x not in ALLOWED`, `not a or not b`); `mixed` when it cannot be told.
+ */
+function polarityOf(condition: Node): 'plain' | 'negated' | 'mixed' {
+  const test =
+    condition.type === 'parenthesized_expression' ? (condition.namedChildren[0] ?? condition) : condition;
+  if (test.type === 'not_operator') return 'negated';
+  if (test.type === 'comparison_operator') {
+    const operators = test.children
+      .filter((c) => c && !c.isNamed)
+      .map((c) => c?.text ?? '')
+      .join(' ');
+    return /\bnot in\b|!=/.test(operators) ? 'negated' : 'plain';
+  }
+  if (test.type === 'boolean_operator') {
+    const left = test.childForFieldName('left');
+    const right = test.childForFieldName('right');
+    const operator = test.childForFieldName('operator')?.text;
+    const sides = [left, right].map((side) => (side ? polarityOf(side) : 'mixed'));
+    if (sides.every((p) => p === 'plain')) return 'plain';
+    if (operator === 'or' && sides.every((p) => p === 'negated')) return 'negated';
+    return 'mixed';
+  }
+  return 'plain';
 }
 
 /** The statement (a child of a block or the module) holding `node`. */
@@ -134,7 +181,7 @@ function checks(ctx: RuleContext, condition: Node, names: ReadonlySet<string>): 
             pattern !== undefined &&
             isStrictPattern(pattern, site.name === 'fullmatch') &&
             about(site.args.positional[0] ?? null);
-        } else if (VALIDATOR_NAME.test(site.name)) {
+        } else if (isValidatorName(site.name)) {
           found = about(site.args.list);
         }
       }
