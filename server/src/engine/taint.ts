@@ -233,6 +233,7 @@ export class TaintAnalyzer {
   /** Per function parameter: the taint its same-file callers pass. */
   private readonly parameterMemo = new Map<string, Taint | null>();
   private readonly attributeMemo = new Map<string, Taint | null>();
+  private readonly requestParameterMemo = new Map<string, boolean>();
 
   /**
    * Whether a call sends an HTTP request to a host none of the tainted values decides (`taintOf` is this
@@ -292,10 +293,35 @@ export class TaintAnalyzer {
     return !text || this.taintOf(text, scope) === null;
   }
 
-  /** Is this expression (a name or dotted name) rooted at Flask's `request` object? */
+  /**
+   * Is this expression (a name or dotted name) rooted at Flask's `request` object? Also a parameter a
+   * same-file caller fills with it: `def filters_of(req): return req.args.get("q")` called as
+   * `filters_of(request)`, or a constructor's `req` in `Thumbnail(request)`.
+   */
   isRequestObject(node: Node): boolean {
     const qualified = this.model.imports.resolve(node);
-    return qualified !== null && REQUEST_OBJECTS.includes(qualified);
+    if (qualified !== null && REQUEST_OBJECTS.includes(qualified)) return true;
+    return node.type === 'identifier' && qualified === node.text && this.isRequestParameter(node);
+  }
+
+  private isRequestParameter(node: Node): boolean {
+    const scope = this.model.scopeAt(node);
+    const owner = this.functionScopeOf(scope, node.text);
+    if (!owner) return false;
+    // Rebound in the function (`req = req or request`): not followed.
+    if (!this.model.reaching(node.text, node, scope).every((b) => b.kind === 'param')) return false;
+    const key = `${owner.node.id}:${node.text}`;
+    const known = this.requestParameterMemo.get(key);
+    if (known !== undefined) return known;
+    this.requestParameterMemo.set(key, false); // recursion guard
+    // As parameters carry taint (`fromCallers`): one caller passing the request is enough.
+    const index = owner.params.indexOf(node.text);
+    const answer = this.callersOf(owner).some((site) => {
+      const argument = this.argumentFor(owner, index, site);
+      return !!argument && this.isRequestObject(argument);
+    });
+    this.requestParameterMemo.set(key, answer);
+    return answer;
   }
 
   private compute(node: Node, scope: Scope): Taint | null {
@@ -533,11 +559,7 @@ export class TaintAnalyzer {
     const index = owner.params.indexOf(name);
     let best: Taint | null = null;
     for (const site of this.callersOf(owner)) {
-      const target =
-        site.name === owner.name ? this.calledFunction(site, site.scope) : { fn: owner, offset: 1 };
-      if (target?.fn !== owner) continue;
-      const positional = index - target.offset >= 0 ? site.args.positional[index - target.offset] : undefined;
-      const argument = positional ?? site.args.keywords.get(name);
+      const argument = this.argumentFor(owner, index, site);
       const taint = argument ? this.taintOf(argument, site.scope) : null;
       if (!taint) continue;
       const callee = owner.name === '__init__' && owner.ownerClass ? owner.ownerClass.name : owner.name;
@@ -672,6 +694,18 @@ export class TaintAnalyzer {
   /** The function or method defined in this file that this call runs, as the summaries resolve it. */
   sameFileCallee(site: CallSite): Scope | null {
     return this.calledFunction(site, site.scope)?.fn ?? null;
+  }
+
+  /**
+   * What `site` passes for the parameter at `index` of `fn`: null when it passes nothing there, undefined
+   * when the call does not run `fn`.
+   */
+  private argumentFor(fn: Scope, index: number, site: CallSite): Node | null | undefined {
+    const target: { fn: Scope; offset: number } | null =
+      site.name === fn.name ? this.calledFunction(site, site.scope) : { fn, offset: 1 };
+    if (target?.fn !== fn) return undefined;
+    const positional = index - target.offset >= 0 ? site.args.positional[index - target.offset] : undefined;
+    return positional ?? site.args.keywords.get(fn.params[index] ?? '') ?? null;
   }
 
   /** Calls that run `fn`: by its name, and for an `__init__`, its class's constructor calls (`Rule(x)`). */
