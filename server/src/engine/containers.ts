@@ -81,6 +81,46 @@ export function valuesAtKey(view: ContainerView, key: Constant): Node[] | undefi
   return undefined;
 }
 
+/**
+ * Every value a local list may hold, whatever its order: the elements of the literal it starts as, then what
+ * appends, inserts, extends with a literal and item writes put in (`clauses = []`, then
+ * `clauses.append(f"{col} = :{col}")` in a loop). Undefined when its history cannot be followed: no
+ * starting literal on every path, or another kind of write.
+ */
+export function listValues(view: ContainerView): Node[] | undefined {
+  const found: Node[] = [];
+  for (const binding of view.bindings) {
+    const value = binding.value;
+    if (binding.kind === 'mutate') {
+      const site = view.model.callAt(binding.node);
+      const args = site?.args.positional ?? [];
+      const method = methodOf(binding);
+      if (method === 'append' || method === 'appendleft') found.push(...args.slice(0, 1));
+      else if (method === 'insert') found.push(...args.slice(1, 2));
+      else if (method === 'extend' && (args[0]?.type === 'list' || args[0]?.type === 'tuple'))
+        found.push(...elements(args[0]));
+      else if (method !== 'pop' && method !== 'remove') return undefined;
+      continue;
+    }
+    if (binding.kind !== 'assign' || !value) return undefined;
+    if (binding.weak) {
+      // `lst[i] = v`
+      found.push(value);
+      continue;
+    }
+    if (value.type !== 'list' && value.type !== 'tuple') return undefined;
+    const items = elements(value);
+    if (items.some((item) => item.type === 'list_splat')) return undefined;
+    found.push(...items);
+    if (view.dominates(binding)) return found;
+  }
+  return undefined;
+}
+
+function elements(node: Node): Node[] {
+  return node.namedChildren.filter((child): child is Node => child !== null && child.type !== 'comment');
+}
+
 function methodOf(binding: Binding): string {
   const fn = binding.node.type === 'call' ? binding.node.childForFieldName('function') : null;
   return fn?.type === 'attribute' ? (fn.childForFieldName('attribute')?.text ?? '') : '';

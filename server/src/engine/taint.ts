@@ -3,7 +3,7 @@ import type { CallSite, FileModel } from './model';
 import { allowListCheck, isConstantLookup } from './allowLists';
 import { dominatedExtent, isDeadCode } from './branches';
 import { evaluate, truthy } from './constants';
-import { isConfigParser, valuesAtKey } from './containers';
+import { isConfigParser, listValues, valuesAtKey } from './containers';
 import type { ContainerView } from './containers';
 import { lookupScope } from './scopes';
 import type { Binding, Scope } from './scopes';
@@ -448,6 +448,11 @@ export class TaintAnalyzer {
     }
     if (container.type !== 'identifier') return undefined;
     return valuesAtKey(this.containerView(container, scope), key);
+  }
+
+  /** Every value the local list `name` may hold (containers.ts `listValues`), or undefined. */
+  listValues(name: Node, scope: Scope = this.model.scopeAt(name)): Node[] | undefined {
+    return name.type === 'identifier' ? listValues(this.containerView(name, scope)) : undefined;
   }
 
   private containerView(name: Node, scope: Scope): ContainerView {

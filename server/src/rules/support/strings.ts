@@ -109,7 +109,11 @@ export function stringShape(
           const argsConstant = argList.every((a) => {
             if (!a) return true;
             const value = a.type === 'keyword_argument' ? a.childForFieldName('value') : a;
-            return stringShape(ctx, value, options, depth + 1) === 'constant' || isConstantContainer(value);
+            return (
+              stringShape(ctx, value, options, depth + 1) === 'constant' ||
+              isConstantContainer(value) ||
+              isListOfConstants(ctx, value, options, depth)
+            );
           });
           if (receiver === 'constant' && argsConstant) return 'constant';
           return receiver === 'unknown' && method !== 'format' && method !== 'join' ? 'unknown' : 'dynamic';
@@ -173,6 +177,13 @@ export function stringShape(
       }
       return sawConstant ? 'constant' : 'unknown';
     }
+    case 'boolean_operator': {
+      // `" AND ".join(clauses) or "1=1"`: one of its operands.
+      const left = stringShape(ctx, node.childForFieldName('left'), options, depth + 1);
+      const right = stringShape(ctx, node.childForFieldName('right'), options, depth + 1);
+      if (left === 'constant' && right === 'constant') return 'constant';
+      return left === 'dynamic' || right === 'dynamic' ? 'dynamic' : 'unknown';
+    }
     case 'conditional_expression': {
       // `"DESC" if descending else "ASC"`: one of two constants.
       const value = stringShape(ctx, node.namedChildren[0] ?? null, options, depth + 1);
@@ -182,6 +193,14 @@ export function stringShape(
     }
     case 'subscript':
       return isConstantLookup(ctx.file, node) ? 'constant' : 'unknown';
+    case 'tuple':
+    case 'list':
+    case 'set':
+      // `for col in ("country", "segment")`: each element a constant, so is the loop variable.
+      return node.namedChildren.length > 0 &&
+        node.namedChildren.every((c) => stringShape(ctx, c, options, depth + 1) === 'constant')
+        ? 'constant'
+        : 'unknown';
     case 'list_comprehension':
     case 'set_comprehension':
     case 'generator_expression':
@@ -208,6 +227,17 @@ function isConstantSequence(node: Node | null): boolean {
 
 function isStringy(node: Node | null): boolean {
   return !!node && (node.type === 'string' || node.type === 'concatenated_string');
+}
+
+/** A local list whose every element is constant text: `clauses` after `clauses.append(f"{col} = :{col}")`. */
+function isListOfConstants(
+  ctx: RuleContext,
+  node: Node | null,
+  options: ShapeOptions,
+  depth: number,
+): boolean {
+  const values = node ? ctx.taint.listValues(node) : undefined;
+  return values !== undefined && values.every((v) => stringShape(ctx, v, options, depth + 1) === 'constant');
 }
 
 function isConstantContainer(node: Node | null): boolean {
