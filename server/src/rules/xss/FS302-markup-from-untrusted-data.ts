@@ -24,7 +24,7 @@ export default defineRule({
     fix: { title: 'Let Markup escape the values: Markup(template).format(...)', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds `Markup(...)` (from `markupsafe`, `flask` or `jinja2`, under any alias) given a string that is not constant: request data (high confidence), or a string assembled at run time with an f-string, `%`, `.format()`, `+` or `join` from values that are not escaped (medium confidence), or a stored or passed-in value trusted as is (`Markup(post.body)`, `Markup(value.replace("\\n", "<br>"))` in a template filter; low confidence, as who writes it is not visible). `Markup` marks its argument as safe HTML, so Jinja\'s autoescaping leaves it alone. Constant markup (`Markup("<br>")`), `Markup("<b>{}</b>").format(x)` and `Markup("<b>%s</b>") % x` (which escape their arguments) and values already passed through `escape()` are not reported. Request data passed to `render_template_string` for a value its template marks `|safe` (or renders in an `{% autoescape false %}` block) is reported too: it is Markup by another name.',
+        'Finds `Markup(...)` (from `markupsafe`, `flask` or `jinja2`, under any alias) given a string that is not constant: request data (high confidence), or a string assembled at run time with an f-string, `%`, `.format()`, `+` or `join` from values that are not escaped (medium confidence), or a stored or passed-in value trusted as is (`Markup(post.body)`, `Markup(value.replace("\\n", "<br>"))` in a template filter, or the HTML a Markdown renderer makes of one: `Markup(markdown.markdown(note.body))`, markdown2, mistune, commonmark, `Markdown().convert()`, which keep raw HTML; low confidence, as who writes it is not visible). `Markup` marks its argument as safe HTML, so Jinja\'s autoescaping leaves it alone. Constant markup (`Markup("<br>")`), `Markup("<b>{}</b>").format(x)` and `Markup("<b>%s</b>") % x` (which escape their arguments) and values already passed through `escape()` are not reported. Request data passed to `render_template_string` for a value its template marks `|safe` (or renders in an `{% autoescape false %}` block) is reported too: it is Markup by another name.',
       why: 'Jinja escapes every value in a template except `Markup` objects. Wrapping a string that contains user input in `Markup` switches that protection off for it: a value such as `<img src=x onerror=alert(document.cookie)>` is rendered as live HTML in every page that shows it (reflected or stored XSS).',
       example:
         '@app.route("/profile")\ndef profile():\n    bio = request.args.get("bio", "")\n    return render_template("profile.html", bio=Markup(f"<p>{bio}</p>"))',
@@ -66,6 +66,17 @@ export default defineRule({
         );
         continue;
       }
+      // Markup(markdown.markdown(note.body)): Markdown renderers keep the raw HTML written in the text.
+      const renderer = ctx.file.resolveValue(unwrap(value));
+      const rendered = markdownSource(ctx, renderer);
+      if (rendered && (isOpaqueValue(ctx, rendered) || hasUnescapedParts(ctx, rendered))) {
+        ctx.report(
+          site.node,
+          `Markup() trusts the HTML that ${shortText(renderer)} renders: Markdown keeps raw HTML (a <script> or an onerror= written in the text), so whoever can write it runs script in every page that shows it. Sanitize the rendered HTML (nh3.clean or bleach.clean) before Markup().`,
+          { confidence: 'low' },
+        );
+        continue;
+      }
       // Markup(post.body), Markup(s.replace("\n", "<br>")) in a template filter: a stored or passed-in value
       // trusted as HTML. Whether users wrote it is not visible here, hence the low confidence.
       if (isOpaqueValue(ctx, value)) {
@@ -103,6 +114,32 @@ function isOpaqueValue(ctx: RuleContext, value: Node): boolean {
     }
   }
   return ['identifier', 'attribute', 'subscript'].includes(node.type);
+}
+
+/** Markdown to HTML, keeping the raw HTML in the text: Python-Markdown, markdown2, mistune, commonmark. */
+const MARKDOWN_RENDERERS = new Set([
+  'markdown.markdown',
+  'markdown2.markdown',
+  'mistune.html',
+  'mistune.markdown',
+  'commonmark.commonmark',
+]);
+
+/**
+ * The text a Markdown renderer call turns into HTML (`markdown.markdown(text)`, `markdown.Markdown(...)
+ * .convert(text)`), unless it is told to escape or drop raw HTML (markdown2's `safe_mode`).
+ */
+function markdownSource(ctx: RuleContext, node: Node): Node | undefined {
+  if (node.type !== 'call') return undefined;
+  const site = ctx.file.callAt(node);
+  if (!site) return undefined;
+  const renders =
+    MARKDOWN_RENDERERS.has(site.callee ?? '') ||
+    (site.name === 'convert' &&
+      !!site.receiver &&
+      ctx.file.constructorOf(site.receiver) === 'markdown.Markdown');
+  if (!renders || site.args.keywords.has('safe_mode') || site.args.keywords.has('escape')) return undefined;
+  return site.args.positional[0] ?? site.args.keywords.get('text');
 }
 
 const STRING_METHODS = new Set(['replace', 'strip', 'lstrip', 'rstrip', 'format', 'join', 'lower', 'upper']);
