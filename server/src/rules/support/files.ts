@@ -1,6 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import { isConstantCollection } from '../../engine/allowLists';
-import { leavesOrRebinds } from '../../engine/branches';
+import { ifBranches, leavesOrRebinds } from '../../engine/branches';
 import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
 import { contains, dottedName, lastSegment, stringValue } from '../../engine/syntax';
@@ -580,19 +580,6 @@ function isStrictPattern(pattern: string, full: boolean): boolean {
   return !pattern.includes('/') && !/\.[*+]|\\S|\\W|\[\^/.test(pattern);
 }
 
-function branchesOf(ifStatement: Node): Node[] {
-  const out: Node[] = [];
-  const consequence = ifStatement.childForFieldName('consequence');
-  if (consequence) out.push(consequence);
-  for (const clause of ifStatement.namedChildren) {
-    if (clause?.type === 'elif_clause' || clause?.type === 'else_clause') {
-      const body = clause.childForFieldName('consequence') ?? clause.childForFieldName('body');
-      if (body) out.push(body);
-    }
-  }
-  return out;
-}
-
 /**
  * Is the path `arg` used at `sink` validated before (see the module comment)? `relevant` says which
  * identifiers carry the untrusted part (tainted ones, archive member names...).
@@ -622,7 +609,8 @@ export function isGuardedPath(
     const condition = candidate.childForFieldName('condition');
     if (!condition || !validates(ctx, condition, names)) continue;
     if (contains(candidate, sink)) return true;
-    if (encloses(candidate, sink) && branchesOf(candidate).some((b) => leavesOrRebinds(ctx.file, b)))
+    // Either branch leaving counts, unlike isValidatedBefore's: checks here may reject (`".." in name`).
+    if (encloses(candidate, sink) && ifBranches(candidate).some((b) => leavesOrRebinds(ctx.file, b)))
       return true;
   }
   // `assert` on the path also counts (commonly used in helpers)
@@ -632,6 +620,21 @@ export function isGuardedPath(
     if (encloses(assertion, sink) && validates(ctx, assertion, names)) return true;
   }
   return false;
+}
+
+/**
+ * A path made by a same-file helper that checks it before every `return` of it: `resolve_share_path(sid,
+ * rel)` returning `candidate` after `if not candidate.startswith(base + os.sep): abort(404)`. The value
+ * is followed through one assignment (`path = resolve_share_path(...)`).
+ */
+export function isCheckedByHelper(ctx: RuleContext, node: Node): boolean {
+  const value = ctx.file.resolveValue(node);
+  const site = value.type === 'call' ? ctx.file.callAt(value) : undefined;
+  const helper = site ? ctx.taint.sameFileCallee(site) : null;
+  if (!helper || helper.returns.length === 0) return false;
+  return helper.returns.every(
+    (returned) => returned.type === 'identifier' && isGuardedPath(ctx, returned, returned, () => true),
+  );
 }
 
 /** The statement holding `earlier` sits in a block that also holds `later` (so it runs first). */

@@ -1,5 +1,5 @@
 import type { Node } from 'web-tree-sitter';
-import { leavesOrRebinds } from '../../engine/branches';
+import { failedCheckLeaves } from '../../engine/branches';
 import type { RuleContext } from '../../engine/context';
 import { contains, isConstantExpression, stringValue } from '../../engine/syntax';
 import type { OffsetEdit } from '../../engine/types';
@@ -46,7 +46,7 @@ export function isValidatedBefore(ctx: RuleContext, sink: Node, value: Node): bo
         if (runsWhenCheckFails(candidate, condition, sink)) continue;
         return true;
       }
-      if (enclosesLater(candidate, sink) && failedCheckLeaves(ctx, candidate, condition)) return true;
+      if (enclosesLater(candidate, sink) && failedCheckLeaves(ctx.file, candidate, condition)) return true;
     } else if (candidate.type === 'assert_statement') {
       if (enclosesLater(candidate, sink) && checks(ctx, candidate, names)) return true;
     } else if (candidate.parent?.type === 'expression_statement') {
@@ -81,51 +81,6 @@ function runsWhenCheckFails(statement: Node, condition: Node, sink: Node): boole
     return false;
   }
   return inBody ? negated : !negated;
-}
-
-/**
- * Whether what follows `if <check>: ...` runs only when the check passed: the branches taken when it fails
- * leave (return, raise, abort, continue) or rebind the value. `if not valid(x): abort(400)` guards what
- * follows; `if valid(x): return done()` leaves when the check passed, so what follows is the failure path.
- * A condition that mixes both kinds keeps the older reading: any branch that leaves.
- */
-function failedCheckLeaves(ctx: RuleContext, statement: Node, condition: Node): boolean {
-  const branches = branchesOf(statement);
-  const leaves = (branch: Node | undefined) => !!branch && leavesOrRebinds(ctx.file, branch);
-  const polarity = polarityOf(condition);
-  if (polarity === 'negated') return leaves(branches[0]);
-  if (polarity === 'plain') {
-    const hasElse = statement.namedChildren.some((c) => c?.type === 'else_clause');
-    return hasElse && branches.slice(1).every(leaves);
-  }
-  return branches.some(leaves);
-}
-
-/**
- * Whether a condition holds when its checks pass (`valid(x)`, `x in ALLOWED`, `a and b`) or when they fail
- * (`not valid(x)`, `x not in ALLOWED`, `not a or not b`); `mixed` when it cannot be told.
- */
-function polarityOf(condition: Node): 'plain' | 'negated' | 'mixed' {
-  const test =
-    condition.type === 'parenthesized_expression' ? (condition.namedChildren[0] ?? condition) : condition;
-  if (test.type === 'not_operator') return 'negated';
-  if (test.type === 'comparison_operator') {
-    const operators = test.children
-      .filter((c) => c && !c.isNamed)
-      .map((c) => c?.text ?? '')
-      .join(' ');
-    return /\bnot in\b|!=/.test(operators) ? 'negated' : 'plain';
-  }
-  if (test.type === 'boolean_operator') {
-    const left = test.childForFieldName('left');
-    const right = test.childForFieldName('right');
-    const operator = test.childForFieldName('operator')?.text;
-    const sides = [left, right].map((side) => (side ? polarityOf(side) : 'mixed'));
-    if (sides.every((p) => p === 'plain')) return 'plain';
-    if (operator === 'or' && sides.every((p) => p === 'negated')) return 'negated';
-    return 'mixed';
-  }
-  return 'plain';
 }
 
 /** The statement (a child of a block or the module) holding `node`. */
@@ -267,19 +222,6 @@ function isAllowList(ctx: RuleContext, node: Node | null): boolean {
 function enclosesLater(earlier: Node, later: Node): boolean {
   const block = statementOf(earlier).parent;
   return !!block && contains(block, later) && later.startIndex > earlier.endIndex;
-}
-
-function branchesOf(ifStatement: Node): Node[] {
-  const out: Node[] = [];
-  const consequence = ifStatement.childForFieldName('consequence');
-  if (consequence) out.push(consequence);
-  for (const clause of ifStatement.namedChildren) {
-    if (clause?.type === 'elif_clause' || clause?.type === 'else_clause') {
-      const body = clause.childForFieldName('consequence') ?? clause.childForFieldName('body');
-      if (body) out.push(body);
-    }
-  }
-  return out;
 }
 
 /**
