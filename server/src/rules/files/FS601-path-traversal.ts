@@ -6,6 +6,7 @@ import {
   argumentAt,
   calleeLabel,
   clientFilenamesIn,
+  isCheckedByHelper,
   isGuardedPath,
   isPathlibValue,
   isUploadWriteSink,
@@ -61,7 +62,7 @@ export default defineRule({
     fix: { title: 'Reduce the client value to a plain file name with secure_filename()', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds request data (query string, form, JSON, headers, cookies, URL parameters) that reaches a filesystem path: `open`/`io.open`/`codecs.open`/`os.open`, `flask.send_file`, the directory of `send_from_directory`, `os.remove/unlink/rmdir/rename/replace/listdir/scandir/walk/makedirs/mkdir/chmod`, `shutil.copy/copyfile/copytree/move/rmtree`, the destination of an uploaded file\'s `save()`, and pathlib paths (`Path(name)`, `BASE / name`) read, written, opened or deleted — also through `os.path.join`, string formatting and same-file helpers. Values passed through `secure_filename`, `safe_join` or `os.path.basename`, and paths checked before use (`os.path.realpath(p).startswith(BASE)`, `Path(p).resolve().is_relative_to(BASE)`, `os.path.commonpath`, `".." in name` together with an absolute-path test such as `os.path.isabs(name)`; alone it lets `/etc/passwd` through, which `os.path.join` takes instead of the base) are not reported. The file name argument of `send_from_directory` is safe (Flask joins it safely) and is not reported.',
+        'Finds request data (query string, form, JSON, headers, cookies, URL parameters) that reaches a filesystem path: `open`/`io.open`/`codecs.open`/`os.open`, `flask.send_file`, the directory of `send_from_directory`, `os.remove/unlink/rmdir/rename/replace/listdir/scandir/walk/makedirs/mkdir/chmod`, `shutil.copy/copyfile/copytree/move/rmtree`, the destination of an uploaded file\'s `save()`, and pathlib paths (`Path(name)`, `BASE / name`) read, written, opened or deleted — also through `os.path.join`, string formatting and same-file helpers. Values passed through `secure_filename`, `safe_join` or `os.path.basename`, and paths checked before use (`os.path.realpath(p).startswith(BASE)`, `Path(p).resolve().is_relative_to(BASE)`, `os.path.commonpath`, `".." in name` together with an absolute-path test such as `os.path.isabs(name)`; alone it lets `/etc/passwd` through, which `os.path.join` takes instead of the base), also inside a same-file helper that checks the path before each of its returns, are not reported. The file name argument of `send_from_directory` is safe (Flask joins it safely) and is not reported.',
       why: 'A value such as `../../../etc/passwd` or an absolute path makes the server read, overwrite or delete files outside the directory the developer had in mind: source code, configuration with secrets, SSH keys, or the application itself. `os.path.join(BASE, "/etc/passwd")` even drops `BASE` entirely.',
       example:
         '@app.route("/download")\ndef download():\n    name = request.args["file"]\n    return send_file(os.path.join(UPLOAD_DIR, name))',
@@ -90,6 +91,7 @@ export default defineRule({
       if (taint.label === 'request.files' && !clientFilenamesIn(ctx, path).some((f) => f.origin !== null))
         continue;
       if (isGuardedPath(ctx, site.node, path, (id) => !!ctx.taint.reaches(id, 'path', site.scope))) continue;
+      if (isCheckedByHelper(ctx, path)) continue;
       ctx.report(
         site.node,
         `Request data (${taint.label}) reaches ${what}: a value like "../../etc/passwd" leaves the intended directory. Use secure_filename() or send_from_directory(), or check the resolved path stays inside the base directory.`,
