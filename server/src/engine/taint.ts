@@ -102,6 +102,9 @@ export const REQUEST_DATA_TEXT =
   /\brequest\b|<\w*[(:>"']|parse_args|use_args|use_kwargs|\.arguments\(|flask_pydantic/;
 
 /** Calls whose result carries nothing of their arguments. */
+/** Attributes that hold a number on the objects that have them (processes, HTTP responses, os.stat results). */
+const NUMBER_ATTRIBUTES = new Set(['returncode', 'status_code', 'pid', 'st_size', 'st_mtime', 'st_mode']);
+
 const CLEANING_CALLS = new Set([
   'int',
   'float',
@@ -591,6 +594,8 @@ export class TaintAnalyzer {
         ? { source: node, label: `request.${attribute}`, sanitized: NOTHING }
         : null;
     }
+    // `proc.returncode`, `resp.status_code`: numbers, whatever the object was made from.
+    if (NUMBER_ATTRIBUTES.has(attribute)) return null;
     const dotted = dottedName(node);
     if (dotted !== null && dotted.startsWith('self.')) {
       const viaSelf = this.ofName(node, dotted, scope);
