@@ -204,7 +204,9 @@ export function leavesOrRebinds(
  * Whether what follows `if <check>: ...` runs only when the check passed: the branches taken when it fails
  * leave (return, raise, abort, continue) or rebind the value. `if not valid(x): abort(400)` guards what
  * follows; `if valid(x): return done()` leaves when the check passed, so what follows is the failure path.
- * A condition that mixes both kinds keeps the older reading: any branch that leaves.
+ * A condition that mixes both kinds keeps the older reading: any branch that leaves. For checks that hold
+ * on good values (an allow-list, a character class); a check that holds on bad ones (`".." in name`) reads
+ * the other way round, which this cannot tell.
  */
 export function failedCheckLeaves(model: FileModel, statement: Node, condition: Node): boolean {
   const branches = ifBranches(statement);

@@ -101,10 +101,10 @@ const REQUEST_PARSERS = new Set([
 export const REQUEST_DATA_TEXT =
   /\brequest\b|<\w*[(:>"']|parse_args|use_args|use_kwargs|\.arguments\(|flask_pydantic/;
 
-/** Calls whose result carries nothing of their arguments. */
 /** Attributes that hold a number on the objects that have them (processes, HTTP responses, os.stat results). */
 const NUMBER_ATTRIBUTES = new Set(['returncode', 'status_code', 'pid', 'st_size', 'st_mtime', 'st_mode']);
 
+/** Calls whose result carries nothing of their arguments. */
 const CLEANING_CALLS = new Set([
   'int',
   'float',

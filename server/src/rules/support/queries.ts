@@ -24,9 +24,27 @@ import { walkValue } from './files';
 const CHARACTER_CHECKS = new Set(['isalnum', 'isalpha', 'isdigit', 'isdecimal', 'isnumeric', 'isidentifier']);
 const VALIDATOR_NAME =
   /(^|_)(valid|validate|validated|is_valid|check|verify|allowed|is_allowed|is_safe)(_|$)/i;
-/** Checks of a secret or a signature (`check_password_hash`, `verify_token`): they say nothing of the value's text. */
-const SECRET_CHECK = /password|passwd|pwd|checkpw|hash|digest|signature|hmac|token|otp|captcha/i;
-const isValidatorName = (name: string) => VALIDATOR_NAME.test(name) && !SECRET_CHECK.test(name);
+/**
+ * Words of checks of a secret or a signature (`check_password_hash`, `verify_token`): they say nothing of
+ * the value's text. Matched as words, so that `validate_hashtag` still validates.
+ */
+const SECRET_WORDS = new Set([
+  'password',
+  'passwd',
+  'pwd',
+  'hash',
+  'digest',
+  'signature',
+  'hmac',
+  'token',
+  'otp',
+]);
+const isValidatorName = (name: string) =>
+  VALIDATOR_NAME.test(name) &&
+  !name
+    .toLowerCase()
+    .split('_')
+    .some((word) => SECRET_WORDS.has(word));
 const BLOCKS = new Set(['block', 'module']);
 
 /** Is the value `value` used at `sink` validated before it (see the module comment)? */
