@@ -340,6 +340,8 @@ export function isConstantLookup(model: FileModel, node: Node): boolean {
     if (site?.name !== 'get' || !constantFallback) return false;
     container = site.receiver;
   }
+  // `{"name": "name", "date": "created_at"}.get(order, "id")`: the table written in place.
+  if (container?.type === 'dictionary') return isConstantExpression(container);
   if (container?.type !== 'identifier') return false;
   const bindings = model.bindingsOf(container.text, model.scopeAt(container));
   const only = bindings?.length === 1 ? bindings[0] : undefined;

@@ -502,9 +502,7 @@ export class FlaskModel {
       for (const [key, value] of site.args.keywords) {
         this.configWrites.push({ key, value, node: value.parent ?? value, via: 'update', target });
       }
-      for (const arg of site.args.positional) {
-        if (arg.type === 'dictionary') this.addDictionaryWrites(arg, target);
-      }
+      for (const arg of site.args.positional) this.addMappingWrites(arg, target);
     }
     for (const scope of this.file.scopes) {
       for (const [name, bindings] of scope.bindings) {
@@ -514,6 +512,25 @@ export class FlaskModel {
         }
       }
     }
+  }
+
+  /**
+   * The settings a mapping passed to `config.update()` writes: a dict literal, `dict(KEY=value)`, or a name
+   * assigned one of these (`settings = {...}; app.config.update(settings)`).
+   */
+  private addMappingWrites(arg: Node, target: string): void {
+    const mapping = this.file.resolveValue(arg);
+    if (mapping.type === 'dictionary') {
+      this.addDictionaryWrites(mapping, target);
+      return;
+    }
+    const site = mapping.type === 'call' ? this.file.callAt(mapping) : undefined;
+    if (site?.callee !== 'dict') return;
+    for (const [key, value] of site.args.keywords) {
+      this.configWrites.push({ key, value, node: value.parent ?? value, via: 'update', target });
+    }
+    const first = site.args.positional[0];
+    if (first?.type === 'dictionary') this.addDictionaryWrites(first, target);
   }
 
   private addDictionaryWrites(dict: Node, target: string): void {
