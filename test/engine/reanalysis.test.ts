@@ -483,6 +483,37 @@ describe('re-analysis of the edited statement (differential)', () => {
     }
   });
 
+  it('re-analyses a Celery task when the view that queues it with .delay() is edited', () => {
+    const source = [
+      'from celery import shared_task',
+      'from flask import Flask, request',
+      '',
+      'app = Flask(__name__)',
+      '',
+      '',
+      '@shared_task',
+      'def apply_rule(expression):',
+      '    return eval(expression, {})',
+      '',
+      '',
+      '@app.route("/rules", methods=["POST"])',
+      'def queue_rule():',
+      '    apply_rule.delay("1 + 1")',
+      '    return "queued"',
+      '',
+    ].join('\n');
+    const doc = new EditedDocument(engine, source, run);
+    try {
+      const start = doc.text.indexOf('"1 + 1"');
+      // The view now queues request data: the task's eval() is reported, as the whole file reports it.
+      assert.equal(doc.edit(start, start + '"1 + 1"'.length, 'request.form["rule"]', 'delay'), 'partial');
+      assert.ok(doc.reanalysed(/def apply_rule/));
+      assert.ok(doc.state?.findings.some((f) => f.ruleId === 'FS203'));
+    } finally {
+      doc.dispose();
+    }
+  });
+
   it('re-analyses the readers of a module-level name the edit binds for the first time, not the whole file', () => {
     const source = [
       'import requests',

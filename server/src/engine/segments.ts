@@ -58,6 +58,8 @@ export interface Method {
 const READ = /(?<![.\w])(?<!\b(?:def|class)\s+)[A-Za-z_]\w*\b(?!\s*=(?!=))/g;
 const CALL = /(?<!\b(?:def|class)\s+)\b([A-Za-z_][A-Za-z0-9_]*)\s*\(/g;
 const SELF_CALL = /(?<![.\w])(?:self|cls)\s*\.\s*$/;
+/** `task.delay(...)`: a Celery task queued with these arguments, which the taint engine counts as a call of it. */
+const QUEUED = /(?<![.\w])([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*delay\s*\(/g;
 const DEFINITION = /\b(?:def|class)\s+([A-Za-z_][A-Za-z0-9_]*)/g;
 
 /**
@@ -80,7 +82,8 @@ export function definitionsIn(code: string): Set<string> {
 
 /** The words `code` calls (followed by `(`), as `Segment.calls` counts them. */
 export function callsIn(code: string): Set<string> {
-  return new Set(Array.from(withoutInertText(code).matchAll(CALL), (m) => m[1] as string));
+  const text = withoutInertText(code);
+  return new Set([...text.matchAll(CALL), ...text.matchAll(QUEUED)].map((m) => m[1] as string));
 }
 
 function wordsOf(
@@ -94,6 +97,10 @@ function wordsOf(
     calls.add(word);
     const before = text.slice(Math.max(0, match.index - 16), match.index);
     if (!SELF_CALL.test(before)) callsBeyondSelf.add(word);
+  }
+  for (const match of text.matchAll(QUEUED)) {
+    calls.add(match[1] as string);
+    callsBeyondSelf.add(match[1] as string);
   }
   return {
     mentions: new Set(text.match(READ) ?? []),

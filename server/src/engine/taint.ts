@@ -711,16 +711,28 @@ export class TaintAnalyzer {
    * when the call does not run `fn`.
    */
   private argumentFor(fn: Scope, index: number, site: CallSite): Node | null | undefined {
+    // By name; a Celery task queued with `task.delay(...)`; a constructor call filling `__init__` after self.
     const target: { fn: Scope; offset: number } | null =
-      site.name === fn.name ? this.calledFunction(site, site.scope) : { fn, offset: 1 };
+      site.name === fn.name
+        ? this.calledFunction(site, site.scope)
+        : { fn, offset: site.name === 'delay' ? 0 : 1 };
     if (target?.fn !== fn) return undefined;
     const positional = index - target.offset >= 0 ? site.args.positional[index - target.offset] : undefined;
     return positional ?? site.args.keywords.get(fn.params[index] ?? '') ?? null;
   }
 
-  /** Calls that run `fn`: by its name, and for an `__init__`, its class's constructor calls (`Rule(x)`). */
+  /**
+   * Calls that run `fn`: by its name; for a module-level function, `fn.delay(...)` (a Celery task run by a
+   * worker with the arguments given here); for an `__init__`, its class's constructor calls (`Rule(x)`).
+   */
   private callersOf(fn: Scope): CallSite[] {
     const byName = this.model.callsNamed(fn.name);
+    if (fn.parent?.kind === 'module') {
+      const queued = this.model
+        .callsNamed('delay')
+        .filter((site) => site.receiver?.type === 'identifier' && site.receiver.text === fn.name);
+      return queued.length > 0 ? [...byName, ...queued] : byName;
+    }
     const owner = fn.ownerClass;
     if (fn.name !== '__init__' || !owner || this.model.classesNamed(owner.name)[0] !== owner) return byName;
     const constructions = this.model
