@@ -3,7 +3,7 @@ import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
 import { lastSegment } from '../../engine/syntax';
 import { addArgument, replaceNode } from '../support/edits';
-import { receiverConstructor, splatKeywords } from '../support/values';
+import { receiverConstruction, receiverConstructor, splatKeywords } from '../support/values';
 import { defineRule } from '../rule';
 
 /** requests' module functions and Session methods that send a request. */
@@ -27,7 +27,7 @@ export default defineRule({
     fix: { title: 'Add timeout=10', safety: 'unsafe' },
     docs: {
       summary:
-        "Finds outbound HTTP calls that can wait forever: `requests.get/post/put/patch/delete/head/options/request` and the same methods of a `requests.Session()` (also `self.session` set in `__init__`, and a same-file subclass that sets no timeout) without `timeout=`, or with `timeout=(connect, None)` (requests has no default timeout), any requests or httpx call or client given `timeout=None` (httpx otherwise defaults to 5 seconds, so `httpx.get(url)` is fine), `urllib.request.urlopen(url)` and `build_opener().open(url)` without a timeout (they wait as long as the socket default, none unless `socket.setdefaulttimeout()` is called in the file), and `requests.get` handed to `map()`/an executor, where no timeout can be given. Calls that pass `**kwargs` on, sessions given a mounted adapter other than requests' own `HTTPAdapter` (another may set one), and sessions of classes defined elsewhere are not reported.",
+        "Finds outbound HTTP calls that can wait forever: `requests.get/post/put/patch/delete/head/options/request` and the same methods of a `requests.Session()` (also `self.session` set in `__init__`, a same-file subclass that sets no timeout, and a session a same-file helper makes and returns) without `timeout=`, or with `timeout=(connect, None)` (requests has no default timeout), any requests or httpx call or client given `timeout=None` (httpx otherwise defaults to 5 seconds, so `httpx.get(url)` is fine), `urllib.request.urlopen(url)` and `build_opener().open(url)` without a timeout (they wait as long as the socket default, none unless `socket.setdefaulttimeout()` is called in the file), and `requests.get` handed to `map()`/an executor, where no timeout can be given. Calls that pass `**kwargs` on, sessions given a mounted adapter other than requests' own `HTTPAdapter` (another may set one), and sessions of classes defined elsewhere are not reported.",
       why: 'A request to a server that accepts the connection and then never answers (an overloaded partner API, a slow-loris endpoint an attacker points a webhook URL at) blocks the worker thread until the process is restarted. A handful of such requests occupies every gunicorn worker, and the whole app stops answering: a denial of service that needs no bug but the missing timeout.',
       example: 'resp = requests.post(PAYMENT_API, json=payload)',
       fix: 'resp = requests.post(PAYMENT_API, json=payload, timeout=10)  # or (connect, read): timeout=(3.05, 27)',
@@ -117,9 +117,28 @@ function isRequestsCall(ctx: RuleContext, site: CallSite): boolean {
   if (!REQUESTS_VERBS.has(site.name) && site.name !== 'send') return false;
   if (!site.receiver) return false;
   const built = receiverConstructor(ctx, site);
-  if (!built || !(SESSION_CONSTRUCTORS.test(built) || isPlainSessionSubclass(ctx, built))) return false;
+  const session =
+    !!built &&
+    (SESSION_CONSTRUCTORS.test(built) ||
+      isPlainSessionSubclass(ctx, built) ||
+      isPlainSessionHelper(ctx, site));
   // A session given an adapter (which may carry a default timeout) or a patched request method.
-  return !configuresSession(ctx, site);
+  return session && !configuresSession(ctx, site);
+}
+
+/**
+ * A session a same-file helper makes and returns without a timeout or an adapter anywhere in it:
+ * `def _http(): s = requests.Session(); s.headers[...] = ...; return s`, then `_http().post(url)`.
+ */
+function isPlainSessionHelper(ctx: RuleContext, site: CallSite): boolean {
+  const construction = receiverConstruction(ctx, site);
+  const call = construction ? ctx.file.callAt(construction) : undefined;
+  const helper = call ? ctx.taint.sameFileCallee(call) : null;
+  if (!helper || helper.returns.length === 0 || setsTimeout(helper.node)) return false;
+  return helper.returns.every((returned) => {
+    const value = ctx.file.resolveValue(returned, helper);
+    return value.type === 'call' && SESSION_CONSTRUCTORS.test(ctx.file.callAt(value)?.callee ?? '');
+  });
 }
 
 function isHttpxClientCall(ctx: RuleContext, site: CallSite): boolean {

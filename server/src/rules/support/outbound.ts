@@ -122,10 +122,25 @@ function sinkOf(ctx: RuleContext, site: CallSite): { argument: UrlArgument; cert
   return client ? { argument, certain: client === 'certain' } : null;
 }
 
+/**
+ * A call that gives an HTTP client: a known constructor (`requests.Session()`), or a same-file helper
+ * every `return` of which gives one (`def _http(): s = requests.Session(); ...; return s`).
+ */
+function buildsClient(ctx: RuleContext, call: Node, depth = 0): boolean {
+  const site = ctx.file.callAt(call);
+  if (!site) return false;
+  if (CLIENTS.has(site.callee ?? '')) return true;
+  const helper = depth < 3 ? ctx.taint.sameFileCallee(site) : null;
+  if (!helper || helper.returns.length === 0) return false;
+  return helper.returns.every((returned) => {
+    const value = ctx.file.resolveValue(returned, helper);
+    return value.type === 'call' && buildsClient(ctx, value, depth + 1);
+  });
+}
+
 /** Is the receiver an HTTP client: built by a known constructor (`certain`), or named like one (`likely`)? */
 function clientKind(ctx: RuleContext, receiver: Node): 'certain' | 'likely' | null {
-  if (receiver.type === 'call')
-    return CLIENTS.has(ctx.file.callAt(receiver)?.callee ?? '') ? 'certain' : null;
+  if (receiver.type === 'call') return buildsClient(ctx, receiver) ? 'certain' : null;
   const name = dottedName(receiver);
   if (!name) return null;
   // `s = requests.Session()`, `with httpx.Client() as client:`, `self.session = requests.Session()` anywhere.
@@ -138,7 +153,7 @@ function clientKind(ctx: RuleContext, receiver: Node): 'certain' | 'likely' | nu
       if (visible.has(scope)) boundHere = true;
       if (!binding.value || (binding.kind !== 'assign' && binding.kind !== 'with')) continue;
       const value = binding.value.type === 'await' ? binding.value.namedChildren[0] : binding.value;
-      if (value?.type !== 'call' || !CLIENTS.has(ctx.file.callAt(value)?.callee ?? '')) continue;
+      if (value?.type !== 'call' || !buildsClient(ctx, value)) continue;
       if (visible.has(scope) || name.startsWith('self.')) return 'certain';
       elsewhere = true;
     }
