@@ -15,7 +15,7 @@ const ENVIRONMENTS = new Set([
 ]);
 const TEMPLATES = new Set(['jinja2.Template', 'jinja2.environment.Template']);
 /** Calls whose first argument is a Jinja template's source. */
-const TEMPLATE_SOURCES = /^(flask\.render_template_string|flask\.stream_template_string|from_string)$/;
+const TEMPLATE_SOURCES = /^(flask\.render_template_string|flask\.stream_template_string)$/;
 /** `{% autoescape false %}` (also with `-` whitespace control): the block inside is not escaped. */
 const AUTOESCAPE_OFF_BLOCK = /\{%-?\s*autoescape\s+(false|False)\s*-?%\}/;
 
@@ -49,7 +49,9 @@ export default defineRule({
   check(ctx: RuleContext) {
     // render_template_string("{% autoescape false %}...{{ c }}...{% endautoescape %}", c=...)
     for (const site of ctx.file.calls) {
-      if (!ctx.inFocus(site.node) || !TEMPLATE_SOURCES.test(site.callee ?? site.name)) continue;
+      // `env.from_string(...)` on any environment: its callee is qualified by the receiver's name.
+      const compiles = TEMPLATE_SOURCES.test(site.callee ?? '') || site.name === 'from_string';
+      if (!ctx.inFocus(site.node) || !compiles) continue;
       const source = site.args.positional[0] ?? site.args.keywords.get('source');
       const text = source ? stringValue(ctx.file.resolveValue(unwrap(source))) : undefined;
       const block = text === undefined ? null : AUTOESCAPE_OFF_BLOCK.exec(text);
