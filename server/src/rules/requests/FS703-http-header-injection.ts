@@ -103,7 +103,7 @@ export default defineRule({
       if (!site.receiver || !ctx.inFocus(site.node)) continue;
       const name = argumentAt(site, 0, 'key');
       const taint = name ? taintOf(ctx, name) : null;
-      if (!name || !taint || isValidatedBefore(ctx, site.node, name)) continue;
+      if (!name || !taint || isValidatedBefore(ctx, site.node, name, { lineBreaks: true })) continue;
       ctx.report(
         name,
         `Request data (${taint.label}) chooses the name of the cookie set by .${site.name}(): the client can overwrite any cookie (the session one included) and, since Werkzeug does not quote cookie names, add attributes such as "; Domain=...". Use a constant cookie name or check the name against an allow-list.`,
@@ -126,7 +126,7 @@ function checkWrite(ctx: RuleContext, write: HeaderWrite): void {
   if (header && OTHER_RULES.has(header)) return;
   const nameTaint = write.name && header === undefined ? taintOf(ctx, write.name) : null;
   if (nameTaint && write.name) {
-    if (isValidatedBefore(ctx, write.at, write.name)) return;
+    if (isValidatedBefore(ctx, write.at, write.name, { lineBreaks: true })) return;
     ctx.report(
       write.name,
       `Request data (${nameTaint.label}) chooses a response header name: the client can set Set-Cookie or any other header, and Werkzeug checks only values for line breaks, so a name with CR/LF splits the response on servers that do not check names (the Werkzeug development server among them). Use constant header names.`,
@@ -136,7 +136,7 @@ function checkWrite(ctx: RuleContext, write: HeaderWrite): void {
   }
   if (!write.value) return;
   const taint = taintOf(ctx, write.value);
-  if (!taint || isValidatedBefore(ctx, write.at, write.value)) return;
+  if (!taint || isValidatedBefore(ctx, write.at, write.value, { lineBreaks: true })) return;
   const shown = constantName ?? 'a response header';
   if (header && FILE_HEADERS.has(header)) {
     ctx.report(

@@ -47,8 +47,18 @@ const isValidatorName = (name: string) =>
     .some((word) => SECRET_WORDS.has(word));
 const BLOCKS = new Set(['block', 'module']);
 
+export interface CheckOptions {
+  /** The sink cares about line breaks (logs, headers): a pattern that lets \r or \n through checks nothing. */
+  lineBreaks?: boolean;
+}
+
 /** Is the value `value` used at `sink` validated before it (see the module comment)? */
-export function isValidatedBefore(ctx: RuleContext, sink: Node, value: Node): boolean {
+export function isValidatedBefore(
+  ctx: RuleContext,
+  sink: Node,
+  value: Node,
+  options: CheckOptions = {},
+): boolean {
   const names = namesIn(ctx, value);
   if (names.size === 0) return false;
   const scope = ctx.file.scopeAt(sink);
@@ -58,7 +68,7 @@ export function isValidatedBefore(ctx: RuleContext, sink: Node, value: Node): bo
     if (ctx.file.scopeAt(candidate) !== scope) continue;
     if (candidate.type === 'if_statement') {
       const condition = candidate.childForFieldName('condition');
-      if (!condition || !checks(ctx, condition, names)) continue;
+      if (!condition || !checks(ctx, condition, names, options)) continue;
       if (contains(candidate, sink)) {
         // `if not name.isalnum(): log(name)`: the branch that runs when the check fails.
         if (runsWhenCheckFails(candidate, condition, sink)) continue;
@@ -66,7 +76,7 @@ export function isValidatedBefore(ctx: RuleContext, sink: Node, value: Node): bo
       }
       if (enclosesLater(candidate, sink) && failedCheckLeaves(ctx.file, candidate, condition)) return true;
     } else if (candidate.type === 'assert_statement') {
-      if (enclosesLater(candidate, sink) && checks(ctx, candidate, names)) return true;
+      if (enclosesLater(candidate, sink) && checks(ctx, candidate, names, options)) return true;
     } else if (candidate.parent?.type === 'expression_statement') {
       // `validate_username(name)` as a statement of its own: it raises on bad input.
       const site = ctx.file.callAt(candidate);
@@ -129,7 +139,12 @@ function shares(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
 }
 
 /** Does `condition` hold a check (see the module comment) of a value sharing one of `names`? */
-function checks(ctx: RuleContext, condition: Node, names: ReadonlySet<string>): boolean {
+function checks(
+  ctx: RuleContext,
+  condition: Node,
+  names: ReadonlySet<string>,
+  options: CheckOptions,
+): boolean {
   const about = (node: Node | null) => shares(namesIn(ctx, node), names);
   let found = false;
   const visit = (n: Node): void => {
@@ -143,7 +158,7 @@ function checks(ctx: RuleContext, condition: Node, names: ReadonlySet<string>): 
           const pattern = stringValue(ctx.file.resolveValue(site.args.positional[0] ?? n));
           found =
             pattern !== undefined &&
-            isStrictPattern(pattern, site.callee === 're.fullmatch') &&
+            isStrictPattern(pattern, site.callee === 're.fullmatch', options) &&
             about(site.args.positional[1] ?? null);
         } else if (['match', 'fullmatch'].includes(site.name) && site.receiver) {
           const compiled = ctx.file.resolveValue(site.receiver);
@@ -152,7 +167,7 @@ function checks(ctx: RuleContext, condition: Node, names: ReadonlySet<string>): 
             compile?.callee === 're.compile' ? stringValue(compile.args.positional[0] ?? null) : undefined;
           found =
             pattern !== undefined &&
-            isStrictPattern(pattern, site.name === 'fullmatch') &&
+            isStrictPattern(pattern, site.name === 'fullmatch', options) &&
             about(site.args.positional[0] ?? null);
         } else if (isValidatorName(site.name)) {
           found = about(site.args.list);
@@ -215,7 +230,9 @@ function isConstantValue(ctx: RuleContext, node: Node | null): boolean {
 }
 
 /** An anchored regex with no match-anything part, so that it limits the characters of the value. */
-function isStrictPattern(pattern: string, full: boolean): boolean {
+function isStrictPattern(pattern: string, full: boolean, options: CheckOptions): boolean {
+  // `\s` (and a class holding it) matches \r and \n: no check against forged lines.
+  if (options.lineBreaks && /\\[snrv]|[\r\n]/.test(pattern)) return false;
   if (!full && !/^(\^|\\A)/.test(pattern)) return false;
   if (!full && !/(\$|\\Z|\\z)$/.test(pattern)) return false;
   return !/\.[*+{]|\\S|\\W|\\D|\[\^/.test(pattern);
