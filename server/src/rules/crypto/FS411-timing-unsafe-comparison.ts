@@ -89,7 +89,7 @@ export default defineRule({
     fix: { title: 'Compare with hmac.compare_digest()', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds `==`/`!=` comparisons between request data and a secret: API keys (`request.headers.get("X-Api-Key") == API_KEY`), tokens (`token == user.reset_token` with `token` from the URL), HMAC and webhook signatures (`signature != hmac.new(key, body, sha256).hexdigest()`), one-time codes, and passwords compared in plain. Secrets are recognised by their names (variables, attributes, config and environment keys, header names) and by being computed with `hmac.new(...)`, a hash of a secret and data (`hashlib.sha256(SECRET + body)`) or pyotp (`totp.now()`); request data by taint, through variables and helpers. Two secrets compared where neither is shown to come from the request (`provided_token == stored_token` in a helper) are reported with medium confidence, as is a request value named as a secret compared with a hard-coded string (passwords against literals are FS403\'s). `hmac.compare_digest`, `secrets.compare_digest`, `check_password_hash`, SQLAlchemy criteria (`.where(Key.value == provided)`, compared by the database), comparisons with None, booleans, numbers, empty strings, `"null"`/`"undefined"` sentinels or lengths, password confirmations (`password != confirm_password`) and non-secret values (usernames, roles, methods) are not reported.',
+        'Finds `==`/`!=` comparisons between request data and a secret: API keys (`request.headers.get("X-Api-Key") == API_KEY`), tokens (`token == user.reset_token` with `token` from the URL), HMAC and webhook signatures (`signature != hmac.new(key, body, sha256).hexdigest()`), one-time codes, and passwords compared in plain. Secrets are recognised by their names (variables, attributes, config and environment keys, header names) and by being computed with `hmac.new(...)`, a hash of a secret and data (`hashlib.sha256(SECRET + body)`) or pyotp (`totp.now()`); request data by taint, through variables and helpers; a secret field of a record fetched with request data (`doc.get("confirm_code")` after `find_one({"_id": wid})`) counts as stored, not as request data. Two secrets compared where neither is shown to come from the request (`provided_token == stored_token` in a helper) are reported with medium confidence, as is a request value named as a secret compared with a hard-coded string (passwords against literals are FS403\'s). `hmac.compare_digest`, `secrets.compare_digest`, `check_password_hash`, SQLAlchemy criteria (`.where(Key.value == provided)`, compared by the database), comparisons with None, booleans, numbers, empty strings, `"null"`/`"undefined"` sentinels or lengths, password confirmations (`password != confirm_password`) and non-secret values (usernames, roles, methods) are not reported.',
       why: 'String equality stops at the first character that differs, so a wrong guess that shares a longer prefix with the secret takes slightly longer to reject. Measured over many requests (and across a network, with statistics) that difference lets an attacker recover an API key or a signature one character at a time, and then forge webhooks or call the API as the victim.',
       example:
         '@app.route("/webhook", methods=["POST"])\ndef webhook():\n    expected = hmac.new(WEBHOOK_SECRET, request.data, hashlib.sha256).hexdigest()\n    if request.headers.get("X-Signature") != expected:\n        abort(403)',
@@ -155,6 +155,62 @@ function operand(ctx: RuleContext, node: Node, scope: Scope): Operand {
 function withTaint(ctx: RuleContext, o: Operand, scope: Scope): void {
   // An HMAC of the request body is request-derived, but no client can choose it: it is the expected value.
   if (!o.constant && !o.hmac) o.taint = ctx.taint.taintOf(o.node, scope);
+  // `doc.get("confirm_code")` with `doc = db.withdrawals.find_one({"_id": wid})`: the stored secret of a
+  // record the request only chose, not a value the client sent.
+  if (o.secret && o.taint && isFieldOfLookedUpRecord(ctx, o.node, scope)) o.taint = null;
+}
+
+/** Calls that fetch one stored record (pymongo, SQLAlchemy, Flask-SQLAlchemy, DB-API). */
+const RECORD_LOOKUPS = new Set([
+  'find_one',
+  'get',
+  'get_or_404',
+  'first',
+  'first_or_404',
+  'one',
+  'one_or_none',
+  'scalar',
+  'scalar_one',
+  'scalar_one_or_none',
+  'fetchone',
+]);
+
+/** `record.field`, `record["field"]` or `record.get("field")` where `record` was fetched by a lookup call. */
+function isFieldOfLookedUpRecord(ctx: RuleContext, node: Node, scope: Scope): boolean {
+  let base = unwrap(node);
+  if (base.type === 'call') {
+    const site = ctx.file.callAt(base);
+    if (site?.name !== 'get' || !site.receiver) return false;
+    base = site.receiver;
+  } else if (base.type === 'attribute') {
+    base = base.childForFieldName('object') ?? base;
+  } else if (base.type === 'subscript') {
+    base = base.childForFieldName('value') ?? base;
+  } else return false;
+  if (base.type !== 'identifier') return false;
+  const record = ctx.file.resolveValue(base, scope);
+  const lookup = record.type === 'call' ? ctx.file.callAt(record) : undefined;
+  return (
+    !!lookup?.receiver &&
+    RECORD_LOOKUPS.has(lookup.name) &&
+    !ctx.taint.isRequestObject(rootOf(lookup.receiver))
+  );
+}
+
+function rootOf(node: Node): Node {
+  let current = node;
+  for (;;) {
+    const inner =
+      current.type === 'attribute'
+        ? current.childForFieldName('object')
+        : current.type === 'call'
+          ? current.childForFieldName('function')
+          : current.type === 'subscript'
+            ? current.childForFieldName('value')
+            : null;
+    if (!inner) return current;
+    current = inner;
+  }
 }
 
 /** `len(x)`, `type(x)`, `x.count(...)`: numbers and types, not the secret's text. */
