@@ -30,7 +30,7 @@ export default defineRule({
     fix: { title: 'Turn CSRF protection back on', safety: 'unsafe' },
     docs: {
       summary:
-        'Finds Flask-WTF CSRF protection switched off: `WTF_CSRF_ENABLED = False` in any configuration spelling (`app.config[...]`, `.update()`, `from_mapping`, config classes), `WTF_CSRF_CHECK_DEFAULT = False` with no `csrf.protect()` call, an empty `WTF_CSRF_METHODS`, `@csrf.exempt` on a view that accepts `POST`/`PUT`/`PATCH`/`DELETE` (unless the view checks a signature, as webhooks do with `hmac.compare_digest`/`construct_event`, or authenticates by an `Authorization`/`X-API-Key` header), `csrf.exempt(blueprint)`, and forms built with `meta={"csrf": False}`, `csrf_enabled=False` or `class Meta: csrf = False`. Configuration meant for tests (a `TestConfig` class, a test function or fixture, `TESTING = True` alongside) is left alone.',
+        'Finds Flask-WTF CSRF protection switched off: `WTF_CSRF_ENABLED = False` in any configuration spelling (`app.config[...]`, `.update()`, `from_mapping`, config classes), `WTF_CSRF_CHECK_DEFAULT = False` with no `csrf.protect()` call, an empty `WTF_CSRF_METHODS`, `@csrf.exempt` on a view that accepts `POST`/`PUT`/`PATCH`/`DELETE` (unless the view checks a signature, as webhooks do with `hmac.compare_digest`/`construct_event`, or authenticates by a header such as `Authorization`, `X-API-Key` or a payment provider token or signature header, which a cross-site form cannot set), `csrf.exempt(blueprint)`, and forms built with `meta={"csrf": False}`, `csrf_enabled=False` or `class Meta: csrf = False`. Configuration meant for tests (a `TestConfig` class, a test function or fixture, `TESTING = True` alongside) is left alone.',
       why: "Without a CSRF token check, any web page a logged-in user visits can submit forms to your application with the user's cookies: changing their email or password, transferring money, or deleting data, without the user noticing.",
       example:
         'app.config["WTF_CSRF_ENABLED"] = False\n\n@app.route("/transfer", methods=["POST"])\n@csrf.exempt\ndef transfer():\n    ...',
@@ -142,7 +142,8 @@ function checkClassExemptions(ctx: RuleContext): void {
 /**
  * A view that another server calls, proving itself with a signature (a payment or Git webhook:
  * `hmac.compare_digest`, Stripe's `construct_event`), or that authenticates by a header rather than the
- * session cookie (`Authorization`, `X-API-Key`): a forged cross-site request carries neither, so CSRF
+ * session cookie (`Authorization`, `X-API-Key`, a provider's `X-Notify-Token` or `x-nowpayments-sig`): a
+ * cross-site form cannot set a custom header, so a forged request carries neither, and CSRF
  * protection has nothing to add, and exempting it is the documented practice.
  */
 function authenticatesWithoutCookies(view: Scope): boolean {
@@ -151,7 +152,7 @@ function authenticatesWithoutCookies(view: Scope): boolean {
 }
 
 const SIGNATURE_OR_HEADER_AUTH =
-  /compare_digest\s*\(|construct_event\s*\(|verify_(webhook|signature)\w*\s*\(|\.verify\s*\(\s*(request\.(get_data|data)|payload|body|signature)|headers(\.get\s*\(|\[)\s*['"](authorization|x-api-key|x-auth-token)['"]/i;
+  /compare_digest\s*\(|construct_event\s*\(|verify_(webhook|signature)\w*\s*\(|\.verify\s*\(\s*(request\.(get_data|data)|payload|body|signature)|headers(\.get\s*\(|\[)\s*['"][\w-]*(authorization|api-?key|token|sig|signature|secret|hmac)[\w-]*['"]/i;
 
 function checkExemptions(ctx: RuleContext): void {
   for (const view of ctx.file.functions) {
