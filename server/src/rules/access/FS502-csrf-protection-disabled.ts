@@ -152,7 +152,7 @@ function authenticatesWithoutCookies(view: Scope): boolean {
 }
 
 const SIGNATURE_OR_HEADER_AUTH =
-  /compare_digest\s*\(|construct_event\s*\(|verify_(webhook|signature)\w*\s*\(|\.verify\s*\(\s*(request\.(get_data|data)|payload|body|signature)|headers(\.get\s*\(|\[)\s*['"][\w-]*(authorization|api-?key|token|sig|signature|secret|hmac)[\w-]*['"]/i;
+  /compare_digest\s*\(|construct_event\s*\(|verify_(webhook|signature)\w*\s*\(|\.verify\s*\(\s*(request\.(get_data|data)|payload|body|signature)|headers(\.get\s*\(|\[)\s*['"](?:[a-z0-9]+[-_])*(authorization|api-?key|token|sig|signature|secret|hmac)(?:[-_][\w-]*)?['"]/i;
 
 function checkExemptions(ctx: RuleContext): void {
   for (const view of ctx.file.functions) {
