@@ -90,31 +90,42 @@ const dist = (values: number[]): Distribution => ({
   max: Math.max(...values),
 });
 
-/**
- * The incremental parse alone of the same keys, in this process: each key is parsed right after the server
- * answered it, so that both figures of a key come from the same moment of the machine's load (measured
- * one run after the other, a load that changed in between skewed their ratio either way).
- */
-function parseAlongside(engine: Engine, uri: string, initial: string) {
-  const store = new TreeStore(engine.parser);
-  let text = initial;
-  let version = 1;
-  if (!store.get(uri, text, version)) throw new Error('parse failed');
-  const times: number[] = [];
-  return {
-    times,
-    parse(e: KeyEdit): void {
-      const edit = treeSitterEdit(text, e.start, e.end, e.text);
-      text = text.slice(0, e.start) + e.text + text.slice(e.end);
-      version++;
-      const t0 = performance.now();
-      store.edited(uri, edit);
-      const tree = store.get(uri, text, version);
-      times.push(performance.now() - t0);
-      if (!tree) throw new Error('parse failed');
-    },
-    dispose: () => store.dispose(),
-  };
+/** A document typed into key by key in this process, each key an incremental parse through TreeStore. */
+class TypedDocument {
+  private readonly store: TreeStore;
+  private version = 1;
+  text: string;
+  /** The tree of the initial text. */
+  readonly first: Tree;
+
+  constructor(
+    engine: Engine,
+    private readonly uri: string,
+    initial: string,
+  ) {
+    this.store = new TreeStore(engine.parser);
+    this.text = initial;
+    const first = this.store.get(uri, initial, 1);
+    if (!first) throw new Error('parse failed');
+    this.first = first;
+  }
+
+  /** Applies the key, then edits and re-parses the tree: the tree and the milliseconds of that parse. */
+  type(e: KeyEdit): { tree: Tree; ms: number } {
+    const edit = treeSitterEdit(this.text, e.start, e.end, e.text);
+    this.text = this.text.slice(0, e.start) + e.text + this.text.slice(e.end);
+    this.version++;
+    const t0 = performance.now();
+    this.store.edited(this.uri, edit);
+    const tree = this.store.get(this.uri, this.text, this.version);
+    const ms = performance.now() - t0;
+    if (!tree) throw new Error('parse failed');
+    return { tree, ms };
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
 }
 
 /**
@@ -130,7 +141,11 @@ async function typeInto(
   engine: Engine,
   afterKey: () => void = () => undefined,
 ) {
-  const reference = parseAlongside(engine, `${uri}#reference`, text);
+  // The parse alone of the same keys, in this process, right after the server answered each: both figures
+  // of a key come from the same moment of the machine's load (one run after the other, a load that changed
+  // in between skewed their ratio either way).
+  const reference = new TypedDocument(engine, `${uri}#reference`, text);
+  const parse: number[] = [];
   const doc = TextDocument.create(uri, 'python', 1, text);
   const latencies: number[] = [];
   // As VS Code's client does: the id of the report it holds goes with the next pull, and an `unchanged`
@@ -152,11 +167,11 @@ async function typeInto(
     if (report.kind === 'full') held = report;
     else unchanged++;
     TextDocument.update(doc, [change], version);
-    reference.parse(edit);
+    parse.push(reference.type(edit).ms);
     afterKey();
   }
   reference.dispose();
-  return { latencies, parse: reference.times, diagnosticsAtEnd: held.items?.length ?? 0, unchanged };
+  return { latencies, parse, diagnosticsAtEnd: held.items?.length ?? 0, unchanged };
 }
 
 /** The language server, as an editor drives it: incremental didChange, then a diagnostic pull, per keystroke. */
@@ -221,18 +236,15 @@ function inProcessRun(
   edits: readonly KeyEdit[],
   analyze = true,
 ) {
-  const store = new TreeStore(engine.parser);
+  const uri = fileUri(file);
+  const doc = new TypedDocument(engine, uri, initial);
   // As the server does: a statement whose bracket is never closed is blanked out (engine/recovery.ts).
   const recovered = new RecoveredTrees(engine.parser);
-  const uri = fileUri(file);
-  let text = initial;
-  let version = 1;
   const run = (tree: Tree, analysed: string, focus?: Focus) => {
     const models = buildModels(tree, analysed, file);
     return { models, analysis: analyzeModels(models, engine.rules, { focus }), extras: [] as Located[] };
   };
-  const first = store.get(uri, text, version) as Tree;
-  const firstRecovered = recovered.of(uri, first, text);
+  const firstRecovered = recovered.of(uri, doc.first, initial);
   let state = analyzeVersion<Located>(
     undefined,
     firstRecovered.tree,
@@ -249,14 +261,9 @@ function inProcessRun(
   const changedAnalysis: number[] = [];
   const reasons: Record<string, number> = {};
   for (const e of edits) {
-    const edit = treeSitterEdit(text, e.start, e.end, e.text);
-    text = text.slice(0, e.start) + e.text + text.slice(e.end);
-    version++;
-    const t0 = performance.now();
-    store.edited(uri, edit);
-    const tree = store.get(uri, text, version);
+    const { tree, ms } = doc.type(e);
     const t1 = performance.now();
-    if (!tree) throw new Error('parse failed');
+    const text = doc.text;
     let same = false;
     if (analyze) {
       const analysed = recovered.of(uri, tree, text);
@@ -275,12 +282,12 @@ function inProcessRun(
       }
     }
     const t2 = performance.now();
-    parse.push(t1 - t0);
+    parse.push(ms);
     analysis.push(t2 - t1);
     if (analyze && !same) changedAnalysis.push(t2 - t1);
-    both.push(t2 - t0);
+    both.push(ms + (t2 - t1));
   }
-  store.dispose();
+  doc.dispose();
   recovered.dispose();
   releaseState(state);
   const share = (n: number) => (edits.length > 0 ? n / edits.length : 0);
