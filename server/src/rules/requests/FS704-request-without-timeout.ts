@@ -3,7 +3,12 @@ import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
 import { lastSegment } from '../../engine/syntax';
 import { addArgument, replaceNode } from '../support/edits';
-import { receiverConstruction, receiverConstructor, splatKeywords } from '../support/values';
+import {
+  helperReturnCalls,
+  receiverConstruction,
+  receiverConstructor,
+  splatKeywords,
+} from '../support/values';
 import { defineRule } from '../rule';
 
 /** requests' module functions and Session methods that send a request. */
@@ -132,13 +137,12 @@ function isRequestsCall(ctx: RuleContext, site: CallSite): boolean {
  */
 function isPlainSessionHelper(ctx: RuleContext, site: CallSite): boolean {
   const construction = receiverConstruction(ctx, site);
-  const call = construction ? ctx.file.callAt(construction) : undefined;
-  const helper = call ? ctx.taint.sameFileCallee(call) : null;
-  if (!helper || helper.returns.length === 0 || setsTimeout(helper.node)) return false;
-  return helper.returns.every((returned) => {
-    const value = ctx.file.resolveValue(returned, helper);
-    return value.type === 'call' && SESSION_CONSTRUCTORS.test(ctx.file.callAt(value)?.callee ?? '');
-  });
+  const made = construction ? helperReturnCalls(ctx, construction) : null;
+  return (
+    !!made &&
+    !setsTimeout(made.helper.node) &&
+    made.calls.every((built) => SESSION_CONSTRUCTORS.test(ctx.file.callAt(built)?.callee ?? ''))
+  );
 }
 
 function isHttpxClientCall(ctx: RuleContext, site: CallSite): boolean {

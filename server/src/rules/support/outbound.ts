@@ -3,6 +3,7 @@ import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
 import type { Scope } from '../../engine/scopes';
 import { dottedName } from '../../engine/syntax';
+import { helperReturnCalls } from './values';
 
 /**
  * Calls that send an HTTP request, and which argument holds the URL (or host): shared by the SSRF rule
@@ -130,12 +131,8 @@ function buildsClient(ctx: RuleContext, call: Node, depth = 0): boolean {
   const site = ctx.file.callAt(call);
   if (!site) return false;
   if (CLIENTS.has(site.callee ?? '')) return true;
-  const helper = depth < 3 ? ctx.taint.sameFileCallee(site) : null;
-  if (!helper || helper.returns.length === 0) return false;
-  return helper.returns.every((returned) => {
-    const value = ctx.file.resolveValue(returned, helper);
-    return value.type === 'call' && buildsClient(ctx, value, depth + 1);
-  });
+  const made = depth < 3 ? helperReturnCalls(ctx, call) : null;
+  return !!made && made.calls.every((built) => buildsClient(ctx, built, depth + 1));
 }
 
 /** Is the receiver an HTTP client: built by a known constructor (`certain`), or named like one (`likely`)? */

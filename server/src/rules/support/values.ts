@@ -5,6 +5,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { RuleContext } from '../../engine/context';
 import type { CallSite } from '../../engine/model';
+import type { Scope } from '../../engine/scopes';
 import { stringValue } from '../../engine/syntax';
 import { evaluate, truthy } from '../../engine/constants';
 import type { Constant } from '../../engine/constants';
@@ -100,6 +101,19 @@ export function returnedByCall(ctx: RuleContext, call: Node): Node | undefined {
   const callee = call.type === 'call' ? call.childForFieldName('function') : null;
   const fn = callee?.type === 'identifier' ? moduleFunction(ctx, callee.text) : undefined;
   return fn?.returns.length === 1 ? fn.returns[0] : undefined;
+}
+
+/**
+ * What the same-file helper `call` runs returns, each `return` followed to the call that built it
+ * (`def _http(): s = requests.Session(); ...; return s`): the helper and those calls. Null when `call`
+ * runs no such helper, or one of its returns is not a call's result.
+ */
+export function helperReturnCalls(ctx: RuleContext, call: Node): { helper: Scope; calls: Node[] } | null {
+  const site = call.type === 'call' ? ctx.file.callAt(call) : undefined;
+  const helper = site ? ctx.taint.sameFileCallee(site) : null;
+  if (!helper || helper.returns.length === 0) return null;
+  const calls = helper.returns.map((returned) => ctx.file.resolveValue(returned, helper));
+  return calls.every((value) => value.type === 'call') ? { helper, calls } : null;
 }
 
 /**
