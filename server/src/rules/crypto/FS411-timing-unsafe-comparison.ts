@@ -190,27 +190,8 @@ function isFieldOfLookedUpRecord(ctx: RuleContext, node: Node, scope: Scope): bo
   if (base.type !== 'identifier') return false;
   const record = ctx.file.resolveValue(base, scope);
   const lookup = record.type === 'call' ? ctx.file.callAt(record) : undefined;
-  return (
-    !!lookup?.receiver &&
-    RECORD_LOOKUPS.has(lookup.name) &&
-    !ctx.taint.isRequestObject(rootOf(lookup.receiver))
-  );
-}
-
-function rootOf(node: Node): Node {
-  let current = node;
-  for (;;) {
-    const inner =
-      current.type === 'attribute'
-        ? current.childForFieldName('object')
-        : current.type === 'call'
-          ? current.childForFieldName('function')
-          : current.type === 'subscript'
-            ? current.childForFieldName('value')
-            : null;
-    if (!inner) return current;
-    current = inner;
-  }
+  // On a store, not on the request (`request.args.get(...)`, `request.get_json().get(...)`).
+  return !!lookup?.receiver && RECORD_LOOKUPS.has(lookup.name) && !ctx.taint.taintOf(lookup.receiver, scope);
 }
 
 /** `len(x)`, `type(x)`, `x.count(...)`: numbers and types, not the secret's text. */
