@@ -170,12 +170,15 @@ function ofName(
  * the use also sees the later assignment. Folding such a name would be wrong, so it is not folded.
  */
 function assignedLaterInLoop(model: FileModel, use: Node, scope: Scope): boolean {
-  const all = model.bindingsOf(use.text, scope) ?? [];
+  // Most names are not bound again after the use: then no loop needs looking for (each step up the tree
+  // is a call into the parser).
+  const later = (model.bindingsOf(use.text, scope) ?? []).filter((b) => b.at > use.startIndex);
+  if (later.length === 0) return false;
   for (let current = use.parent; current && current.id !== scope.node.id; current = current.parent) {
     if (!LOOPS.has(current.type)) continue;
     const loop = current;
     const inLoop = (b: Binding) => loop.startIndex <= b.node.startIndex && b.node.endIndex <= loop.endIndex;
-    if (all.some((b) => b.at > use.startIndex && inLoop(b))) return true;
+    if (later.some(inLoop)) return true;
   }
   return false;
 }

@@ -358,17 +358,47 @@ export class FileModel {
   scopeAt(node: Node): Scope {
     const cached = this.scopeByNodeAt.get(node.id);
     if (cached) return cached;
-    // Walk up to the nearest definition that opens a scope: depth steps, not one test per scope of the file.
-    let found = this.module;
-    for (let current = node.parent; current; current = current.parent) {
-      const scope = this.scopeByNodeId.get(current.id);
-      if (scope) {
-        found = scope;
-        break;
-      }
-    }
+    const found = this.scopeByOffset(node.startIndex) ?? this.scopeByAncestors(node);
     this.scopeByNodeAt.set(node.id, found);
     return found;
+  }
+
+  /** Definitions that open a scope, by start offset: built on the first `scopeAt`, once the file is read. */
+  private scopesByStart: Scope[] | undefined;
+
+  /**
+   * The innermost scope whose definition holds a node starting at `offset`, from offsets alone: node.parent
+   * is a call into the WASM parser that walks down from the root, so the walk up in `scopeByAncestors` cost
+   * depth² steps per node. Undefined when a definition starts or ends right at `offset`: a node there may
+   * be the definition itself, an ancestor with the same start, or inside it, which offsets cannot tell.
+   */
+  private scopeByOffset(offset: number): Scope | undefined {
+    const scopes = (this.scopesByStart ??= this.scopes
+      .filter((scope) => scope !== this.module)
+      .sort((a, b) => a.start - b.start));
+    // The last definition starting before `offset`: the innermost holding it is this one or an ancestor.
+    let low = 0;
+    let high = scopes.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((scopes[middle] as Scope).start < offset) low = middle + 1;
+      else high = middle;
+    }
+    if (scopes[low]?.start === offset) return undefined;
+    for (let scope = scopes[low - 1]; scope && scope !== this.module; scope = scope.parent ?? undefined) {
+      if (offset === scope.end) return undefined;
+      if (offset < scope.end) return scope;
+    }
+    return this.module;
+  }
+
+  /** The nearest definition above `node` that opens a scope, by walking up the tree. */
+  private scopeByAncestors(node: Node): Scope {
+    for (let current = node.parent; current; current = current.parent) {
+      const scope = this.scopeByNodeId.get(current.id);
+      if (scope) return scope;
+    }
+    return this.module;
   }
 
   /** Bindings of the identifier (or dotted name) `name` that may reach a use at `use` in `scope`. */
