@@ -148,6 +148,7 @@ export default defineRule({
       for (const [name, bindings] of scope.bindings) {
         for (const binding of bindings) {
           if (binding.kind !== 'assign' || !binding.value || !ctx.inFocus(binding.node)) continue;
+          if (!/(^|\.)(headers|location)$/.test(name)) continue;
           const left = binding.node.childForFieldName('left');
           const isHeader =
             left?.type === 'subscript' &&

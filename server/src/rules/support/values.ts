@@ -151,10 +151,10 @@ function selfConstructions(ctx: RuleContext, owner: Scope): Map<string, Node> {
   let found = perClass.get(owner);
   if (found) return found;
   found = new Map();
-  for (const assignment of owner.node.descendantsOfType('assignment')) {
-    const right = assignment?.childForFieldName('right');
+  for (const assignment of ctx.file.nodesOfTypeIn('assignment', owner.node)) {
+    const right = assignment.childForFieldName('right');
     if (right?.type !== 'call') continue;
-    const left = assignment?.childForFieldName('left')?.text;
+    const left = assignment.childForFieldName('left')?.text;
     if (left !== undefined && !found.has(left)) found.set(left, right);
   }
   perClass.set(owner, found);
