@@ -1,7 +1,7 @@
 import type { Node, Tree } from 'web-tree-sitter';
 import { ImportTable } from './imports';
 import { INDEXED_TYPES, captureFile } from './query';
-import { addBinding, enclosingBlock, lookupScope, newScope, reachingBindings } from './scopes';
+import { RecordedBinding, addBinding, lookupScope, newScope, reachingBindings } from './scopes';
 import type { Binding, BindingKind, Scope } from './scopes';
 import { boundNames, callArguments, dottedName } from './syntax';
 import type { CallArguments } from './syntax';
@@ -186,18 +186,10 @@ export class FileModel {
     at: number,
     weak = false,
   ): void {
-    const block = kind === 'param' ? { start: node.startIndex, end: scope.end } : enclosingBlock(node);
-    const binding: Binding = {
-      name,
-      kind,
-      node,
-      value,
-      at,
-      weak,
-      blockStart: block.start,
-      blockEnd: block.end,
-    };
-    addBinding(scope, binding);
+    addBinding(
+      scope,
+      new RecordedBinding(name, kind, node, value, at, weak, kind === 'param' ? scope : null),
+    );
   }
 
   private addAssignment(node: Node, scope: Scope): void {

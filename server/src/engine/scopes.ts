@@ -46,6 +46,40 @@ export interface Scope {
   ownerClass: Scope | null;
 }
 
+/**
+ * A binding as the file model records it. Its block's extent is worked out on first use: finding the block
+ * walks up the tree (calls into the parser), and only about one binding in seven is ever asked (on the
+ * 50k-line bench code base, 3.7k of 26.6k).
+ */
+export class RecordedBinding implements Binding {
+  private block: { start: number; end: number } | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly kind: BindingKind,
+    readonly node: Node,
+    readonly value: Node | null,
+    readonly at: number,
+    readonly weak: boolean,
+    /** Parameters: the end of their function, the extent of the block that they dominate. */
+    private readonly parameterOf: Scope | null,
+  ) {}
+
+  get blockStart(): number {
+    return (this.block ??= this.findBlock()).start;
+  }
+
+  get blockEnd(): number {
+    return (this.block ??= this.findBlock()).end;
+  }
+
+  private findBlock(): { start: number; end: number } {
+    return this.parameterOf
+      ? { start: this.node.startIndex, end: this.parameterOf.end }
+      : enclosingBlock(this.node);
+  }
+}
+
 export function newScope(kind: ScopeKind, node: Node, name: string, parent: Scope | null): Scope {
   return {
     kind,
