@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Node } from 'web-tree-sitter';
 import { buildModels } from '../../server/src/engine/analyze';
+import type { Scope } from '../../server/src/engine/scopes';
 import { TaintAnalyzer } from '../../server/src/engine/taint';
 import { engine } from '../helpers/engine';
 
@@ -239,6 +241,54 @@ app.add_url_rule("/report", view_func=Report.as_view("report"), methods=["GET", 
         ['/report', 'dispatch_request', ['GET', 'POST']],
       ],
     );
+    m.dispose();
+  });
+});
+
+describe('scopes', () => {
+  /** The scope a node is in, by walking up the tree: what FileModel.scopeAt finds by offsets. */
+  function scopeByWalkingUp(scopes: readonly Scope[], node: Node): Scope | undefined {
+    for (let current = node.parent; current; current = current.parent) {
+      const scope = scopes.find((s) => s.node.id === current?.id);
+      if (scope) return scope;
+    }
+    return scopes.find((s) => s.kind === 'module');
+  }
+
+  it('finds the scope of every node, at the edges of definitions too', async () => {
+    const source = [
+      'def first(a, b=lambda: 1):', // a definition at offset 0
+      '    def inner(c=[x for x in a]):',
+      '        return c',
+      '    return inner',
+      '@app.route("/")',
+      '@login_required',
+      'def view():',
+      '    class Form(Base, metaclass=Meta):',
+      '        name = "x"',
+      '        def validate(self): pass',
+      '    return Form()',
+      'class Empty: pass',
+      'x = first(1)',
+      'def last(): return x',
+      'def broken():',
+      '    return first(1', // ends the file inside the definition with a zero-width MISSING ")"
+    ].join('\n');
+    const m = await modelsOf(source);
+    const nodes: Node[] = [];
+    const visit = (node: Node) => {
+      nodes.push(node);
+      for (const child of node.children) if (child) visit(child);
+    };
+    visit(m.file.tree.rootNode);
+    assert.ok(nodes.length > 100, `${nodes.length} nodes`);
+    for (const node of nodes) {
+      assert.equal(
+        m.file.scopeAt(node).name,
+        scopeByWalkingUp(m.file.scopes, node)?.name,
+        `${node.type} at ${node.startIndex}: ${node.text.slice(0, 30)}`,
+      );
+    }
     m.dispose();
   });
 });

@@ -9,7 +9,11 @@ import { Node, Tree } from 'web-tree-sitter';
  * questions of the same nodes over and over (on a 5,000-line file: ~160k type reads, ~70k field reads, ~60k
  * texts, ~25k parents; a quarter of them distinct), from different Node objects of the same node. The
  * answers cannot change while a tree lives, so they are kept per tree and per node id (unique within a
- * tree): a 5,000-line file analyses ~35% faster. Files under 32 KiB are left alone.
+ * tree): a 5,000-line file analyses ~35% faster. Of files under 32 KiB only the parents are kept
+ * (`parentInSmallTree`). Nothing is stored on the Node objects of those files: a property added to some
+ * Node objects and not others makes web-tree-sitter's own accesses to them slower, and caching their field
+ * children or types on the object cost more instructions than it saved (measured with
+ * bench/instructions.sh).
  *
  * A tree's memo is dropped when the tree is edited or deleted (positions move; the memory is freed), and
  * by `releaseNodeMemo` when an analysis that keeps its tree is done (the memo of a large file holds tens

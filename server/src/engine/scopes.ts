@@ -61,7 +61,7 @@ export class RecordedBinding implements Binding {
     readonly value: Node | null,
     readonly at: number,
     readonly weak: boolean,
-    /** Parameters: the end of their function, the extent of the block that they dominate. */
+    /** For a parameter, its function: a parameter dominates from itself to the function's end. */
     private readonly parameterOf: Scope | null,
   ) {}
 

@@ -148,6 +148,8 @@ export default defineRule({
       for (const [name, bindings] of scope.bindings) {
         for (const binding of bindings) {
           if (binding.kind !== 'assign' || !binding.value || !ctx.inFocus(binding.node)) continue;
+          // The bound name says first whether this can be a Location write: the target is a call into
+          // the parser per assignment of the file.
           if (!/(^|\.)(headers|location)$/.test(name)) continue;
           const left = binding.node.childForFieldName('left');
           const isHeader =
