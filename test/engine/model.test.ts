@@ -284,8 +284,8 @@ describe('scopes', () => {
     assert.ok(nodes.length > 100, `${nodes.length} nodes`);
     for (const node of nodes) {
       assert.equal(
-        m.file.scopeAt(node).name,
-        scopeByWalkingUp(m.file.scopes, node)?.name,
+        m.file.scopeAt(node),
+        scopeByWalkingUp(m.file.scopes, node),
         `${node.type} at ${node.startIndex}: ${node.text.slice(0, 30)}`,
       );
     }

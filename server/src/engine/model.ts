@@ -355,9 +355,6 @@ export class FileModel {
     return found;
   }
 
-  /** Definitions that open a scope, by start offset: built on the first `scopeAt`, once the file is read. */
-  private scopesByStart: Scope[] | undefined;
-
   /**
    * The innermost scope whose definition holds a node starting at `offset`, from offsets alone: node.parent
    * is a call into the WASM parser that walks down from the root, so the walk up in `scopeByAncestors` cost
@@ -365,11 +362,10 @@ export class FileModel {
    * be the definition itself, an ancestor with the same start, or inside it, which offsets cannot tell.
    */
   private scopeByOffset(offset: number): Scope | undefined {
-    const scopes = (this.scopesByStart ??= this.scopes
-      .filter((scope) => scope !== this.module)
-      .sort((a, b) => a.start - b.start));
-    // The last definition starting before `offset`: the innermost holding it is this one or an ancestor.
-    let low = 0;
+    // `scopes` is in document order (the module first, then each definition as the query found it). The
+    // last definition starting before `offset`: the innermost holding it is this one or an ancestor.
+    const scopes = this.scopes;
+    let low = 1;
     let high = scopes.length;
     while (low < high) {
       const middle = (low + high) >>> 1;

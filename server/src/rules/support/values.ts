@@ -138,7 +138,7 @@ export function receiverConstruction(ctx: RuleContext, site: CallSite): Node | n
   return selfConstructions(ctx, owner).get(receiver.text) ?? null;
 }
 
-const SELF_CONSTRUCTIONS = new WeakMap<object, Map<Scope, Map<string, Node>>>();
+const SELF_CONSTRUCTIONS = new WeakMap<Scope, Map<string, Node>>();
 
 /**
  * Per class, each target assigned a call's result anywhere in it (`self.session = requests.Session()`),
@@ -146,9 +146,7 @@ const SELF_CONSTRUCTIONS = new WeakMap<object, Map<Scope, Map<string, Node>>>();
  * method call on a `self` attribute, and a walk of the class per call was 3% of a scan.
  */
 function selfConstructions(ctx: RuleContext, owner: Scope): Map<string, Node> {
-  let perClass = SELF_CONSTRUCTIONS.get(ctx.file);
-  if (!perClass) SELF_CONSTRUCTIONS.set(ctx.file, (perClass = new Map<Scope, Map<string, Node>>()));
-  let found = perClass.get(owner);
+  let found = SELF_CONSTRUCTIONS.get(owner);
   if (found) return found;
   found = new Map();
   for (const assignment of ctx.file.nodesOfTypeIn('assignment', owner.node)) {
@@ -157,7 +155,7 @@ function selfConstructions(ctx: RuleContext, owner: Scope): Map<string, Node> {
     const left = assignment.childForFieldName('left')?.text;
     if (left !== undefined && !found.has(left)) found.set(left, right);
   }
-  perClass.set(owner, found);
+  SELF_CONSTRUCTIONS.set(owner, found);
   return found;
 }
 
