@@ -28,13 +28,21 @@ const common = {
   alias: { 'web-tree-sitter': require.resolve('web-tree-sitter') },
 };
 
+// The CLI is two bundles: a small entry point that starts a scan's worker threads before loading the rest
+// (server/src/cli/bin.ts says why), and the CLI itself.
 await build({
   ...common,
   entryPoints: { cli: 'server/src/cli/bin.ts' },
   outdir: 'dist',
   banner: { js: '#!/usr/bin/env node' },
+  external: ['./cliMain.js'],
 });
 chmodSync('dist/cli.js', 0o755);
+await build({
+  ...common,
+  entryPoints: { cliMain: 'server/src/cli/main.ts' },
+  outdir: 'dist',
+});
 // The CLI's scan worker threads (server/src/cli/parallel.ts), loaded from beside dist/cli.js.
 await build({
   ...common,

@@ -4,8 +4,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { generateCodebase, writeCodebase } from '../../bench/generate';
+import { spawnSync } from 'node:child_process';
 import { enoughForThreads, MIN_PARALLEL_BYTES } from '../../server/src/cli/parallel';
-import { runCli } from '../helpers/cli';
+import { defaultJobs, startEarlyWorkers } from '../../server/src/cli/scanThreads';
+import { CLI, makeTree, runCli } from '../helpers/cli';
 
 /**
  * Worker threads change how fast a scan is, never what it reports: a generated code base large enough to
@@ -47,5 +49,43 @@ describe('flask-sentinel scan --jobs', () => {
     const run = runCli(['scan', '.', '--jobs', '0'], root);
     assert.equal(run.status, 2);
     assert.match(run.stderr, /--jobs must be a whole number of at least 1/);
+  });
+
+  it('starts workers before the CLI loads only for a scan that may use them', () => {
+    // A stand-in worker script: the real one needs the bundle; what is tested is which command lines start
+    // how many.
+    const script = path.join(root, 'idle-worker.js');
+    fs.writeFileSync(script, 'setTimeout(() => undefined, 60_000);\n');
+    const count = (argv: string[]) => {
+      const workers = startEarlyWorkers(argv, script);
+      for (const worker of workers) void worker.terminate();
+      return workers.length;
+    };
+    assert.equal(count(['rules']), 0);
+    assert.equal(count(['--help']), 0);
+    assert.equal(count(['scan', '.', '--jobs', '1']), 0);
+    assert.equal(count(['scan', '--jobs=1', '.']), 0);
+    assert.equal(count(['scan', '.', '-j', 'many']), 0, 'left to the CLI to refuse');
+    assert.equal(count(['scan', '.', '--jobs', '0']), 0);
+    assert.equal(count(['scan', '--format', 'json', '-j', '3', '.']), 2);
+    assert.equal(count(['scan', '.', '-j4']), 3);
+    assert.equal(count(['scan', '.', '--output', 'report.json']), defaultJobs() - 1);
+    assert.equal(startEarlyWorkers(['scan', '.', '-j', '3'], path.join(root, 'missing.js')).length, 0);
+  });
+
+  it('ends the workers it started early when the scan is small or the command line is wrong', () => {
+    const small = makeTree({
+      'app.py': 'from flask import Flask\napp = Flask(__name__)\napp.run(debug=True)\n',
+    });
+    after(() => fs.rmSync(small, { recursive: true, force: true }));
+    // Both would hang until the timeout if a started worker kept the process alive.
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [CLI, ...args], { cwd: small, encoding: 'utf8', timeout: 30_000 });
+    const scan = run(['scan', '.', '-j', '4', '--format', 'json', '--fail-on', 'never']);
+    assert.equal(scan.status, 0, scan.stderr);
+    assert.equal((JSON.parse(scan.stdout) as { summary: { findings: number } }).summary.findings, 1);
+    const wrong = run(['scan', '.', '-j', '4', '--no-such-option']);
+    assert.equal(wrong.status, 2);
+    assert.match(wrong.stderr, /Unknown option '--no-such-option'/);
   });
 });

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
+import type { Worker } from 'node:worker_threads';
 import { ConfigError, findPyproject, loadProjectConfig } from '../config/projectConfig';
 import { Engine } from '../engine/engine';
 import { SEVERITY_RANK } from '../engine/types';
@@ -15,7 +16,8 @@ import { changedLinesOf, changedSince } from '../git/changedLines';
 import type { ChangedFiles } from '../git/changedLines';
 import { GitError, gitToplevel, realPath } from '../git/git';
 import { BaselineError, loadBaseline, restrictToChanges, subtractBaseline } from './review';
-import { defaultJobs, scanInParallel } from './parallel';
+import { scanInParallel } from './parallel';
+import { defaultJobs } from './scanThreads';
 import { relativePath } from './scan';
 
 declare const FLASK_SENTINEL_VERSION: string | undefined;
@@ -68,9 +70,17 @@ const csv = (value: string | undefined) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+/**
+ * `startedWorkers`: scan worker threads the entry point started before loading the CLI
+ * (`bin.ts`), for a scan to take.
+ */
+export async function runCli(
+  argv: string[],
+  io: CliIo,
+  startedWorkers: readonly Worker[] = [],
+): Promise<number> {
   try {
-    return await dispatch(argv, io);
+    return await dispatch(argv, io, startedWorkers);
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(`flask-sentinel: ${error.message}\nRun 'flask-sentinel --help' for usage.\n`);
@@ -84,7 +94,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-async function dispatch(argv: string[], io: CliIo): Promise<number> {
+async function dispatch(argv: string[], io: CliIo, startedWorkers: readonly Worker[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     io.stdout(USAGE);
@@ -96,7 +106,7 @@ async function dispatch(argv: string[], io: CliIo): Promise<number> {
   }
   switch (command) {
     case 'scan':
-      return scanCommand(rest, io);
+      return scanCommand(rest, io, startedWorkers);
     case 'rules':
       return rulesCommand(rest, io);
     case 'docs':
@@ -114,7 +124,7 @@ function parse<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArg
   }
 }
 
-async function scanCommand(args: string[], io: CliIo): Promise<number> {
+async function scanCommand(args: string[], io: CliIo, startedWorkers: readonly Worker[]): Promise<number> {
   const { values, positionals } = parse({
     args,
     allowPositionals: true,
@@ -182,6 +192,7 @@ async function scanCommand(args: string[], io: CliIo): Promise<number> {
       ...(progress ? { onProgress: progress } : {}),
     },
     jobs,
+    { started: startedWorkers },
   );
   let result = changed ? restrictToChanges(scanned, changed) : scanned;
   if (changed) {

@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { AnalyzeOptions } from '../engine/analyze';
 import type { Engine } from '../engine/engine';
 import type { SourceFile } from './files';
 import type { WorkspaceFacts } from '../engine/context';
+import { startWorkers, WORKER_SCRIPT } from './scanThreads';
 import { discoverScan, prepareScan, scanOrder, scanPrepared, ScanRun } from './scan';
 import type { AnalysedFile, PreparedScan, ScanOptions, ScanResult } from './scan';
 
@@ -32,34 +31,29 @@ export const MIN_PARALLEL_BYTES = 256 * 1024;
 const CHUNK = 3;
 
 /**
- * A worker's JavaScript heap is kept small (it holds one file's models at a time), so that a second
- * thread costs tens of MiB, not a second full-size heap.
- */
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64 };
-
-/** The threads a scan uses by default: one per core, at most 8. */
-export function defaultJobs(): number {
-  return Math.max(1, Math.min(8, os.availableParallelism?.() ?? os.cpus().length));
-}
-
-/**
  * A scan spread over `jobs` threads: this one and `jobs - 1` workers, each with its own parser. The
  * workers start first, so that their start-up overlaps reading the files; files are then handed out from
  * one queue (largest first) to whichever thread is free, and the report keeps the one-thread order, so
  * `--jobs 1` and `--jobs 8` print the same report. Without the worker bundle (running from source) or
  * for a small scan, it is the one-thread scan.
+ *
+ * `threads.started`: workers already started (by the CLI's entry point, `bin.ts`), taken before
+ * any new one is started; those the scan does not need are ended.
  */
 export async function scanInParallel(
   engine: Engine,
   options: ScanOptions,
   jobs: number,
-  workerScript = path.join(__dirname, 'scanWorker.js'),
+  threads: { script?: string; started?: readonly Worker[] } = {},
 ): Promise<ScanResult> {
+  const { script = WORKER_SCRIPT, started = [] } = threads;
   const discovery = discoverScan(options);
-  const workers =
-    jobs > 1 && fs.existsSync(workerScript) && enoughForThreads(discovery.files, options.analyze)
-      ? startWorkers(workerScript, jobs - 1)
-      : [];
+  const wanted =
+    jobs > 1 && fs.existsSync(script) && enoughForThreads(discovery.files, options.analyze) ? jobs - 1 : 0;
+  const workers = started.slice(0, wanted);
+  for (const spare of started.slice(wanted)) void spare.terminate();
+  for (const worker of workers) worker.ref();
+  workers.push(...startWorkers(script, wanted - workers.length));
   try {
     const prepared = prepareScan(engine, options, discovery);
     const total = prepared.analysed.reduce((sum, s) => sum + s.text.length, 0);
@@ -91,10 +85,6 @@ export function enoughForThreads(files: readonly string[], analyse?: (file: stri
     if (bytes >= MIN_PARALLEL_BYTES && count >= 2) return true;
   }
   return false;
-}
-
-function startWorkers(script: string, count: number): Worker[] {
-  return Array.from({ length: count }, () => new Worker(script, { resourceLimits: WORKER_LIMITS }));
 }
 
 async function shareOut(
