@@ -18,6 +18,7 @@ import type { Segment } from './segments';
 import { holdsSyntaxError } from './syntax';
 import { collectSuppressions, isSuppressed } from './suppressions';
 import { TaintAnalyzer } from './taint';
+import { TriggerTests } from './triggers';
 import type { AnalysisNote, FileAnalysis, Finding, Range, Severity } from './types';
 import { compareIds } from './compareIds';
 import { recordingFacts } from './workspaceReads';
@@ -170,12 +171,8 @@ export function* analysisSteps(
     };
   }
   // Rules share triggers (the request-data one is used by nine): each is tested once per file.
-  const triggered = new Map<RegExp, boolean>();
-  const matches = (trigger: RegExp) => {
-    let found = triggered.get(trigger);
-    if (found === undefined) triggered.set(trigger, (found = trigger.test(file.text)));
-    return found;
-  };
+  const triggers = new TriggerTests(file.text);
+  const matches = (trigger: RegExp) => triggers.matches(trigger);
 
   for (const rule of rules) {
     if (!ruleSelected(rule.meta.id, options.select, options.ignore)) continue;
