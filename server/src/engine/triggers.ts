@@ -11,20 +11,20 @@
  * `set[-_]cookie`) are tested on the text, when its word alternatives found nothing.
  */
 export class TriggerTests {
-  private readonly results = new Map<RegExp, boolean>();
+  private readonly results = new Map<TestPlan, boolean>();
   private words: string | undefined;
 
   constructor(private readonly text: string) {}
 
   /** Whether `trigger` matches the file's text. */
   matches(trigger: RegExp): boolean {
-    let found = this.results.get(trigger);
+    const plan = planOf(trigger);
+    let found = this.results.get(plan);
     if (found === undefined) {
-      const { onWords, onText } = planOf(trigger);
       found =
-        (onWords !== null && onWords.test((this.words ??= distinctWords(this.text)))) ||
-        (onText !== null && onText.test(this.text));
-      this.results.set(trigger, found);
+        (plan.onWords !== null && plan.onWords.test((this.words ??= distinctWords(this.text)))) ||
+        (plan.onText !== null && plan.onText.test(this.text));
+      this.results.set(plan, found);
     }
     return found;
   }
@@ -42,11 +42,15 @@ interface TestPlan {
 }
 
 const plans = new WeakMap<RegExp, TestPlan>();
+/** Rules that each write the same pattern (three cookie rules' `/set[-_]cookie/i`) share one test. */
+const plansBySource = new Map<string, TestPlan>();
 
 function planOf(pattern: RegExp): TestPlan {
   let plan = plans.get(pattern);
   if (!plan) {
-    plan = makePlan(pattern);
+    const key = `/${pattern.source}/${pattern.flags}`;
+    plan = plansBySource.get(key);
+    if (!plan) plansBySource.set(key, (plan = makePlan(pattern)));
     plans.set(pattern, plan);
   }
   return plan;
