@@ -3,9 +3,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { generateCodebase, writeCodebase } from '../../bench/generate';
+import { generateCodebase, generateSingleFile, writeCodebase } from '../../bench/generate';
 import { spawnSync } from 'node:child_process';
-import { enoughForThreads, MIN_PARALLEL_BYTES } from '../../server/src/cli/parallel';
+import {
+  enoughForThreads,
+  fitsWorker,
+  MIN_PARALLEL_BYTES,
+  scanInParallel,
+} from '../../server/src/cli/parallel';
+import { scanPrepared, prepareScan } from '../../server/src/cli/scan';
+import { Engine } from '../../server/src/engine/engine';
 import { defaultJobs, startEarlyWorkers } from '../../server/src/cli/scanThreads';
 import { CLI, makeTree, runCli } from '../helpers/cli';
 
@@ -87,5 +94,51 @@ describe('flask-sentinel scan --jobs', () => {
     const wrong = run(['scan', '.', '-j', '4', '--no-such-option']);
     assert.equal(wrong.status, 2);
     assert.match(wrong.stderr, /Unknown option '--no-such-option'/);
+  });
+
+  it('gives the files of a worker that stops to the main thread, and says so', async () => {
+    const engine = await Engine.create();
+    const options = { paths: [root], root };
+    const expected = JSON.stringify(scanPrepared(engine, options, prepareScan(engine, options)));
+    // Stand-in workers that fail in each way a worker can: the thread ends, throws, or reports an error.
+    const failures = {
+      exits:
+        "require('node:worker_threads').parentPort.on('message', (m) => { if (m.kind === 'files') process.exit(3); });",
+      throws:
+        "require('node:worker_threads').parentPort.on('message', (m) => { if (m.kind === 'files') throw new Error('boom'); });",
+      reports:
+        "const port = require('node:worker_threads').parentPort; port.on('message', (m) => { if (m.kind === 'files') port.postMessage({ kind: 'error', message: 'engine failed' }); });",
+    };
+    for (const [name, code] of Object.entries(failures)) {
+      const script = path.join(root, `${name}-worker.js`);
+      fs.writeFileSync(script, code);
+      const warnings: string[] = [];
+      const result = await scanInParallel(engine, { ...options, onWarning: (m) => warnings.push(m) }, 3, {
+        script,
+      });
+      assert.equal(JSON.stringify(result), expected, name);
+      assert.equal(warnings.length, 2, `${name}: one warning per worker`);
+      assert.match(
+        warnings[0] ?? '',
+        /a scan worker thread stopped \(.+\); the main thread analysed its \d+ unfinished files? instead/,
+      );
+    }
+  });
+
+  it('leaves files too large for a worker heap to the main thread', () => {
+    const source = (chars: number) => ({ path: 'big.py', text: 'x'.repeat(chars) });
+    assert.equal(fitsWorker(source(200 * 1024)), true);
+    assert.equal(fitsWorker(source(1024 * 1024)), false);
+  });
+
+  it('scans a file near the default size limit with several threads', () => {
+    // A 1 MiB module's models outgrew a worker's heap, and the scan ended with an internal error.
+    let big = generateSingleFile(27_000, 3);
+    big = big.slice(0, big.lastIndexOf('\n\n\n', 1000 * 1024));
+    const folder = makeTree({ 'big.py': big, 'app.py': 'from flask import Flask\napp = Flask(__name__)\n' });
+    after(() => fs.rmSync(folder, { recursive: true, force: true }));
+    const run = runCli(['scan', '.', '-j', '2', '--format', 'json', '--fail-on', 'never'], folder);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal((JSON.parse(run.stdout) as { summary: { files: number } }).summary.files, 2);
   });
 });

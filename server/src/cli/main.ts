@@ -190,6 +190,7 @@ async function scanCommand(args: string[], io: CliIo, startedWorkers: readonly W
       ...(config['max-file-size-kb'] ? { maxFileSizeKb: config['max-file-size-kb'] } : {}),
       ...(changed ? { analyze: (file: string) => changedLinesOf(changed, file) !== undefined } : {}),
       ...(progress ? { onProgress: progress } : {}),
+      onWarning: (message) => io.stderr(`flask-sentinel: ${message}\n`),
     },
     jobs,
     { started: startedWorkers },

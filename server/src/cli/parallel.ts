@@ -96,9 +96,19 @@ async function shareOut(
   const { analysed, analyzeOptions } = prepared;
   const queue = scanOrder(prepared);
   const run = new ScanRun(engine, options, prepared);
+  // Per live worker, the files handed to it that it has not reported yet.
+  const outstanding = new Map<Worker, Set<number>>();
   const handOut = (worker: Worker) => {
-    const indices = queue.splice(0, CHUNK);
+    const indices: number[] = [];
+    for (let k = 0; k < queue.length && indices.length < CHUNK;) {
+      const index = queue[k] as number;
+      if (fitsWorker(analysed[index] as SourceFile)) {
+        queue.splice(k, 1);
+        indices.push(index);
+      } else k++;
+    }
     if (indices.length === 0) return;
+    for (const index of indices) outstanding.get(worker)?.add(index);
     worker.postMessage({
       kind: 'files',
       indices,
@@ -107,40 +117,58 @@ async function shareOut(
     } satisfies ToWorker);
   };
 
-  let failure: Error | undefined;
-  const allDone = new Promise<void>((resolve) => {
-    const check = () => {
-      if (run.finished || failure) resolve();
-    };
-    for (const worker of workers) {
-      worker.on('message', (message: FromWorker) => {
-        if (message.kind === 'file') run.record(message.index, message.analysed);
-        else if (message.kind === 'want') handOut(worker);
-        else failure ??= new Error(`a scan worker failed: ${message.message}`);
-        check();
-      });
-      worker.on('error', (error) => {
-        failure ??= error;
-        check();
-      });
-      worker.on('exit', (code) => {
-        failure ??= new Error(`a scan worker stopped (exit code ${code}) before the scan was done`);
-        check();
-      });
-      worker.postMessage({ kind: 'options', root: options.root, analyzeOptions } satisfies ToWorker);
-      handOut(worker);
+  // This thread waits here when the queue is empty and workers are still busy.
+  let wake: (() => void) | undefined;
+  // A worker that fails or stops gives its files back to this thread: the report stays complete.
+  const lose = (worker: Worker, reason: string) => {
+    const unreported = outstanding.get(worker);
+    if (!unreported || run.finished) return;
+    outstanding.delete(worker);
+    queue.unshift(...unreported);
+    void worker.terminate();
+    options.onWarning?.(
+      `a scan worker thread stopped (${reason}); the main thread analysed its ${unreported.size} unfinished file${unreported.size === 1 ? '' : 's'} instead, so the report is complete.`,
+    );
+    wake?.();
+  };
+  for (const worker of workers) {
+    outstanding.set(worker, new Set());
+    worker.on('message', (message: FromWorker) => {
+      const unreported = outstanding.get(worker);
+      if (!unreported) return; // lost: its files are this thread's now
+      if (message.kind === 'file') {
+        unreported.delete(message.index);
+        run.record(message.index, message.analysed);
+      } else if (message.kind === 'want') handOut(worker);
+      else lose(worker, message.message.split('\n')[0] ?? 'an error');
+      wake?.();
+    });
+    worker.on('error', (error) => lose(worker, error.message));
+    worker.on('exit', (code) => lose(worker, `exit code ${code}`));
+    worker.postMessage({ kind: 'options', root: options.root, analyzeOptions } satisfies ToWorker);
+    handOut(worker);
+  }
+  // This thread takes files from the same queue, yielding after each so that workers asking for more are
+  // answered while it works.
+  while (!run.finished) {
+    const index = queue.shift();
+    if (index === undefined) {
+      await new Promise<void>((resolve) => (wake = resolve));
+      wake = undefined;
+      continue;
     }
-    void (async () => {
-      // This thread takes files from the same queue, yielding after each so that workers asking for more
-      // are answered while it works.
-      while (queue.length > 0 && !failure) {
-        run.analyse(queue.shift() as number);
-        await new Promise((next) => setImmediate(next));
-      }
-      check();
-    })();
-  });
-  await allDone;
-  if (failure) throw failure;
+    run.analyse(index);
+    await new Promise((next) => setImmediate(next));
+  }
   return run.settle();
 }
+
+/**
+ * Whether a worker's small heap (`scanThreads.ts`) holds the analysis of this file with room to spare:
+ * the models of a 512 KiB file fit in 64 MiB, those of a 1 MiB file (the default size limit) do not, and
+ * the worker died of it. Larger files are left to this thread.
+ */
+export function fitsWorker(source: SourceFile): boolean {
+  return source.text.length <= WORKER_MAX_FILE_CHARS;
+}
+const WORKER_MAX_FILE_CHARS = 256 * 1024;

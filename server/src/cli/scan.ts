@@ -28,6 +28,8 @@ export interface ScanOptions {
    */
   analyze?: (file: string) => boolean;
   onProgress?: (done: number, total: number) => void;
+  /** Told of trouble the scan recovered from (a worker thread that stopped): the report is complete. */
+  onWarning?: (message: string) => void;
 }
 
 export interface ScannedFile {
