@@ -125,6 +125,29 @@ describe('flask-sentinel scan --jobs', () => {
     }
   });
 
+  it('survives a worker started early that died before the scan took it', async () => {
+    const engine = await Engine.create();
+    const options = { paths: [root], root };
+    const expected = JSON.stringify(scanPrepared(engine, options, prepareScan(engine, options)));
+    const script = path.join(root, 'dead-worker.js');
+    fs.writeFileSync(script, "throw new Error('dead on arrival');\n");
+    const started = startEarlyWorkers(['scan', '.', '-j', '2'], script);
+    assert.equal(started.length, 1);
+    // Its 'error' and 'exit' come and go before the scan listens: unheard, the error would end this process.
+    // (Started unref'd, as the CLI starts them: ref'd here so that this test waits for the exit.)
+    started[0]?.ref();
+    await new Promise((resolve) => started[0]?.once('exit', resolve));
+    const warnings: string[] = [];
+    const result = await scanInParallel(engine, { ...options, onWarning: (m) => warnings.push(m) }, 2, {
+      script,
+      started,
+    });
+    assert.equal(JSON.stringify(result), expected);
+    assert.deepEqual(warnings, [
+      'a scan worker thread stopped (dead on arrival); the other threads did its share, so the report is complete.',
+    ]);
+  });
+
   it('leaves files too large for a worker heap to the main thread', () => {
     const source = (chars: number) => ({ path: 'big.py', text: 'x'.repeat(chars) });
     assert.equal(fitsWorker(source(200 * 1024)), true);

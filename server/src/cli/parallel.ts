@@ -4,7 +4,7 @@ import type { AnalyzeOptions } from '../engine/analyze';
 import type { Engine } from '../engine/engine';
 import type { SourceFile } from './files';
 import type { WorkspaceFacts } from '../engine/context';
-import { startWorkers, WORKER_SCRIPT } from './scanThreads';
+import { startWorkers, whyStopped, WORKER_SCRIPT } from './scanThreads';
 import { discoverScan, prepareScan, scanOrder, scanPrepared, ScanRun } from './scan';
 import type { AnalysedFile, PreparedScan, ScanOptions, ScanResult } from './scan';
 
@@ -126,8 +126,9 @@ async function shareOut(
     outstanding.delete(worker);
     queue.unshift(...unreported);
     void worker.terminate();
+    const count = unreported.size;
     options.onWarning?.(
-      `a scan worker thread stopped (${reason}); the main thread analysed its ${unreported.size} unfinished file${unreported.size === 1 ? '' : 's'} instead, so the report is complete.`,
+      `a scan worker thread stopped (${reason}); ${count === 0 ? 'the other threads did its share' : `the main thread analysed its ${count} unfinished file${count === 1 ? '' : 's'} instead`}, so the report is complete.`,
     );
     wake?.();
   };
@@ -145,6 +146,12 @@ async function shareOut(
     });
     worker.on('error', (error) => lose(worker, error.message));
     worker.on('exit', (code) => lose(worker, `exit code ${code}`));
+    // One started early may have stopped before this scan listened (its 'exit' is not emitted again).
+    const reason = whyStopped(worker);
+    if (reason !== undefined) {
+      lose(worker, reason);
+      continue;
+    }
     worker.postMessage({ kind: 'options', root: options.root, analyzeOptions } satisfies ToWorker);
     handOut(worker);
   }
@@ -163,6 +170,8 @@ async function shareOut(
   return run.settle();
 }
 
+const WORKER_MAX_FILE_CHARS = 256 * 1024;
+
 /**
  * Whether a worker's small heap (`scanThreads.ts`) holds the analysis of this file with room to spare:
  * the models of a 512 KiB file fit in 64 MiB, those of a 1 MiB file (the default size limit) do not, and
@@ -171,4 +180,3 @@ async function shareOut(
 export function fitsWorker(source: SourceFile): boolean {
   return source.text.length <= WORKER_MAX_FILE_CHARS;
 }
-const WORKER_MAX_FILE_CHARS = 256 * 1024;

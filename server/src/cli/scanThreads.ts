@@ -23,8 +23,24 @@ export function defaultJobs(): number {
   return Math.max(1, Math.min(8, os.availableParallelism?.() ?? os.cpus().length));
 }
 
+/** Why each worker that has stopped stopped: recorded from its start, before the scan listens to it. */
+const stopped = new WeakMap<Worker, string>();
+
+/**
+ * Why `worker` stopped (an error, or the exit code), or undefined while it runs. A worker started early
+ * can fail before the scan takes it; without a listener of its own its 'error' event would end the process.
+ */
+export function whyStopped(worker: Worker): string | undefined {
+  return stopped.get(worker);
+}
+
 export function startWorkers(script: string, count: number): Worker[] {
-  return Array.from({ length: count }, () => new Worker(script, { resourceLimits: WORKER_LIMITS }));
+  return Array.from({ length: count }, () => {
+    const worker = new Worker(script, { resourceLimits: WORKER_LIMITS });
+    worker.on('error', (error) => stopped.set(worker, stopped.get(worker) ?? error.message));
+    worker.on('exit', (code) => stopped.set(worker, stopped.get(worker) ?? `exit code ${code}`));
+    return worker;
+  });
 }
 
 /**
