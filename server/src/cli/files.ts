@@ -88,7 +88,9 @@ export function discoverFiles(
       skipped.push({ path: dir, reason: `cannot read folder: ${(error as Error).message}` });
       return;
     }
-    entries.sort((a, b) => a.name.localeCompare(b.name));
+    // By code unit, as ruff orders paths: the same on every machine (localeCompare follows the machine's
+    // locale), and without loading ICU's collation data on first use (15-20 ms of every scan's start).
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) {
