@@ -120,6 +120,14 @@ describe('flask-sentinel scan', () => {
     assert.equal(report.summary.files, 2);
   });
 
+  it('lists files in the same order on every machine: by code unit, as ruff does, not by locale', () => {
+    const root = tree({ 'b.py': VULNERABLE, 'Z.py': VULNERABLE, 'a_b.py': VULNERABLE, 'ab.py': VULNERABLE });
+    const report = JSON.parse(runCli(['scan', '--format', 'json'], root).stdout) as {
+      findings: { path: string }[];
+    };
+    assert.deepEqual([...new Set(report.findings.map((f) => f.path))], ['Z.py', 'a_b.py', 'ab.py', 'b.py']);
+  });
+
   it('skips large, binary and non-UTF-8 files with a reason, and still scans the rest', () => {
     const root = tree({
       'app.py': VULNERABLE,
