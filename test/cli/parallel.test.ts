@@ -24,6 +24,14 @@ describe('flask-sentinel scan --jobs', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'flask-sentinel-jobs-'));
   after(() => fs.rmSync(root, { recursive: true, force: true }));
   writeCodebase(root, generateCodebase(9_000, 42));
+  const options = { paths: [root], root };
+  // The engine and the one-thread report, for the tests that run scanInParallel in this process.
+  let oneThread: Promise<{ engine: Engine; expected: string }> | undefined;
+  const oneThreadReport = () =>
+    (oneThread ??= Engine.create().then((engine) => ({
+      engine,
+      expected: JSON.stringify(scanPrepared(engine, options, prepareScan(engine, options))),
+    })));
 
   it('reports the same findings, in the same order, on one thread and on several', () => {
     const one = runCli(['scan', '.', '--format', 'json', '--fail-on', 'never', '--jobs', '1'], root);
@@ -97,9 +105,7 @@ describe('flask-sentinel scan --jobs', () => {
   });
 
   it('gives the files of a worker that stops to the main thread, and says so', async () => {
-    const engine = await Engine.create();
-    const options = { paths: [root], root };
-    const expected = JSON.stringify(scanPrepared(engine, options, prepareScan(engine, options)));
+    const { engine, expected } = await oneThreadReport();
     // Stand-in workers that fail in each way a worker can: the thread ends, throws, or reports an error.
     const failures = {
       exits:
@@ -126,9 +132,7 @@ describe('flask-sentinel scan --jobs', () => {
   });
 
   it('survives a worker started early that died before the scan took it', async () => {
-    const engine = await Engine.create();
-    const options = { paths: [root], root };
-    const expected = JSON.stringify(scanPrepared(engine, options, prepareScan(engine, options)));
+    const { engine, expected } = await oneThreadReport();
     const script = path.join(root, 'dead-worker.js');
     fs.writeFileSync(script, "throw new Error('dead on arrival');\n");
     const started = startEarlyWorkers(['scan', '.', '-j', '2'], script);

@@ -144,12 +144,12 @@ async function shareOut(
       else lose(worker, message.message.split('\n')[0] ?? 'an error');
       wake?.();
     });
-    worker.on('error', (error) => lose(worker, error.message));
-    worker.on('exit', (code) => lose(worker, `exit code ${code}`));
+    // 'exit' follows an uncaught error; why it stopped is recorded from the worker's start (scanThreads.ts).
+    worker.on('exit', () => lose(worker, whyStopped(worker) ?? 'it ended'));
     // One started early may have stopped before this scan listened (its 'exit' is not emitted again).
-    const reason = whyStopped(worker);
-    if (reason !== undefined) {
-      lose(worker, reason);
+    const stopped = whyStopped(worker);
+    if (stopped !== undefined) {
+      lose(worker, stopped);
       continue;
     }
     worker.postMessage({ kind: 'options', root: options.root, analyzeOptions } satisfies ToWorker);

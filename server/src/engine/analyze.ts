@@ -20,7 +20,7 @@ import { collectSuppressions, isSuppressed } from './suppressions';
 import { TaintAnalyzer } from './taint';
 import { TriggerTests } from './triggers';
 import type { AnalysisNote, FileAnalysis, Finding, Range, Severity } from './types';
-import { compareIds } from './compareIds';
+import { compareCodeUnits } from './compareCodeUnits';
 import { recordingFacts } from './workspaceReads';
 import type { WorkspaceTrace } from './workspaceReads';
 
@@ -172,11 +172,10 @@ export function* analysisSteps(
   }
   // Rules share triggers (the request-data one is used by nine): each is tested once per file.
   const triggers = new TriggerTests(file.text);
-  const matches = (trigger: RegExp) => triggers.matches(trigger);
 
   for (const rule of rules) {
     if (!ruleSelected(rule.meta.id, options.select, options.ignore)) continue;
-    if (!rule.triggers.every(matches)) continue;
+    if (!rule.triggers.every((trigger) => triggers.matches(trigger))) continue;
     const started = options.profile ? performance.now() : 0;
     try {
       rule.check(context.forRule(rule.meta));
@@ -205,7 +204,7 @@ export function compareFindings(a: Finding, b: Finding): number {
   return (
     a.range.start.line - b.range.start.line ||
     a.range.start.character - b.range.start.character ||
-    compareIds(a.ruleId, b.ruleId)
+    compareCodeUnits(a.ruleId, b.ruleId)
   );
 }
 

@@ -59,11 +59,13 @@ function planOf(pattern: RegExp): TestPlan {
 function makePlan(pattern: RegExp): TestPlan {
   if (matchesOnlyWords(pattern)) return { onWords: pattern, onText: null };
   // Splitting renumbers groups: not for a pattern that refers back to one.
-  const branches =
-    /^i?$/.test(pattern.flags) && !/\\[1-9k]/.test(pattern.source) ? alternatives(pattern.source) : [];
-  const wordBranches = branches.filter((branch) => WORD_ONLY_SOURCE.test(branch));
+  if (!WORD_FLAGS.test(pattern.flags) || /\\[1-9k]/.test(pattern.source))
+    return { onWords: null, onText: pattern };
+  const wordBranches: string[] = [];
+  const textBranches: string[] = [];
+  for (const branch of alternatives(pattern.source))
+    (WORD_ONLY_SOURCE.test(branch) ? wordBranches : textBranches).push(branch);
   if (wordBranches.length === 0) return { onWords: null, onText: pattern };
-  const textBranches = branches.filter((branch) => !WORD_ONLY_SOURCE.test(branch));
   return {
     onWords: new RegExp(wordBranches.join('|'), pattern.flags),
     onText: new RegExp(textBranches.join('|'), pattern.flags),
@@ -105,17 +107,13 @@ export function distinctWords(text: string): string {
  */
 const WORD_ONLY_SOURCE = /^(?:[A-Za-z0-9_|?*+]|\\[bdw]|\{\d+(?:,\d*)?\}|\[[A-Za-z0-9_]+\]|\(\?:|\(|\))*$/;
 
-const wordOnly = new WeakMap<RegExp, boolean>();
-
 /**
- * Whether every match of `pattern` is a run of word characters (or empty). Flags other than `i` (`g` and
- * `y` keep a position between tests, `u` and `v` change what escapes mean) make it one to test on the text.
+ * Flags under which a pattern may be tested on the words: `g` and `y` keep a position between tests, `u`
+ * and `v` change what escapes mean.
  */
+const WORD_FLAGS = /^i?$/;
+
+/** Whether every match of `pattern` is a run of word characters (or empty). */
 export function matchesOnlyWords(pattern: RegExp): boolean {
-  let only = wordOnly.get(pattern);
-  if (only === undefined) {
-    only = /^i?$/.test(pattern.flags) && WORD_ONLY_SOURCE.test(pattern.source);
-    wordOnly.set(pattern, only);
-  }
-  return only;
+  return WORD_FLAGS.test(pattern.flags) && WORD_ONLY_SOURCE.test(pattern.source);
 }

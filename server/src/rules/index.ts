@@ -6,7 +6,7 @@ import { FILES_RULES } from './files/index';
 import { INJECTION_RULES } from './injection/index';
 import { REQUESTS_RULES } from './requests/index';
 import { XSS_RULES } from './xss/index';
-import { compareIds } from '../engine/compareIds';
+import { compareCodeUnits } from '../engine/compareCodeUnits';
 
 /**
  * Every rule, in id order. Families keep their own registry (`<family>/index.ts`) so rules can be added in
@@ -20,7 +20,7 @@ export const ALL_RULES: readonly Rule[] = [
   ...ACCESS_RULES,
   ...FILES_RULES,
   ...REQUESTS_RULES,
-].sort((a, b) => compareIds(a.meta.id, b.meta.id));
+].sort((a, b) => compareCodeUnits(a.meta.id, b.meta.id));
 
 const ids = new Set<string>();
 const names = new Set<string>();
