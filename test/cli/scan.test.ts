@@ -44,7 +44,7 @@ describe('flask-sentinel scan', () => {
     const run = runCli(['scan'], root);
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /No findings \(1 file scanned\)/);
-    // Nothing else: not even V8 complaining about a compiler flag it does not know (jitFlags.ts).
+    // Nothing else: not even V8 complaining about a compiler flag it does not know (v8Flags.ts).
     assert.equal(run.stderr, '');
   });
 

@@ -6,8 +6,8 @@
  * CLI's own code (`startEarlyWorkers` says more). Nothing here may import engine or CLI code: it would be
  * bundled in front of the worker's start.
  */
-// First: compiler flags must be set before the engine's code runs (jitFlags.ts says why).
-import './jitFlags';
+// First: V8's flags must be set before the engine's code runs (v8Flags.ts says why).
+import './v8Flags';
 import type * as Cli from './main';
 import { startEarlyWorkers } from './scanThreads';
 

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { scanJitFlag } from '../../server/src/cli/jitFlags';
+import { HEAP_GROWTH_FLAG, scanV8Flags } from '../../server/src/cli/v8Flags';
 
 /** The V8 flags a node binary knows, from `node --v8-options`. */
 function v8FlagsOf(node: string): Set<string> {
@@ -26,14 +26,19 @@ const NODE_24 = path.join(
   'node',
 );
 
-describe('the CLI compiler flag', () => {
-  it('is named as each V8 names it: bytecode budget before 12.4, invocation count from 12.4', () => {
+describe('the CLI V8 flags', () => {
+  it('name the compiler setting as each V8 names it: bytecode budget before 12.4, invocation count from 12.4', () => {
     // The versions of Node 20, 22, 24 and 25; V8 12.0-12.3 (Node 21) is not known either way.
-    assert.equal(scanJitFlag('11.3.244.8-node.38'), '--interrupt-budget=1000000');
-    assert.equal(scanJitFlag('12.4.254.21-node.57'), '--invocation-count-for-turbofan=45000');
-    assert.equal(scanJitFlag('13.6.233.17-node.63'), '--invocation-count-for-turbofan=45000');
-    assert.equal(scanJitFlag('14.1.146.11-node.25'), '--invocation-count-for-turbofan=45000');
-    assert.equal(scanJitFlag('12.2.281.27-node.9'), undefined);
+    const compilerFlag = (v8Version: string) =>
+      scanV8Flags(v8Version).filter((flag) => flag !== HEAP_GROWTH_FLAG);
+    assert.deepEqual(compilerFlag('11.3.244.8-node.38'), ['--interrupt-budget=1000000']);
+    assert.deepEqual(compilerFlag('12.4.254.21-node.57'), ['--invocation-count-for-turbofan=45000']);
+    assert.deepEqual(compilerFlag('13.6.233.17-node.63'), ['--invocation-count-for-turbofan=45000']);
+    assert.deepEqual(compilerFlag('14.1.146.11-node.25'), ['--invocation-count-for-turbofan=45000']);
+    assert.deepEqual(compilerFlag('12.2.281.27-node.9'), []);
+    // The heap's growth has had one name since V8 5.
+    for (const version of ['11.3.244.8-node.38', '12.2.281.27-node.9', '14.1.146.11-node.25'])
+      assert.ok(scanV8Flags(version).includes(HEAP_GROWTH_FLAG));
   });
 
   for (const [name, node] of [
@@ -41,19 +46,19 @@ describe('the CLI compiler flag', () => {
     ['Node 24', NODE_24],
   ] as const) {
     it(
-      `is one that ${name} knows (V8 prints an error for any other)`,
+      `are ones that ${name} knows (V8 prints an error for any other)`,
       {
         skip: fs.existsSync(node) ? false : `${node} is not installed`,
       },
       () => {
-        const flag = scanJitFlag(v8VersionOf(node));
-        if (flag === undefined) return;
         const known = v8FlagsOf(node);
         assert.ok(known.size > 100, 'node --v8-options lists the flags');
-        assert.ok(
-          known.has(flag.split('=')[0] as string),
-          `${flag} is not a flag of V8 ${v8VersionOf(node)}`,
-        );
+        for (const flag of scanV8Flags(v8VersionOf(node))) {
+          assert.ok(
+            known.has(flag.split('=')[0] as string),
+            `${flag} is not a flag of V8 ${v8VersionOf(node)}`,
+          );
+        }
       },
     );
   }
