@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { HEAP_GROWTH_FLAG, scanV8Flags } from '../../server/src/cli/v8Flags';
+import { scanV8Flags } from '../../server/src/cli/v8Flags';
+import { HEAP_GROWTH_FLAG } from '../../server/src/heapGrowth';
 
 /** The V8 flags a node binary knows, from `node --v8-options`. */
 function v8FlagsOf(node: string): Set<string> {

@@ -1,11 +1,11 @@
 import { setFlagsFromString } from 'node:v8';
+import { HEAP_GROWTH_FLAG } from '../heapGrowth';
 
 /**
- * V8 tuned for a scan: its optimizing compiler and its heap's growth. Imported first by the CLI's entry
- * point, before any engine code has run, and inherited by the scan's worker threads (V8 flags belong to
- * the process).
+ * V8 tuned for a scan: its optimizing compiler, and its heap's growth (as in the language server,
+ * `heapGrowth.ts` says why). Imported first by the CLI's entry point, before any engine code has run, and
+ * inherited by the scan's worker threads (V8 flags belong to the process).
  *
- * The compiler.
  * A scan runs each of the engine's many functions over a few hundred files and then exits. With V8's
  * default tiering, TurboFan optimizes every function that gets a little warm: on the 50k-line bench code
  * base that was about 0.9 s of compiler CPU per thread, a third of the scan, and each worker thread
@@ -22,15 +22,6 @@ import { setFlagsFromString } from 'node:v8';
  * The flag changes when code is optimized, never what it computes. The language server does not take it:
  * it lives for hours, and there the sooner its hot paths are optimized the better (its keystroke median
  * measured about 10% slower with it).
- *
- * The heap. A scan keeps little from one file to the next (18-20 MiB live at 160k lines), but each file's
- * models outlive a few young-generation collections and are moved to the old generation, where they die.
- * V8 lets the old generation grow up to four times what survived the last full collection before it
- * collects again, so the main thread's heap reached 110-120 MiB, mostly garbage, and the scan's peak RSS
- * sat at the issue's 200 MiB limit. Growing it by half each time collects that garbage sooner: peak RSS at
- * 160k lines 186-190 -> 163-167 MiB, wall time unchanged within noise (Node 20, alternated runs), 0.8%
- * more instructions at 50k lines (full collections are cheap when little is live: 2-5 ms each). The
- * setting is read at each collection, so setting it here, after the heap exists, takes effect.
  */
 export function scanV8Flags(v8Version: string): string[] {
   const [major = 0, minor = 0] = v8Version.split('.').map((part) => Number.parseInt(part, 10));
@@ -39,8 +30,5 @@ export function scanV8Flags(v8Version: string): string[] {
   else if (major > 12 || minor >= 4) flags.push('--invocation-count-for-turbofan=45000');
   return flags;
 }
-
-/** The old generation grows by half (1 + 50/100) after each full collection. */
-export const HEAP_GROWTH_FLAG = '--heap-growing-percent=50';
 
 for (const flag of scanV8Flags(process.versions.v8)) setFlagsFromString(flag);

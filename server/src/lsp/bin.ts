@@ -1,4 +1,5 @@
 import { ProposedFeatures, createConnection } from 'vscode-languageserver/node';
+import { limitHeapGrowth } from '../heapGrowth';
 import { nodeHost } from './nodeHost';
 import { startServer } from './server';
 import { VERSION } from './version';
@@ -20,6 +21,7 @@ if (
   process.exit(2);
 }
 
+limitHeapGrowth();
 const connection = createConnection(ProposedFeatures.all);
 // Nothing may kill the server: an unexpected error is logged and the server keeps answering.
 process.on('uncaughtException', (error) =>
