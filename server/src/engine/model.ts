@@ -81,11 +81,9 @@ export class FileModel {
     // Calls are resolved after all imports are known (an import may follow its first use in a function).
     const pendingCalls: { node: Node; scope: Scope }[] = [];
     const byType = new Map<string, Node[]>([...INDEXED_TYPES].map((type) => [type, []]));
-    for (const { kind, node } of captures) {
-      if (kind === 'node' || kind === 'assign') {
-        byType.get(node.type)?.push(node);
-        if (kind === 'node') continue;
-      }
+    for (const { kind, node, indexedType } of captures) {
+      if (indexedType !== null) byType.get(indexedType)?.push(node);
+      if (kind === 'node') continue;
       const start = node.startIndex;
       while (stack.length > 1 && start >= (stack[stack.length - 1] as Scope).end) stack.pop();
       const scope = stack[stack.length - 1] as Scope;

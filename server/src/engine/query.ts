@@ -21,16 +21,17 @@ const FILE_QUERY = `
 (with_item) @with
 (return_statement) @return
 (comment) @comment
-(pair) @node
-(comparison_operator) @node
-(default_parameter) @node
-(typed_default_parameter) @node
-(keyword_argument) @node
-(except_clause) @node
+(pair) @node.pair
+(comparison_operator) @node.comparison_operator
+(default_parameter) @node.default_parameter
+(typed_default_parameter) @node.typed_default_parameter
+(keyword_argument) @node.keyword_argument
+(except_clause) @node.except_clause
 `;
 
 /**
- * Node types captured as \`@node\` above: \`FileModel.nodesOfType\` answers these from the one query pass
+ * Node types captured as \`@node.TYPE\` above (the capture names the type, which a node would have to ask
+ * WASM for): \`FileModel.nodesOfType\` answers these from the one query pass
  * instead of walking the tree again (the other types rules ask for are either captured under their own
  * kind, like \`assignment\`, or too numerous to capture for every file, like \`identifier\`).
  */
@@ -72,10 +73,26 @@ function fileQuery(language: Language): Query {
 export interface Capture {
   kind: CaptureKind;
   node: Node;
+  /** The node's type when it is one of INDEXED_TYPES (known from the capture's name), else null. */
+  indexedType: string | null;
 }
+
+/** What each capture name of FILE_QUERY says: its kind, and the node's type for the indexed ones. */
+const CAPTURE_NAMES = new Map<string, { kind: CaptureKind; indexedType: string | null }>(
+  [...FILE_QUERY.matchAll(/@([\w.]+)/g)].map(([, name = '']) => {
+    const [kind, type] = name.split('.') as [CaptureKind, string | undefined];
+    return [name, { kind, indexedType: type ?? (kind === 'assign' ? 'assignment' : null) }];
+  }),
+);
 
 /** All captures of the file query, in document order (outer nodes before the nodes they contain). */
 export function captureFile(tree: Tree): Capture[] {
   const captures = fileQuery(tree.language).captures(tree.rootNode);
-  return captures.map((c) => ({ kind: c.name as CaptureKind, node: c.node }));
+  return captures.map((c) => {
+    const { kind, indexedType } = CAPTURE_NAMES.get(c.name) as {
+      kind: CaptureKind;
+      indexedType: string | null;
+    };
+    return { kind, node: c.node, indexedType };
+  });
 }
