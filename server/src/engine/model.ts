@@ -239,21 +239,28 @@ export class FileModel {
   }
 
   private addCall(node: Node, scope: Scope): void {
+    // The callee's parts are read once here (each is a call into WASM): its name, its receiver, and the
+    // dotted text `dottedName` would give.
     const fn = node.childForFieldName('function');
-    const calleeText = dottedName(fn);
+    const fnType = fn?.type;
+    let name = '';
+    let receiver: Node | null = null;
+    let calleeText: string | null = null;
+    if (fnType === 'attribute') {
+      const attribute = fn?.childForFieldName('attribute') ?? null;
+      receiver = fn?.childForFieldName('object') ?? null;
+      name = attribute?.text ?? '';
+      const base = dottedName(receiver);
+      calleeText = base !== null && attribute ? `${base}.${name}` : null;
+    } else if (fnType === 'identifier') {
+      name = fn?.text ?? '';
+      calleeText = name;
+    }
     // The call's own scope: a function's imports count inside it (the call starts within the scope's node).
     const callee =
       calleeText === null
         ? null
         : this.imports.qualifyAt(calleeText, scope.kind === 'module' ? null : scope.start);
-    let name = '';
-    let receiver: Node | null = null;
-    if (fn?.type === 'attribute') {
-      name = fn.childForFieldName('attribute')?.text ?? '';
-      receiver = fn.childForFieldName('object');
-    } else if (fn?.type === 'identifier') {
-      name = fn.text;
-    }
     const site: CallSite = { node, callee, calleeText, name, receiver, args: callArguments(node), scope };
     this.calls.push(site);
     this.callByNodeId.set(node.id, site);
