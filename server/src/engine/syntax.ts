@@ -45,14 +45,23 @@ export function callArguments(call: Node): CallArguments {
 /** `a`, `a.b.c` → the dotted text; anything else (calls, subscripts) → null. */
 export function dottedName(node: Node | null): string | null {
   if (!node) return null;
-  if (node.type === 'identifier') return node.text;
-  if (node.type === 'attribute') {
-    const object = dottedName(node.childForFieldName('object'));
-    const attribute = node.childForFieldName('attribute');
-    return object && attribute ? `${object}.${attribute.text}` : null;
-  }
-  return null;
+  const type = node.type;
+  if (type === 'identifier') return node.text;
+  if (type !== 'attribute') return null;
+  // Most attribute chains are written `a.b.c`: their text is the answer, and reading it is one call into
+  // WASM where walking the chain is three per dot.
+  const text = node.text;
+  if (PLAIN_DOTTED_NAME.test(text)) return text;
+  const object = dottedName(node.childForFieldName('object'));
+  const attribute = node.childForFieldName('attribute');
+  return object && attribute ? `${object}.${attribute.text}` : null;
 }
+
+/**
+ * Text that can only be a chain of identifiers: no space, comment, bracket or call between the names, and
+ * not headed by a constant (`None.x`, whose object is not an identifier).
+ */
+const PLAIN_DOTTED_NAME = /^(?!(?:True|False|None)\.)[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$/;
 
 const STRING_PREFIX = /^[rRbBuUfF]*/;
 

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { before, describe, it } from 'node:test';
+import type { Node } from 'web-tree-sitter';
+import { generateSingleFile } from '../../bench/generate';
+import { Engine } from '../../server/src/engine/engine';
+import { dottedName } from '../../server/src/engine/syntax';
+import { EXAMPLES, RULE_FIXTURES, pythonFiles } from '../helpers/fixtures';
+
+/** The chain walked node by node: what `dottedName` answers from the text when it can. */
+function walkedName(node: Node | null): string | null {
+  if (!node) return null;
+  if (node.type === 'identifier') return node.text;
+  if (node.type !== 'attribute') return null;
+  const object = walkedName(node.childForFieldName('object'));
+  const attribute = node.childForFieldName('attribute');
+  return object && attribute ? `${object}.${attribute.text}` : null;
+}
+
+const EDGES = [
+  'a.b.c\nself.x.y\na . b\na.\\\n  b\n(a).b\na().b\na[0].b\n"s".join\nNone.x\nTrue.y\nFalse.z\n',
+  'x.__class__.__name__\nmodule.sub.f(1)\nobj.attr # comment\n(a\n .b # c\n .c)\nnamé.attr\nprint.x\nmatch.group\n',
+  '1 .real\nx.y = a.b\nawait client.get\nlambda: q.w\n{k.v: 1}\n',
+];
+
+describe('dottedName', () => {
+  let engine: Engine;
+  before(async () => {
+    engine = await Engine.create();
+  });
+
+  it('gives what walking the chain gives, for every attribute and identifier of fixtures, examples and edge cases', () => {
+    const texts = [
+      ...pythonFiles(RULE_FIXTURES, EXAMPLES).map((file) => readFileSync(file, 'utf8')),
+      generateSingleFile(1500, 5),
+      ...EDGES,
+    ];
+    let compared = 0;
+    let plain = 0;
+    for (const text of texts) {
+      const tree = engine.parser.parse(text);
+      assert.ok(tree);
+      try {
+        for (const node of tree.rootNode.descendantsOfType(['attribute', 'identifier'])) {
+          if (!node) continue;
+          const expected = walkedName(node);
+          assert.equal(dottedName(node), expected, `${node.type} ${JSON.stringify(node.text)}`);
+          compared++;
+          if (node.type === 'attribute' && expected !== null) plain++;
+        }
+      } finally {
+        tree.delete();
+      }
+    }
+    assert.ok(compared > 10_000 && plain > 1_000, `only ${compared} nodes, ${plain} dotted attributes`);
+  });
+
+  it('is null for chains that do not start at a name', () => {
+    const tree = engine.parser.parse('None.x\nTrue.y\na().b\n"s".join\n(a).b\n');
+    assert.ok(tree);
+    try {
+      const attributes = tree.rootNode.descendantsOfType('attribute');
+      assert.deepEqual(
+        attributes.map((node) => dottedName(node)),
+        [null, null, null, null, null],
+      );
+    } finally {
+      tree.delete();
+    }
+  });
+});
