@@ -71,7 +71,13 @@ const STRING_PREFIX = /^[rRbBuUfF]*/;
  */
 export function stringValue(node: Node | null): string | undefined {
   if (!node) return undefined;
-  if (node.type === 'concatenated_string') {
+  const type = node.type;
+  if (type === 'string') {
+    // A string that is not an f-string has no interpolation: its value is the text between its quotes,
+    // read with one call into WASM instead of a walk over its parts.
+    const plain = plainStringValue(node.text);
+    if (plain !== undefined) return plain;
+  } else if (type === 'concatenated_string') {
     let value = '';
     for (const part of node.namedChildren) {
       const text = part ? stringValue(part) : undefined;
@@ -80,7 +86,7 @@ export function stringValue(node: Node | null): string | undefined {
     }
     return value;
   }
-  if (node.type !== 'string') return undefined;
+  if (type !== 'string') return undefined;
   let value = '';
   for (const child of node.namedChildren) {
     if (!child) continue;
@@ -88,6 +94,26 @@ export function stringValue(node: Node | null): string | undefined {
     if (child.type === 'string_content' || child.type === 'escape_sequence') value += child.text;
   }
   return value;
+}
+
+/**
+ * The value of a string literal's text when it has no `f` (or `t`) prefix and is closed by the quotes that
+ * open it, else undefined (ask the tree). Like the walk over its parts, escapes are kept as written.
+ */
+function plainStringValue(text: string): string | undefined {
+  const prefix = STRING_PREFIX.exec(text)?.[0] ?? '';
+  if (/[fFtT]/.test(prefix)) return undefined;
+  const quoteChar = text[prefix.length];
+  if (quoteChar !== '"' && quoteChar !== "'") return undefined;
+  const quote = text.startsWith(quoteChar.repeat(3), prefix.length) ? quoteChar.repeat(3) : quoteChar;
+  const end = text.length - quote.length;
+  if (end < prefix.length + quote.length || !text.endsWith(quote)) return undefined;
+  // A quote after an odd run of backslashes is content, so the string is not closed. tree-sitter-python
+  // makes an unclosed string an ERROR rather than a string node; this keeps the answer exact if one came.
+  let backslashes = 0;
+  while (text[end - 1 - backslashes] === '\\') backslashes++;
+  if (backslashes % 2 === 1) return undefined;
+  return text.slice(prefix.length + quote.length, end);
 }
 
 export function isStringLiteral(node: Node | null): boolean {
