@@ -246,14 +246,14 @@ export class FileModel {
     let name = '';
     let receiver: Node | null = null;
     let calleeText: string | null = null;
-    if (fnType === 'attribute') {
-      const attribute = fn?.childForFieldName('attribute') ?? null;
-      receiver = fn?.childForFieldName('object') ?? null;
+    if (fn && fnType === 'attribute') {
+      const attribute = fn.childForFieldName('attribute');
+      receiver = fn.childForFieldName('object');
       name = attribute?.text ?? '';
       const base = dottedName(receiver);
       calleeText = base !== null && attribute ? `${base}.${name}` : null;
-    } else if (fnType === 'identifier') {
-      name = fn?.text ?? '';
+    } else if (fn && fnType === 'identifier') {
+      name = fn.text;
       calleeText = name;
     }
     // The call's own scope: a function's imports count inside it (the call starts within the scope's node).

@@ -30,10 +30,10 @@ const FILE_QUERY = `
 `;
 
 /**
- * Node types captured as \`@node.TYPE\` above (the capture names the type, which a node would have to ask
- * WASM for): \`FileModel.nodesOfType\` answers these from the one query pass
- * instead of walking the tree again (the other types rules ask for are either captured under their own
- * kind, like \`assignment\`, or too numerous to capture for every file, like \`identifier\`).
+ * Node types captured as \`@node.TYPE\` above: \`FileModel.nodesOfType\` answers these from the one query
+ * pass instead of walking the tree again, and the capture's name gives the type, which the node would have
+ * to ask WASM for (the other types rules ask for are either captured under their own kind, like
+ * \`assignment\`, or too numerous to capture for every file, like \`identifier\`).
  */
 export const INDEXED_TYPES: ReadonlySet<string> = new Set([
   'assignment',
@@ -77,8 +77,13 @@ export interface Capture {
   indexedType: string | null;
 }
 
+interface CaptureMeaning {
+  kind: CaptureKind;
+  indexedType: string | null;
+}
+
 /** What each capture name of FILE_QUERY says: its kind, and the node's type for the indexed ones. */
-const CAPTURE_NAMES = new Map<string, { kind: CaptureKind; indexedType: string | null }>(
+const CAPTURE_NAMES = new Map<string, CaptureMeaning>(
   [...FILE_QUERY.matchAll(/@([\w.]+)/g)].map(([, name = '']) => {
     const [kind, type] = name.split('.') as [CaptureKind, string | undefined];
     return [name, { kind, indexedType: type ?? (kind === 'assign' ? 'assignment' : null) }];
@@ -89,10 +94,7 @@ const CAPTURE_NAMES = new Map<string, { kind: CaptureKind; indexedType: string |
 export function captureFile(tree: Tree): Capture[] {
   const captures = fileQuery(tree.language).captures(tree.rootNode);
   return captures.map((c) => {
-    const { kind, indexedType } = CAPTURE_NAMES.get(c.name) as {
-      kind: CaptureKind;
-      indexedType: string | null;
-    };
+    const { kind, indexedType } = CAPTURE_NAMES.get(c.name) as CaptureMeaning;
     return { kind, node: c.node, indexedType };
   });
 }

@@ -97,12 +97,13 @@ export function stringValue(node: Node | null): string | undefined {
 }
 
 /**
- * The value of a string literal's text when it has no `f` (or `t`) prefix and is closed by the quotes that
- * open it, else undefined (ask the tree). Like the walk over its parts, escapes are kept as written.
+ * The value of a string literal's text when it has no `f` prefix and is closed by the quotes that open it,
+ * else undefined (ask the tree). Like the walk over its parts, escapes are kept as written. A t-string's
+ * `t` is not in STRING_PREFIX, so its text does not start with a quote here: it is walked too.
  */
 function plainStringValue(text: string): string | undefined {
   const prefix = STRING_PREFIX.exec(text)?.[0] ?? '';
-  if (/[fFtT]/.test(prefix)) return undefined;
+  if (/[fF]/.test(prefix)) return undefined;
   const quoteChar = text[prefix.length];
   if (quoteChar !== '"' && quoteChar !== "'") return undefined;
   const quote = text.startsWith(quoteChar.repeat(3), prefix.length) ? quoteChar.repeat(3) : quoteChar;
