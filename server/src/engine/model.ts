@@ -203,7 +203,14 @@ export class FileModel {
    * anything else (a call, a name, a starred target) binds every name to the whole value.
    */
   private bindTargets(scope: Scope, node: Node, target: Node | null, value: Node | null): void {
-    const targets = target && SEQUENCE_PATTERNS.has(target.type) ? elementsOf(target) : null;
+    // The target's type is asked once (a call into WASM): most targets are a plain name.
+    const targetType = target?.type;
+    if (target && targetType === 'identifier') {
+      this.bind(scope, target.text, 'assign', node, value, node.endIndex);
+      return;
+    }
+    const targets =
+      target && targetType !== undefined && SEQUENCE_PATTERNS.has(targetType) ? elementsOf(target) : null;
     const values = targets && value && SEQUENCE_VALUES.has(value.type) ? elementsOf(value) : null;
     if (
       targets &&
@@ -214,7 +221,7 @@ export class FileModel {
       targets.forEach((element, i) => this.bindTargets(scope, node, element, values[i] ?? null));
       return;
     }
-    const weak = target?.type === 'subscript';
+    const weak = targetType === 'subscript';
     for (const name of boundNames(target)) this.bind(scope, name, 'assign', node, value, node.endIndex, weak);
   }
 
