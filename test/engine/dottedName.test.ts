@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import type { Node } from 'web-tree-sitter';
-import { generateSingleFile } from '../../bench/generate';
 import { Engine } from '../../server/src/engine/engine';
 import { dottedName } from '../../server/src/engine/syntax';
-import { EXAMPLES, RULE_FIXTURES, pythonFiles } from '../helpers/fixtures';
+import { shortcutSources, withTrees } from '../helpers/trees';
 
 /** The chain walked node by node: what `dottedName` answers from the text when it can. */
 function walkedName(node: Node | null): string | null {
@@ -30,42 +28,26 @@ describe('dottedName', () => {
   });
 
   it('gives what walking the chain gives, for every attribute and identifier of fixtures, examples and edge cases', () => {
-    const texts = [
-      ...pythonFiles(RULE_FIXTURES, EXAMPLES).map((file) => readFileSync(file, 'utf8')),
-      generateSingleFile(1500, 5),
-      ...EDGES,
-    ];
     let compared = 0;
     let plain = 0;
-    for (const text of texts) {
-      const tree = engine.parser.parse(text);
-      assert.ok(tree);
-      try {
-        for (const node of tree.rootNode.descendantsOfType(['attribute', 'identifier'])) {
-          if (!node) continue;
-          const expected = walkedName(node);
-          assert.equal(dottedName(node), expected, `${node.type} ${JSON.stringify(node.text)}`);
-          compared++;
-          if (node.type === 'attribute' && expected !== null) plain++;
-        }
-      } finally {
-        tree.delete();
+    withTrees(engine, shortcutSources(5, EDGES), (tree) => {
+      for (const node of tree.rootNode.descendantsOfType(['attribute', 'identifier'])) {
+        if (!node) continue;
+        const expected = walkedName(node);
+        assert.equal(dottedName(node), expected, `${node.type} ${JSON.stringify(node.text)}`);
+        compared++;
+        if (node.type === 'attribute' && expected !== null) plain++;
       }
-    }
+    });
     assert.ok(compared > 10_000 && plain > 1_000, `only ${compared} nodes, ${plain} dotted attributes`);
   });
 
   it('is null for chains that do not start at a name', () => {
-    const tree = engine.parser.parse('None.x\nTrue.y\na().b\n"s".join\n(a).b\n');
-    assert.ok(tree);
-    try {
-      const attributes = tree.rootNode.descendantsOfType('attribute');
+    withTrees(engine, ['None.x\nTrue.y\na().b\n"s".join\n(a).b\n'], (tree) => {
       assert.deepEqual(
-        attributes.map((node) => dottedName(node)),
+        tree.rootNode.descendantsOfType('attribute').map((node) => dottedName(node)),
         [null, null, null, null, null],
       );
-    } finally {
-      tree.delete();
-    }
+    });
   });
 });

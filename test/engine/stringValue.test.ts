@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import type { Node } from 'web-tree-sitter';
-import { generateSingleFile } from '../../bench/generate';
 import { Engine } from '../../server/src/engine/engine';
 import { stringValue } from '../../server/src/engine/syntax';
-import { EXAMPLES, RULE_FIXTURES, pythonFiles } from '../helpers/fixtures';
+import { shortcutSources, withTrees } from '../helpers/trees';
 
 /** A string's value from its parts, the way `stringValue` reads it when the text alone will not do. */
 function valueFromParts(node: Node | null): string | undefined {
@@ -43,39 +41,24 @@ describe('stringValue', () => {
   });
 
   it('gives what the string parts give, for every string of fixtures, examples and edge cases', () => {
-    const texts = [
-      ...pythonFiles(RULE_FIXTURES, EXAMPLES).map((file) => readFileSync(file, 'utf8')),
-      generateSingleFile(1500, 7),
-      ...EDGES,
-    ];
     let compared = 0;
-    for (const text of texts) {
-      const tree = engine.parser.parse(text);
-      assert.ok(tree);
-      try {
-        for (const node of tree.rootNode.descendantsOfType(['string', 'concatenated_string'])) {
-          if (!node) continue;
-          assert.equal(stringValue(node), valueFromParts(node), `${node.type} ${JSON.stringify(node.text)}`);
-          compared++;
-        }
-      } finally {
-        tree.delete();
+    withTrees(engine, shortcutSources(7, EDGES), (tree) => {
+      for (const node of tree.rootNode.descendantsOfType(['string', 'concatenated_string'])) {
+        if (!node) continue;
+        assert.equal(stringValue(node), valueFromParts(node), `${node.type} ${JSON.stringify(node.text)}`);
+        compared++;
       }
-    }
+    });
     assert.ok(compared > 5_000, `only ${compared} strings`);
   });
 
   it('keeps escapes as written and joins implicit concatenation', () => {
-    const tree = engine.parser.parse(`x = ("a\\\\n" 'b' """c""")\ny = r"\\d"\nz = f"{v}"\n`);
-    assert.ok(tree);
-    try {
+    withTrees(engine, [`x = ("a\\\\n" 'b' """c""")\ny = r"\\d"\nz = f"{v}"\n`], (tree) => {
       const values = tree.rootNode
         .descendantsOfType(['concatenated_string', 'string'])
         .filter((node) => node?.parent?.type !== 'concatenated_string')
         .map((node) => stringValue(node));
       assert.deepEqual(values, ['a\\\\nbc', '\\d', undefined]);
-    } finally {
-      tree.delete();
-    }
+    });
   });
 });

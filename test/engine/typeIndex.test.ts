@@ -7,6 +7,7 @@ import { generateSingleFile } from '../../bench/generate';
 import { Engine } from '../../server/src/engine/engine';
 import { FileModel } from '../../server/src/engine/model';
 import { INDEXED_TYPES } from '../../server/src/engine/query';
+import { withTrees } from '../helpers/trees';
 
 /**
  * `nodesOfType` answers some types from the file query's captures instead of walking the tree: it must give
@@ -36,25 +37,19 @@ describe('type index from the file query', () => {
     ];
     const lists = [...[...INDEXED_TYPES].map((t) => [t]), ['default_parameter', 'typed_default_parameter']];
     let compared = 0;
-    for (const text of texts) {
-      const tree = engine.parser.parse(text);
-      assert.ok(tree);
-      try {
-        const model = new FileModel(tree, text, 'x.py');
-        for (const types of lists) {
-          const walked: Node[] = tree.rootNode.descendantsOfType(types).filter((n): n is Node => n !== null);
-          const indexed = model.nodesOfType(types);
-          assert.deepEqual(
-            indexed.map((n) => n.id),
-            walked.map((n: Node) => n.id),
-            `${types.join('|')} in ${text.slice(0, 60)}`,
-          );
-          compared += walked.length;
-        }
-      } finally {
-        tree.delete();
+    withTrees(engine, texts, (tree, text) => {
+      const model = new FileModel(tree, text, 'x.py');
+      for (const types of lists) {
+        const walked: Node[] = tree.rootNode.descendantsOfType(types).filter((n): n is Node => n !== null);
+        const indexed = model.nodesOfType(types);
+        assert.deepEqual(
+          indexed.map((n) => n.id),
+          walked.map((n: Node) => n.id),
+          `${types.join('|')} in ${text.slice(0, 60)}`,
+        );
+        compared += walked.length;
       }
-    }
+    });
     assert.ok(compared > 1000, `only ${compared} nodes compared`);
   });
 });

@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import type { Tree } from 'web-tree-sitter';
+import { generateSingleFile } from '../../bench/generate';
+import type { Engine } from '../../server/src/engine/engine';
+import { EXAMPLES, RULE_FIXTURES, pythonFiles } from './fixtures';
+
+/**
+ * Sources for a test that compares a shortcut with the tree walk it replaces: every rule fixture and
+ * example, a generated 1,500-line file (from `seed`), and the test's own edge cases.
+ */
+export function shortcutSources(seed: number, edges: readonly string[]): string[] {
+  return [
+    ...pythonFiles(RULE_FIXTURES, EXAMPLES).map((file) => readFileSync(file, 'utf8')),
+    generateSingleFile(1500, seed),
+    ...edges,
+  ];
+}
+
+/** Parses each text, hands its tree to `visit`, and frees the tree, also when `visit` throws. */
+export function withTrees(
+  engine: Engine,
+  texts: readonly string[],
+  visit: (tree: Tree, text: string) => void,
+): void {
+  for (const text of texts) {
+    const tree = engine.parser.parse(text);
+    if (!tree) throw new Error(`no tree for ${JSON.stringify(text.slice(0, 60))}`);
+    try {
+      visit(tree, text);
+    } finally {
+      tree.delete();
+    }
+  }
+}
