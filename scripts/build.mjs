@@ -2,7 +2,8 @@
 // and copies the two .wasm files the parser needs beside the bundles: nothing is fetched at run time.
 // Type checking is separate (`npm run typecheck`): esbuild only strips types.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, readFileSync, chmodSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, chmodSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -29,7 +30,8 @@ const common = {
 };
 
 // The CLI is two bundles: a small entry point that starts a scan's worker threads before loading the rest
-// (server/src/cli/bin.ts says why), and the CLI itself.
+// (server/src/cli/bin.ts says why), and the CLI itself, with a V8 code cache written below.
+rmSync('dist/cliMain.js.v8cache', { force: true });
 await build({
   ...common,
   entryPoints: { cli: 'server/src/cli/bin.ts' },
@@ -43,12 +45,14 @@ await build({
   entryPoints: { cliMain: 'server/src/cli/main.ts' },
   outdir: 'dist',
 });
-// The CLI's scan worker threads (server/src/cli/parallel.ts), loaded from beside dist/cli.js.
+// The CLI's scan worker threads (server/src/cli/parallel.ts), loaded from beside dist/cli.js: a small
+// script that loads dist/cliMain.js (server/src/cli/scanWorkerEntry.ts says why).
 await build({
   ...common,
-  entryPoints: { scanWorker: 'server/src/cli/scanWorker.ts' },
+  entryPoints: { scanWorker: 'server/src/cli/scanWorkerEntry.ts' },
   outdir: 'dist',
 });
+writeCliCodeCache();
 
 await build({
   ...common,
@@ -128,6 +132,24 @@ await build({
   loader: { '.md': 'text' },
   plugins: [...webCommon.plugins, noModelInTheBrowser()],
 });
+
+/**
+ * dist/cliMain.js.v8cache: the bytecode of what a scan runs, for this node's V8 (server/src/cli/codeCache.ts).
+ * Written by the CLI itself, as it exits from a scan of both example apps: a cache holds what V8 has compiled
+ * by then. V8 refuses a cache made by another V8 or under other V8 flags on node's command line, and the
+ * bundle is then compiled as before, so a failure here is a warning, not a failed build.
+ */
+function writeCliCodeCache() {
+  const scan = spawnSync(
+    process.execPath,
+    ['dist/cli.js', 'scan', 'examples', '--format', 'json', '--fail-on', 'never', '--jobs', '1'],
+    { env: { ...process.env, FLASK_SENTINEL_WRITE_CODE_CACHE: '1' }, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  if (scan.status !== 0) {
+    console.warn(`build: no code cache for dist/cliMain.js (the scan of examples/ exited ${scan.status}):`);
+    console.warn(String(scan.stderr));
+  }
+}
 
 /** The web chat calls no model (client/src/web/chatEntry.ts): its bundle gets client/src/web/noModel.ts in
  * place of the Anthropic SDK's client. */

@@ -20,6 +20,9 @@ import { scanInParallel } from './parallel';
 import { defaultJobs } from './scanThreads';
 import { relativePath } from './scan';
 
+// The bundle's second entry point: scan worker threads load this bundle too (scanWorkerEntry.ts says why).
+export { serveScanWorker } from './scanWorker';
+
 declare const FLASK_SENTINEL_VERSION: string | undefined;
 const VERSION = typeof FLASK_SENTINEL_VERSION === 'string' ? FLASK_SENTINEL_VERSION : '0.0.0-dev';
 

@@ -1,16 +1,15 @@
-import { parentPort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import type { AnalyzeOptions } from '../engine/analyze';
 import { Engine } from '../engine/engine';
 import type { FromWorker, ToWorker } from './parallel';
 import { scanSource } from './scan';
 
 /**
- * A scan worker thread (bundled as dist/scanWorker.js, driven by parallel.ts): compiles its own parser
- * while the main thread reads the files, then analyses the files it is handed, asking for more before it
- * runs out.
+ * A scan worker thread's work (driven by parallel.ts; its thread starts in scanWorkerEntry.ts): compiles
+ * its own parser while the main thread reads the files, then analyses the files it is handed, asking for
+ * more before it runs out.
  */
-const port = parentPort;
-if (port) {
+export function serveScanWorker(port: MessagePort): void {
   const enginePromise = Engine.create();
   let settings: { root: string; analyzeOptions: AnalyzeOptions } | undefined;
   let work = Promise.resolve();
