@@ -30,10 +30,13 @@ const common = {
 };
 
 // The CLI is two bundles: a small entry point that starts a scan's worker threads before loading the rest
-// (server/src/cli/bin.ts says why), and the CLI itself, with a V8 code cache written below.
+// (server/src/cli/bin.ts says why), and the CLI itself, with a V8 code cache written below. Node 20 cannot
+// run an `import()` in a function compiled from a code cache (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING), so
+// the CLI's bundles turn each into a `require` (node's own modules are all they import).
+const cliCommon = { ...common, supported: { 'dynamic-import': false } };
 rmSync('dist/cliMain.js.v8cache', { force: true });
 await build({
-  ...common,
+  ...cliCommon,
   entryPoints: { cli: 'server/src/cli/bin.ts' },
   outdir: 'dist',
   banner: { js: '#!/usr/bin/env node' },
@@ -41,14 +44,14 @@ await build({
 });
 chmodSync('dist/cli.js', 0o755);
 await build({
-  ...common,
+  ...cliCommon,
   entryPoints: { cliMain: 'server/src/cli/main.ts' },
   outdir: 'dist',
 });
 // The CLI's scan worker threads (server/src/cli/parallel.ts), loaded from beside dist/cli.js: a small
 // script that loads dist/cliMain.js (server/src/cli/scanWorkerEntry.ts says why).
 await build({
-  ...common,
+  ...cliCommon,
   entryPoints: { scanWorker: 'server/src/cli/scanWorkerEntry.ts' },
   outdir: 'dist',
 });

@@ -116,4 +116,11 @@ describe('the CLI bundle code cache', () => {
     assert.equal(loaded.outcome, 'used');
     assert.ok(loaded.exports.includes('runCli') && loaded.exports.includes('serveScanWorker'));
   });
+
+  it('loads CLI bundles without import(), which Node 20 fails in functions compiled from a cache', () => {
+    for (const bundle of ['cli.js', 'cliMain.js', 'scanWorker.js']) {
+      const text = fs.readFileSync(path.join(path.dirname(DIST_CLI_MAIN), bundle), 'utf8');
+      assert.doesNotMatch(text, /\bimport\(/, bundle);
+    }
+  });
 });

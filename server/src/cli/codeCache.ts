@@ -69,7 +69,9 @@ export function codeCacheOutcome(bundle: string): CacheOutcome | undefined {
 
 /**
  * `require(bundle)` for a CommonJS bundle with no module graph of its own (esbuild's output: it requires
- * only node's built-in modules), compiled from its code cache when there is a valid one.
+ * only node's built-in modules), compiled from its code cache when there is a valid one. The bundle must
+ * not use `import()`: Node 20 fails it in functions compiled from a cache (the build turns each into a
+ * `require`, scripts/build.mjs).
  */
 export function loadBundle(bundle: string): unknown {
   const source = fs.readFileSync(bundle);
@@ -78,8 +80,6 @@ export function loadBundle(bundle: string): unknown {
   const script = new vm.Script(Module.wrap(source.toString('utf8')), {
     filename: bundle,
     cachedData,
-    // web-tree-sitter has an `import()` on a path node never takes (the grammar is handed over as bytes).
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   outcomes.set(bundle, !cachedData ? 'none' : script.cachedDataRejected ? 'refused by V8' : 'used');
   if (process.env[WRITE_CODE_CACHE_ENV] && isMainThread) {

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -27,7 +26,10 @@ export interface GitRun {
  */
 const COMMON = ['-c', 'core.quotePath=false', '-c', 'color.ui=false'];
 
-export function runGit(args: readonly string[], cwd: string, input?: string): Promise<GitRun> {
+export async function runGit(args: readonly string[], cwd: string, input?: string): Promise<GitRun> {
+  // Loaded on first use: a scan without --diff never runs git, and node's child_process module costs each
+  // CLI thread ~5 ms to load.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     let child;
     try {
