@@ -1,10 +1,10 @@
 /**
  * The `flask-sentinel` executable (dist/cli.js): a small bundle that sets the compiler flags, starts a
  * scan's worker threads, and only then loads the CLI itself (dist/cliMain.js, bundled from main.ts).
- * Loading that bundle takes the main thread 40-50 ms (compiling 1.5 MB of JavaScript; less from its code
- * cache, `codeCache.ts`); a worker started before it is ready to analyse about when the main thread is,
- * 80-100 ms sooner than one started from the CLI's own code (`startEarlyWorkers` says more). Nothing here may import engine or CLI code: it would be
- * bundled in front of the worker's start.
+ * Compiling that bundle took the main thread 40-50 ms (1.5 MB of JavaScript; it now comes mostly from the
+ * build's code cache, `codeCache.ts`); a worker started before it is ready to analyse about when the main
+ * thread is, 80-100 ms sooner than one started from the CLI's own code (`startEarlyWorkers` says more).
+ * Nothing here may import engine or CLI code: it would be bundled in front of the worker's start.
  */
 // First: V8's flags must be set before the engine's code runs (v8Flags.ts says why).
 import './v8Flags';
