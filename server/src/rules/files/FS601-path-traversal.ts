@@ -187,7 +187,7 @@ function fix(ctx: RuleContext, path: Node): OffsetEdit[] {
   return edits;
 }
 
-function joinOf(ctx: RuleContext, node: Node): Node[] | null {
+function joinOf(ctx: RuleContext, node: Node): readonly Node[] | null {
   if (node.type === 'call') {
     const site = ctx.file.callAt(node);
     if (!site || !['os.path.join', 'posixpath.join'].includes(site.callee ?? '') || site.args.hasSplat)

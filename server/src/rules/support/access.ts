@@ -235,7 +235,7 @@ function isDenyList(comparison: Node, negated: boolean): boolean {
 /** `re.match`/`re.search` (or a compiled pattern's) with a literal pattern that ends in `$` or `\Z`. */
 function anchoredAtEnd(
   ctx: RuleContext,
-  site: { receiver: Node | null; args: { positional: Node[] } },
+  site: { receiver: Node | null; args: { positional: readonly Node[] } },
 ): boolean {
   const receiver = site.receiver ? ctx.file.resolveValue(site.receiver) : null;
   const compiled = receiver?.type === 'call' ? ctx.file.callAt(receiver) : undefined;

@@ -318,8 +318,8 @@ function callParts(ctx: RuleContext, node: Node, next: (n: Node) => Part[], tain
 function formatParts(
   node: Node,
   format: string,
-  positional: Node[],
-  keywords: Map<string, Node>,
+  positional: readonly Node[],
+  keywords: ReadonlyMap<string, Node>,
   next: (n: Node) => Part[],
 ): Part[] | null {
   const out: Part[] = [];
