@@ -73,8 +73,10 @@ export function discoverFiles(
 ): Discovery {
   const files: string[] = [];
   const skipped: SkippedFile[] = [];
-  const excluded = exclude.length > 0 ? picomatch([...exclude], { dot: true }) : () => false;
+  const excluded = exclude.length > 0 ? picomatch([...exclude], { dot: true }) : undefined;
+  // Without exclude globs no path is made relative (a third of the walk's time on the 50k bench base).
   const isExcluded = (target: string) => {
+    if (!excluded) return false;
     const relative = path.relative(root, target).split(path.sep).join('/');
     return excluded(relative) || excluded(`${relative}/`);
   };
