@@ -67,6 +67,30 @@ function machineInfo() {
   };
 }
 
+/**
+ * Whether this node takes the CLI's code cache (dist/cliMain.js.v8cache, server/src/cli/codeCache.ts) under
+ * the flags the CLI sets: without it every scan compiles its bundle, and the figures are not the CLI's.
+ * Asked in a child process, as this one runs under other V8 flags (`--expose-gc`), which V8 checks.
+ */
+function cliCodeCacheStatus(): string {
+  const probe = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(ROOT, 'test', 'helpers', 'codeCacheProbe.ts'),
+      path.join(ROOT, 'dist', 'cliMain.js'),
+      '--cli-flags',
+    ],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
+  try {
+    return (JSON.parse(probe.stdout) as { outcome: string }).outcome;
+  } catch {
+    return `unknown (${probe.stderr.trim().split('\n')[0] ?? 'no answer'})`;
+  }
+}
+
 /** The floor and ruff scripts, bundled like the CLI so that every node tool starts the same way. */
 async function bundleScripts(): Promise<void> {
   fs.mkdirSync(BIN, { recursive: true });
@@ -271,9 +295,15 @@ async function main(): Promise<void> {
   await bundleScripts();
   const meter = detectMeter();
   const bandit = banditVersion();
+  const codeCache = cliCodeCacheStatus();
   log(
-    `meter: ${meter}; bandit: ${bandit ?? 'not installed (skipped)'}; ${machine.cpuModel} × ${machine.cores}`,
+    `meter: ${meter}; bandit: ${bandit ?? 'not installed (skipped)'}; CLI code cache: ${codeCache}; ${machine.cpuModel} × ${machine.cores}`,
   );
+  if (codeCache !== 'used') {
+    process.stdout.write(
+      `note: the CLI's code cache is not used (${codeCache}): rebuild with this node (\`npm run build\`) and run node without V8 flags\n`,
+    );
+  }
   if (!bandit && !args['no-bandit']) {
     process.stdout.write(
       'note: bandit is not installed, so the bandit column is skipped (on Debian/Ubuntu: apt-get install bandit)\n',
@@ -356,6 +386,7 @@ async function main(): Promise<void> {
     meter,
     tools: {
       node: process.version,
+      cliCodeCache: codeCache,
       ruff: (scans.find((s) => s.tool === 'ruff-S')?.reported.version as string | undefined) ?? null,
       bandit,
     },
@@ -399,7 +430,7 @@ async function main(): Promise<void> {
   const options = (await prettier.resolveConfig(args.out)) ?? {};
   fs.writeFileSync(args.out, await prettier.format(JSON.stringify(result), { ...options, parser: 'json' }));
   if (!args.keep) fs.rmSync(scratch, { recursive: true, force: true });
-  process.stdout.write(report(result));
+  process.stdout.write(report({ ...result, codeCache }));
   process.stdout.write(
     `\nJSON: ${path.relative(process.cwd(), args.out)}   total ${result.totalSeconds} s\n`,
   );
@@ -410,6 +441,7 @@ async function main(): Promise<void> {
 function report(r: {
   machine: ReturnType<typeof machineInfo> & { loadAverageAtEnd: number[] };
   meter: Meter;
+  codeCache: string;
   corpora: Corpus[];
   scans: ScanCell[];
   ratios: {
@@ -423,7 +455,7 @@ function report(r: {
   const m = r.machine;
   out.push(
     `Flask Sentinel benchmark — ${m.cpuModel} × ${m.cores}, ${m.totalMemoryGiB} GiB, ${m.platform}, node ${m.node}`,
-    `commit ${m.commit}${m.dirtyWorkingTree ? ' (dirty)' : ''}; load average ${m.loadAverageAtStart.join(' ')} → ${m.loadAverageAtEnd.join(' ')}; CPU/RSS via ${r.meter}`,
+    `commit ${m.commit}${m.dirtyWorkingTree ? ' (dirty)' : ''}; load average ${m.loadAverageAtStart.join(' ')} → ${m.loadAverageAtEnd.join(' ')}; CPU/RSS via ${r.meter}; CLI code cache ${r.codeCache}`,
     '',
     'Whole-process scans (median of the repetitions, tools alternated round-robin)',
   );
