@@ -12,7 +12,8 @@ import {
   scanInParallel,
 } from '../../server/src/cli/parallel';
 import { scanPrepared, prepareScan } from '../../server/src/cli/scan';
-import { Engine } from '../../server/src/engine/engine';
+import type { Engine } from '../../server/src/engine/engine';
+import { engine as sharedEngine } from '../helpers/engine';
 import { defaultJobs, startEarlyWorkers } from '../../server/src/cli/scanThreads';
 import { CLI, makeTree, runCli } from '../helpers/cli';
 
@@ -28,7 +29,7 @@ describe('flask-sentinel scan --jobs', () => {
   // The engine and the one-thread report, for the tests that run scanInParallel in this process.
   let oneThread: Promise<{ engine: Engine; expected: string }> | undefined;
   const oneThreadReport = () =>
-    (oneThread ??= Engine.create().then((engine) => ({
+    (oneThread ??= sharedEngine().then((engine) => ({
       engine,
       expected: JSON.stringify(scanPrepared(engine, options, prepareScan(engine, options))),
     })));

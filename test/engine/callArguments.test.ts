@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Node } from 'web-tree-sitter';
-import { Engine } from '../../server/src/engine/engine';
 import { callArguments } from '../../server/src/engine/syntax';
-import { shortcutSources, withTrees } from '../helpers/trees';
+import { engine } from '../helpers/engine';
+import { eachNodeOfType, shortcutSources, withTrees } from '../helpers/trees';
 
 /** A call's arguments read the plain way, a fresh list and map per call: what `callArguments` shortcuts. */
 function readArguments(call: Node) {
@@ -35,34 +35,25 @@ const EDGES = [
 ];
 
 describe('callArguments', () => {
-  let engine: Engine;
-  before(async () => {
-    engine = await Engine.create();
-  });
-
-  it('reads what the plain reading reads, for every call of fixtures, examples and edge cases', () => {
-    let calls = 0;
+  it('reads what the plain reading reads, for every call of fixtures, examples and edge cases', async () => {
     let withKeywords = 0;
     let positionalOnly = 0;
-    withTrees(engine, shortcutSources(7, EDGES), (tree) => {
-      for (const call of tree.rootNode.descendantsOfType('call')) {
-        const expected = readArguments(call);
-        const actual = callArguments(call);
-        const what = JSON.stringify(call.text.slice(0, 80));
-        assert.deepEqual(ids(actual.positional), ids(expected.positional), what);
-        assert.deepEqual(keywordIds(actual.keywords), keywordIds(expected.keywords), what);
-        assert.equal(actual.hasSplat, expected.hasSplat, what);
-        assert.equal(actual.list?.id, expected.list?.id, what);
-        calls++;
-        if (expected.keywords.size > 0) withKeywords++;
-        else if (expected.positional.length > 0) positionalOnly++;
-      }
+    const calls = eachNodeOfType(await engine(), shortcutSources(7, EDGES), 'call', (call) => {
+      const expected = readArguments(call);
+      const actual = callArguments(call);
+      const what = JSON.stringify(call.text.slice(0, 80));
+      assert.deepEqual(ids(actual.positional), ids(expected.positional), what);
+      assert.deepEqual(keywordIds(actual.keywords), keywordIds(expected.keywords), what);
+      assert.equal(actual.hasSplat, expected.hasSplat, what);
+      assert.equal(actual.list?.id, expected.list?.id, what);
+      if (expected.keywords.size > 0) withKeywords++;
+      else if (expected.positional.length > 0) positionalOnly++;
     });
     assert.ok(calls > 5_000 && withKeywords > 500 && positionalOnly > 1_000, `${calls} calls`);
   });
 
-  it('gives calls without keyword arguments one shared empty map (CallArguments is read-only)', () => {
-    withTrees(engine, ['f()\ng(x)\nh(y=1)\n'], (tree) => {
+  it('gives calls without keyword arguments one shared empty map (CallArguments is read-only)', async () => {
+    withTrees(await engine(), ['f()\ng(x)\nh(y=1)\n'], (tree) => {
       const [none, positional, keyword] = tree.rootNode
         .descendantsOfType('call')
         .map((call) => callArguments(call));

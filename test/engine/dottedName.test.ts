@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Node } from 'web-tree-sitter';
-import { Engine } from '../../server/src/engine/engine';
 import { dottedName } from '../../server/src/engine/syntax';
-import { shortcutSources, withTrees } from '../helpers/trees';
+import { engine } from '../helpers/engine';
+import { eachNodeOfType, shortcutSources, withTrees } from '../helpers/trees';
 
 /** The chain walked node by node: what `dottedName` answers from the text when it can. */
 function walkedName(node: Node | null): string | null {
@@ -22,28 +22,23 @@ const EDGES = [
 ];
 
 describe('dottedName', () => {
-  let engine: Engine;
-  before(async () => {
-    engine = await Engine.create();
-  });
-
-  it('gives what walking the chain gives, for every attribute and identifier of fixtures, examples and edge cases', () => {
-    let compared = 0;
+  it('gives what walking the chain gives, for every attribute and identifier of fixtures, examples and edge cases', async () => {
     let plain = 0;
-    withTrees(engine, shortcutSources(5, EDGES), (tree) => {
-      for (const node of tree.rootNode.descendantsOfType(['attribute', 'identifier'])) {
-        if (!node) continue;
+    const compared = eachNodeOfType(
+      await engine(),
+      shortcutSources(5, EDGES),
+      ['attribute', 'identifier'],
+      (node) => {
         const expected = walkedName(node);
         assert.equal(dottedName(node), expected, `${node.type} ${JSON.stringify(node.text)}`);
-        compared++;
         if (node.type === 'attribute' && expected !== null) plain++;
-      }
-    });
+      },
+    );
     assert.ok(compared > 10_000 && plain > 1_000, `only ${compared} nodes, ${plain} dotted attributes`);
   });
 
-  it('is null for chains that do not start at a name', () => {
-    withTrees(engine, ['None.x\nTrue.y\na().b\n"s".join\n(a).b\n'], (tree) => {
+  it('is null for chains that do not start at a name', async () => {
+    withTrees(await engine(), ['None.x\nTrue.y\na().b\n"s".join\n(a).b\n'], (tree) => {
       assert.deepEqual(
         tree.rootNode.descendantsOfType('attribute').map((node) => dottedName(node)),
         [null, null, null, null, null],

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Node } from 'web-tree-sitter';
-import { Engine } from '../../server/src/engine/engine';
 import { stringValue } from '../../server/src/engine/syntax';
-import { shortcutSources, withTrees } from '../helpers/trees';
+import { engine } from '../helpers/engine';
+import { eachNodeOfType, shortcutSources, withTrees } from '../helpers/trees';
 
 /** A string's value from its parts, the way `stringValue` reads it when the text alone will not do. */
 function valueFromParts(node: Node | null): string | undefined {
@@ -35,25 +35,20 @@ const EDGES = [
 ];
 
 describe('stringValue', () => {
-  let engine: Engine;
-  before(async () => {
-    engine = await Engine.create();
-  });
-
-  it('gives what the string parts give, for every string of fixtures, examples and edge cases', () => {
-    let compared = 0;
-    withTrees(engine, shortcutSources(7, EDGES), (tree) => {
-      for (const node of tree.rootNode.descendantsOfType(['string', 'concatenated_string'])) {
-        if (!node) continue;
+  it('gives what the string parts give, for every string of fixtures, examples and edge cases', async () => {
+    const compared = eachNodeOfType(
+      await engine(),
+      shortcutSources(7, EDGES),
+      ['string', 'concatenated_string'],
+      (node) => {
         assert.equal(stringValue(node), valueFromParts(node), `${node.type} ${JSON.stringify(node.text)}`);
-        compared++;
-      }
-    });
+      },
+    );
     assert.ok(compared > 5_000, `only ${compared} strings`);
   });
 
-  it('keeps escapes as written and joins implicit concatenation', () => {
-    withTrees(engine, [`x = ("a\\\\n" 'b' """c""")\ny = r"\\d"\nz = f"{v}"\n`], (tree) => {
+  it('keeps escapes as written and joins implicit concatenation', async () => {
+    withTrees(await engine(), [`x = ("a\\\\n" 'b' """c""")\ny = r"\\d"\nz = f"{v}"\n`], (tree) => {
       const values = tree.rootNode
         .descendantsOfType(['concatenated_string', 'string'])
         .filter((node) => node?.parent?.type !== 'concatenated_string')

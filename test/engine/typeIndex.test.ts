@@ -1,20 +1,15 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Node } from 'web-tree-sitter';
-import { generateSingleFile } from '../../bench/generate';
-import { Engine } from '../../server/src/engine/engine';
 import { FileModel } from '../../server/src/engine/model';
 import { INDEXED_TYPES } from '../../server/src/engine/query';
-import { withTrees } from '../helpers/trees';
+import { engine } from '../helpers/engine';
+import { shortcutSources, withTrees } from '../helpers/trees';
 
 /**
  * `nodesOfType` answers some types from the file query's captures instead of walking the tree: it must give
  * exactly what the walk gives (same nodes, same order), also inside broken code.
  */
-const FIXTURES = join(__dirname, '..', 'fixtures', 'rules');
-
 const BROKEN = [
   'def f(a=1, *, b: int = 2:\n    return {"k": v for (',
   'x = {"a": 1, "b": (\nif a == b != c:\n  try:\n    pass\n  except (ValueError, KeyError) as e\n',
@@ -22,22 +17,10 @@ const BROKEN = [
 ];
 
 describe('type index from the file query', () => {
-  let engine: Engine;
-  before(async () => {
-    engine = await Engine.create();
-  });
-
-  it('equals a tree walk for every captured type, on fixtures, generated code and broken code', () => {
-    const texts = [
-      ...readdirSync(FIXTURES)
-        .filter((f) => f.endsWith('.py'))
-        .map((f) => readFileSync(join(FIXTURES, f), 'utf8')),
-      generateSingleFile(1500, 3),
-      ...BROKEN,
-    ];
+  it('equals a tree walk for every captured type, on fixtures, examples, generated code and broken code', async () => {
     const lists = [...[...INDEXED_TYPES].map((t) => [t]), ['default_parameter', 'typed_default_parameter']];
     let compared = 0;
-    withTrees(engine, texts, (tree, text) => {
+    withTrees(await engine(), shortcutSources(3, BROKEN), (tree, text) => {
       const model = new FileModel(tree, text, 'x.py');
       for (const types of lists) {
         const walked: Node[] = tree.rootNode.descendantsOfType(types).filter((n): n is Node => n !== null);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Tree } from 'web-tree-sitter';
+import type { Node, Tree } from 'web-tree-sitter';
 import { generateSingleFile } from '../../bench/generate';
 import type { Engine } from '../../server/src/engine/engine';
 import { EXAMPLES, RULE_FIXTURES, pythonFiles } from './fixtures';
@@ -31,4 +31,24 @@ export function withTrees(
       tree.delete();
     }
   }
+}
+
+/**
+ * Hands every node of `types` in each text's tree to `visit` (trees freed as `withTrees` frees them) and
+ * returns how many it visited, for the test to check that it compared enough.
+ */
+export function eachNodeOfType(
+  engine: Engine,
+  texts: readonly string[],
+  types: string | readonly string[],
+  visit: (node: Node) => void,
+): number {
+  let visited = 0;
+  withTrees(engine, texts, (tree) => {
+    for (const node of tree.rootNode.descendantsOfType(types as string | string[])) {
+      visit(node);
+      visited++;
+    }
+  });
+  return visited;
 }

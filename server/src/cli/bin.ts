@@ -15,7 +15,7 @@ import { startEarlyWorkers } from './scanThreads';
 
 const argv = process.argv.slice(2);
 const startedWorkers = startEarlyWorkers(argv);
-const { runCli } = loadBundle(path.join(__dirname, 'cliMain.js')) as typeof Cli;
+const { runCli } = loadBundle(path.join(__dirname, 'cliMain.js')).exports as typeof Cli;
 
 // A reader that stops early (`flask-sentinel rules | head`) closes the pipe: what is left of the output has
 // nowhere to go, which is not an error of the scan. The exit code stays the scan's.

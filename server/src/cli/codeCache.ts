@@ -42,7 +42,7 @@ function digestOf(bytes: Buffer): Buffer {
  * is whole. V8 checks its data's length and header, but in a release build not the data itself: a damaged
  * file would be deserialized.
  */
-export function readCodeCache(bundle: string, sourceDigest: Buffer): Buffer | undefined {
+function readCodeCache(bundle: string, sourceDigest: Buffer): Buffer | undefined {
   let file: Buffer;
   try {
     file = fs.readFileSync(codeCachePath(bundle));
@@ -59,20 +59,16 @@ function writeCodeCache(bundle: string, sourceDigest: Buffer, data: Buffer): voi
   fs.writeFileSync(codeCachePath(bundle), Buffer.concat([MAGIC, sourceDigest, digestOf(data), data]));
 }
 
-/** How the last `loadBundle` of each bundle took its cache (tests). */
+/** How a load took the bundle's cache. */
 export type CacheOutcome = 'used' | 'refused by V8' | 'none';
-const outcomes = new Map<string, CacheOutcome>();
-export function codeCacheOutcome(bundle: string): CacheOutcome | undefined {
-  return outcomes.get(bundle);
-}
 
 /**
  * `require(bundle)` for a CommonJS bundle with no module graph of its own (esbuild's output: it requires
- * only node's built-in modules), compiled from its code cache when there is a valid one. The bundle must
- * not use `import()`: Node 20 fails it in functions compiled from a cache (the build turns each into a
- * `require`, scripts/build.mjs).
+ * only node's built-in modules), compiled from its code cache when there is a valid one: its exports, and
+ * how the cache was taken. The bundle must not use `import()`: Node 20 fails it in functions compiled
+ * from a cache (the build turns each into a `require`, scripts/build.mjs).
  */
-export function loadBundle(bundle: string): unknown {
+export function loadBundle(bundle: string): { exports: unknown; cache: CacheOutcome } {
   const source = fs.readFileSync(bundle);
   const digest = digestOf(source);
   const cachedData = readCodeCache(bundle, digest);
@@ -80,7 +76,6 @@ export function loadBundle(bundle: string): unknown {
     filename: bundle,
     cachedData,
   });
-  outcomes.set(bundle, !cachedData ? 'none' : script.cachedDataRejected ? 'refused by V8' : 'used');
   if (process.env[WRITE_CODE_CACHE_ENV] && isMainThread) {
     // At exit, the cache holds every function the run compiled, not only the bundle's top level. Worker
     // threads load the same bundle and do not write it a second time.
@@ -109,5 +104,8 @@ export function loadBundle(bundle: string): unknown {
     bundle,
     path.dirname(bundle),
   );
-  return module.exports;
+  return {
+    exports: module.exports,
+    cache: !cachedData ? 'none' : script.cachedDataRejected ? 'refused by V8' : 'used',
+  };
 }

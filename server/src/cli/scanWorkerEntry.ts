@@ -10,6 +10,6 @@ import type * as Cli from './main';
 import { loadBundle } from './codeCache';
 
 if (parentPort) {
-  const { serveScanWorker } = loadBundle(path.join(__dirname, 'cliMain.js')) as typeof Cli;
+  const { serveScanWorker } = loadBundle(path.join(__dirname, 'cliMain.js')).exports as typeof Cli;
   serveScanWorker(parentPort);
 }
