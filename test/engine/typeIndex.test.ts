@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Node } from 'web-tree-sitter';
 import { FileModel } from '../../server/src/engine/model';
-import { INDEXED_TYPES } from '../../server/src/engine/query';
+import { INDEXED_TYPES } from '../../server/src/engine/fileNodes';
 import { engine } from '../helpers/engine';
 import { shortcutSources, withTrees } from '../helpers/trees';
 
 /**
- * `nodesOfType` answers some types from the file query's captures instead of walking the tree: it must give
+ * `nodesOfType` answers some types from the nodes the model collected instead of walking the tree: it must give
  * exactly what the walk gives (same nodes, same order), also inside broken code.
  */
 const BROKEN = [
@@ -16,7 +16,7 @@ const BROKEN = [
   'call(key=value, other=\n@decorator(x=1)\nclass C(metaclass=M, y=(a < b)):\n    d = {1: 2}\n',
 ];
 
-describe('type index from the file query', () => {
+describe('type index from the collected nodes', () => {
   it('equals a tree walk for every captured type, on fixtures, examples, generated code and broken code', async () => {
     const lists = [...[...INDEXED_TYPES].map((t) => [t]), ['default_parameter', 'typed_default_parameter']];
     let compared = 0;

@@ -1,6 +1,6 @@
 import type { Node, Tree } from 'web-tree-sitter';
 import { ImportTable } from './imports';
-import { INDEXED_TYPES, captureFile } from './query';
+import { INDEXED_TYPES, fileNodes } from './fileNodes';
 import { RecordedBinding, addBinding, lookupScope, newScope, reachingBindings } from './scopes';
 import type { Binding, BindingKind, Scope } from './scopes';
 import { boundNames, callArguments, dottedName } from './syntax';
@@ -47,7 +47,7 @@ function elementsOf(node: Node): Node[] {
 }
 
 /**
- * Everything the rules need to know about one file, computed once from one query pass: imports, scopes and
+ * Everything the rules need to know about one file, computed once from one pass over its nodes: imports, scopes and
  * bindings, calls (indexed by qualified callee and by method name), and comments.
  */
 export class FileModel {
@@ -77,11 +77,11 @@ export class FileModel {
 
   private build(): void {
     const stack: Scope[] = [this.module];
-    const captures = captureFile(this.tree);
+    const collected = fileNodes(this.tree);
     // Calls are resolved after all imports are known (an import may follow its first use in a function).
     const pendingCalls: { node: Node; scope: Scope }[] = [];
     const byType = new Map<string, Node[]>([...INDEXED_TYPES].map((type) => [type, []]));
-    for (const { kind, node, indexedType } of captures) {
+    for (const { kind, node, indexedType } of collected) {
       if (indexedType !== null) byType.get(indexedType)?.push(node);
       if (kind === 'node') continue;
       const start = node.startIndex;
@@ -134,11 +134,11 @@ export class FileModel {
       }
     }
     for (const { node, scope } of pendingCalls) this.addCall(node, scope);
-    this.capturedTypes = byType;
+    this.indexedNodes = byType;
   }
 
-  /** Nodes of the INDEXED_TYPES, from the query pass, in document order. */
-  private capturedTypes = new Map<string, Node[]>();
+  /** Nodes of the INDEXED_TYPES, from the pass over the file's nodes, in document order. */
+  private indexedNodes = new Map<string, Node[]>();
 
   private openScope(kind: 'function' | 'class', node: Node, parent: Scope): Scope {
     const name = node.childForFieldName('name')?.text ?? '<anonymous>';
@@ -191,7 +191,7 @@ export class FileModel {
   }
 
   private addAssignment(node: Node, scope: Scope): void {
-    // `a = b = value`: the inner assignment is its own capture; here only the outermost target is bound.
+    // `a = b = value`: the inner assignment is collected on its own; here only the outermost target is bound.
     let value = node.childForFieldName('right');
     while (value?.type === 'assignment') value = value.childForFieldName('right');
     this.bindTargets(scope, node, node.childForFieldName('left'), value);
@@ -337,10 +337,10 @@ export class FileModel {
     return out;
   }
 
-  private fromCaptures(types: readonly string[]): Node[] {
-    if (types.length === 1) return this.capturedTypes.get(types[0] as string) ?? [];
+  private fromCollected(types: readonly string[]): Node[] {
+    if (types.length === 1) return this.indexedNodes.get(types[0] as string) ?? [];
     return types
-      .flatMap((type) => this.capturedTypes.get(type) ?? [])
+      .flatMap((type) => this.indexedNodes.get(type) ?? [])
       .sort((a, b) => a.startIndex - b.startIndex || b.endIndex - a.endIndex);
   }
 
@@ -350,7 +350,7 @@ export class FileModel {
     if (!index) {
       const list = typeof types === 'string' ? [types] : [...types];
       const nodes = list.every((type) => INDEXED_TYPES.has(type))
-        ? this.fromCaptures(list)
+        ? this.fromCollected(list)
         : this.tree.rootNode.descendantsOfType(list).filter((n): n is Node => n !== null);
       index = { nodes, starts: nodes.map((n) => n.startIndex) };
       this.typeIndex.set(key, index);
@@ -374,7 +374,7 @@ export class FileModel {
    * be the definition itself, an ancestor with the same start, or inside it, which offsets cannot tell.
    */
   private scopeByOffset(offset: number): Scope | undefined {
-    // `scopes` is in document order (the module first, then each definition as the query found it). The
+    // `scopes` is in document order (the module first, then each definition as `fileNodes` found it). The
     // last definition starting before `offset`: the innermost holding it is this one or an ancestor.
     const scopes = this.scopes;
     let low = 1;
