@@ -1,7 +1,7 @@
 /**
  * The floor: what tree-sitter itself allows. In a fresh process, load web-tree-sitter and the Python
  * grammar, then for every file: read it, parse it, run one combined query over the node types the engine
- * models (a pattern per type of `NODE_KINDS`, server/src/engine/fileNodes.ts) and free the tree. No
+ * models (bench/fileQuery.ts) and free the tree. No
  * models, no rules, no report. Bundled by the bench like the CLI, so both start the same way.
  *
  * The query is the floor issue 7 defines. The engine itself no longer runs one: it collects the same nodes
@@ -14,8 +14,9 @@
 import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Query } from 'web-tree-sitter';
-import { NODE_KINDS, fileNodes } from '../server/src/engine/fileNodes';
+import { fileNodes } from '../server/src/engine/fileNodes';
 import { createPythonParser } from '../server/src/engine/parser';
+import { FILE_QUERY } from './fileQuery';
 import { pythonFiles } from './walk';
 
 async function main(): Promise<void> {
@@ -24,12 +25,7 @@ async function main(): Promise<void> {
   const startupMs = performance.now();
   const args = process.argv.slice(2);
   const walk = args[0] === '--walk';
-  const query = walk
-    ? null
-    : new Query(
-        parser.language as NonNullable<typeof parser.language>,
-        [...NODE_KINDS.keys()].map((type) => `(${type}) @${type}`).join('\n'),
-      );
+  const query = walk ? null : new Query(parser.language as NonNullable<typeof parser.language>, FILE_QUERY);
   let lines = 0;
   let captures = 0;
   let errors = 0;

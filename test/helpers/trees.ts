@@ -5,6 +5,16 @@ import type { Engine } from '../../server/src/engine/engine';
 import { EXAMPLES, RULE_FIXTURES, pythonFiles } from './fixtures';
 
 /**
+ * Broken Python, for the tests that compare a shortcut with a tree walk inside tree-sitter's error
+ * recovery: ERROR nodes, MISSING tokens, nodes that start at the same place.
+ */
+export const BROKEN_PYTHON: readonly string[] = [
+  'def f(a=1, *, b: int = 2:\n    return {"k": v for (',
+  'x = {"a": 1, "b": (\nif a == b != c:\n  try:\n    pass\n  except (ValueError, KeyError) as e\n',
+  'call(key=value, other=\n@decorator(x=1)\nclass C(metaclass=M, y=(a < b)):\n    d = {1: 2}\n',
+];
+
+/**
  * Sources for a test that compares a shortcut with the tree walk it replaces: every rule fixture and
  * example, a generated 1,500-line file (from `seed`), and the test's own edge cases.
  */

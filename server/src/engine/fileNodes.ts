@@ -11,7 +11,8 @@ import type { Node, Tree } from 'web-tree-sitter';
  * order (test/engine/fileNodes.test.ts compares them) but costs more: on the 50k-line bench code base the
  * query's captures took 170 ms against 118 ms for the walk plus 17 ms for asking each node its type, and
  * compiling the query took 10-16 ms in every thread, while V8 spent about 80 ms of a core optimizing that
- * compilation's WASM code, run once per thread. A two-thread scan went from 1.13 to 1.03 s.
+ * compilation's WASM code, run once per thread. A two-thread scan went from 1.01 to 0.94 s (15 alternated
+ * runs). `bench/fileQuery.ts` writes the equivalent query, for the bench's floor and that test.
  */
 
 /** What the model does with a node: the kinds it builds scopes, bindings, calls and comments from. */
@@ -68,8 +69,8 @@ export const INDEXED_TYPES: ReadonlySet<string> = new Set([
 export interface FileNode {
   kind: NodeKind;
   node: Node;
-  /** The node's type when it is one of INDEXED_TYPES, else null. */
-  indexedType: string | null;
+  /** One of the keys of NODE_KINDS. */
+  type: string;
 }
 
 /** The file's nodes of the collected types, in document order (outer nodes before the nodes they contain). */
@@ -82,7 +83,7 @@ export function fileNodes(tree: Tree): FileNode[] {
     const kind = NODE_KINDS.get(type);
     // Every node the walk returns has one of the listed types.
     if (kind === undefined) throw new Error(`descendantsOfType returned a node of type ${type}`);
-    collected.push({ kind, node, indexedType: INDEXED_TYPES.has(type) ? type : null });
+    collected.push({ kind, node, type });
   }
   return collected;
 }

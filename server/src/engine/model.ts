@@ -47,8 +47,8 @@ function elementsOf(node: Node): Node[] {
 }
 
 /**
- * Everything the rules need to know about one file, computed once from one pass over its nodes: imports, scopes and
- * bindings, calls (indexed by qualified callee and by method name), and comments.
+ * Everything the rules need to know about one file, computed once from one pass over its nodes: imports,
+ * scopes and bindings, calls (indexed by qualified callee and by method name), and comments.
  */
 export class FileModel {
   readonly imports = new ImportTable();
@@ -81,8 +81,8 @@ export class FileModel {
     // Calls are resolved after all imports are known (an import may follow its first use in a function).
     const pendingCalls: { node: Node; scope: Scope }[] = [];
     const byType = new Map<string, Node[]>([...INDEXED_TYPES].map((type) => [type, []]));
-    for (const { kind, node, indexedType } of collected) {
-      if (indexedType !== null) byType.get(indexedType)?.push(node);
+    for (const { kind, node, type } of collected) {
+      byType.get(type)?.push(node);
       if (kind === 'node') continue;
       const start = node.startIndex;
       while (stack.length > 1 && start >= (stack[stack.length - 1] as Scope).end) stack.pop();
