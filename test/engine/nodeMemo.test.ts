@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import type { Node, Parser, Tree, TreeCursor } from 'web-tree-sitter';
+import { Node } from 'web-tree-sitter';
+import type { Parser, Tree, TreeCursor } from 'web-tree-sitter';
 import { generateSingleFile } from '../../bench/generate';
 import { Engine } from '../../server/src/engine/engine';
-import { MEMO_MIN_BYTES, nodeMemoSize, releaseNodeMemo } from '../../server/src/engine/nodeMemo';
+import { isMemoized, MEMO_MIN_BYTES, nodeMemoSize, releaseNodeMemo } from '../../server/src/engine/nodeMemo';
 import { treeSitterEdit } from '../../server/src/engine/treeEdits';
 
 /**
@@ -92,8 +93,12 @@ describe('node memo', () => {
     for (const text of [large, BROKEN + large, generateSingleFile(100, 7), BROKEN, '']) {
       const tree = parser.parse(text) as Tree;
       try {
-        checkNodes(tree, cursorFacts(tree));
         const memoized = text.length >= MEMO_MIN_BYTES;
+        assert.equal(isMemoized(tree), memoized);
+        // A small tree's nodes are web-tree-sitter's own: nothing of the memo stands in their way.
+        const own = Object.getPrototypeOf(tree.rootNode) === Node.prototype;
+        assert.equal(own, !memoized, memoized ? 'memoized nodes' : "web-tree-sitter's own nodes");
+        checkNodes(tree, cursorFacts(tree));
         assert.equal(nodeMemoSize(tree) > 0, memoized, memoized ? 'memoized' : 'small files are left alone');
       } finally {
         tree.delete();
@@ -104,6 +109,7 @@ describe('node memo', () => {
   it('forgets an edited tree, so the re-parsed tree and later questions see the new positions', () => {
     let text = generateSingleFile(1200, 11);
     let tree = parser.parse(text) as Tree;
+    assert.ok(isMemoized(tree));
     for (const [at, insert] of [
       [text.indexOf('def '), 'x = 1\n'],
       [text.indexOf('return'), '('],
@@ -115,6 +121,7 @@ describe('node memo', () => {
       tree.edit(edit);
       assert.equal(nodeMemoSize(tree), 0);
       const next = parser.parse(text, tree) as Tree;
+      assert.ok(isMemoized(next), 'a re-parse is memoized as a parse is');
       tree.delete();
       tree = next;
       checkNodes(tree, cursorFacts(tree));

@@ -1,7 +1,7 @@
-import { Node, Tree } from 'web-tree-sitter';
+import { Node, Parser, Tree } from 'web-tree-sitter';
 
 /**
- * Memoizes the node questions the analysis asks most, per tree.
+ * Memoizes the node questions the analysis asks most, for the trees of large files.
  *
  * web-tree-sitter answers each of `node.type`, `node.endIndex` (and so `node.text`), `node.parent` and
  * `node.childForFieldName()` with a call into WASM: the node is written into WASM memory, the C function
@@ -9,11 +9,17 @@ import { Node, Tree } from 'web-tree-sitter';
  * questions of the same nodes over and over (on a 5,000-line file: ~160k type reads, ~70k field reads, ~60k
  * texts, ~25k parents; a quarter of them distinct), from different Node objects of the same node. The
  * answers cannot change while a tree lives, so they are kept per tree and per node id (unique within a
- * tree): a 5,000-line file analyses ~35% faster. Of files under 32 KiB only the parents are kept
- * (`parentInSmallTree`). Nothing is stored on the Node objects of those files: a property added to some
- * Node objects and not others makes web-tree-sitter's own accesses to them slower, and caching their field
- * children or types on the object cost more instructions than it saved (measured with
- * bench/instructions.sh).
+ * tree): a 5,000-line file analyses ~35% faster.
+ *
+ * Only trees of at least `MEMO_MIN_BYTES` are memoized, and only their nodes pay for it: right after a
+ * parse, such a tree is told to hand out `MemoizedNode`s (web-tree-sitter is patched to let a tree choose
+ * the class of its nodes: patches/README.md), whose getters answer from the memo; the nodes of every other
+ * tree are web-tree-sitter's own. A small file's questions are few and cheap, and keeping them cost more
+ * than it saved, even its parents' (on the 50k-line bench code base, where every file is small, the scan
+ * took 4% less CPU once small trees' nodes no longer went through the memo's getters). Nothing is stored
+ * on the Node objects of memoized trees but their entry: a property added to some Node objects and not
+ * others makes web-tree-sitter's own accesses to them slower, and caching their field children or types
+ * on the object cost more instructions than it saved (measured with bench/instructions.sh).
  *
  * A tree's memo is dropped when the tree is edited or deleted (positions move; the memory is freed), and
  * by `releaseNodeMemo` when an analysis that keeps its tree is done (the memo of a large file holds tens
@@ -26,6 +32,25 @@ class Entry {
   parent: Node | null | undefined = undefined;
   /** Field children by field id (`Language.fields`): undefined until asked. */
   fields: (Node | null | undefined)[] | undefined = undefined;
+}
+
+/** Trees of less text than this are not memoized (see above). */
+export const MEMO_MIN_BYTES = 32 * 1024;
+
+/** Per memoized tree: its memo (created on the first question, dropped by `releaseNodeMemo`). */
+const memos = new WeakMap<Tree, Map<number, Entry>>();
+
+/** The last tree asked about and its memo: questions come in long runs about one tree. */
+let lastTree: Tree | undefined;
+let lastMemo: Map<number, Entry> | undefined;
+
+function memoOf(tree: Tree): Map<number, Entry> {
+  if (tree === lastTree && lastMemo) return lastMemo;
+  let memo = memos.get(tree);
+  if (!memo) memos.set(tree, (memo = new Map<number, Entry>()));
+  lastTree = tree;
+  lastMemo = memo;
+  return memo;
 }
 
 /** Field ids by name, per language (web-tree-sitter searches the list of names on every call). */
@@ -44,80 +69,65 @@ function fieldIdOf(node: Node, field: string): number {
   return ids.get(field) ?? -1;
 }
 
-/**
- * Trees of less text than this are not memoized: their questions are few and cheap (the cost of parent()
- * grows with the file), and a CLI scan of many small files would only carry the memo's memory.
- */
-export const MEMO_MIN_BYTES = 32 * 1024;
+/** The node of a memoized tree: web-tree-sitter's answers, asked once per node. */
+class MemoizedNode extends Node {
+  /** The node's entry, once asked: the same object is often asked several questions in a row. */
+  declare memoEntry?: Entry;
 
-/** Per tree: its memo, or null for a tree too small to memoize. */
-const memos = new WeakMap<Tree, Map<number, Entry> | null>();
-
-/** The last tree asked about and its memo: questions come in long runs about one tree. */
-let lastTree: Tree | undefined;
-let lastMemo: Map<number, Entry> | null = null;
-
-/** A Node object remembers its entry: the same object is often asked several questions in a row. */
-type MemoNode = Node & { memoEntry?: Entry };
-
-/** Set by `installNodeMemo`: web-tree-sitter's own endIndex getter. */
-let rawEndIndex: ((this: Node) => number) | undefined;
-
-function memoOf(tree: Tree): Map<number, Entry> | null {
-  if (tree === lastTree) return lastMemo;
-  let memo = memos.get(tree);
-  if (memo === undefined) {
-    const size = rawEndIndex?.call(tree.rootNode) ?? 0;
-    memo = size >= MEMO_MIN_BYTES ? new Map() : null;
-    memos.set(tree, memo);
+  private entry(): Entry {
+    let entry = this.memoEntry;
+    if (entry !== undefined) return entry;
+    const memo = memoOf(this.tree);
+    entry = memo.get(this.id);
+    if (!entry) memo.set(this.id, (entry = new Entry()));
+    this.memoEntry = entry;
+    return entry;
   }
-  lastTree = tree;
-  lastMemo = memo;
-  return memo;
-}
 
-/** The node's entry, or null when its tree is not memoized. */
-function entryOf(node: MemoNode): Entry | null {
-  const own = node.memoEntry;
-  if (own !== undefined) return own;
-  const memo = memoOf(node.tree);
-  if (!memo) return null;
-  let entry = memo.get(node.id);
-  if (!entry) {
-    entry = new Entry();
-    memo.set(node.id, entry);
+  override get typeId(): number {
+    const entry = this.entry();
+    return (entry.typeId ??= super.typeId);
   }
-  node.memoEntry = entry;
-  return entry;
-}
 
-/**
- * Parents in trees too small for the memo, by node id. `parent` is the costliest question: tree-sitter
- * finds a parent by walking down from the root, so walking up from a node costs depth² steps, and the
- * analysis walks up from many nodes of the same few blocks (is this branch dead, which block holds this
- * assignment, is this use inside a loop). On the 50k-line bench code base, two-thirds of the parents
- * asked for had been asked for before.
- */
-const smallTreeParents = new WeakMap<Tree, Map<number, Node | null>>();
-
-function parentInSmallTree(node: Node, parent: (this: Node) => Node | null): Node | null {
-  let parents = smallTreeParents.get(node.tree);
-  if (!parents) smallTreeParents.set(node.tree, (parents = new Map<number, Node | null>()));
-  let found = parents.get(node.id);
-  if (found === undefined) {
-    found = parent.call(node);
-    parents.set(node.id, found);
+  override get type(): string {
+    const entry = this.entry();
+    return (entry.type ??= super.type);
   }
-  return found;
+
+  override get endIndex(): number {
+    const entry = this.entry();
+    return (entry.endIndex ??= super.endIndex);
+  }
+
+  override get parent(): Node | null {
+    const entry = this.entry();
+    if (entry.parent === undefined) entry.parent = super.parent;
+    return entry.parent;
+  }
+
+  override childForFieldName(field: string): Node | null {
+    const id = fieldIdOf(this, field);
+    if (id < 0) return null;
+    const fields = (this.entry().fields ??= []);
+    let child = fields[id];
+    if (child === undefined) fields[id] = child = this.childForFieldId(id);
+    return child;
+  }
+
+  // Moves this node object's start: what was memoized for its tree may no longer hold.
+  override edit(...args: Parameters<Node['edit']>): void {
+    releaseNodeMemo(this.tree);
+    this.memoEntry = undefined;
+    super.edit(...args);
+  }
 }
 
 /** Frees what was memoized for `tree` (it is rebuilt on the next question). */
 export function releaseNodeMemo(tree: Tree): void {
   memos.delete(tree);
-  smallTreeParents.delete(tree);
   if (lastTree === tree) {
     lastTree = undefined;
-    lastMemo = null;
+    lastMemo = undefined;
   }
 }
 
@@ -126,79 +136,26 @@ export function nodeMemoSize(tree: Tree): number {
   return memos.get(tree)?.size ?? 0;
 }
 
-let installed = false;
-
-function getter(prototype: object, name: string): (this: Node) => unknown {
-  // Always called as get.call(node).
-  // eslint-disable-next-line @typescript-eslint/unbound-method
-  const get: unknown = Object.getOwnPropertyDescriptor(prototype, name)?.get;
-  if (typeof get !== 'function')
-    throw new Error(`web-tree-sitter's Node has no ${name} getter: update nodeMemo`);
-  return get as (this: Node) => unknown;
+/** Whether the nodes of `tree` are memoized (tests). */
+export function isMemoized(tree: Tree): boolean {
+  return tree.nodeClass === MemoizedNode;
 }
 
-/** Installs the memo on web-tree-sitter's Node and Tree (once per process or worker). */
+let installed = false;
+
+/**
+ * Installs the memo (once per process or worker): every tree a parser returns that holds enough text
+ * hands out memoized nodes, and a tree's memo goes when the tree is edited or deleted.
+ */
 export function installNodeMemo(): void {
   if (installed) return;
   installed = true;
-  const node = Node.prototype as unknown as Record<string, unknown>;
-  const typeId = getter(node, 'typeId') as (this: Node) => number;
-  const endIndex = getter(node, 'endIndex') as (this: Node) => number;
-  rawEndIndex = endIndex;
-  const parent = getter(node, 'parent') as (this: Node) => Node | null;
-  const childForFieldId = node.childForFieldId as (this: Node, id: number) => Node | null;
-  const editNode = node.edit as (this: Node, ...args: unknown[]) => void;
-  /** Replaces a getter by one that asks web-tree-sitter once per node of a memoized tree. */
-  const memoize = <K extends 'typeId' | 'type' | 'endIndex' | 'parent'>(
-    key: K,
-    ask: (this: Node) => NonNullable<Entry[K]> | null,
-  ) => {
-    Object.defineProperty(node, key, {
-      configurable: true,
-      get(this: Node) {
-        const entry = entryOf(this);
-        if (!entry) return ask.call(this);
-        let value = entry[key];
-        if (value === undefined) {
-          value = ask.call(this) as Entry[K];
-          entry[key] = value;
-        }
-        return value;
-      },
-    });
-  };
-  memoize('typeId', typeId);
-  memoize('type', function (this: Node) {
-    return this.tree.language.types[this.typeId] || 'ERROR';
-  });
-  memoize('endIndex', endIndex);
-  Object.defineProperty(node, 'parent', {
-    configurable: true,
-    get(this: Node) {
-      const entry = entryOf(this);
-      if (!entry) return parentInSmallTree(this, parent);
-      if (entry.parent === undefined) entry.parent = parent.call(this);
-      return entry.parent;
-    },
-  });
-  node.childForFieldName = function (this: Node, field: string): Node | null {
-    const id = fieldIdOf(this, field);
-    if (id < 0) return null;
-    const entry = entryOf(this);
-    if (!entry) return childForFieldId.call(this, id);
-    entry.fields ??= [];
-    let child = entry.fields[id];
-    if (child === undefined) {
-      child = childForFieldId.call(this, id);
-      entry.fields[id] = child;
-    }
-    return child;
-  };
-  // Node.edit moves one node object's start: what was memoized for its tree may no longer hold.
-  node.edit = function (this: MemoNode, ...args: unknown[]): void {
-    releaseNodeMemo(this.tree);
-    this.memoEntry = undefined;
-    editNode.apply(this, args);
+  const parser = Parser.prototype as unknown as Record<string, unknown>;
+  const parse = parser.parse as (this: Parser, ...args: unknown[]) => Tree | null;
+  parser.parse = function (this: Parser, ...args: unknown[]): Tree | null {
+    const tree = parse.apply(this, args);
+    if (tree && tree.rootNode.endIndex >= MEMO_MIN_BYTES) tree.nodeClass = MemoizedNode;
+    return tree;
   };
   const tree = Tree.prototype as unknown as Record<string, unknown>;
   const editTree = tree.edit as (this: Tree, ...args: unknown[]) => void;
