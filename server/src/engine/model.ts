@@ -301,7 +301,26 @@ export class FileModel {
   /** The calls written inside `node` (a function, a body), nested functions included. */
   callsIn(node: Node): CallSite[] {
     const { startIndex, endIndex } = node;
-    return this.calls.filter((site) => site.node.startIndex >= startIndex && site.node.endIndex <= endIndex);
+    // `calls` is in document order: the first call at or after `node`'s start is found by bisection, and
+    // the calls inside `node` follow it. Nodes nest, so a call that starts inside `node` ends inside it,
+    // unless it starts where `node` starts and encloses it (`f(x)(y)` around `f(x)`): only such calls are
+    // asked where they end (a call into WASM; this used to ask every call after `node`'s start).
+    const calls = this.calls;
+    let low = 0;
+    let high = calls.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if ((calls[mid] as CallSite).node.startIndex < startIndex) low = mid + 1;
+      else high = mid;
+    }
+    const inside: CallSite[] = [];
+    for (let i = low; i < calls.length; i++) {
+      const site = calls[i] as CallSite;
+      const start = site.node.startIndex;
+      if (start >= endIndex) break;
+      if (start > startIndex || site.node.endIndex <= endIndex) inside.push(site);
+    }
+    return inside;
   }
 
   /** The scope a function/class definition node opens. */
