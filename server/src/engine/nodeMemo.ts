@@ -16,7 +16,7 @@ import { Node, Parser, Tree } from 'web-tree-sitter';
  * the class of its nodes: patches/README.md), whose getters answer from the memo; the nodes of every other
  * tree are web-tree-sitter's own. A small file's questions are few and cheap, and keeping them cost more
  * than it saved, even its parents' (on the 50k-line bench code base, where every file is small, the scan
- * took 4% less CPU once small trees' nodes no longer went through the memo's getters). Nothing is stored
+ * took 3-4% less CPU once small trees' nodes no longer went through the memo's getters). Nothing is stored
  * on the Node objects of memoized trees but their entry: a property added to some Node objects and not
  * others makes web-tree-sitter's own accesses to them slower, and caching their field children or types
  * on the object cost more instructions than it saved (measured with bench/instructions.sh).
