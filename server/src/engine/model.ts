@@ -301,20 +301,14 @@ export class FileModel {
   /** The calls written inside `node` (a function, a body), nested functions included. */
   callsIn(node: Node): CallSite[] {
     const { startIndex, endIndex } = node;
-    // `calls` is in document order: the first call at or after `node`'s start is found by bisection, and
-    // the calls inside `node` follow it. Nodes nest, so a call that starts inside `node` ends inside it,
-    // unless it starts where `node` starts and encloses it (`f(x)(y)` around `f(x)`): only such calls are
-    // asked where they end (a call into WASM; this used to ask every call after `node`'s start).
+    // `calls` is in document order: the calls inside `node` follow the first call at or after its start.
+    // Nodes nest, so a call that starts inside `node` ends inside it, unless it starts where `node` starts
+    // and encloses it (`f(x)(y)` around `f(x)`): only such calls are asked where they end (a call into
+    // WASM; this used to ask every call after `node`'s start).
     const calls = this.calls;
-    let low = 0;
-    let high = calls.length;
-    while (low < high) {
-      const mid = (low + high) >> 1;
-      if ((calls[mid] as CallSite).node.startIndex < startIndex) low = mid + 1;
-      else high = mid;
-    }
+    const first = firstStartingFrom(calls.length, (i) => (calls[i] as CallSite).node.startIndex, startIndex);
     const inside: CallSite[] = [];
-    for (let i = low; i < calls.length; i++) {
+    for (let i = first; i < calls.length; i++) {
       const site = calls[i] as CallSite;
       const start = site.node.startIndex;
       if (start >= endIndex) break;
@@ -339,17 +333,10 @@ export class FileModel {
   /** The nodes of these types that start inside `within` (a scope or statement), in document order. */
   nodesOfTypeIn(types: string | readonly string[], within: Node): Node[] {
     const { nodes, starts } = this.indexOfType(types);
-    const from = within.startIndex;
     const to = within.endIndex;
-    let low = 0;
-    let high = starts.length;
-    while (low < high) {
-      const mid = (low + high) >> 1;
-      if ((starts[mid] as number) < from) low = mid + 1;
-      else high = mid;
-    }
+    const first = firstStartingFrom(starts.length, (i) => starts[i] as number, within.startIndex);
     const out: Node[] = [];
-    for (let i = low; i < nodes.length && (starts[i] as number) < to; i++) {
+    for (let i = first; i < nodes.length && (starts[i] as number) < to; i++) {
       const node = nodes[i] as Node;
       if (node.id !== within.id) out.push(node);
     }
@@ -492,6 +479,21 @@ function scopeEnd(inner: Scope, home: Scope): number {
   let scope: Scope = inner;
   while (scope.parent && scope.parent !== home) scope = scope.parent;
   return scope.end;
+}
+
+/**
+ * The index of the first of `count` items in document order (`startOf(i)`: item i's start offset) that
+ * starts at or after `offset`; `count` when none does.
+ */
+function firstStartingFrom(count: number, startOf: (index: number) => number, offset: number): number {
+  let low = 0;
+  let high = count;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    if (startOf(mid) < offset) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 function groupBy<K, V>(values: readonly V[], keyOf: (value: V) => K): Map<K, V[]> {
